@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options shared by every module that talks to the Ollama API."""
+
+    DOCUMENTATION = r"""
+options:
+  api_url:
+    description:
+      - Base URL of the Ollama API, with scheme, host and optional port and path prefix.
+      - If not set, the E(OLLAMA_HOST) environment variable is used, read the way Ollama reads it
+        (V(0.0.0.0:11434) or V(ollama.internal) without a scheme become C(http://...) with port 11434).
+      - A URL without a scheme, with a port outside 1-65535, with credentials, a query or white space is refused.
+      - Put it once in O(module_defaults) for C(group/llmops.ollama.ollama).
+    type: str
+    default: http://127.0.0.1:11434
+  api_key:
+    description:
+      - Bearer token sent as C(Authorization Bearer <key>), for an Ollama server behind a reverse proxy that
+        checks API keys (such as the one the P(llmops.ollama.ollama_proxy#role) role sets up).
+      - Never logged or returned.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of an C(https) O(api_url).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the server to answer one request (connect or read).
+    type: float
+    default: 30
+"""

@@ -1,0 +1,336 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Ollama HTTP client shared by the collection's modules.
+
+Built on ``ansible.module_utils.urls`` so that managed nodes need no
+third-party Python package. It knows Ollama's error shape (``{"error": ...}``,
+also as the last line of an NDJSON stream), and retries with backoff only the
+requests a caller marks as safe to repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import time
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+
+from ansible.module_utils.basic import AnsibleFallbackNotFound
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from ansible.module_utils.urls import Request
+
+DEFAULT_API_URL = "http://127.0.0.1:11434"
+DEFAULT_PORT = 11434
+
+# Statuses that say "try again later": rate limited, or a server-side failure.
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+
+_HOST_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)$")
+
+
+class OllamaError(Exception):
+    """A failed call to the Ollama API.
+
+    ``status`` is the HTTP status (None when no answer came), ``server_message``
+    the server's own words (the ``error`` field of its JSON answer).
+    """
+
+    def __init__(self, message: str, status: Optional[int] = None, url: Optional[str] = None, server_message: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.url = url
+        self.server_message = server_message
+
+    @property
+    def retryable(self) -> bool:
+        """True for connection failures and for statuses that invite a retry."""
+        return self.status is None or self.status in RETRY_STATUSES
+
+
+class InvalidApiUrl(ValueError):
+    """An api_url that cannot be used; the message names the part at fault."""
+
+
+def connection_argument_spec() -> Dict[str, Any]:
+    """The argument spec of the options in the ``llmops.ollama._connection`` doc fragment."""
+    return {
+        "api_url": {"type": "str", "default": DEFAULT_API_URL, "fallback": (ollama_host_fallback,)},
+        "api_key": {"type": "str", "no_log": True},
+        "validate_certs": {"type": "bool", "default": True},
+        "timeout": {"type": "float", "default": 30},
+    }
+
+
+def ollama_host_from_env(value: str) -> str:
+    """Turn an OLLAMA_HOST value into a client URL, the way Ollama's envconfig.Host() reads it."""
+    value = value.strip()
+    scheme, sep, hostport = value.partition("://")
+    default_port = str(DEFAULT_PORT)
+    if not sep:
+        scheme, hostport = "http", value
+    elif scheme == "http":
+        default_port = "80"
+    elif scheme == "https":
+        default_port = "443"
+    hostport, slash, path = hostport.partition("/")
+    host, port = _split_host_port(hostport)
+    if port is None:
+        port = default_port
+    if not host:
+        host = "127.0.0.1"
+    # A listen-on-all address is reached over loopback from this host.
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"  # noqa: S104
+    if ":" in host and not host.startswith("["):
+        host = "[%s]" % host
+    return "%s://%s:%s%s" % (scheme, host, port, (slash + path) if path else "")
+
+
+def ollama_host_fallback() -> str:
+    """Argument-spec fallback: api_url from OLLAMA_HOST when it is set and not empty."""
+    value = os.environ.get("OLLAMA_HOST", "").strip()
+    if not value:
+        raise AnsibleFallbackNotFound
+    return ollama_host_from_env(value)
+
+
+def _split_host_port(hostport: str) -> Tuple[str, Optional[str]]:
+    if hostport.startswith("["):
+        host, _, rest = hostport.partition("]")
+        host += "]"
+        return host, rest[1:] if rest.startswith(":") else None
+    if hostport.count(":") == 1:
+        host, _, port = hostport.partition(":")
+        return host, port
+    return hostport, None
+
+
+def validate_api_url(url: Any) -> str:
+    """Check an api_url and return it without a trailing slash.
+
+    Raises InvalidApiUrl with a message that names the part at fault.
+    """
+    if not isinstance(url, str) or not url:
+        raise InvalidApiUrl("api_url is empty: give the Ollama API base URL, for example %s" % DEFAULT_API_URL)
+    if any(c.isspace() for c in url) or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        raise InvalidApiUrl("api_url %r contains white space or a control character: remove it (example: %s)" % (url, DEFAULT_API_URL))
+    if "://" not in url:
+        raise InvalidApiUrl("api_url %r has no scheme: write it as http://HOST:PORT or https://HOST:PORT, for example http://%s" % (url, url))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise InvalidApiUrl("api_url %r has the scheme %r: only http and https are supported" % (url, parts.scheme))
+    if "@" in parts.netloc:
+        raise InvalidApiUrl("api_url must not carry credentials (user:password@): remove them and pass the key with api_key")
+    if parts.query or parts.fragment or url.endswith("?") or "#" in url:
+        raise InvalidApiUrl("api_url %r has a query or fragment: give only scheme, host, port and an optional path prefix" % url)
+    host, port = _split_host_port(parts.netloc)
+    if not host:
+        raise InvalidApiUrl("api_url %r has no host: write it as %s://HOST:PORT" % (url, parts.scheme))
+    if not _HOST_RE.match(host):
+        raise InvalidApiUrl("api_url %r has an invalid host %r: use a DNS name, an IPv4 address or an [IPv6] address" % (url, host))
+    if port is not None:
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise InvalidApiUrl("api_url %r has an invalid port %r: the port must be a number from 1 to 65535" % (url, port))
+    return url.rstrip("/")
+
+
+def _server_message(body: bytes) -> Optional[str]:
+    """The ``error`` field of an Ollama JSON error body, or the body text itself."""
+    text = body.decode("utf-8", "replace").strip()
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:500]
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return data["error"]
+    return text[:500]
+
+
+class OllamaClient:
+    """A small client for one Ollama server.
+
+    ``retries`` bounds how often a request marked ``retry=True`` is repeated
+    after a connection error, 429 or 5xx; the wait doubles from ``backoff``
+    seconds (capped at ``max_backoff``), or follows the server's Retry-After.
+    """
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API_URL,
+        api_key: Optional[str] = None,
+        validate_certs: bool = True,
+        timeout: float = 30,
+        retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        request_factory: Callable[..., Any] = Request,
+    ) -> None:
+        self.api_url = validate_api_url(api_url)
+        self._api_key = api_key
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        self._request_factory = request_factory
+
+    # ---------------------------------------------------------------- transport
+    def _headers(self, body: Optional[bytes]) -> Dict[str, str]:
+        headers = {"Accept": "application/json, application/x-ndjson"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if self._api_key:
+            headers["Authorization"] = "Bearer %s" % self._api_key
+        return headers
+
+    def _open(self, method: str, path: str, payload: Any = None, timeout: Optional[float] = None) -> Any:
+        """Send one request; return the open response or raise OllamaError."""
+        url = self.api_url + path
+        body = None if payload is None else json.dumps(payload).encode("utf-8")
+        request = self._request_factory(
+            headers=self._headers(body),
+            validate_certs=self.validate_certs,
+            timeout=self.timeout if timeout is None else timeout,
+            follow_redirects="none",
+        )
+        try:
+            return request.open(method, url, data=body)
+        except HTTPError as exc:
+            try:
+                raw = exc.read() or b""
+            except (OSError, AttributeError):
+                raw = b""
+            message = _server_message(raw)
+            retry_after = exc.headers.get("Retry-After") if exc.headers else None
+            error = OllamaError(
+                "%s %s: HTTP %s%s" % (method, path, exc.code, (": " + message) if message else ""),
+                status=exc.code,
+                url=url,
+                server_message=message,
+            )
+            error.retry_after = retry_after  # type: ignore[attr-defined]
+            raise error from None
+        except (URLError, socket.timeout, ConnectionError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise OllamaError("%s %s: cannot reach the Ollama server at %s: %s" % (method, path, self.api_url, reason), url=url) from None
+
+    def _with_retries(self, action: Callable[[], Any], retry: bool) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return action()
+            except OllamaError as exc:
+                if not retry or not exc.retryable or attempt >= self.retries:
+                    raise
+                self._sleep(self._delay(attempt, getattr(exc, "retry_after", None)))
+                attempt += 1
+
+    def _delay(self, attempt: int, retry_after: Optional[str]) -> float:
+        if retry_after and retry_after.strip().isdigit():
+            return min(float(retry_after), self.max_backoff)
+        return min(self.backoff * (2**attempt), self.max_backoff)
+
+    # ---------------------------------------------------------------- calls
+    def request(self, method: str, path: str, payload: Any = None, retry: bool = False, timeout: Optional[float] = None) -> bytes:
+        """One request; the raw body of a 2xx answer. ``retry`` only where repeating is safe."""
+
+        def action() -> bytes:
+            response = self._open(method, path, payload, timeout)
+            try:
+                return response.read()
+            except (OSError, socket.timeout) as exc:
+                raise OllamaError("%s %s: the connection broke while reading the answer: %s" % (method, path, exc), url=self.api_url + path) from None
+            finally:
+                response.close()
+
+        return self._with_retries(action, retry)
+
+    def call(self, method: str, path: str, payload: Any = None, retry: bool = False, timeout: Optional[float] = None) -> Any:
+        """A JSON call: the decoded answer (None for an empty body)."""
+        raw = self.request(method, path, payload, retry=retry, timeout=timeout)
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except ValueError:
+            raise OllamaError("%s %s: the server answered with something that is not JSON: %r" % (method, path, raw[:200]), url=self.api_url + path) from None
+
+    def get(self, path: str, timeout: Optional[float] = None) -> Any:
+        """GET is safe to repeat: retried."""
+        return self.call("GET", path, retry=True, timeout=timeout)
+
+    def stream(self, method: str, path: str, payload: Any = None, timeout: Optional[float] = None) -> Iterator[Dict[str, Any]]:
+        """Read an NDJSON stream line by line.
+
+        ``timeout`` bounds each read, so a stream that stalls longer raises.
+        A ``{"error": ...}`` line (Ollama's way to fail after HTTP 200) raises
+        OllamaError with the server's message. Never retried here: the caller
+        decides whether starting the operation again is safe.
+        """
+        response = self._open(method, path, payload, timeout)
+        try:
+            while True:
+                try:
+                    line = response.readline()
+                except socket.timeout:
+                    limit = self.timeout if timeout is None else timeout
+                    raise OllamaError("%s %s: the stream stalled: no data for %s seconds" % (method, path, limit), url=self.api_url + path) from None
+                except (OSError, ValueError) as exc:
+                    raise OllamaError("%s %s: the connection broke mid-stream: %s" % (method, path, exc), url=self.api_url + path) from None
+                if not line:
+                    return
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    item = json.loads(line.decode("utf-8"))
+                except ValueError:
+                    raise OllamaError("%s %s: a stream line is not JSON: %r" % (method, path, line[:200]), url=self.api_url + path) from None
+                if isinstance(item, dict) and "error" in item:
+                    message = str(item["error"])
+                    raise OllamaError("%s %s: %s" % (method, path, message), status=200, url=self.api_url + path, server_message=message)
+                yield item
+        finally:
+            response.close()
+
+    # ---------------------------------------------------------------- read-only endpoints
+    def ping(self, timeout: Optional[float] = None) -> str:
+        """GET / : the server's banner (``Ollama is running``). Not retried: a probe reports what it sees."""
+        return self.request("GET", "/", timeout=timeout).decode("utf-8", "replace").strip()
+
+    def version(self) -> str:
+        data = self.get("/api/version") or {}
+        return str(data.get("version", ""))
+
+    def tags(self) -> list:
+        """The models on the server (GET /api/tags)."""
+        return list((self.get("/api/tags") or {}).get("models") or [])
+
+    def ps(self) -> list:
+        """The loaded models (GET /api/ps)."""
+        return list((self.get("/api/ps") or {}).get("models") or [])
+
+    def show(self, model: str, verbose: bool = False) -> Dict[str, Any]:
+        """A model's definition (POST /api/show); read-only, so retried."""
+        return self.call("POST", "/api/show", {"model": model, "verbose": verbose}, retry=True) or {}
+
+
+def client_from_params(params: Dict[str, Any], **kwargs: Any) -> OllamaClient:
+    """An OllamaClient from a module's connection parameters (see connection_argument_spec)."""
+    return OllamaClient(
+        api_url=params["api_url"],
+        api_key=params.get("api_key"),
+        validate_certs=params.get("validate_certs", True),
+        timeout=params.get("timeout") or 30,
+        **kwargs,
+    )

@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Health and facts of one Ollama server: what ollama_info returns and the roles probe."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
+
+BANNER = "Ollama is running"
+LOADED_FIELDS = ("name", "model", "size", "size_vram", "digest", "expires_at", "context_length", "details")
+
+
+def probe(client: OllamaClient) -> Dict[str, Any]:
+    """Ask the server once; return the facts, with ``healthy`` and ``reason``.
+
+    Never raises for a server that is down or answers wrongly: that is a fact
+    (``healthy: false``) with the reason in the server's or the socket's words.
+    """
+    facts: Dict[str, Any] = {
+        "api_url": client.api_url,
+        "healthy": False,
+        "reason": "",
+        "version": "",
+        "models": [],
+        "models_count": 0,
+        "models_total_size": 0,
+        "models_total_size_human": format_size(0),
+        "loaded": [],
+        "loaded_count": 0,
+    }
+    try:
+        banner = client.ping()
+        if BANNER.lower() not in banner.lower():
+            facts["reason"] = "GET / answered %r instead of %r: is %s an Ollama server?" % (banner[:80], BANNER, client.api_url)
+            return facts
+        facts["version"] = client.version()
+        models = client.tags()
+        loaded = client.ps()
+    except OllamaError as exc:
+        facts["reason"] = str(exc)
+        return facts
+
+    total = sum(int(m.get("size") or 0) for m in models)
+    facts.update(
+        healthy=True,
+        models=sorted(str(m.get("name") or m.get("model")) for m in models),
+        models_count=len(models),
+        models_total_size=total,
+        models_total_size_human=format_size(total),
+        loaded=[{key: m.get(key) for key in LOADED_FIELDS if key in m} for m in loaded],
+        loaded_count=len(loaded),
+    )
+    return facts

@@ -1,0 +1,91 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a real ansible-playbook against this host and read its JSON results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / ".build" / "collections"
+LINK = COLLECTIONS / "ansible_collections" / "llmops" / "ollama"
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+
+
+@dataclass
+class PlaybookRun:
+    """The outcome of one ansible-playbook run."""
+
+    rc: int
+    data: dict[str, Any]
+    stderr: str
+    stdout: str
+
+    def results(self, task_name: str, host: str = "localhost") -> dict[str, Any]:
+        """The result of the named task on the host (the last one, when it ran several times)."""
+        found = [task["hosts"][host] for play in self.data["plays"] for task in play["tasks"] if task["task"]["name"] == task_name and host in task["hosts"]]
+        if not found:
+            names = [task["task"]["name"] for play in self.data["plays"] for task in play["tasks"]]
+            raise AssertionError("task %r did not run; tasks: %s\n%s" % (task_name, names, self.stderr))
+        return found[-1]
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.data["stats"]["localhost"]
+
+
+def ensure_collection_link() -> None:
+    """Link the checkout as ansible_collections/llmops/ollama (make does the same)."""
+    LINK.parent.mkdir(parents=True, exist_ok=True)
+    if not LINK.is_symlink():
+        LINK.symlink_to(REPO)
+
+
+def run_playbook(
+    playbook: str | Path,
+    extra_vars: dict[str, Any] | None = None,
+    check: bool = False,
+    diff: bool = False,
+    env: dict[str, str] | None = None,
+    inventory: str | None = None,
+    timeout: float = 300,
+) -> PlaybookRun:
+    """ansible-playbook with the JSON stdout callback; local connection to this host."""
+    ensure_collection_link()
+    path = Path(playbook)
+    if not path.is_absolute():
+        path = PLAYBOOKS / path
+    bindir = Path(sys.executable).parent
+    args = [str(bindir / "ansible-playbook"), str(path)]
+    args += ["-i", inventory] if inventory else ["-i", "localhost,", "-c", "local"]
+    variables = {"ansible_python_interpreter": sys.executable}
+    variables.update(extra_vars or {})
+    args += ["-e", json.dumps(variables)]
+    if check:
+        args.append("--check")
+    if diff:
+        args.append("--diff")
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    run_env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_HOST_KEY_CHECKING="false",
+        PATH=str(bindir) + os.pathsep + os.environ.get("PATH", ""),
+    )
+    run_env.pop("OLLAMA_HOST", None)
+    run_env.update(env or {})
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=str(REPO), check=False)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError as exc:
+        raise AssertionError("ansible-playbook printed no JSON (rc %s):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr)) from exc
+    return PlaybookRun(proc.returncode, data, proc.stderr, proc.stdout)

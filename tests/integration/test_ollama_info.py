@@ -1,0 +1,242 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ollama_info in real ansible-playbook runs against the Ollama API simulator, up and down."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.integration.playbook import REPO, run_playbook
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api(sim, method: str, path: str, body: dict | None = None) -> bytes:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(sim.url + path, data=data, method=method)
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return resp.read()
+
+
+def mutating(requests: list[dict]) -> list[dict]:
+    """Requests that could change the server: anything but reads."""
+    reads = {("GET", "/"), ("HEAD", "/"), ("GET", "/api/version"), ("GET", "/api/tags"), ("GET", "/api/ps")}
+    return [r for r in requests if (r["method"], r["path"]) not in reads]
+
+
+@pytest.fixture
+def loaded_sim(sim):
+    """The simulator with one model pulled and loaded."""
+    api(sim, "POST", "/api/pull", {"model": "smollm2:135m", "stream": False})
+    api(sim, "POST", "/api/generate", {"model": "smollm2:135m", "keep_alive": "10m", "stream": False})
+    sim.clear_requests()
+    return sim
+
+
+def test_healthy_server_facts(loaded_sim) -> None:
+    sim = loaded_sim
+    tags = json.loads(api(sim, "GET", "/api/tags"))["models"]
+    version = json.loads(api(sim, "GET", "/api/version"))["version"]
+    sim.clear_requests()
+
+    run = run_playbook("info.yml", {"info_api_url": sim.url})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["changed"] is False
+    assert info["healthy"] is True
+    assert info["reason"] == ""
+    assert info["api_url"] == sim.url
+    assert info["version"] == version
+    assert info["models"] == ["smollm2:135m"]
+    assert info["models_count"] == 1
+    assert info["models_total_size"] == tags[0]["size"]
+    assert info["models_total_size_human"].endswith(("MB", "KB"))
+    assert info["loaded_count"] == 1
+    loaded = info["loaded"][0]
+    assert loaded["name"] == "smollm2:135m"
+    assert loaded["digest"] == tags[0]["digest"]
+    assert loaded["size_vram"] == 0
+    assert loaded["expires_at"]
+    assert mutating(sim.requests()) == []
+
+
+def test_check_mode_sends_only_reads(loaded_sim) -> None:
+    run = run_playbook("info.yml", {"info_api_url": loaded_sim.url}, check=True, diff=True)
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is True
+    assert info["changed"] is False
+    requests = loaded_sim.requests()
+    assert requests, "the simulator logged no request"
+    assert mutating(requests) == []
+
+
+def test_module_defaults_action_group(sim) -> None:
+    run = run_playbook("info_module_defaults.yml", {"group_api_url": sim.url})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["api_url"] == sim.url
+    assert info["healthy"] is True
+    assert info["models_count"] == 0
+
+
+def test_ollama_host_environment_fallback(sim) -> None:
+    run = run_playbook("info.yml", env={"OLLAMA_HOST": "127.0.0.1:%s" % sim.port})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["api_url"] == "http://127.0.0.1:%s" % sim.port
+    assert info["healthy"] is True
+
+
+def test_server_down_is_a_fact_not_a_failure() -> None:
+    url = "http://127.0.0.1:%s" % free_port()
+    run = run_playbook("info.yml", {"info_api_url": url})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is False
+    assert "failed" not in info or info["failed"] is False
+    assert info["reason"].startswith("GET /: cannot reach the Ollama server at %s" % url)
+    assert "Connection refused" in info["reason"]
+    assert info["models_count"] == 0
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_wait_on_a_server_that_stays_down_fails_clearly() -> None:
+    url = "http://127.0.0.1:%s" % free_port()
+    started = time.monotonic()
+    run = run_playbook("info.yml", {"info_api_url": url, "info_wait": True, "info_wait_timeout": 2})
+    assert time.monotonic() - started < 60
+    assert run.rc == 2
+    info = run.results("Probe")
+    assert info["failed"] is True
+    assert info["healthy"] is False
+    assert info["msg"].startswith("The Ollama server at %s did not become healthy within 2 seconds. Last reason: GET /: cannot reach" % url)
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_wait_until_a_late_server_answers(tmp_path: Path) -> None:
+    port = free_port()
+    procs: list[subprocess.Popen] = []
+
+    def start_late() -> None:
+        time.sleep(3)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.ollama_sim", "--listen", "127.0.0.1:%s" % port, "--data", str(tmp_path)],
+                cwd=str(REPO),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    starter = threading.Thread(target=start_late)
+    starter.start()
+    try:
+        run = run_playbook("info.yml", {"info_api_url": "http://127.0.0.1:%s" % port, "info_wait": True, "info_wait_timeout": 60})
+        assert run.rc == 0, run.stderr
+        info = run.results("Probe")
+        assert info["healthy"] is True
+        assert info["version"]
+    finally:
+        starter.join()
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def test_server_error_is_reported_with_the_servers_words(sim) -> None:
+    sim.faults(status=500, count=1)
+    run = run_playbook("info.yml", {"info_api_url": sim.url})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is False
+    assert "HTTP 500" in info["reason"]
+
+
+def test_wait_rides_out_a_transient_503(sim) -> None:
+    sim.faults(status=503, count=2)
+    run = run_playbook("info.yml", {"info_api_url": sim.url, "info_wait": True, "info_wait_timeout": 30})
+    assert run.rc == 0, run.stderr
+    assert run.results("Probe")["healthy"] is True
+
+
+class NotOllama(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        body = b"<html>It works!</html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
+        """Quiet."""
+
+
+def test_something_else_on_the_port_is_not_healthy() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotOllama)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = "http://127.0.0.1:%s" % server.server_address[1]
+        run = run_playbook("info.yml", {"info_api_url": url})
+        assert run.rc == 0, run.stderr
+        info = run.results("Probe")
+        assert info["healthy"] is False
+        assert info["reason"] == "GET / answered '<html>It works!</html>' instead of 'Ollama is running': is %s an Ollama server?" % url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("api_url", "fragment"),
+    [
+        ("127.0.0.1:11434", "has no scheme"),
+        ("http://127.0.0.1:99999", "invalid port '99999'"),
+        ("http://127.0.0.1 :11434", "contains white space"),
+        ("http://admin:secret@127.0.0.1:11434", "must not carry credentials"),
+    ],
+)
+def test_malformed_api_url_fails_naming_the_part(api_url: str, fragment: str) -> None:
+    run = run_playbook("info.yml", {"info_api_url": api_url})
+    assert run.rc == 2
+    info = run.results("Probe")
+    assert info["failed"] is True
+    assert fragment in info["msg"]
+    assert "secret" not in info["msg"]
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_health_playbook_main_job(loaded_sim) -> None:
+    run = run_playbook(REPO / "playbooks" / "health.yml", {"ollama_api_url": loaded_sim.url}, inventory=str(REPO / "inventory" / "local"))
+    assert run.rc == 0, run.stderr
+    report = run.results("Print the health report")["msg"]
+    assert report[1] == "healthy: True"
+    assert report[3].startswith("models: 1 (")
+    assert report[3].endswith("smollm2:135m")
+    assert report[4] == "loaded: smollm2:135m"
+
+
+def test_health_playbook_fails_when_down() -> None:
+    url = "http://127.0.0.1:%s" % free_port()
+    run = run_playbook(REPO / "playbooks" / "health.yml", {"ollama_api_url": url}, inventory=str(REPO / "inventory" / "local"))
+    assert run.rc == 2
+    assert run.results("Fail when the server is not healthy")["failed"] is True
+    assert "is not healthy: GET /: cannot reach" in run.results("Fail when the server is not healthy")["msg"]
