@@ -17,7 +17,7 @@ options:
       - If not set, the E(OLLAMA_HOST) environment variable is used, read the way Ollama reads it
         (V(0.0.0.0:11434) or V(ollama.internal) without a scheme become C(http://...) with port 11434).
       - A URL without a scheme, with a port outside 1-65535, with credentials, a query or white space is refused.
-      - Put it once in O(module_defaults) for C(group/llmops.ollama.ollama).
+      - Put it once in C(module_defaults) for C(group/llmops.ollama.ollama).
     type: str
     default: http://127.0.0.1:11434
   api_key:

@@ -85,7 +85,7 @@ def ollama_host_from_env(value: str) -> str:
     if not host:
         host = "127.0.0.1"
     # A listen-on-all address is reached over loopback from this host.
-    if host in ("0.0.0.0", "::", "[::]"):
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - an address to reach, not to bind
         host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"  # noqa: S104
     if ":" in host and not host.startswith("["):
         host = "[%s]" % host
@@ -102,11 +102,10 @@ def ollama_host_fallback() -> str:
 
 def _split_host_port(hostport: str) -> Tuple[str, Optional[str]]:
     if hostport.startswith("["):
-        host, _, rest = hostport.partition("]")
-        host += "]"
-        return host, rest[1:] if rest.startswith(":") else None
+        host, rest = hostport.split("]", 1) if "]" in hostport else (hostport, "")
+        return host + "]", rest[1:] if rest.startswith(":") else None
     if hostport.count(":") == 1:
-        host, _, port = hostport.partition(":")
+        host, port = hostport.split(":")
         return host, port
     return hostport, None
 
@@ -134,9 +133,8 @@ def validate_api_url(url: Any) -> str:
         raise InvalidApiUrl("api_url %r has no host: write it as %s://HOST:PORT" % (url, parts.scheme))
     if not _HOST_RE.match(host):
         raise InvalidApiUrl("api_url %r has an invalid host %r: use a DNS name, an IPv4 address or an [IPv6] address" % (url, host))
-    if port is not None:
-        if not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise InvalidApiUrl("api_url %r has an invalid port %r: the port must be a number from 1 to 65535" % (url, port))
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise InvalidApiUrl("api_url %r has an invalid port %r: the port must be a number from 1 to 65535" % (url, port))
     return url.rstrip("/")
 
 

@@ -17,7 +17,7 @@ description:
   - With O(wait=true) it polls until the server answers or O(wait_timeout) passes, and fails after that.
     The P(llmops.ollama.ollama_server#role) role uses this as its health probe.
 author:
-  - llmops.ollama contributors
+  - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
   - llmops.ollama._connection
   - llmops.ollama._attributes
@@ -158,6 +158,7 @@ loaded_count:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     InvalidApiUrl,
     client_from_params,

@@ -190,10 +190,10 @@ def test_http_error_carries_status_and_server_words() -> None:
 def test_error_messages_never_contain_the_key() -> None:
     transport = FakeTransport(http_error(500, b'{"error":"boom"}'), URLError(ConnectionRefusedError(111, "Connection refused")))
     api = client(transport, api_key=SECRET, retries=0)
-    for _ in range(2):
+    for attempt in range(2):
         with pytest.raises(OllamaError) as exc:
             api.request("DELETE", "/api/delete", {"model": "x"})
-        assert SECRET not in str(exc.value)
+        assert SECRET not in str(exc.value), attempt
 
 
 def test_get_is_retried_on_503_with_doubling_backoff() -> None:
@@ -297,4 +297,3 @@ def test_invalid_url_rejected_before_any_request() -> None:
     with pytest.raises(InvalidApiUrl):
         OllamaClient(api_url="127.0.0.1:11434", request_factory=transport)
     assert transport.calls == []
-

@@ -66,7 +66,8 @@ VALID_SIZES = [
 def test_parse_size_valid(value, expected):
     result = parse_size(value)
     assert result == expected
-    assert type(result) is int
+    assert isinstance(result, int)
+    assert not isinstance(result, bool)
 
 
 EXAMPLES = "give a byte count such as 4700000000, or a number and a unit such as '4.7 GB'"
