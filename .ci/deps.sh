@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite needs, only when they are missing.
 # Idempotent; needs root (CI and the development machines run as root).
 set -euo pipefail
-packages=(git tar make)
+packages=(git tar make python3 docker.io nginx-light pebble)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,3 +16,16 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 echo "deps: Debian packages present: ${packages[*]}"
+
+# The Docker engine: no init system here, so start dockerd directly when it
+# does not answer, and wait for it.
+if ! docker info >/dev/null 2>&1; then
+    echo "deps: starting dockerd (log: /tmp/dockerd.log)"
+    setsid dockerd >/tmp/dockerd.log 2>&1 < /dev/null &
+    for _ in $(seq 1 60); do
+        docker info >/dev/null 2>&1 && break
+        sleep 1
+    done
+    docker info >/dev/null 2>&1 || { echo "deps: dockerd did not start; see /tmp/dockerd.log" >&2; tail -20 /tmp/dockerd.log >&2; exit 1; }
+fi
+echo "deps: Docker engine $(docker version --format '{{.Server.Version}}') answers"

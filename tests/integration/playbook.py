@@ -29,8 +29,16 @@ class PlaybookRun:
     stdout: str
 
     def results(self, task_name: str, host: str = "localhost") -> dict[str, Any]:
-        """The result of the named task on the host (the last one, when it ran several times)."""
-        found = [task["hosts"][host] for play in self.data["plays"] for task in play["tasks"] if task["task"]["name"] == task_name and host in task["hosts"]]
+        """The result of the named task on the host (the last one, when it ran several times).
+
+        A role's task matches by its own name, without the ``role : `` prefix.
+        """
+        found = [
+            task["hosts"][host]
+            for play in self.data["plays"]
+            for task in play["tasks"]
+            if task["task"]["name"].split(" : ", 1)[-1] == task_name and host in task["hosts"]
+        ]
         if not found:
             names = [task["task"]["name"] for play in self.data["plays"] for task in play["tasks"]]
             raise AssertionError("task %r did not run; tasks: %s\n%s" % (task_name, names, self.stderr))

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Small pure filters the roles need: sizes, IP addresses, nvidia-smi output."""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import io
+from typing import Any, Dict, List
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.llmops.ollama.plugins.module_utils._units import InvalidSize, format_size, parse_size
+
+
+def _parse_size(value: Any) -> int:
+    try:
+        return parse_size(value)
+    except InvalidSize as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def _is_ip(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _mib_to_bytes(text: str) -> int:
+    number, _, unit = text.strip().partition(" ")
+    factor = {"MiB": 1024**2, "GiB": 1024**3, "KiB": 1024}.get(unit.strip(), 1)
+    return int(float(number) * factor)
+
+
+def _nvidia_gpus(output: Any) -> List[Dict[str, Any]]:
+    """Parse `nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv`."""
+    if not isinstance(output, str):
+        raise AnsibleFilterError("nvidia_gpus expects the text nvidia-smi printed, got %s" % type(output).__name__)
+    rows = [row for row in csv.reader(io.StringIO(output.strip()), skipinitialspace=True) if row]
+    if not rows:
+        return []
+    header = [cell.strip().split(" [")[0] for cell in rows[0]]
+    wanted = ("name", "memory.total", "driver_version")
+    if any(column not in header for column in wanted):
+        raise AnsibleFilterError("nvidia_gpus: the nvidia-smi output has no header %s (got %r)" % (", ".join(wanted), rows[0]))
+    gpus = []
+    for row in rows[1:]:
+        cells = dict(zip(header, (cell.strip() for cell in row)))
+        try:
+            memory = _mib_to_bytes(cells["memory.total"])
+        except ValueError:
+            raise AnsibleFilterError("nvidia_gpus: cannot read the memory %r of GPU %r" % (cells["memory.total"], cells["name"])) from None
+        gpus.append({"name": cells["name"], "memory_bytes": memory, "memory": format_size(memory), "driver": cells["driver_version"]})
+    return gpus
+
+
+class FilterModule:
+    """llmops.ollama filters."""
+
+    def filters(self) -> Dict[str, Any]:
+        return {"parse_size": _parse_size, "is_ip": _is_ip, "nvidia_gpus": _nvidia_gpus}

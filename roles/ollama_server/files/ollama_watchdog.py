@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Ollama watchdog: one probe per run, started by a systemd timer or cron.
+
+Each run asks the Ollama API for /api/version within a timeout. After
+``failures`` consecutive failed probes it restarts the container. It keeps a
+status JSON between runs, appends one log line per run and event, and posts
+each event as JSON to a webhook: unhealthy (WARN), restarted (CRITICAL),
+restart_failed (CRITICAL), recovered (INFO), disk_low (WARN). A webhook that
+fails is logged, never fatal.
+
+usage: ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Dict, List, Optional, Tuple
+
+LEVELS = {"unhealthy": "WARN", "restarted": "CRITICAL", "restart_failed": "CRITICAL", "recovered": "INFO", "disk_low": "WARN"}
+DEFAULTS = {
+    "api_url": "http://127.0.0.1:11434",
+    "container": "ollama",
+    "failures": 3,
+    "timeout": 5,
+    "webhook": "",
+    "webhook_timeout": 5,
+    "state_dir": "/var/lib/llmops-ollama/watchdog",
+    "log_file": "/var/log/llmops-ollama-watchdog.log",
+    "docker": "docker",
+    "disk_path": "",
+    "disk_min_bytes": 0,
+    "host": "",
+}
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class Watchdog:
+    """One run of the watchdog with its configuration and saved state."""
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self.config = dict(DEFAULTS)
+        self.config.update(config)
+        self.config["host"] = self.config["host"] or socket.gethostname()
+        self.status_file = os.path.join(self.config["state_dir"], "status.json")
+        self.state = self._load_state()
+        self.events: List[Dict[str, Any]] = []
+
+    def _load_state(self) -> Dict[str, Any]:
+        try:
+            with open(self.status_file, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return {"consecutive_failures": 0, "healthy": True, "restarts": 0, "disk_low": False}
+
+    def _save_state(self) -> None:
+        os.makedirs(self.config["state_dir"], exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=self.config["state_dir"], prefix=".status.")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(self.state, out, indent=2, sort_keys=True)
+        os.replace(temp, self.status_file)
+
+    def log(self, message: str) -> None:
+        line = "%s %s\n" % (now(), message)
+        try:
+            directory = os.path.dirname(self.config["log_file"])
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            with open(self.config["log_file"], "a", encoding="utf-8") as handle:
+                handle.write(line)
+        except OSError as exc:
+            sys.stderr.write("watchdog: cannot write the log %s: %s\n%s" % (self.config["log_file"], exc, line))
+
+    def probe(self) -> Tuple[bool, str]:
+        url = self.config["api_url"].rstrip("/") + "/api/version"
+        try:
+            with urllib.request.urlopen(url, timeout=float(self.config["timeout"])) as response:
+                version = json.loads(response.read().decode("utf-8")).get("version", "")
+            return True, "version %s" % version
+        except (OSError, ValueError) as exc:
+            return False, "GET %s failed: %s" % (url, getattr(exc, "reason", exc))
+
+    def restart(self) -> Tuple[bool, str]:
+        argv = [self.config["docker"], "restart", self.config["container"]]
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, "%s: %s" % (" ".join(argv), exc)
+        if result.returncode != 0:
+            return False, "%s exited %s: %s" % (" ".join(argv), result.returncode, (result.stderr or result.stdout).strip())
+        return True, "%s: done" % " ".join(argv)
+
+    def event(self, name: str, detail: str) -> None:
+        payload = {
+            "level": LEVELS[name],
+            "event": name,
+            "host": self.config["host"],
+            "container": self.config["container"],
+            "detail": detail,
+            "timestamp": now(),
+        }
+        self.events.append(payload)
+        self.state["last_event"] = payload
+        self.log("%s %s %s" % (payload["level"], name, detail))
+        self.post(payload)
+
+    def post(self, payload: Dict[str, Any]) -> None:
+        if not self.config["webhook"]:
+            return
+        request = urllib.request.Request(
+            self.config["webhook"],
+            data=json.dumps(payload).encode("utf-8"),
+            headers={"Content-Type": "application/json", "User-Agent": "llmops-ollama-watchdog"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=float(self.config["webhook_timeout"])) as response:
+                response.read()
+        except (OSError, ValueError) as exc:
+            self.log("WARN webhook %s failed: %s" % (self.config["webhook"], getattr(exc, "reason", exc)))
+
+    def check_disk(self) -> None:
+        path, minimum = self.config["disk_path"], int(self.config["disk_min_bytes"] or 0)
+        if not path or not minimum:
+            return
+        try:
+            free = shutil.disk_usage(path).free
+        except OSError as exc:
+            self.log("WARN cannot read the free disk of %s: %s" % (path, exc))
+            return
+        low = free < minimum
+        if low and not self.state.get("disk_low"):
+            self.event("disk_low", "%s has %d bytes free, less than %d" % (path, free, minimum))
+        self.state["disk_low"] = low
+        self.state["disk_free_bytes"] = free
+
+    def run(self) -> int:
+        healthy, detail = self.probe()
+        self.state["last_check"] = now()
+        self.state["last_detail"] = detail
+        if healthy:
+            if not self.state.get("healthy", True):
+                self.event("recovered", "%s after %d failed probes" % (detail, self.state.get("consecutive_failures", 0)))
+            self.state["consecutive_failures"] = 0
+            self.state["healthy"] = True
+            self.log("INFO ok %s" % detail)
+        else:
+            failures = int(self.state.get("consecutive_failures", 0)) + 1
+            self.state["consecutive_failures"] = failures
+            if self.state.get("healthy", True):
+                self.event("unhealthy", detail)
+            else:
+                self.log("WARN probe failed (%d/%d): %s" % (failures, self.config["failures"], detail))
+            self.state["healthy"] = False
+            if failures >= int(self.config["failures"]):
+                restarted, how = self.restart()
+                if restarted:
+                    self.state["restarts"] = int(self.state.get("restarts", 0)) + 1
+                    self.state["consecutive_failures"] = 0
+                    self.event("restarted", "after %d failed probes (%s); %s" % (failures, detail, how))
+                else:
+                    self.event("restart_failed", "after %d failed probes (%s); %s" % (failures, detail, how))
+        self.check_disk()
+        self._save_state()
+        return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Probe the Ollama API once; restart the container after repeated failures.")
+    parser.add_argument("--config", default="/etc/llmops-ollama/watchdog.json", help="the JSON configuration file")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.config, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write("watchdog: cannot read the configuration %s: %s\n" % (args.config, exc))
+        return 2
+    return Watchdog(config).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

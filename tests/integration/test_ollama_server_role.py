@@ -1,0 +1,276 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ollama_server role against the real Docker engine, with the simulator image in place of ollama/ollama."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.integration.docker_support import build_sim_image, docker, inspect, remove, require_engine, volume_exists
+from tests.integration.playbook import run_playbook
+
+pytestmark = pytest.mark.integration
+
+CONTAINER = "llmops-test-ollama"
+VOLUME = "llmops-test-models"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    require_engine()
+    return build_sim_image()
+
+
+@pytest.fixture
+def role_vars(image: str) -> dict:
+    remove(CONTAINER, VOLUME)
+    yield {
+        "ollama_server_container_name": CONTAINER,
+        "ollama_server_models_volume": VOLUME,
+        "ollama_server_image": image,
+        "ollama_server_image_pull": "never",
+        "ollama_server_port": free_port(),
+        "ollama_server_min_free_disk": "100 MB",
+        "ollama_server_min_memory": "512 MB",
+        "ollama_server_health_timeout": 60,
+    }
+    remove(CONTAINER, VOLUME)
+
+
+def changed_tasks(run) -> list[str]:
+    return [
+        task["task"]["name"].split(" : ", 1)[-1] for play in run.data["plays"] for task in play["tasks"] if task["hosts"].get("localhost", {}).get("changed")
+    ]
+
+
+def get_json(url: str, timeout: float = 10) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.load(resp)
+
+
+def test_deploy_is_healthy_idempotent_and_recreated_on_change(role_vars: dict) -> None:
+    run = run_playbook("server.yml", role_vars)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert "Run the Ollama container" in changed_tasks(run)
+    health = run.results("Wait for the Ollama API")
+    assert health["healthy"] is True
+    assert health["api_url"] == "http://127.0.0.1:%s" % role_vars["ollama_server_port"]
+
+    # auto on this GPU-less host: CPU, with a visible warning, and GPU facts saying so
+    warning = run.results("Warn that Ollama will run on the CPU")
+    assert warning["msg"].startswith("WARNING: no usable GPU")
+    facts = run.results("Record the GPU facts")["ansible_facts"]["ollama_server_gpu_facts"]
+    assert facts == {"vendor": "none", "count": 0, "names": [], "memory": [], "driver": ""}
+    preflight = run.results("Check disk and memory")
+    assert preflight["msg"].startswith("Preflight passed: Docker ")
+
+    info = inspect(CONTAINER)
+    assert info is not None
+    assert info["State"]["Running"] is True
+    host_config = info["HostConfig"]
+    assert host_config["RestartPolicy"]["Name"] == "unless-stopped"
+    assert host_config["PortBindings"] == {"11434/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(role_vars["ollama_server_port"])}]}
+    assert host_config["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}
+    assert info["Config"]["Healthcheck"]["Test"] == ["CMD", "ollama", "list"]
+    assert info["Config"]["Labels"]["managed-by"] == "llmops.ollama"
+    assert "OLLAMA_KEEP_ALIVE=5m" in info["Config"]["Env"]
+    assert any(m["Type"] == "volume" and m["Name"] == VOLUME and m["Destination"] == "/root/.ollama" for m in info["Mounts"])
+    assert get_json(health["api_url"] + "/api/version")["version"] == health["version"]
+
+    again = run_playbook("server.yml", role_vars)
+    assert again.rc == 0, again.stdout[-3000:]
+    assert changed_tasks(again) == []
+    assert again.stats["changed"] == 0
+    assert inspect(CONTAINER)["Id"] == info["Id"]
+
+    # check mode with a new setting: reported, not applied
+    changed_vars = dict(role_vars, ollama_server_keep_alive="10m", ollama_server_num_parallel=2)
+    check = run_playbook("server.yml", changed_vars, check=True)
+    assert check.rc == 0, check.stdout[-3000:]
+    assert "Run the Ollama container" in changed_tasks(check)
+    assert inspect(CONTAINER)["Id"] == info["Id"]
+
+    recreated = run_playbook("server.yml", changed_vars)
+    assert recreated.rc == 0, recreated.stdout[-3000:]
+    new = inspect(CONTAINER)
+    assert new["Id"] != info["Id"]
+    assert "OLLAMA_KEEP_ALIVE=10m" in new["Config"]["Env"]
+    assert "OLLAMA_NUM_PARALLEL=2" in new["Config"]["Env"]
+    assert recreated.results("Wait for the Ollama API")["healthy"] is True
+
+
+def test_absent_keeps_the_models_unless_purged(role_vars: dict) -> None:
+    assert run_playbook("server.yml", role_vars).rc == 0
+    assert volume_exists(VOLUME)
+
+    kept = run_playbook("server.yml", dict(role_vars, ollama_server_state="absent"))
+    assert kept.rc == 0, kept.stdout[-3000:]
+    assert inspect(CONTAINER) is None
+    assert volume_exists(VOLUME)
+    assert run_playbook("server.yml", dict(role_vars, ollama_server_state="absent")).stats["changed"] == 0
+
+    purged = run_playbook("server.yml", dict(role_vars, ollama_server_state="absent", ollama_server_purge_data=True))
+    assert purged.rc == 0, purged.stdout[-3000:]
+    assert not volume_exists(VOLUME)
+
+
+def test_forced_nvidia_fails_in_preflight_without_a_container(role_vars: dict) -> None:
+    run = run_playbook("server.yml", dict(role_vars, ollama_server_gpu="nvidia"))
+    assert run.rc == 2
+    failure = run.results("Fail for a forced NVIDIA GPU the engine cannot use")
+    assert failure["failed"] is True
+    assert "ollama_server_gpu is nvidia" in failure["msg"]
+    assert "Install the NVIDIA Container Toolkit" in failure["msg"]
+    assert "No container was created." in failure["msg"]
+    assert inspect(CONTAINER) is None
+    assert not volume_exists(VOLUME)
+
+
+def test_forced_amd_fails_without_devices(role_vars: dict) -> None:
+    run = run_playbook("server.yml", dict(role_vars, ollama_server_gpu="amd"))
+    assert run.rc == 2
+    assert "/dev/kfd and /dev/dri are not both present" in run.results("Fail for a forced AMD GPU that is not there")["msg"]
+    assert inspect(CONTAINER) is None
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ({"ollama_server_image": "ollama/ollama: latest"}, "is not an image reference"),
+        ({"ollama_server_port": 70000}, "ollama_server_port 70000 is out of range"),
+        ({"ollama_server_bind_address": "999.1.1.1"}, "is not an IPv4 or IPv6 address"),
+        ({"ollama_server_bind_address": "localhost; rm -rf /"}, "is not an IPv4 or IPv6 address"),
+        ({"ollama_server_gpu": "intel"}, "ollama_server_gpu"),
+        ({"ollama_server_env": {"OLLAMA_DEBUG": 1}}, "quote numbers and booleans"),
+        ({"ollama_server_models_path": "relative/dir"}, "must be an absolute path"),
+        ({"ollama_server_min_free_disk": "lots"}, "lots"),
+        ({"ollama_server_port": "eleven"}, "ollama_server_port"),
+    ],
+)
+def test_bad_variables_fail_before_any_change(role_vars: dict, override: dict, fragment: str) -> None:
+    run = run_playbook("server.yml", dict(role_vars, **override))
+    assert run.rc == 2
+    failed = [result for play in run.data["plays"] for task in play["tasks"] for result in [task["hosts"].get("localhost", {})] if result.get("failed")]
+    assert failed, run.stdout[-2000:]
+    message = json.dumps(failed)
+    assert fragment in message
+    assert inspect(CONTAINER) is None
+    assert not volume_exists(VOLUME)
+
+
+def test_unhealthy_container_fails_with_its_log(role_vars: dict) -> None:
+    bad = dict(role_vars, ollama_server_env={"OLLAMA_HOST": "0.0.0.0:99999"}, ollama_server_health_timeout=6)
+    run = run_playbook("server.yml", bad)
+    assert run.rc == 2
+    failure = run.results("Fail with the log")
+    assert failure["failed"] is True
+    assert "did not answer at http://127.0.0.1:%s within 6 seconds" % role_vars["ollama_server_port"] in failure["msg"]
+    assert "Last 50 lines of its log:" in failure["msg"]
+    assert "address 0.0.0.0:99999: invalid port" in failure["msg"].split("Last 50 lines of its log:")[1]
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    events: list = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        Receiver.events.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
+        """Quiet."""
+
+
+def test_watchdog_restarts_a_stalled_server_and_alerts(role_vars: dict, tmp_path: Path) -> None:
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    Receiver.events = []
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    paths = {
+        "ollama_server_watchdog_bin": str(tmp_path / "bin" / "ollama_watchdog.py"),
+        "ollama_server_watchdog_config": str(tmp_path / "etc" / "watchdog.json"),
+        "ollama_server_watchdog_state_dir": str(tmp_path / "state"),
+        "ollama_server_watchdog_log": str(tmp_path / "watchdog.log"),
+        "ollama_server_watchdog_cron_file": str(tmp_path / "cron.d" / "llmops-ollama-watchdog"),
+    }
+    (tmp_path / "cron.d").mkdir()
+    variables = dict(
+        role_vars,
+        ollama_server_watchdog=True,
+        ollama_server_watchdog_scheduler="auto",
+        ollama_server_watchdog_failures=2,
+        ollama_server_watchdog_timeout=1,
+        ollama_server_alert_webhook="http://127.0.0.1:%s/alerts" % receiver.server_address[1],
+        **paths,
+    )
+    try:
+        run = run_playbook("server.yml", variables)
+        assert run.rc == 0, run.stdout[-3000:]
+        cron = Path(paths["ollama_server_watchdog_cron_file"]).read_text()
+        assert "* * * * * root %s --config %s" % (paths["ollama_server_watchdog_bin"], paths["ollama_server_watchdog_config"]) in cron
+        assert "sleep 30 &&" in cron
+        assert oct(Path(paths["ollama_server_watchdog_config"]).stat().st_mode & 0o777) == "0o600"
+        assert run_playbook("server.yml", variables).stats["changed"] == 0
+
+        api = "http://127.0.0.1:%s" % role_vars["ollama_server_port"]
+
+        def probe() -> dict:
+            subprocess.run([paths["ollama_server_watchdog_bin"], "--config", paths["ollama_server_watchdog_config"]], check=True, timeout=120)
+            return json.loads((tmp_path / "state" / "status.json").read_text())
+
+        assert probe()["healthy"] is True
+        started = inspect(CONTAINER)["State"]["StartedAt"]
+
+        # stall the server: every answer takes 3 s, the probe allows 1 s
+        req = urllib.request.Request(api + "/_sim/faults", data=json.dumps({"slow_ms": 3000}).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=10).close()
+        first = probe()
+        assert first["healthy"] is False
+        assert first["consecutive_failures"] == 1
+        second = probe()
+        assert second["restarts"] == 1
+        assert inspect(CONTAINER)["State"]["StartedAt"] != started
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                get_json(api + "/api/version", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        recovered = probe()
+        assert recovered["healthy"] is True
+
+        assert [e["event"] for e in Receiver.events] == ["unhealthy", "restarted", "recovered"]
+        assert [e["level"] for e in Receiver.events] == ["WARN", "CRITICAL", "INFO"]
+        assert all(e["host"] == "localhost" and e["container"] == CONTAINER and e["detail"] for e in Receiver.events)
+        log = Path(paths["ollama_server_watchdog_log"]).read_text()
+        assert "CRITICAL restarted" in log
+        assert "INFO recovered" in log
+
+        # a webhook that fails is logged, never fatal
+        config = json.loads(Path(paths["ollama_server_watchdog_config"]).read_text())
+        config.update(webhook="http://127.0.0.1:%s/" % free_port(), api_url="http://127.0.0.1:%s" % free_port())
+        Path(paths["ollama_server_watchdog_config"]).write_text(json.dumps(config))
+        assert probe()["healthy"] is False
+        assert "WARN webhook http://127.0.0.1:" in Path(paths["ollama_server_watchdog_log"]).read_text()
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+        docker("rm", "-f", CONTAINER, check=False)
