@@ -1,7 +1,7 @@
 # llmops.ollama — one command for newcomers, one for the tests.
 #
 #   make demo   the main job: health and facts of the Ollama server on this host
-#   make test   everything CI runs: lint, ansible-test sanity, unit, integration
+#   make test   everything CI runs: lint, ansible-test sanity, unit, integration, molecule
 #
 # Both set up what they need themselves (a virtualenv from pinned requirements
 # and the collection linked as ansible_collections/llmops/ollama under .build/).
@@ -23,7 +23,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help demo test deps venv collection lint sanity unit integration bench clean
+.PHONY: help demo test deps venv collection lint sanity unit integration molecule sim-image bench clean
 
 help:
 	@sed -n '2,8p' Makefile
@@ -55,7 +55,7 @@ $(GET_PIP_CACHE): .ci/get_pip_offline.py
 	@mkdir -p $(dir $@)
 	@if [ ! -e $@ ] || grep -q 'Stand-in for the get-pip script' $@; then cp $< $@; fi
 
-test: deps collection lint sanity unit integration
+test: deps collection lint sanity unit integration molecule
 	@echo "make test: all stages passed"
 
 lint: collection
@@ -78,6 +78,13 @@ unit: collection
 
 integration: collection
 	$(BIN)/pytest tests/integration -q
+
+# The simulator image stands in for ollama/ollama in the Docker engine.
+sim-image:
+	bash tests/docker/build_sim_image.sh llmops/ollama-sim:test
+
+molecule: collection sim-image
+	NO_COLOR=1 $(BIN)/molecule test --all
 
 bench: collection
 	$(BIN)/python -m tests.bench
