@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import csv
-import ipaddress
 import io
+import ipaddress
 from typing import Any, Dict, List
 
 from ansible.errors import AnsibleFilterError

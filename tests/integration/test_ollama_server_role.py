@@ -194,7 +194,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         self.send_response(204)
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
 
 

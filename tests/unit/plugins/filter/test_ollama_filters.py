@@ -52,7 +52,18 @@ def test_nvidia_smi_garbage_is_a_clear_error(text: object, fragment: str) -> Non
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("127.0.0.1", True), ("::1", True), ("fd00::1", True), ("0.0.0.0", True), ("999.1.1.1", False), ("10.0.0.0/8", False), ("localhost", False), ("", False), (None, False), (2130706433, False)],
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("fd00::1", True),
+        ("0.0.0.0", True),
+        ("999.1.1.1", False),
+        ("10.0.0.0/8", False),
+        ("localhost", False),
+        ("", False),
+        (None, False),
+        (2130706433, False),
+    ],
 )
 def test_is_ip(value: object, expected: bool) -> None:
     assert FILTERS["is_ip"](value) is expected
