@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, llmops.ollama contributors
+"""Fixtures for the integration tests: the Ollama API simulator as a real subprocess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from tests.ollama_sim.testing import Sim, run_sim
+
+# fast enough that the small catalogue models pull in well under a second
+TEST_RATE = 200_000_000.0
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[Sim]:
+    """A fresh simulator (empty models directory under tmp_path) on a free loopback port."""
+    with run_sim(tmp_path / "models", rate=TEST_RATE) as running:
+        yield running
+
+
+@pytest.fixture
+def make_sim(tmp_path: Path) -> Iterator[Callable[..., Sim]]:
+    """Start simulators with other settings: ``make_sim(rate=2e6, env={...})``; all are killed after the test."""
+    started = []
+
+    def factory(name: str = "models", **kwargs) -> Sim:
+        kwargs.setdefault("rate", TEST_RATE)
+        context = run_sim(tmp_path / name, **kwargs)
+        running = context.__enter__()
+        started.append(context)
+        return running
+
+    yield factory
+    for context in reversed(started):
+        context.__exit__(None, None, None)

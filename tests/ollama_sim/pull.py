@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, llmops.ollama contributors
+"""Pulls: shared, rate-limited, resumable blob downloads and the pull progress stream.
+
+As in Ollama (server/download.go), one download runs per blob however many pulls wait
+for it; each waiter reports ``{"status": "pulling <12 hex>", "digest", "total",
+"completed"}`` about every 60 ms; the download is cancelled when its last waiter goes
+away, and the ``sha256-<hex>-partial`` file it leaves is resumed by the next pull.
+Bytes come from the catalogue at ``--rate`` bytes per second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from typing import Any, Dict, Iterator, Optional, Set, Tuple
+
+from .catalog import Blob, Catalog
+from .errors import ApiError, StreamCut
+from .faults import Faults
+from .names import parse_name
+from .store import DiskFull, Store
+
+TICK = 0.06
+
+
+class Stats:
+    """Bytes moved per blob: into the store by pulls, and out of the /v2 registry."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.pulled: Dict[str, int] = {}
+        self.served: Dict[str, int] = {}
+
+    def add(self, kind: str, digest: str, count: int) -> None:
+        with self._lock:
+            table = self.pulled if kind == "pulled" else self.served
+            table[digest] = table.get(digest, 0) + count
+
+    def snapshot(self) -> Dict[str, Any]:
+        with self._lock:
+            blobs: Dict[str, int] = {}
+            for table in (self.pulled, self.served):
+                for digest, count in table.items():
+                    blobs[digest] = blobs.get(digest, 0) + count
+            return {
+                "blobs": blobs,
+                "total": sum(blobs.values()),
+                "pulled": sum(self.pulled.values()),
+                "served": sum(self.served.values()),
+            }
+
+    def clear(self) -> None:
+        with self._lock:
+            self.pulled.clear()
+            self.served.clear()
+
+
+class Download:
+    """One blob being written to ``sha256-<hex>-partial``, resumed from its current size."""
+
+    def __init__(self, manager: Downloads, blob: Blob) -> None:
+        self.manager = manager
+        self.blob = blob
+        self.digest = blob.digest
+        self.total = blob.size
+        self.completed = 0
+        self.refs = 0
+        self.error: Optional[str] = None
+        self.cut = False
+        self.stalled = False
+        self.done = threading.Event()
+        self.cancelled = threading.Event()
+        self._stop_at: Optional[int] = None
+        self._pause: Optional[Tuple[int, float]] = None
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="download-" + self.digest[7:19], daemon=True)
+
+    def stop_at(self, offset: int) -> None:
+        """Stop writing at this offset and report a cut (the cut_at_percent fault)."""
+        with self._lock:
+            self._stop_at = offset
+
+    def pause_at(self, offset: int, seconds: float) -> None:
+        """Stall for some seconds at this offset (the stall fault)."""
+        with self._lock:
+            self._pause = (offset, seconds)
+
+    def progress(self) -> Dict[str, Any]:
+        line: Dict[str, Any] = {"status": "pulling %s" % self.digest[7:19], "digest": self.digest, "total": self.total}
+        if self.completed:
+            line["completed"] = self.completed
+        return line
+
+    def _run(self) -> None:
+        try:
+            self._download()
+        except DiskFull as exc:
+            self.error = exc.message
+        except OSError as exc:
+            self.error = str(exc)
+        finally:
+            self.manager.finished(self)
+            self.done.set()
+
+    def _download(self) -> None:
+        store, rate = self.manager.store, self.manager.rate
+        partial = store.partial_path(self.digest)
+        offset = partial.stat().st_size if partial.exists() else 0
+        if offset > self.total:
+            partial.unlink()
+            offset = 0
+        self.completed = offset
+        chunk = max(4096, min(1 << 16, int(rate / 20))) if rate else 1 << 16
+        clock, base = time.monotonic(), offset
+        with open(partial, "ab") as handle:
+            while offset < self.total:
+                if self.cancelled.is_set():
+                    return
+                with self._lock:
+                    stop_at, pause = self._stop_at, self._pause
+                if stop_at is not None and offset >= stop_at:
+                    self.cut = True
+                    return
+                if pause is not None and offset >= pause[0]:
+                    with self._lock:
+                        self._pause = None
+                    self.stalled = True
+                    self.cancelled.wait(pause[1])
+                    self.stalled = False
+                    clock, base = time.monotonic(), offset
+                    continue
+                if self.manager.faults.disk_full:
+                    raise DiskFull(partial)
+                size = min(chunk, self.total - offset)
+                if stop_at is not None:
+                    size = min(size, stop_at - offset)
+                if pause is not None:
+                    size = min(size, pause[0] - offset)
+                data = self.blob.read(offset, size)
+                handle.write(data)
+                handle.flush()
+                offset += len(data)
+                self.completed = offset
+                self.manager.stats.add("pulled", self.digest, len(data))
+                if rate:
+                    delay = clock + (offset - base) / rate - time.monotonic()
+                    if delay > 0:
+                        self.cancelled.wait(delay)
+        hasher = hashlib.sha256()
+        with open(partial, "rb") as handle:
+            for piece in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(piece)
+        got = "sha256:" + hasher.hexdigest()
+        if got != self.digest:
+            partial.unlink()
+            self.error = "digest mismatch, file must be downloaded again: want %s, got %s" % (self.digest, got)
+            return
+        os.replace(partial, store.blob_path(self.digest))
+
+
+class Downloads:
+    """The running downloads, one per digest (blobDownloadManager)."""
+
+    def __init__(self, store: Store, faults: Faults, stats: Stats, rate: float) -> None:
+        self.store = store
+        self.faults = faults
+        self.stats = stats
+        self.rate = rate
+        self._lock = threading.Lock()
+        self._active: Dict[str, Download] = {}
+
+    def acquire(self, blob: Blob) -> Download:
+        """Join the running download of the blob, or start one."""
+        while True:
+            with self._lock:
+                running = self._active.get(blob.digest)
+                if running is None:
+                    download = Download(self, blob)
+                    download.refs = 1
+                    self._active[blob.digest] = download
+                    download.thread.start()
+                    return download
+                if not running.cancelled.is_set() and not running.cut:
+                    running.refs += 1
+                    return running
+            running.done.wait()
+
+    def release(self, download: Download) -> None:
+        """Leave a download; the last one to leave cancels it (the partial stays)."""
+        with self._lock:
+            download.refs -= 1
+            if download.refs <= 0 and not download.done.is_set():
+                download.cancelled.set()
+
+    def finished(self, download: Download) -> None:
+        with self._lock:
+            if self._active.get(download.digest) is download:
+                del self._active[download.digest]
+
+
+def pull_stream(catalog: Catalog, store: Store, downloads: Downloads, faults: Faults, model: str, noprune: bool) -> Iterator[Dict[str, Any]]:
+    """The NDJSON lines of ``POST /api/pull`` (PullModel); errors raise ApiError."""
+    name = parse_name(model)
+    if not name.is_valid():
+        raise ApiError(400, "invalid model name")
+    name = store.canonical(name)
+    old = store.read_manifest(name)
+    unused: Set[str] = old.digests() if old else set()
+
+    yield {"status": "pulling manifest"}
+    built = catalog.lookup(name)
+    if built is None:
+        raise ApiError(500, "pull model manifest: file does not exist")
+    blobs = built.blobs()
+    missing = [blob for blob in blobs if not store.has_blob(blob.digest)]
+    cut = faults.take_cut() if missing else None
+    stall = faults.take_stall() if missing else None
+    cut_byte = None if cut is None else int(built.total_size * cut / 100)
+    stall_byte = None if stall is None else int(built.total_size * stall[0] / 100)
+
+    before = 0
+    for blob in blobs:
+        if store.has_blob(blob.digest):
+            size = store.blob_size(blob.digest)
+            yield {"status": "pulling %s" % blob.digest[7:19], "digest": blob.digest, "total": size, "completed": size}
+            before += blob.size
+            continue
+        download = downloads.acquire(blob)
+        try:
+            if cut_byte is not None and cut_byte < before + blob.size:
+                download.stop_at(max(0, cut_byte - before))
+                cut_byte = None
+            if stall is not None and stall_byte is not None and stall_byte < before + blob.size:
+                download.pause_at(max(0, stall_byte - before), stall[1])
+                stall_byte = None
+            yield download.progress()
+            while not download.done.wait(TICK):
+                if not download.stalled:
+                    yield download.progress()
+            if download.cut:
+                raise StreamCut()
+            if download.error:
+                raise ApiError(500, download.error)
+            if not store.has_blob(blob.digest):
+                raise ApiError(500, "context canceled")
+            yield download.progress()
+        finally:
+            downloads.release(download)
+        before += blob.size
+
+    yield {"status": "verifying sha256 digest"}
+    yield {"status": "writing manifest"}
+    store.write_manifest(name, built.manifest)
+    unused -= {blob.digest for blob in blobs}
+    if unused and not noprune:
+        yield {"status": "removing unused layers"}
+        store.delete_unused(unused)
+    yield {"status": "success"}

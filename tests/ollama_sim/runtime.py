@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, llmops.ollama contributors
+"""The runtime: which models are loaded, until when, and what they answer.
+
+keep_alive follows api.Duration: a number is seconds, a string a Go duration
+(``"10m"``, ``"-1m"``), any negative value keeps the model loaded forever, 0 unloads,
+absent means ``OLLAMA_KEEP_ALIVE`` (default 5m). As in Ollama's scheduler, runners are
+keyed by the model blob, so two names sharing one model file share one runner, and
+``DELETE /api/delete`` does not unload a loaded model (its runner stays until keep_alive
+expires; ``ollama rm`` sends keep_alive 0 first). Replies are short and deterministic;
+embeddings are unit vectors derived from the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from .errors import ApiError
+from .godata import FOREVER_SECONDS, GoDurationError, go_time, parse_go_duration
+from .models import LocalModel
+
+DEFAULT_CONTEXT = 4096
+
+REPLIES = (
+    "Hello! I am a simulated model served by the Ollama API simulator.",
+    "The sky is blue because air scatters short blue wavelengths more than red ones.",
+    "Sure. Here is a short answer from the simulator: everything works as expected.",
+    "I am not a real language model, but this reply arrives just like a real one.",
+)
+
+
+def parse_keep_alive(value: Any) -> Optional[float]:
+    """Seconds from a request's keep_alive (None: not given); ApiError(400) like Ollama."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ApiError(400, "Unsupported type: 'bool'")
+    if isinstance(value, (int, float)):
+        return FOREVER_SECONDS if value < 0 else float(value)
+    if isinstance(value, str):
+        try:
+            seconds = parse_go_duration(value)
+        except GoDurationError as exc:
+            raise ApiError(400, str(exc)) from None
+        return FOREVER_SECONDS if seconds < 0 else seconds
+    kind = "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
+    raise ApiError(400, "Unsupported type: '%s'" % kind)
+
+
+def env_keep_alive() -> float:
+    """OLLAMA_KEEP_ALIVE: a Go duration or whole seconds; 5m by default."""
+    text = os.environ.get("OLLAMA_KEEP_ALIVE", "").strip()
+    seconds = 300.0
+    if text:
+        try:
+            seconds = parse_go_duration(text)
+        except GoDurationError:
+            try:
+                seconds = float(int(text))
+            except ValueError:
+                seconds = 300.0
+    return FOREVER_SECONDS if seconds < 0 else seconds
+
+
+@dataclass
+class Runner:
+    """A loaded model, as /api/ps shows it."""
+
+    key: str
+    name: str
+    digest: str
+    size: int
+    size_vram: int
+    details: Dict[str, Any]
+    context_length: int
+    expires_at: float
+    requests: int = 0
+
+    def as_ps(self) -> Dict[str, Any]:
+        return {
+            "name": self.name,
+            "model": self.name,
+            "size": self.size,
+            "digest": self.digest,
+            "details": self.details,
+            "expires_at": go_time(int(self.expires_at * 1e9)),
+            "size_vram": self.size_vram,
+            "context_length": self.context_length,
+        }
+
+
+class Scheduler:
+    """Loaded runners with their expiry (server/sched.go, much simplified)."""
+
+    def __init__(self, gpu: bool = False, max_loaded: Optional[int] = None) -> None:
+        self.gpu = gpu
+        self.max_loaded = max_loaded or int(os.environ.get("OLLAMA_MAX_LOADED_MODELS", "0") or 0) or 3
+        self._lock = threading.Lock()
+        self._runners: Dict[str, Runner] = {}
+
+    def _purge(self, now: float) -> None:
+        for key in [key for key, runner in self._runners.items() if runner.requests == 0 and runner.expires_at <= now]:
+            del self._runners[key]
+
+    def context_length(self, model: LocalModel, options: Dict[str, Any]) -> int:
+        wanted = options.get("num_ctx") or model.params.get("num_ctx") or int(os.environ.get("OLLAMA_CONTEXT_LENGTH", "0") or 0) or DEFAULT_CONTEXT
+        trained = model.kv("context_length", 0)
+        wanted = int(wanted)
+        return min(wanted, trained) if trained else wanted
+
+    def acquire(self, model: LocalModel, keep_alive: Optional[float], options: Dict[str, Any]) -> Runner:
+        """Load (or reuse) the model's runner for one request."""
+        now = time.time()
+        session = env_keep_alive() if keep_alive is None else keep_alive
+        key = model.model_digest or model.manifest.digest
+        context = self.context_length(model, options)
+        gpu = self.gpu and options.get("num_gpu", -1) != 0
+        with self._lock:
+            self._purge(now)
+            runner = self._runners.get(key)
+            if runner is None or runner.context_length != context or runner.size_vram != (model.manifest.size if gpu else 0):
+                while len(self._runners) >= self.max_loaded:
+                    idle = [r for r in self._runners.values() if r.requests == 0] or list(self._runners.values())
+                    del self._runners[min(idle, key=lambda r: r.expires_at).key]
+                runner = Runner(
+                    key=key,
+                    name=model.name.display(),
+                    digest=model.manifest.digest,
+                    size=model.manifest.size,
+                    size_vram=model.manifest.size if gpu else 0,
+                    details=model.details(with_parent=False),
+                    context_length=context,
+                    expires_at=now + session,
+                )
+                self._runners[key] = runner
+            runner.requests += 1
+            runner.expires_at = now + session
+            return runner
+
+    def release(self, runner: Runner, keep_alive: Optional[float]) -> None:
+        """The request is over: start the keep_alive clock (0 unloads now)."""
+        session = env_keep_alive() if keep_alive is None else keep_alive
+        with self._lock:
+            runner.requests = max(0, runner.requests - 1)
+            runner.expires_at = time.time() + session
+            if session <= 0 and runner.requests == 0:
+                self._runners.pop(runner.key, None)
+
+    def expire(self, model: LocalModel) -> None:
+        """keep_alive 0 without a prompt: unload the model's runner."""
+        key = model.model_digest or model.manifest.digest
+        with self._lock:
+            self._runners.pop(key, None)
+
+    def list(self) -> List[Runner]:
+        with self._lock:
+            self._purge(time.time())
+            return sorted(self._runners.values(), key=lambda r: -r.expires_at)
+
+
+# ------------------------------------------------------------------------------ replies
+def reply_text(model: str, prompt: str, structured: bool) -> str:
+    if structured:
+        return '{"reply": "simulated", "model": "%s"}' % model
+    index = int(hashlib.sha256(prompt.encode("utf-8")).hexdigest(), 16) % len(REPLIES)
+    return REPLIES[index]
+
+
+def tokens(text: str) -> List[str]:
+    """Word pieces that concatenate back to the text."""
+    out: List[str] = []
+    for index, word in enumerate(text.split(" ")):
+        out.append(word if index == 0 else " " + word)
+    return out
+
+
+def token_ids(text: str) -> List[int]:
+    return [int.from_bytes(hashlib.sha256(piece.encode("utf-8")).digest()[:2], "big") for piece in tokens(text)]
+
+
+def embedding(text: str, dimensions: int) -> List[float]:
+    """A deterministic unit vector for the text."""
+    raw: List[float] = []
+    counter = 0
+    while len(raw) < dimensions:
+        digest = hashlib.sha256(("%d|%s" % (counter, text)).encode("utf-8")).digest()
+        raw.extend(value / 2147483648.0 for value in struct.unpack(">8i", digest))
+        counter += 1
+    raw = raw[:dimensions]
+    norm = math.sqrt(sum(value * value for value in raw)) or 1.0
+    return [float("%.8g" % (value / norm)) for value in raw]
