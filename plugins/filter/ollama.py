@@ -35,7 +35,7 @@ def _is_ip(value: Any) -> bool:
 
 
 def _mib_to_bytes(text: str) -> int:
-    number, _, unit = text.strip().partition(" ")
+    number, unit = [*text.strip().split(" ", 1), ""][:2]
     factor = {"MiB": 1024**2, "GiB": 1024**3, "KiB": 1024}.get(unit.strip(), 1)
     return int(float(number) * factor)
 

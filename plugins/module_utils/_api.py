@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleFallbackNotFound
+from ansible.module_utils.six.moves.http_client import HTTPException
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request
@@ -246,7 +247,7 @@ class OllamaClient:
             response = self._open(method, path, payload, timeout)
             try:
                 return response.read()
-            except (OSError, socket.timeout) as exc:
+            except (OSError, HTTPException) as exc:
                 raise OllamaError("%s %s: the connection broke while reading the answer: %s" % (method, path, exc), url=self.api_url + path) from None
             finally:
                 response.close()
@@ -283,7 +284,7 @@ class OllamaClient:
                 except socket.timeout:
                     limit = self.timeout if timeout is None else timeout
                     raise OllamaError("%s %s: the stream stalled: no data for %s seconds" % (method, path, limit), url=self.api_url + path) from None
-                except (OSError, ValueError) as exc:
+                except (OSError, ValueError, HTTPException) as exc:
                     raise OllamaError("%s %s: the connection broke mid-stream: %s" % (method, path, exc), url=self.api_url + path) from None
                 if not line:
                     return

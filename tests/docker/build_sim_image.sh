@@ -37,7 +37,8 @@ printf 'root:x:0:\n' > "$root/etc/group"
 cp -r "$repo/tests/ollama_sim" "$root/opt/ollama-sim/tests/"
 find "$root/opt/ollama-sim" -name __pycache__ -prune -exec rm -rf {} +
 : > "$root/opt/ollama-sim/tests/__init__.py"
-install -m 0755 "$repo/tests/docker/ollama" "$root/bin/ollama"
+{ echo '#!/usr/bin/python3'; cat "$repo/tests/docker/ollama_cli.py"; } > "$root/bin/ollama"
+chmod 0755 "$root/bin/ollama"
 
 tar -C "$root" -c . | docker import \
     -c 'ENTRYPOINT ["/bin/ollama"]' \

@@ -223,7 +223,7 @@ def test_watchdog_restarts_a_stalled_server_and_alerts(role_vars: dict, tmp_path
         run = run_playbook("server.yml", variables)
         assert run.rc == 0, run.stdout[-3000:]
         cron = Path(paths["ollama_server_watchdog_cron_file"]).read_text()
-        assert "* * * * * root %s --config %s" % (paths["ollama_server_watchdog_bin"], paths["ollama_server_watchdog_config"]) in cron
+        assert "* * * * * root python3 %s --config %s" % (paths["ollama_server_watchdog_bin"], paths["ollama_server_watchdog_config"]) in cron
         assert "sleep 30 &&" in cron
         assert oct(Path(paths["ollama_server_watchdog_config"]).stat().st_mode & 0o777) == "0o600"
         assert run_playbook("server.yml", variables).stats["changed"] == 0
@@ -231,7 +231,7 @@ def test_watchdog_restarts_a_stalled_server_and_alerts(role_vars: dict, tmp_path
         api = "http://127.0.0.1:%s" % role_vars["ollama_server_port"]
 
         def probe() -> dict:
-            subprocess.run([paths["ollama_server_watchdog_bin"], "--config", paths["ollama_server_watchdog_config"]], check=True, timeout=120)
+            subprocess.run(["python3", paths["ollama_server_watchdog_bin"], "--config", paths["ollama_server_watchdog_config"]], check=True, timeout=120)
             return json.loads((tmp_path / "state" / "status.json").read_text())
 
         assert probe()["healthy"] is True

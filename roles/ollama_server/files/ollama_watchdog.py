@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, llmops.ollama contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -12,7 +11,7 @@ each event as JSON to a webhook: unhealthy (WARN), restarted (CRITICAL),
 restart_failed (CRITICAL), recovered (INFO), disk_low (WARN). A webhook that
 fails is logged, never fatal.
 
-usage: ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
+usage: python3 ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
 """
 
 from __future__ import annotations

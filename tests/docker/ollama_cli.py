@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, llmops.ollama contributors
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The `ollama` command of the simulator image: `serve`, `list` and `--version`.
@@ -25,7 +24,7 @@ def listen_address() -> str:
 
 def api(path: str) -> dict:
     host, port = listen_address().rsplit(":", 1)
-    if host in ("0.0.0.0", ""):  # noqa: S104 - reach a listen-on-all server over loopback
+    if host in ("0.0.0.0", ""):  # a listen-on-all server is reached over loopback
         host = "127.0.0.1"
     with urllib.request.urlopen("http://%s:%s%s" % (host, port, path), timeout=10) as resp:
         return json.load(resp)
@@ -36,7 +35,8 @@ def main(argv: list) -> int:
     if command == "serve":
         data = os.environ.get("OLLAMA_MODELS", "/root/.ollama/models")
         os.chdir(SIM_ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "tests.ollama_sim", "--listen", listen_address(), "--data", data])
+        server_argv = [sys.executable, "-m", "tests.ollama_sim", "--listen", listen_address(), "--data", data]
+        os.execv(sys.executable, server_argv)  # noqa: S606 - this process becomes the simulator, as `ollama serve` does
     try:
         if command == "list":
             models = api("/api/tags")["models"]
