@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The per-host ledger: what the Ollama API does not remember.
+
+For every model it keeps the status of the last operation (``queued``,
+``downloading``, ``paused``, ``failed``, ``ok``, ``absent``) with a message,
+the live progress of a pull (completed, total, percent, speed, ETA) for
+``async`` polling, and a JSON-lines operation log.
+
+Layout under ``state_dir`` (default ``/var/lib/llmops-ollama``)::
+
+    models/<model>.json    the status record, rewritten atomically (tempfile + rename)
+    logs/<model>.jsonl     the operation log, one JSON object per line (appended)
+    locks/<model>.lock     an fcntl lock taken around every read-modify-write
+    slots/pull-<n>.lock    the pull slots (at most N pulls at once on the host)
+
+``<model>`` is the model's canonical key (``host/namespace/model:tag``, lower
+case), percent-encoded so that it is one safe file name.
+
+A ledger that cannot be created or written is *disabled*: its ``error`` says
+why, callers warn with it and carry on; a read never raises.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import tempfile
+import time
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
+
+from ansible_collections.llmops.ollama.plugins.module_utils._names import ModelName, parse_name
+from ansible_collections.llmops.ollama.plugins.module_utils._units import format_duration, format_rate
+
+DEFAULT_STATE_DIR = "/var/lib/llmops-ollama"
+
+# Statuses the ledger records. The first four are what a model record shows;
+# ``ok`` and ``absent`` say the last operation left the server authoritative.
+QUEUED = "queued"
+DOWNLOADING = "downloading"
+PAUSED = "paused"
+FAILED = "failed"
+OK = "ok"
+ABSENT = "absent"
+ACTIVE_STATUSES = (QUEUED, DOWNLOADING)
+PROBLEM_STATUSES = (PAUSED, FAILED)
+
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+_MAX_FILE_NAME = 180
+
+
+def now_iso(clock: Callable[[], float] = time.time) -> str:
+    """The time as RFC 3339 in UTC with microseconds, like the other dates the collection returns."""
+    return datetime.fromtimestamp(clock(), timezone.utc).isoformat()
+
+
+def file_key(name: Union[str, ModelName]) -> str:
+    """A model's key as one safe file name (percent-encoded; long keys end in a hash)."""
+    key = (name if isinstance(name, ModelName) else parse_name(name)).key
+    encoded = "".join(c if c in _SAFE else "%%%02X" % ord(c) for c in key)
+    if len(encoded) > _MAX_FILE_NAME:
+        encoded = encoded[:150] + "~" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    return encoded
+
+
+def pid_alive(pid: Any) -> bool:
+    """Whether a process with this id runs on this host (True when that cannot be told)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True
+
+
+def _atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write data to path through a temporary file in the same directory and a rename."""
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class Ledger:
+    """The ledger in one state directory. Build it with :meth:`open`."""
+
+    def __init__(self, state_dir: Optional[str], error: str = "", clock: Callable[[], float] = time.time) -> None:
+        self.state_dir = state_dir
+        self.error = error
+        self._clock = clock
+        self.host = socket.gethostname()
+
+    # ---------------------------------------------------------------- set-up
+    @classmethod
+    def open(cls, state_dir: Optional[str], create: bool = True, clock: Callable[[], float] = time.time) -> Ledger:
+        """The ledger in state_dir; disabled (with ``error``) when it cannot be used.
+
+        With ``create`` the directories are made (mode 0755); without it (the
+        read-only info module) a missing directory is an empty ledger.
+        """
+        if not state_dir:
+            return cls(None, "no state_dir was given", clock)
+        state_dir = os.path.abspath(os.path.expanduser(state_dir))
+        if not create:
+            if os.path.isdir(state_dir) and not os.access(state_dir, os.R_OK | os.X_OK):
+                return cls(None, "the ledger at %s cannot be read (permission denied)" % state_dir, clock)
+            return cls(state_dir, "", clock)
+        try:
+            for sub in ("models", "logs", "locks", "slots"):
+                os.makedirs(os.path.join(state_dir, sub), mode=0o755, exist_ok=True)
+            if not os.access(os.path.join(state_dir, "models"), os.W_OK):
+                raise PermissionError(errno.EACCES, "permission denied", state_dir)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            return cls(
+                None,
+                "the ledger directory %s cannot be used (%s): progress, statuses and the operation log are not recorded; "
+                "set state_dir to a writable directory, or run with become: true" % (state_dir, reason),
+                clock,
+            )
+        return cls(state_dir, "", clock)
+
+    @property
+    def enabled(self) -> bool:
+        return self.state_dir is not None
+
+    # ---------------------------------------------------------------- paths
+    def record_path(self, name: Union[str, ModelName]) -> str:
+        return os.path.join(self.state_dir or "", "models", file_key(name) + ".json")
+
+    def log_path(self, name: Union[str, ModelName]) -> str:
+        return os.path.join(self.state_dir or "", "logs", file_key(name) + ".jsonl")
+
+    def _lock_path(self, name: Union[str, ModelName]) -> str:
+        return os.path.join(self.state_dir or "", "locks", file_key(name) + ".lock")
+
+    @contextmanager
+    def _locked(self, name: Union[str, ModelName]) -> Iterator[None]:
+        fd = os.open(self._lock_path(name), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    # ---------------------------------------------------------------- read
+    @staticmethod
+    def _load(path: str) -> Optional[Dict[str, Any]]:
+        try:
+            with open(path, "rb") as handle:
+                data = json.loads(handle.read().decode("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def read(self, name: Union[str, ModelName]) -> Optional[Dict[str, Any]]:
+        """The status record of one model, or None. Never raises."""
+        if not self.enabled:
+            return None
+        return self._checked(self._load(self.record_path(name)))
+
+    def records(self) -> Dict[str, Dict[str, Any]]:
+        """Every status record, by model key. Never raises."""
+        found: Dict[str, Dict[str, Any]] = {}
+        if not self.enabled:
+            return found
+        directory = os.path.join(self.state_dir or "", "models")
+        try:
+            entries = sorted(os.listdir(directory))
+        except OSError:
+            return found
+        for entry in entries:
+            if not entry.endswith(".json") or entry.startswith("."):
+                continue
+            record = self._checked(self._load(os.path.join(directory, entry)))
+            if record and isinstance(record.get("key"), str):
+                found[record["key"]] = record
+        return found
+
+    def _checked(self, record: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        """An active record whose process is gone reads as ``paused`` (interrupted)."""
+        if not record:
+            return record
+        if record.get("status") in ACTIVE_STATUSES and record.get("host") == self.host and not pid_alive(record.get("pid")):
+            record = dict(record)
+            record["status"] = PAUSED
+            record["message"] = "the %s started at %s by process %s stopped before it finished (interrupted); run the task again to resume" % (
+                record.get("operation") or "operation",
+                record.get("started_at") or "?",
+                record.get("pid"),
+            )
+            record["interrupted"] = True
+        return record
+
+    def log_entries(self, name: Union[str, ModelName], limit: int = 0) -> List[Dict[str, Any]]:
+        """The operation log of a model (the last ``limit`` entries when limit > 0)."""
+        if not self.enabled:
+            return []
+        try:
+            with open(self.log_path(name), "rb") as handle:
+                lines = handle.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return []
+        entries = []
+        for line in lines[-limit:] if limit > 0 else lines:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict):
+                entries.append(item)
+        return entries
+
+    # ---------------------------------------------------------------- write
+    def update(self, name: Union[str, ModelName], **fields: Any) -> Optional[Dict[str, Any]]:
+        """Merge fields into a model's record (a None value removes the key); return the record.
+
+        Locked and atomic. A disabled ledger ignores the call (returns None).
+        """
+        if not self.enabled:
+            return None
+        parsed = name if isinstance(name, ModelName) else parse_name(name)
+        path = self.record_path(parsed)
+        with self._locked(parsed):
+            record = self._load(path) or {}
+            record.update(name=parsed.display, key=parsed.key, log_file=self.log_path(parsed))
+            for key, value in fields.items():
+                if value is None:
+                    record.pop(key, None)
+                else:
+                    record[key] = value
+            record["updated_at"] = now_iso(self._clock)
+            _atomic_write(path, json.dumps(record, sort_keys=True).encode("utf-8"))
+        return record
+
+    def set_status(
+        self, name: Union[str, ModelName], status: str, message: str = "", operation: Optional[str] = None, **fields: Any
+    ) -> Optional[Dict[str, Any]]:
+        """Record a status; active ones carry this process's id and host; ok, failed and absent drop the progress."""
+        fields.update(status=status, message=message)
+        if operation is not None:
+            fields["operation"] = operation
+        if status in ACTIVE_STATUSES:
+            fields.setdefault("pid", os.getpid())
+            fields.setdefault("host", self.host)
+        else:
+            fields.setdefault("pid", None)
+            if status != PAUSED:
+                # a paused pull keeps its progress: how far it got, and how much it will take
+                fields.setdefault("progress", None)
+        return self.update(name, **fields)
+
+    def start(self, name: Union[str, ModelName], operation: str, status: str = DOWNLOADING, message: str = "") -> Optional[Dict[str, Any]]:
+        """Record the start of an operation (resets the progress)."""
+        return self.set_status(name, status, message, operation=operation, started_at=now_iso(self._clock), progress=None)
+
+    def log(self, name: Union[str, ModelName], event: str, **fields: Any) -> None:
+        """Append one entry to the model's operation log: time, event, process, and the fields."""
+        if not self.enabled:
+            return
+        parsed = name if isinstance(name, ModelName) else parse_name(name)
+        entry: Dict[str, Any] = {"time": now_iso(self._clock), "model": parsed.display, "event": event, "pid": os.getpid()}
+        entry.update({k: v for k, v in fields.items() if v is not None})
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
+        with self._locked(parsed):
+            fd = os.open(self.log_path(parsed), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+    # ---------------------------------------------------------------- progress and slots
+    def progress(self, name: Union[str, ModelName], min_interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> ProgressWriter:
+        """A writer of live pull progress for one model (at most one write per ``min_interval``)."""
+        return ProgressWriter(self, name, min_interval, clock)
+
+    @contextmanager
+    def pull_slot(self, limit: int, on_wait: Callable[[], None], sleep: Callable[[float], None] = time.sleep, poll: float = 1.0) -> Iterator[Optional[int]]:
+        """Hold one of ``limit`` host-wide pull slots while the block runs.
+
+        While every slot is taken, ``on_wait`` is called once (to record
+        ``queued``) and the slots are tried again every ``poll`` seconds.
+        A disabled ledger, or a limit of 0, gives no limit.
+        """
+        if not self.enabled or limit <= 0:
+            yield None
+            return
+        waited = False
+        while True:
+            for index in range(limit):
+                fd = os.open(os.path.join(self.state_dir or "", "slots", "pull-%d.lock" % index), os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                try:
+                    yield index
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+                return
+            if not waited:
+                on_wait()
+                waited = True
+            sleep(poll)
+
+
+class ProgressWriter:
+    """Live progress of one pull: speed over the last seconds, ETA, written at most once per interval."""
+
+    WINDOW = 5.0
+
+    def __init__(self, ledger: Ledger, name: Union[str, ModelName], min_interval: float, clock: Callable[[], float]) -> None:
+        self.ledger = ledger
+        self.name = name
+        self.min_interval = min_interval
+        self._clock = clock
+        self._last_write: Optional[float] = None
+        self._samples: List[tuple] = []
+        self.writes = 0
+        self.last: Dict[str, Any] = {}
+
+    def _speed(self, now: float, completed: int) -> float:
+        self._samples.append((now, completed))
+        while len(self._samples) > 2 and now - self._samples[0][0] > self.WINDOW:
+            self._samples.pop(0)
+        first_time, first_done = self._samples[0]
+        elapsed = now - first_time
+        if elapsed <= 0 or completed < first_done:
+            return 0.0
+        return (completed - first_done) / elapsed
+
+    def update(self, completed: int, total: int, status: str = "", force: bool = False, **extra: Any) -> Dict[str, Any]:
+        """Note the bytes done so far; write them to the ledger when the interval has passed (or ``force``)."""
+        now = self._clock()
+        speed = self._speed(now, completed)
+        percent = round(100.0 * completed / total, 1) if total > 0 else 0.0
+        if total > 0 and completed < total and percent >= 100.0:
+            percent = 99.9
+        eta = (total - completed) / speed if speed > 0 and total > completed else (0.0 if total and completed >= total else None)
+        progress = {
+            "completed": completed,
+            "total": total,
+            "percent": percent,
+            "speed": round(speed),
+            "speed_human": format_rate(speed),
+            "eta": None if eta is None else round(eta, 1),
+            "eta_human": None if eta is None else format_duration(eta),
+            "status": status,
+            "updated_at": now_iso(),
+        }
+        progress.update(extra)
+        self.last = progress
+        if force or self._last_write is None or now - self._last_write >= self.min_interval:
+            self._last_write = now
+            self.writes += 1
+            self.ledger.update(self.name, progress=progress)
+        return progress

@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Streaming operations (pull, create) with live progress, retries that resume, and plain errors.
+
+Ollama keeps partial downloads, so asking for the same pull again after a
+cut or a stall resumes it: a retry is simply the same request once more.
+A stall is a stream that sends nothing for ``stall_timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, Optional
+
+from ansible.module_utils.six.moves.http_client import HTTPException
+
+from ansible_collections.llmops.ollama.plugins.module_utils._api import RETRY_STATUSES, OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DOWNLOADING, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._names import ModelName
+from ansible_collections.llmops.ollama.plugins.module_utils._registry import registry_label
+from ansible_collections.llmops.ollama.plugins.module_utils._units import format_rate, format_size
+
+# Kinds of failure: what the ledger records and whether a retry can help.
+FAILED = "failed"
+PAUSED = "paused"
+NOT_FOUND = "not_found"
+
+DISK_FULL_MARKERS = ("no space left on device", "disk full", "not enough space", "insufficient disk space", "not enough disk space", "disk quota exceeded")
+NOT_FOUND_MARKERS = ("file does not exist", "manifest unknown", "not found")
+PERMANENT_MARKERS = ("insecure protocol", "invalid model name", "unauthorized", "forbidden", "neither 'from' or 'files'", "quantiz")
+
+
+class OperationFailed(Exception):
+    """A pull or create that did not succeed (after its retries).
+
+    ``kind`` is ``failed``, ``paused`` (the disk is full) or ``not_found``;
+    ``stats`` holds what was transferred before it gave up.
+    """
+
+    def __init__(self, message: str, kind: str = FAILED, server_message: Optional[str] = None, stats: Optional[TransferStats] = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.server_message = server_message
+        self.stats = stats or TransferStats()
+
+
+class TransferStats:
+    """Bytes moved, seconds taken and attempts made by one operation."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.seconds = 0.0
+        self.attempts = 0
+        self.total = 0
+
+    def as_dict(self) -> Dict[str, Any]:
+        speed = self.bytes / self.seconds if self.seconds > 0 else 0.0
+        return {
+            "bytes": self.bytes,
+            "bytes_human": format_size(self.bytes),
+            "total": self.total,
+            "seconds": round(self.seconds, 3),
+            "speed": round(speed),
+            "speed_human": format_rate(speed),
+            "attempts": self.attempts,
+        }
+
+
+def classify(error: OllamaError) -> str:
+    """``paused`` (disk full), ``not_found``, ``failed`` (permanent) or ``retry``."""
+    text = (error.server_message or str(error)).lower()
+    if any(marker in text for marker in DISK_FULL_MARKERS):
+        return PAUSED
+    if error.status is None:
+        return "retry"
+    if error.status in RETRY_STATUSES:
+        return "retry"
+    if error.status == 200:
+        if any(marker in text for marker in NOT_FOUND_MARKERS):
+            return NOT_FOUND
+        if any(marker in text for marker in PERMANENT_MARKERS):
+            return FAILED
+        return "retry"
+    if error.status == 404:
+        return NOT_FOUND
+    return FAILED
+
+
+class Transfer:
+    """Runs pulls and creates for one server, writing progress into the ledger."""
+
+    def __init__(
+        self,
+        client: OllamaClient,
+        ledger: Ledger,
+        retries: int = 3,
+        retry_delay: float = 2.0,
+        stall_timeout: float = 60.0,
+        progress_interval: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.retries = max(0, int(retries))
+        self.retry_delay = max(0.0, float(retry_delay))
+        self.stall_timeout = stall_timeout
+        self.progress_interval = progress_interval
+        self._sleep = sleep
+        self._clock = clock
+
+    def pull(self, name: ModelName, insecure: bool = False, expected_total: int = 0) -> TransferStats:
+        """POST /api/pull until it reports success; raise OperationFailed."""
+        payload = {"model": name.display, "insecure": bool(insecure), "stream": True}
+        return self._run(name, "pull", "/api/pull", payload, expected_total)
+
+    def create(self, name: ModelName, payload: Dict[str, Any]) -> TransferStats:
+        """POST /api/create until it reports success; raise OperationFailed."""
+        body = dict(payload)
+        body.update(model=name.display, stream=True)
+        return self._run(name, "create", "/api/create", body, 0)
+
+    # ---------------------------------------------------------------- internals
+    def _run(self, name: ModelName, operation: str, path: str, payload: Dict[str, Any], expected_total: int) -> TransferStats:
+        stats = TransferStats()
+        stats.total = expected_total
+        started = self._clock()
+        writer = self.ledger.progress(name, self.progress_interval, self._clock)
+        while True:
+            stats.attempts += 1
+            layers: Dict[str, list] = {}
+            try:
+                self._attempt(path, payload, layers, writer, expected_total, stats)
+                stats.bytes += _moved(layers)
+                stats.seconds = self._clock() - started
+                return stats
+            except OllamaError as exc:
+                stats.bytes += _moved(layers)
+                stats.seconds = self._clock() - started
+                kind = classify(exc)
+                if kind != "retry" or stats.attempts > self.retries:
+                    raise self._failure(name, operation, exc, kind, stats) from None
+                done = sum(entry[1] for entry in layers.values())
+                message = "attempt %d of %d failed: %s; retrying in %s s (resuming from %s)" % (
+                    stats.attempts,
+                    self.retries + 1,
+                    exc.server_message or exc,
+                    _seconds(self.retry_delay),
+                    format_size(done),
+                )
+                self.ledger.set_status(name, DOWNLOADING, message, operation=operation)
+                self.ledger.log(name, "retry", operation=operation, attempt=stats.attempts, error=str(exc), completed=done)
+                self._sleep(self.retry_delay)
+
+    def _attempt(self, path: str, payload: Dict[str, Any], layers: Dict[str, list], writer: Any, expected_total: int, stats: TransferStats) -> None:
+        last_status = ""
+        try:
+            for item in self.client.stream("POST", path, payload, timeout=self.stall_timeout):
+                last_status = str(item.get("status") or "")
+                digest = item.get("digest")
+                if digest and ("total" in item or "completed" in item):
+                    total = int(item.get("total") or 0)
+                    completed = int(item.get("completed") or 0)
+                    entry = layers.get(digest)
+                    if entry is None:
+                        layers[digest] = [completed, completed, total]
+                    else:
+                        entry[1] = max(entry[1], completed)
+                        entry[2] = total or entry[2]
+                    seen_total = sum(e[2] for e in layers.values())
+                    overall = max(expected_total, seen_total)
+                    stats.total = overall
+                    writer.update(sum(e[1] for e in layers.values()), overall, last_status, attempt=stats.attempts)
+        except HTTPException as exc:
+            raise OllamaError("POST %s: the connection broke mid-stream: %r" % (path, exc), url=self.client.api_url + path) from None
+        if last_status != "success":
+            raise OllamaError("POST %s: the stream ended before 'success' (last status %r)" % (path, last_status), url=self.client.api_url + path)
+        if writer.last:
+            writer.update(writer.last["total"], writer.last["total"], "success", force=True, attempt=stats.attempts)
+
+    def _failure(self, name: ModelName, operation: str, exc: OllamaError, kind: str, stats: TransferStats) -> OperationFailed:
+        server = exc.server_message or str(exc)
+        tries = " after %d attempts" % stats.attempts if stats.attempts > 1 else ""
+        if kind == NOT_FOUND:
+            if operation == "pull":
+                message = "model '%s' not found in %s: %s" % (name.display, registry_label(name), server)
+            else:
+                message = "cannot create '%s': the base model given in 'from' was not found: %s" % (name.display, server)
+        elif kind == PAUSED:
+            message = "the server ran out of disk space during the %s of '%s'%s: %s" % (operation, name.display, tries, server)
+        elif exc.status is None:
+            message = "the %s of '%s' failed%s: %s" % (operation, name.display, tries, exc)
+        else:
+            message = "the %s of '%s' failed%s: %s" % (operation, name.display, tries, server)
+        return OperationFailed(message, kind=kind if kind != "retry" else FAILED, server_message=exc.server_message, stats=stats)
+
+
+def _moved(layers: Dict[str, list]) -> int:
+    """Bytes that arrived in one attempt: per layer, the last completed count less the first one seen."""
+    return sum(max(0, entry[1] - entry[0]) for entry in layers.values())
+
+
+def _seconds(value: float) -> str:
+    return ("%d" % value) if float(value).is_integer() else ("%.1f" % value)

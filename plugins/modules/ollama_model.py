@@ -1,0 +1,530 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_model
+short_description: Pull, create, pin, load, unload and delete models on an Ollama server
+version_added: 0.1.0
+description:
+  - Makes one model, or a list of models, be in the desired state on an Ollama server.
+  - It reads C(GET /api/tags) and C(GET /api/ps) once and sends a request for a model only when that model is not yet as desired.
+    A custom model is compared with its C(POST /api/show) definition.
+  - Pulls show live progress in a ledger on the host (O(state_dir)), so a playbook can poll a pull started with C(async) and C(poll=0)
+    through M(llmops.ollama.ollama_model_info). A stalled or broken pull is retried and resumes where it stopped.
+  - Before a pull it compares the bytes the registry manifest lists (less the blobs already on disk) with the free space
+    at O(models_path), and stops with status C(paused) when the disk cannot hold the model.
+author:
+  - llmops.ollama maintainers (@llmops)
+extends_documentation_fragment:
+  - llmops.ollama._connection
+  - llmops.ollama._attributes
+  - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
+attributes:
+  check_mode:
+    support: full
+    details:
+      - No request that changes the server is sent; the registry manifest may be read to predict O(update=true).
+  diff_mode:
+    support: full
+    details:
+      - Before and after per model, keyed by model name; for a custom model the fields that differ.
+  idempotent:
+    support: full
+options:
+  name:
+    description:
+      - The model, or a list of models, as C([host/][namespace/]model[:tag]), for example V(llama3.2:1b),
+        V(myuser/mymodel) or V(hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M).
+      - Names are normalised, so V(llama3.2) and V(llama3.2:latest) are the same model (it is handled once).
+      - An invalid name fails before any request, naming the part at fault and why.
+    type: list
+    elements: str
+    required: true
+    aliases: [model]
+  state:
+    description:
+      - V(present) pulls (or creates) the model when it is missing.
+      - V(absent) deletes it when it is there (unloading it first when it is loaded).
+      - V(loaded) makes it present, then loads it into memory with O(keep_alive) and O(options). A model already in C(/api/ps) is unchanged.
+      - V(unloaded) unloads it (C(keep_alive 0)) when it is loaded. A model that is not loaded, or not there, is unchanged.
+    type: str
+    choices: [present, absent, loaded, unloaded]
+    default: present
+  update:
+    description:
+      - Pull the model again even when it is present. The task reports a change only when the digest in C(/api/tags) changed.
+      - Applies to models pulled from a registry, not to custom models (those are re-created when their definition changes).
+    type: bool
+    default: false
+  force:
+    description:
+      - Re-create the model (delete it, pull or create it afresh and verify it). Always reports a change.
+      - Only with O(state=present) or O(state=loaded).
+    type: bool
+    default: false
+  digest:
+    description:
+      - Pin the model to a digest, as C(sha256:<64 hex>) or the 64 hex characters alone.
+      - After a pull the digest is compared; on a mismatch the task fails with both digests and removes the model
+        if this task added it, so nothing unverified stays behind.
+      - A present model with another digest fails unless O(update=true).
+      - Only with a single O(name).
+    type: str
+  insecure:
+    description:
+      - Allow a pull from a private registry over plain C(http) (Ollama's C(insecure) flag).
+    type: bool
+    default: false
+  keep_alive:
+    description:
+      - How long the model stays loaded after O(state=loaded), as seconds (a number) or a Go duration string
+        such as V(10m), V(1h30m) or V(-1m).
+      - A negative value keeps it loaded until it is unloaded; V(0) unloads at once.
+      - A string of digits such as V("3600") is taken as seconds (the server would reject it as it is).
+        Anything else fails before any request.
+      - When not set, the server's default (E(OLLAMA_KEEP_ALIVE), 5 minutes) applies.
+    type: raw
+  options:
+    description:
+      - Load options for O(state=loaded), such as C(num_ctx), C(num_gpu), C(num_thread), C(main_gpu), C(num_batch) or C(use_mmap).
+      - A value of the wrong type (for example a string for C(num_ctx)) fails before any request;
+        an option the server does not know is a warning (the server ignores it).
+    type: dict
+  check_memory:
+    description:
+      - Before a load, compare the model's size with the available memory (C(MemAvailable) in C(/proc/meminfo),
+        plus free GPU memory when C(nvidia-smi) is there) and fail when it does not fit.
+      - Only when O(api_url) is on this host; otherwise it is skipped with a warning.
+    type: bool
+    default: false
+  from:
+    description:
+      - Make a custom model with C(POST /api/create), built on this model (pulled first by the server when it is missing).
+      - The custom model is compared with C(POST /api/show) on every run; only a difference in a field given here re-creates it,
+        and the diff names the fields that differ.
+    type: str
+  system:
+    description:
+      - The system prompt of the custom model (with O(from)).
+    type: str
+  template:
+    description:
+      - The prompt template of the custom model (with O(from)), in Go template syntax.
+    type: str
+  parameters:
+    description:
+      - Model parameters of the custom model (with O(from)), such as C(temperature), C(num_ctx) or C(stop) (a list).
+      - Only the parameters named here are compared. An unknown parameter or a value of the wrong type fails before any request.
+    type: dict
+  messages:
+    description:
+      - Example conversation of the custom model (with O(from)).
+    type: list
+    elements: dict
+    suboptions:
+      role:
+        description:
+          - Who speaks.
+        type: str
+        required: true
+        choices: [system, user, assistant, tool]
+      content:
+        description:
+          - What is said.
+        type: str
+        required: true
+  license:
+    description:
+      - The license of the custom model (with O(from)), as a string or a list of strings.
+    type: raw
+  quantize:
+    description:
+      - Quantize the custom model's weights (with O(from)); the base must be an F16 or F32 model.
+    type: str
+    choices: [q4_K_M, q4_K_S, q8_0]
+  retries:
+    description:
+      - How often a failed or stalled pull or create is tried again (and a read of the server on HTTP 429 or 5xx).
+        Every retry resumes; layers already downloaded are not downloaded again.
+    type: int
+    default: 3
+  retry_delay:
+    description:
+      - Seconds to wait before a retry.
+    type: float
+    default: 2
+  stall_timeout:
+    description:
+      - Seconds without any progress from the server after which a pull or create counts as stalled, and is retried.
+    type: float
+    default: 60
+  registry_url:
+    description:
+      - Base URL of the registry to read manifests from for the free-space check before a pull (C(/v2/<namespace>/<model>/manifests/<tag>)).
+      - By default V(https://registry.ollama.ai) for C(registry.ollama.ai) models, and C(https://<host>) for others
+        (C(http) with O(insecure=true)).
+      - When the manifest cannot be read, the check is skipped with a warning, and the pull goes ahead.
+    type: str
+  models_path:
+    description:
+      - The Ollama models directory on this host (with C(blobs/) and C(manifests/)), for the free-space check.
+      - By default E(OLLAMA_MODELS), else C(~/.ollama/models), when O(api_url) is on this host. For a server elsewhere the check
+        is skipped with a warning unless this is set (a mounted models directory).
+    type: path
+  min_free_space:
+    description:
+      - Free space to keep on the models disk after a pull, as bytes or a size with a unit (V(10 GB), V(512MiB)).
+    type: raw
+    default: 0
+  max_concurrent_pulls:
+    description:
+      - At most this many pulls run at once on the host (across tasks and playbooks, through locks in O(state_dir)).
+        A pull waiting for a slot has status C(queued). V(0) means no limit.
+    type: int
+    default: 3
+  state_dir:
+    description:
+      - The ledger directory on this host, with per-model status, live pull progress and a JSON-lines operation log per model.
+      - When it cannot be written, the task goes on without it and warns.
+    type: path
+    default: /var/lib/llmops-ollama
+notes:
+  - Pulls of several models in one task run one after the other; to pull in parallel use several tasks with C(async).
+  - A failure of one model of a list does not stop the others; the task fails at the end and RV(models) says which model failed and why.
+  - Ollama keeps partial downloads until the server restarts (or longer with E(OLLAMA_NOPRUNE=1)), which is what lets a retry resume.
+seealso:
+  - module: llmops.ollama.ollama_model_info
+  - module: llmops.ollama.ollama_info
+  - name: Ollama API
+    description: The endpoints this module uses.
+    link: https://github.com/ollama/ollama/blob/main/docs/api.md
+"""
+
+EXAMPLES = r"""
+- name: Make sure a model is on the server
+  llmops.ollama.ollama_model:
+    name: llama3.2:1b
+
+- name: Several models at once (llama3.2 and llama3.2:latest are one model)
+  llmops.ollama.ollama_model:
+    name:
+      - llama3.2:1b
+      - qwen2.5:0.5b
+      - nomic-embed-text
+
+- name: Pull a pinned version; fail and leave nothing behind if the registry serves another
+  llmops.ollama.ollama_model:
+    name: smollm2:135m
+    digest: sha256:9077fe9d2ae1a4a44b5ee3cda8b4ae3ba1a0ba2fbc5eaf2b8d1e8d6c1f3b8c21
+
+- name: Pull the newest version (changed only when the digest changed)
+  llmops.ollama.ollama_model:
+    name: llama3.2:1b
+    update: true
+
+- name: Load a model for an hour with a bigger context
+  llmops.ollama.ollama_model:
+    name: llama3.2:1b
+    state: loaded
+    keep_alive: 1h
+    options:
+      num_ctx: 8192
+    check_memory: true
+
+- name: Unload it
+  llmops.ollama.ollama_model:
+    name: llama3.2:1b
+    state: unloaded
+
+- name: A custom model, re-created only when its definition changes
+  llmops.ollama.ollama_model:
+    name: support-assistant
+    from: llama3.2:1b
+    system: You answer questions about our product, briefly.
+    parameters:
+      temperature: 0.2
+      num_ctx: 4096
+      stop: ["<|eot_id|>"]
+
+- name: Start a big pull in the background
+  llmops.ollama.ollama_model:
+    name: llama3.2:latest
+    min_free_space: 10 GB
+  async: 3600
+  poll: 0
+  register: big_pull
+
+- name: Watch its progress from the ledger
+  llmops.ollama.ollama_model_info:
+    name: llama3.2:latest
+  register: progress
+  until: progress.model.status != 'downloading'
+  retries: 360
+  delay: 10
+
+- name: Remove a model
+  llmops.ollama.ollama_model:
+    name: qwen2.5:0.5b
+    state: absent
+"""
+
+RETURN = r"""
+model:
+  description:
+    - The model record after the task, when O(name) named one model. The same fields as the elements of RV(models).
+  returned: when one model was named
+  type: dict
+  sample:
+    name: llama3.2:1b
+    id: baf6a787fdff
+    status: stopped
+    changed: true
+    actions: [pulled]
+models:
+  description: One record per model, in the order of O(name) (duplicates after normalisation removed).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Canonical display name, always with its tag.
+      type: str
+      sample: llama3.2:1b
+    id:
+      description: The first 12 hex characters of the digest.
+      type: str
+      sample: baf6a787fdff
+    digest:
+      description: The manifest digest (bare hex) from C(/api/tags); empty when the model is not on the server.
+      type: str
+    size:
+      description: Size in human form (decimal units, as Ollama prints it).
+      type: str
+      sample: 1.3 GB
+    size_bytes:
+      description: Size in bytes.
+      type: int
+      sample: 1321098329
+    from:
+      description: C(official) (registry.ollama.ai/library), C(remote) (another registry or namespace) or C(custom) (made by C(/api/create)).
+      type: str
+      sample: official
+    status:
+      description:
+        - C(running) (in C(/api/ps)), C(stopped) (present, not loaded), C(downloading), C(queued), C(paused), C(failed)
+          (from the ledger) or C(unavailable) (not on the server).
+      type: str
+      sample: running
+    message:
+      description: The message of the last operation, from the ledger.
+      type: str
+    progress:
+      description: Progress of a pull in flight or stopped (completed, total, percent, speed, speed_human, eta, eta_human).
+      type: dict
+    log_file:
+      description: The model's JSON-lines operation log in the ledger.
+      type: str
+    log_file_exists:
+      description: Whether that log exists.
+      type: bool
+    created_at:
+      description: C(modified_at) of C(/api/tags) (Ollama keeps no other date).
+      type: str
+    modified_at:
+      description: When the model was last pulled or created, as the server reports it.
+      type: str
+    details:
+      description: Format, family, parameter size and quantization level.
+      type: dict
+    loaded:
+      description: When loaded, C(size), C(size_vram), C(expires_at) and C(context_length) from C(/api/ps); else null.
+      type: dict
+    changed:
+      description: Whether this model changed.
+      type: bool
+    failed:
+      description: Whether this model failed.
+      type: bool
+    msg:
+      description: Why it failed; empty when it did not.
+      type: str
+    actions:
+      description: What was done to it, among C(pulled), C(re-pulled), C(updated), C(created), C(re-created), C(loaded), C(unloaded), C(deleted).
+      type: list
+      elements: str
+    differences:
+      description: For a custom model, the definition fields that differed and made it be re-created.
+      type: list
+      elements: str
+    pull:
+      description: Statistics of its pull or create (bytes, bytes_human, total, seconds, speed, speed_human, attempts); null when none ran.
+      type: dict
+    cleanup_candidates:
+      description: When the disk was short, the largest models that are not loaded (name, size, size_bytes).
+      type: list
+      elements: dict
+    space:
+      description: The free-space check before a pull (needed, present, total, free, min_free_space; bytes).
+      type: dict
+actions:
+  description: Everything done, as C(<action> <model>).
+  returned: always
+  type: list
+  elements: str
+  sample: ["pulled llama3.2:1b", "loaded llama3.2:1b"]
+pull:
+  description: Pull statistics over all models of the task (models, bytes, bytes_human, total, seconds, speed, speed_human, attempts).
+  returned: always
+  type: dict
+  sample: {models: 1, bytes: 1321098329, bytes_human: 1.3 GB, seconds: 41.2, speed: 32065493, speed_human: 32.1 MB/s, attempts: 1}
+diff:
+  description: Before and after, keyed by model name (C(state), C(digest), and for a custom model the fields that differ).
+  returned: when diff mode is on
+  type: dict
+  sample: {before: {"llama3.2:1b": {state: absent}}, after: {"llama3.2:1b": {state: present, digest: baf6a7...}}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmops.ollama.plugins.module_utils._api import (
+    InvalidApiUrl,
+    OllamaError,
+    client_from_params,
+    connection_argument_spec,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._models import (
+    InvalidSpec,
+    ModelManager,
+    check_size,
+    failure_message,
+    specs_from_params,
+    summary,
+)
+
+
+def argument_spec() -> dict:
+    spec = connection_argument_spec()
+    spec.update(
+        name={"type": "list", "elements": "str", "required": True, "aliases": ["model"]},
+        state={"type": "str", "default": "present", "choices": ["present", "absent", "loaded", "unloaded"]},
+        update={"type": "bool", "default": False},
+        force={"type": "bool", "default": False},
+        digest={"type": "str"},
+        insecure={"type": "bool", "default": False},
+        keep_alive={"type": "raw"},
+        options={"type": "dict"},
+        check_memory={"type": "bool", "default": False},
+        system={"type": "str"},
+        template={"type": "str"},
+        parameters={"type": "dict"},
+        messages={
+            "type": "list",
+            "elements": "dict",
+            "options": {
+                "role": {"type": "str", "required": True, "choices": ["system", "user", "assistant", "tool"]},
+                "content": {"type": "str", "required": True},
+            },
+        },
+        license={"type": "raw"},
+        quantize={"type": "str", "choices": ["q4_K_M", "q4_K_S", "q8_0"]},
+        retries={"type": "int", "default": 3},
+        retry_delay={"type": "float", "default": 2},
+        stall_timeout={"type": "float", "default": 60},
+        registry_url={"type": "str"},
+        models_path={"type": "path"},
+        min_free_space={"type": "raw", "default": 0},
+        max_concurrent_pulls={"type": "int", "default": 3},
+        state_dir={"type": "path", "default": "/var/lib/llmops-ollama"},
+    )
+    spec["from"] = {"type": "str"}
+    return spec
+
+
+def check_params(params: dict) -> int:
+    """Checks of the plain options; return min_free_space in bytes. Raises InvalidSpec."""
+    if params["retries"] < 0:
+        raise InvalidSpec("retries must be 0 or more, got %d" % params["retries"])
+    if params["retry_delay"] < 0:
+        raise InvalidSpec("retry_delay must be 0 or more seconds, got %s" % params["retry_delay"])
+    if params["stall_timeout"] <= 0:
+        raise InvalidSpec("stall_timeout must be more than 0 seconds, got %s" % params["stall_timeout"])
+    if params["max_concurrent_pulls"] < 0:
+        raise InvalidSpec("max_concurrent_pulls must be 0 (no limit) or more, got %d" % params["max_concurrent_pulls"])
+    registry_url = params.get("registry_url")
+    if registry_url is not None and not registry_url.startswith(("http://", "https://")):
+        raise InvalidSpec("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
+    if not params.get("state_dir"):
+        raise InvalidSpec("state_dir is empty: give the ledger directory, for example /var/lib/llmops-ollama")
+    for name in params["name"] or []:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidSpec("name has an empty entry: every model name must be a non-empty string")
+    return check_size(params["min_free_space"], "min_free_space")
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    try:
+        min_free_space = check_params(params)
+        specs, warnings = specs_from_params(params)
+    except InvalidSpec as exc:
+        module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
+    try:
+        client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
+    except InvalidApiUrl as exc:
+        module.fail_json(msg=str(exc))
+
+    ledger = Ledger.open(params["state_dir"], create=not module.check_mode)
+    if ledger.error:
+        module.warn(ledger.error)
+    manager = ModelManager(
+        client,
+        ledger,
+        check_mode=module.check_mode,
+        registry_url=params["registry_url"],
+        validate_certs=params["validate_certs"],
+        models_path=params["models_path"],
+        min_free_space=min_free_space,
+        max_concurrent_pulls=params["max_concurrent_pulls"],
+        retries=params["retries"],
+        retry_delay=params["retry_delay"],
+        stall_timeout=params["stall_timeout"],
+        warn=module.warn,
+        run_command=module.run_command,
+        nvidia_smi=module.get_bin_path("nvidia-smi") if params["check_memory"] else None,
+    )
+    try:
+        results = manager.ensure(specs)
+    except OllamaError as exc:
+        module.fail_json(msg="cannot read the models on the Ollama server: %s" % exc, api_url=client.api_url)
+
+    models = [result.as_dict() for result in results]
+    output = {
+        "changed": any(result.changed for result in results),
+        "models": models,
+        "actions": ["%s %s" % (action, result.record["name"]) for result in results for action in result.actions],
+        "pull": summary(results),
+    }
+    if len(models) == 1:
+        output["model"] = models[0]
+    if module._diff:
+        output["diff"] = {
+            "before": {result.record["name"]: result.before for result in results},
+            "after": {result.record["name"]: result.after for result in results},
+        }
+    message = failure_message(results)
+    if message:
+        module.fail_json(msg=message, **output)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of streaming pulls and creates: error kinds, retries that resume, live progress."""
+
+from __future__ import annotations
+
+from http.client import IncompleteRead
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._names import parse_name
+from ansible_collections.llmops.ollama.plugins.module_utils._pull import FAILED, NOT_FOUND, PAUSED, OperationFailed, Transfer, classify
+
+LAYER = "sha256:" + "e" * 64
+
+
+def err(message: str, status: Any = 200) -> OllamaError:
+    return OllamaError("POST /api/pull: " + message, status=status, server_message=message if status is not None else None)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (err("pull model manifest: file does not exist"), NOT_FOUND),
+        (err("write /x: no space left on device"), PAUSED),
+        (err("write /x: no space left on device", 500), PAUSED),
+        (err("insecure protocol http"), FAILED),
+        (err("max retries exceeded: unexpected EOF"), "retry"),
+        (err("the stream stalled", None), "retry"),
+        (err("server busy", 503), "retry"),
+        (err("internal", 500), "retry"),
+        (err("too many", 429), "retry"),
+        (err("invalid model name", 400), FAILED),
+        (err("nope", 404), NOT_FOUND),
+    ],
+)
+def test_classify(error: OllamaError, kind: str) -> None:
+    assert classify(error) == kind
+
+
+class Script:
+    """A client whose stream plays scripted attempts: lists of lines, ending in an exception or not."""
+
+    api_url = "http://127.0.0.1:11434"
+    timeout = 30.0
+
+    def __init__(self, *attempts: List[Any]) -> None:
+        self.attempts = list(attempts)
+        self.calls: List[Dict[str, Any]] = []
+
+    def stream(self, method: str, path: str, payload: Any = None, timeout: Any = None) -> Iterator[Dict[str, Any]]:
+        self.calls.append({"path": path, "payload": payload, "timeout": timeout})
+        for item in self.attempts.pop(0):
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 0.5
+        return self.now
+
+
+def line(completed: int, total: int = 1000) -> Dict[str, Any]:
+    return {"status": "pulling eeeeeeeeeeee", "digest": LAYER, "total": total, "completed": completed}
+
+
+def transfer(client: Script, tmp_path: Path, **kwargs: Any) -> Transfer:
+    sleeps: List[float] = []
+    kwargs.setdefault("retry_delay", 1.5)
+    made = Transfer(client, Ledger.open(str(tmp_path)), sleep=sleeps.append, clock=Clock(), progress_interval=0, **kwargs)  # type: ignore[arg-type]
+    made.sleeps = sleeps  # type: ignore[attr-defined]
+    return made
+
+
+def test_a_cut_is_retried_and_resumes(tmp_path: Path) -> None:
+    client = Script(
+        [{"status": "pulling manifest"}, line(0), line(500), IncompleteRead(b"")],
+        [{"status": "pulling manifest"}, line(500), line(1000), {"status": "verifying sha256 digest"}, {"status": "success"}],
+    )
+    pull = transfer(client, tmp_path, stall_timeout=7)
+    stats = pull.pull(parse_name("m:1b"), insecure=True, expected_total=1100)
+    assert (stats.attempts, stats.bytes, stats.total) == (2, 1000, 1100)
+    assert client.calls[0] == {"path": "/api/pull", "payload": {"model": "m:1b", "insecure": True, "stream": True}, "timeout": 7}
+    assert pull.sleeps == [1.5]  # type: ignore[attr-defined]
+    ledger = Ledger.open(str(tmp_path))
+    retry = ledger.log_entries("m:1b")[0]
+    assert retry["event"] == "retry" and retry["completed"] == 500 and "IncompleteRead" in retry["error"]
+    progress = ledger.read("m:1b")["progress"]
+    assert progress["completed"] == 1100 and progress["percent"] == 100.0 and progress["status"] == "success"
+    as_dict = stats.as_dict()
+    assert as_dict["bytes_human"] == "1.0 KB" and as_dict["attempts"] == 2 and as_dict["speed"] > 0
+
+
+def test_a_stream_that_ends_without_success_is_retried(tmp_path: Path) -> None:
+    client = Script([{"status": "pulling manifest"}, line(0), line(100)], [line(100), line(1000), {"status": "success"}])
+    stats = transfer(client, tmp_path).pull(parse_name("m"))
+    assert stats.attempts == 2 and stats.bytes == 1000
+
+
+def test_retries_run_out_with_a_plain_message(tmp_path: Path) -> None:
+    stalled = OllamaError("POST /api/pull: the stream stalled: no data for 60 seconds")
+    client = Script([line(10), stalled], [line(10), stalled])
+    with pytest.raises(OperationFailed) as failure:
+        transfer(client, tmp_path, retries=1).pull(parse_name("m"))
+    assert str(failure.value) == "the pull of 'm:latest' failed after 2 attempts: POST /api/pull: the stream stalled: no data for 60 seconds"
+    assert failure.value.kind == FAILED and failure.value.stats.attempts == 2
+
+
+def test_not_found_and_disk_full_are_not_retried(tmp_path: Path) -> None:
+    client = Script([{"status": "pulling manifest"}, err("pull model manifest: file does not exist")])
+    with pytest.raises(OperationFailed) as failure:
+        transfer(client, tmp_path).pull(parse_name("hf.co/a/b:Q4"))
+    assert str(failure.value) == "model 'hf.co/a/b:Q4' not found in hf.co/a: pull model manifest: file does not exist"
+    assert failure.value.kind == NOT_FOUND
+
+    client = Script([line(10), err("write /m/blobs/x: no space left on device")])
+    with pytest.raises(OperationFailed) as failure:
+        transfer(client, tmp_path).pull(parse_name("m"))
+    assert failure.value.kind == PAUSED
+    assert str(failure.value) == "the server ran out of disk space during the pull of 'm:latest': write /m/blobs/x: no space left on device"
+    assert len(client.calls) == 1
+
+
+def test_create_streams_the_definition(tmp_path: Path) -> None:
+    client = Script([{"status": "using existing layer"}, {"status": "success"}])
+    stats = transfer(client, tmp_path).create(parse_name("helper"), {"from": "m", "system": "s"})
+    assert stats.attempts == 1
+    assert client.calls[0]["payload"] == {"from": "m", "system": "s", "model": "helper:latest", "stream": True}
+    client = Script([err("pull model manifest: file does not exist")])
+    with pytest.raises(OperationFailed, match="cannot create 'helper:latest': the base model given in 'from' was not found"):
+        transfer(client, tmp_path).create(parse_name("helper"), {"from": "nope"})
