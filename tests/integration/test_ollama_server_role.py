@@ -274,3 +274,18 @@ def test_watchdog_restarts_a_stalled_server_and_alerts(role_vars: dict, tmp_path
         receiver.shutdown()
         receiver.server_close()
         docker("rm", "-f", CONTAINER, check=False)
+
+
+def test_preload_models_after_the_health_check(role_vars: dict) -> None:
+    variables = dict(role_vars, ollama_server_preload_models=["smollm2:135m"])
+    run = run_playbook("server.yml", variables)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert "Load the preload models (pulled first when missing)" in changed_tasks(run)
+    api = "http://127.0.0.1:%s" % role_vars["ollama_server_port"]
+    loaded = get_json(api + "/api/ps")["models"]
+    assert [m["name"] for m in loaded] == ["smollm2:135m"]
+    assert int(loaded[0]["expires_at"][:4]) > 2300  # keep_alive -1: loaded for good (Ollama reports now + 292 years)
+
+    again = run_playbook("server.yml", variables)
+    assert again.rc == 0, again.stdout[-3000:]
+    assert changed_tasks(again) == []
