@@ -213,6 +213,8 @@ class Handler(BaseHTTPRequestHandler):
     """One HTTP/1.1 connection."""
 
     protocol_version = "HTTP/1.1"
+    # Go (and so Ollama) sets TCP_NODELAY; without it small streamed lines wait for ACKs behind a proxy.
+    disable_nagle_algorithm = True
     server: SimServer
 
     def do_GET(self) -> None:

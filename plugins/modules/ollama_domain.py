@@ -1,0 +1,536 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_domain
+short_description: Bind a domain to Ollama through an Nginx reverse proxy with TLS, an IP allowlist and API keys
+version_added: 0.1.0
+description:
+  - Writes one Nginx virtual host per domain that proxies to one or more Ollama servers, safely for streaming
+    (HTTP/1.1 to the upstream, no buffering, long timeouts, no body size limit, and the C(Host) header Ollama accepts).
+  - Ollama has no authentication of its own. This module is the collection's security boundary, so every value that
+    reaches the Nginx configuration is checked against a strict grammar and refused when it does not fit; nothing is escaped.
+  - "Applies safely, in this order: render and compare with what is there; back up the previous files (the last O(backups));
+    write atomically; run C(nginx -t), and when it fails restore the previous files byte for byte and fail with nginx's own
+    message; reload nginx; with O(verify=true), send C(GET /api/version) through the proxy and expect HTTP 200."
+  - Beside the virtual host file C(<domain>.conf) it writes C(<domain>.json), the binding's metadata with the checksums
+    that M(llmops.ollama.ollama_domain_info) uses to report hand edits, and with O(api_keys) a C(<domain>.keys) file
+    (mode 0600) that holds the keys. A leading wildcard is spelled C(_wildcard) in these file names.
+  - Another server block, managed or not, that serves one of the names on one of the ports makes the module fail and name
+    the file, unless O(force=true).
+author:
+  - llmops.ollama maintainers (@llmops)
+extends_documentation_fragment:
+  - llmops.ollama._attributes
+  - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode writes nothing and does not reload nginx; the diff shows what would change.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the virtual host file. The keys file is summarised, never shown.
+  idempotent:
+    support: full
+    details:
+      - A self-signed certificate is replaced when fewer than O(renew_days) days of validity remain.
+options:
+  domain:
+    description:
+      - The fully qualified domain name clients use, such as V(ollama.example.com).
+      - Labels of 1 to 63 letters, digits and hyphens (not at either end), at most 253 characters in all; it is lower-cased.
+        An internationalized name is converted to punycode. A single leading wildcard V(*.example.com) is allowed.
+    type: str
+    required: true
+  aliases:
+    description:
+      - More names for the same binding, validated like O(domain). With O(tls=selfsigned) they go into the certificate's
+        subject alternative names.
+    type: list
+    elements: str
+    default: []
+  state:
+    description:
+      - V(present) writes (or updates) the binding, V(absent) removes its files (and a self-signed certificate it made) and reloads nginx.
+    type: str
+    choices: [present, absent]
+    default: present
+  upstream:
+    description:
+      - The Ollama server to proxy to, as V(http://HOST:PORT) or V(https://HOST:PORT). No path, credentials, query or fragment.
+      - When neither O(upstream) nor O(upstreams) is given, O(api_url) is used.
+      - An upstream whose host is O(domain) or one of O(aliases) is refused (the proxy would forward to itself).
+    type: str
+  upstreams:
+    description:
+      - Several Ollama servers behind one domain; they form an nginx C(upstream) group with C(least_conn), and a server
+        that fails 3 times in 30 seconds is left out for 30 seconds. All must use the same scheme.
+    type: list
+    elements: str
+  api_url:
+    description:
+      - The Ollama server to proxy to when neither O(upstream) nor O(upstreams) is given. It is the same option as in the
+        collection's API modules, so that C(module_defaults) for C(group/llmops.ollama.ollama) also tell this module where Ollama is.
+      - If not set, the E(OLLAMA_HOST) environment variable is used, read the way Ollama reads it.
+      - It must fit the rules of O(upstream) (no path prefix).
+    type: str
+    default: http://127.0.0.1:11434
+  api_key:
+    description:
+      - Not used by this module (the keys the proxy accepts are O(api_keys)). Accepted so that the action group's C(module_defaults) apply.
+    type: str
+  validate_certs:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Not used by this module (see O(verify_timeout)). Accepted so that the action group's C(module_defaults) apply.
+    type: float
+    default: 30
+  listen_address:
+    description:
+      - The IP address nginx listens on for this binding, such as V(127.0.0.1) or V(::). All IPv4 addresses when not set.
+    type: str
+  http_port:
+    description:
+      - The plain HTTP port. With TLS it serves the ACME challenge and redirects the rest to HTTPS (see O(redirect_http)).
+    type: int
+    default: 80
+  https_port:
+    description:
+      - The HTTPS port, used when O(tls) is not V(none).
+    type: int
+    default: 443
+  tls:
+    description:
+      - V(none) serves plain HTTP only (API keys then travel in clear; use it only on a trusted network).
+      - V(provided) uses the PEM files in O(certificate) and O(private_key).
+      - V(selfsigned) makes an EC P-256 key (mode 0600) and a self-signed certificate for O(domain) and O(aliases) with the
+        C(cryptography) library, and renews it when fewer than O(renew_days) days remain.
+      - V(acme) is like V(provided), for a certificate that an ACME client issued (the P(llmops.ollama.ollama_proxy#role) role
+        issues it through the challenge location this module serves on O(http_port)).
+    type: str
+    choices: [none, provided, selfsigned, acme]
+    default: none
+  certificate:
+    description:
+      - Path of the certificate (full chain, PEM). Required with O(tls=provided) and O(tls=acme).
+      - With O(tls=selfsigned), where to write it; C(<tls_dir>/<domain>.crt) by default.
+      - A missing or unreadable file makes C(nginx -t) fail, and the module then restores the previous configuration.
+    type: path
+  private_key:
+    description:
+      - Path of the private key (PEM). Required with O(tls=provided) and O(tls=acme).
+      - With O(tls=selfsigned), where to write it (mode 0600); C(<tls_dir>/<domain>.key) by default.
+    type: path
+  tls_dir:
+    description:
+      - Directory for self-signed certificates and keys when O(certificate) and O(private_key) are not given.
+    type: path
+    default: /etc/ssl/llmops-ollama
+  renew_days:
+    description:
+      - With O(tls=selfsigned), make a new certificate when fewer than this many days of validity remain.
+    type: int
+    default: 30
+  selfsigned_days:
+    description:
+      - With O(tls=selfsigned), how many days a new certificate is valid.
+    type: int
+    default: 365
+  redirect_http:
+    description:
+      - With TLS, answer plain HTTP with a 301 redirect to HTTPS, except C(/.well-known/acme-challenge/).
+        When false, plain HTTP proxies to Ollama as well, with the same allowlist and keys.
+    type: bool
+    default: true
+  hsts:
+    description:
+      - With TLS, send C(Strict-Transport-Security max-age=31536000). Browsers then refuse plain HTTP for a year.
+    type: bool
+    default: false
+  tls_protocols:
+    description:
+      - The TLS versions nginx accepts.
+    type: list
+    elements: str
+    choices: [TLSv1.2, TLSv1.3]
+    default: [TLSv1.2, TLSv1.3]
+  allow:
+    description:
+      - IP addresses and CIDR networks (IPv4 and IPv6) that may use the proxy; every other address gets HTTP 403.
+      - An empty list is refused unless O(public=true), so that an unauthenticated Ollama is never exposed by accident.
+      - A network with host bits set (V(10.0.0.1/8)) and a prefix of 0 are refused.
+    type: list
+    elements: str
+    default: []
+  public:
+    description:
+      - Accept requests from every address. Must be set explicitly, and cannot be combined with O(allow).
+        Use it with O(api_keys); without keys the module warns.
+    type: bool
+    default: false
+  api_keys:
+    description:
+      - Bearer tokens. A request without C(Authorization Bearer <key>) for one of them gets HTTP 401 with C(WWW-Authenticate Bearer).
+      - Each must be an RFC 6750 C(b64token) (letters, digits and C(- . _ ~ + /), optionally ending in C(=)), at most 512 characters.
+        Keys shorter than 16 characters are accepted with a warning.
+      - The keys live in a separate include file of mode 0600, never in the virtual host file, the metadata, the diff or the result.
+        The proxy does not forward the C(Authorization) header to Ollama.
+    type: list
+    elements: str
+    default: []
+  rate_limit:
+    description:
+      - Requests per second allowed per client IP address (nginx C(limit_req)); beyond it, HTTP 429. No limit when not set.
+    type: int
+  rate_limit_burst:
+    description:
+      - Requests above O(rate_limit) that are still served at once. Defaults to O(rate_limit).
+    type: int
+  read_timeout:
+    description:
+      - Seconds nginx waits for the next data from Ollama (C(proxy_read_timeout)). nginx's own default of 60 cuts long generations.
+    type: int
+    default: 600
+  send_timeout:
+    description:
+      - Seconds nginx waits while sending to Ollama or to the client (C(proxy_send_timeout), C(send_timeout)).
+    type: int
+    default: 600
+  config_dir:
+    description:
+      - The directory whose C(*.conf) files nginx includes in its C(http) block. Only C(*.conf) files there are virtual hosts
+        for nginx, so directories that nginx includes entirely (such as Debian's C(sites-enabled)) do not fit.
+    type: path
+    default: /etc/nginx/conf.d
+  backup_dir:
+    description:
+      - Where backups of the previous files go, one directory per change. C(<config_dir>/.llmops-ollama-backups) by default.
+    type: path
+  backups:
+    description:
+      - How many backups to keep per domain; V(0) keeps none.
+    type: int
+    default: 5
+  acme_webroot:
+    description:
+      - The directory served at C(/.well-known/acme-challenge/) on O(http_port), for ACME http-01 challenges.
+        This location is open to every address and needs no key, as ACME servers must reach it.
+    type: path
+    default: /var/lib/llmops-ollama/acme
+  nginx_binary:
+    description:
+      - The nginx program, for C(nginx -t), C(nginx -T) (to find conflicting server blocks) and the default reload.
+    type: str
+    default: nginx
+  nginx_conf:
+    description:
+      - The main nginx configuration file, passed as C(-c) to nginx. nginx's compiled-in default when not set.
+    type: path
+  nginx_prefix:
+    description:
+      - The nginx prefix directory, passed as C(-p) to nginx. nginx's compiled-in default when not set.
+    type: path
+  reload_command:
+    description:
+      - The command that reloads nginx, split like a shell would split it and run without a shell,
+        such as V(systemctl reload nginx). C(nginx -s reload) (with O(nginx_prefix) and O(nginx_conf)) when not set.
+    type: str
+  reload:
+    description:
+      - Reload nginx after a change. Set it to false when a handler reloads later; C(nginx -t) runs in any case.
+    type: bool
+    default: true
+  force:
+    description:
+      - Go ahead even when another server block serves one of the names on one of the ports, or when a file that this
+        module did not write is in the way. Conflicts are then reported as warnings.
+    type: bool
+    default: false
+  verify:
+    description:
+      - After applying, send C(GET /api/version) through the proxy (to O(listen_address) or 127.0.0.1, with the domain as
+        TLS server name and C(Host), and the first API key), and fail unless it answers HTTP 200 within O(verify_timeout) seconds.
+        With TLS, the proxy must present the configured certificate.
+    type: bool
+    default: false
+  verify_timeout:
+    description:
+      - Seconds O(verify=true) keeps trying.
+    type: int
+    default: 10
+requirements:
+  - nginx on the managed node.
+  - The C(cryptography) Python library on the managed node for O(tls=selfsigned), and to report certificate facts.
+notes:
+  - Run it as root (or a user that may write O(config_dir) and reload nginx).
+  - The module writes configuration for nginx's C(http) context. The C(Host) header sent to Ollama is C(localhost:11434),
+    which Ollama accepts also when it listens on loopback only.
+seealso:
+  - module: llmops.ollama.ollama_domain_info
+  - name: Nginx reverse proxy for Ollama (Ollama FAQ)
+    description: How the Ollama project suggests putting it behind a proxy.
+    link: https://github.com/ollama/ollama/blob/main/docs/faq.md
+"""
+
+EXAMPLES = r"""
+- name: Serve Ollama at https://ollama.example.com to the office network, with an API key
+  llmops.ollama.ollama_domain:
+    domain: ollama.example.com
+    tls: provided
+    certificate: /etc/ssl/certs/ollama.example.com.fullchain.pem
+    private_key: /etc/ssl/private/ollama.example.com.key
+    allow:
+      - 10.20.0.0/16
+      - 2001:db8::/32
+    api_keys:
+      - "{{ vault_ollama_api_key }}"
+    rate_limit: 20
+  register: bound
+
+- name: Show where it answers
+  ansible.builtin.debug:
+    msg: "{{ bound.binding.url }} -> {{ bound.binding.upstreams | join(', ') }}"
+
+- name: One public name in front of three Ollama servers, self-signed, keys required
+  llmops.ollama.ollama_domain:
+    domain: llm.internal.example
+    aliases: [ollama.internal.example]
+    upstreams:
+      - http://10.0.0.11:11434
+      - http://10.0.0.12:11434
+      - http://10.0.0.13:11434
+    tls: selfsigned
+    public: true
+    api_keys: "{{ vault_ollama_api_keys }}"
+    verify: true
+
+- name: Preview a change without touching anything
+  llmops.ollama.ollama_domain:
+    domain: ollama.example.com
+    allow: [10.20.0.0/16]
+  check_mode: true
+  diff: true
+
+- name: Remove a binding
+  llmops.ollama.ollama_domain:
+    domain: old-ollama.example.com
+    state: absent
+"""
+
+RETURN = r"""
+binding:
+  description:
+    - The binding as written (or as it would be written in check mode); for O(state=absent), the binding that was removed.
+  returned: always
+  type: dict
+  contains:
+    domain:
+      description: The domain, lower-cased, IDN in punycode.
+      type: str
+      sample: ollama.example.com
+    aliases:
+      description: The other names.
+      type: list
+      elements: str
+      sample: []
+    url:
+      description: The URL clients use.
+      type: str
+      sample: https://ollama.example.com
+    upstreams:
+      description: The Ollama servers behind the proxy.
+      type: list
+      elements: str
+      sample: ["http://127.0.0.1:11434"]
+    listen_address:
+      description: The address nginx listens on; null for all IPv4 addresses.
+      type: str
+    http_port:
+      description: The plain HTTP port.
+      type: int
+      sample: 80
+    https_port:
+      description: The HTTPS port; null without TLS.
+      type: int
+      sample: 443
+    tls:
+      description: The TLS mode and the certificate's facts (null when the certificate cannot be read).
+      type: dict
+      contains:
+        mode:
+          description: none, provided, selfsigned or acme.
+          type: str
+          sample: selfsigned
+        certificate:
+          description: Path of the certificate.
+          type: str
+        private_key:
+          description: Path of the private key.
+          type: str
+        issuer:
+          description: The certificate's issuer (RFC 4514).
+          type: str
+          sample: O=llmops.ollama self-signed,CN=ollama.example.com
+        not_after:
+          description: End of validity, UTC.
+          type: str
+          sample: "2027-11-22T10:00:00Z"
+        days_left:
+          description: Whole days of validity left.
+          type: int
+          sample: 364
+    redirect_http:
+      description: Whether plain HTTP redirects to HTTPS.
+      type: bool
+    hsts:
+      description: Whether HSTS is sent.
+      type: bool
+    allow:
+      description: The allowed addresses and networks, normalised; empty with O(public=true).
+      type: list
+      elements: str
+      sample: ["10.20.0.0/16"]
+    public:
+      description: Whether every address may connect.
+      type: bool
+    auth:
+      description: How requests authenticate; never the keys.
+      type: dict
+      contains:
+        mode:
+          description: C(bearer) with API keys, else C(none).
+          type: str
+          sample: bearer
+        key_count:
+          description: How many keys are accepted.
+          type: int
+          sample: 2
+    rate_limit:
+      description: Requests per second per client address, or null.
+      type: int
+    config_file:
+      description: The virtual host file.
+      type: str
+      sample: /etc/nginx/conf.d/ollama.example.com.conf
+    keys_file:
+      description: The include file with the keys (mode 0600); null without keys.
+      type: str
+    backup_file:
+      description: The backup of the previous virtual host file (or the backup directory), when this run made one.
+      type: str
+certificate_renewed:
+  description: Why a self-signed certificate was (or in check mode would be) made.
+  returned: when a self-signed certificate was made
+  type: str
+  sample: no certificate yet
+nginx_message:
+  description: nginx's own message when C(nginx -t) or the reload failed (the module then failed and restored the previous files).
+  returned: on failure
+  type: str
+conflicts:
+  description: The server blocks that conflict with the binding, by file and line.
+  returned: on failure because of a conflict
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.llmops.ollama.plugins.module_utils._api import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils._domain import DomainError, DomainManager, MissingCryptography
+from ansible_collections.llmops.ollama.plugins.module_utils._nginx import TLS_MODES, TLS_PROTOCOLS, ConfigError
+from ansible_collections.llmops.ollama.plugins.module_utils._tls import CRYPTOGRAPHY_IMPORT_ERROR
+
+
+def argument_spec() -> dict:
+    spec = connection_argument_spec()
+    spec.update(
+        {
+            "domain": {"type": "str", "required": True},
+            "aliases": {"type": "list", "elements": "str", "default": []},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+            "upstream": {"type": "str"},
+            "upstreams": {"type": "list", "elements": "str"},
+            "listen_address": {"type": "str"},
+            "http_port": {"type": "int", "default": 80},
+            "https_port": {"type": "int", "default": 443},
+            "tls": {"type": "str", "default": "none", "choices": list(TLS_MODES)},
+            "certificate": {"type": "path"},
+            "private_key": {"type": "path"},
+            "tls_dir": {"type": "path", "default": "/etc/ssl/llmops-ollama"},
+            "renew_days": {"type": "int", "default": 30},
+            "selfsigned_days": {"type": "int", "default": 365},
+            "redirect_http": {"type": "bool", "default": True},
+            "hsts": {"type": "bool", "default": False},
+            "tls_protocols": {"type": "list", "elements": "str", "choices": list(TLS_PROTOCOLS), "default": list(TLS_PROTOCOLS)},
+            "allow": {"type": "list", "elements": "str", "default": []},
+            "public": {"type": "bool", "default": False},
+            "api_keys": {"type": "list", "elements": "str", "default": [], "no_log": True},
+            "rate_limit": {"type": "int"},
+            "rate_limit_burst": {"type": "int"},
+            "read_timeout": {"type": "int", "default": 600},
+            "send_timeout": {"type": "int", "default": 600},
+            "config_dir": {"type": "path", "default": "/etc/nginx/conf.d"},
+            "backup_dir": {"type": "path"},
+            "backups": {"type": "int", "default": 5},
+            "acme_webroot": {"type": "path", "default": "/var/lib/llmops-ollama/acme"},
+            "nginx_binary": {"type": "str", "default": "nginx"},
+            "nginx_conf": {"type": "path"},
+            "nginx_prefix": {"type": "path"},
+            "reload_command": {"type": "str"},
+            "reload": {"type": "bool", "default": True},
+            "force": {"type": "bool", "default": False},
+            "verify": {"type": "bool", "default": False},
+            "verify_timeout": {"type": "int", "default": 10},
+        }
+    )
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("upstream", "upstreams")],
+        supports_check_mode=True,
+    )
+    params = dict(module.params)
+    binary = params["nginx_binary"]
+    if "/" not in binary:
+        found = module.get_bin_path(binary, opt_dirs=["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"])
+        if not found:
+            module.fail_json(msg="nginx_binary %r was not found in PATH or the sbin directories: install nginx, or give its path" % binary)
+        params["nginx_binary"] = found
+
+    def runner(argv: list) -> tuple:
+        rc, out, err = module.run_command(argv)
+        return rc, out, err
+
+    manager = DomainManager(params, runner, check_mode=module.check_mode)
+    try:
+        result = manager.run()
+    except MissingCryptography as exc:
+        module.fail_json(msg=missing_required_lib("cryptography", reason=str(exc)), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    except DomainError as exc:
+        for warning in manager.warnings:
+            module.warn(warning)
+        module.fail_json(msg=str(exc), **exc.details)
+    except ConfigError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in manager.warnings:
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_domain_info
+short_description: List the domains bound to Ollama through Nginx, with hand edits and certificate expiry
+version_added: 0.1.0
+description:
+  - Reads the bindings that M(llmops.ollama.ollama_domain) wrote in O(config_dir), all of them or the one for O(domain).
+  - Reports RV(bindings[].drift=true) when the virtual host or keys file was edited or removed by hand since the module wrote it
+    (their checksums no longer match the metadata), and the certificate's issuer, expiry and days left.
+  - Files that M(llmops.ollama.ollama_domain) did not write are ignored.
+author:
+  - llmops.ollama maintainers (@llmops)
+extends_documentation_fragment:
+  - llmops.ollama._attributes
+  - llmops.ollama._attributes.INFO_MODULE
+  - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
+options:
+  domain:
+    description:
+      - Report only this domain (validated and normalised like M(llmops.ollama.ollama_domain) does). All bindings when not set.
+    type: str
+  config_dir:
+    description:
+      - The directory where M(llmops.ollama.ollama_domain) writes its files.
+    type: path
+    default: /etc/nginx/conf.d
+  api_url:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+    type: str
+  api_key:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: str
+  validate_certs:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: bool
+  timeout:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: float
+requirements:
+  - The C(cryptography) Python library on the managed node for the certificate facts (they are null without it).
+seealso:
+  - module: llmops.ollama.ollama_domain
+"""
+
+EXAMPLES = r"""
+- name: List every domain bound to Ollama on this host
+  llmops.ollama.ollama_domain_info:
+  register: domains
+
+- name: Fail when a binding was edited by hand or its certificate expires within 14 days
+  ansible.builtin.assert:
+    that:
+      - not item.drift
+      - item.tls.days_left is none or item.tls.days_left >= 14
+    fail_msg: "{{ item.domain }}: {{ item.drift_reasons | join('; ') }} (certificate days left: {{ item.tls.days_left }})"
+  loop: "{{ domains.bindings }}"
+  loop_control:
+    label: "{{ item.domain }}"
+
+- name: One domain
+  llmops.ollama.ollama_domain_info:
+    domain: ollama.example.com
+  register: one
+"""
+
+RETURN = r"""
+bindings:
+  description: The managed bindings, sorted by file name; empty when there are none (or O(domain) is not bound).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    domain:
+      description: The domain.
+      type: str
+      sample: ollama.example.com
+    aliases:
+      description: The other names.
+      type: list
+      elements: str
+    url:
+      description: The URL clients use.
+      type: str
+      sample: https://ollama.example.com
+    upstreams:
+      description: The Ollama servers behind the proxy.
+      type: list
+      elements: str
+      sample: ["http://127.0.0.1:11434"]
+    listen_address:
+      description: The address nginx listens on; null for all IPv4 addresses.
+      type: str
+    http_port:
+      description: The plain HTTP port.
+      type: int
+    https_port:
+      description: The HTTPS port; null without TLS.
+      type: int
+    tls:
+      description: The TLS mode and the certificate's live facts (null when it cannot be read).
+      type: dict
+      contains:
+        mode:
+          description: none, provided, selfsigned or acme.
+          type: str
+        certificate:
+          description: Path of the certificate.
+          type: str
+        private_key:
+          description: Path of the private key.
+          type: str
+        issuer:
+          description: The certificate's issuer (RFC 4514).
+          type: str
+        not_after:
+          description: End of validity, UTC.
+          type: str
+          sample: "2027-11-22T10:00:00Z"
+        days_left:
+          description: Whole days of validity left (negative once expired).
+          type: int
+    redirect_http:
+      description: Whether plain HTTP redirects to HTTPS.
+      type: bool
+    hsts:
+      description: Whether HSTS is sent.
+      type: bool
+    allow:
+      description: The allowed addresses and networks.
+      type: list
+      elements: str
+    public:
+      description: Whether every address may connect.
+      type: bool
+    auth:
+      description: How requests authenticate; never the keys.
+      type: dict
+      contains:
+        mode:
+          description: C(bearer) or C(none).
+          type: str
+        key_count:
+          description: How many keys are accepted.
+          type: int
+    rate_limit:
+      description: Requests per second per client address, or null.
+      type: int
+    config_file:
+      description: The virtual host file.
+      type: str
+    keys_file:
+      description: The keys include file; null without keys.
+      type: str
+    sidecar_file:
+      description: The metadata file this record was read from.
+      type: str
+    drift:
+      description: Whether a file was edited or removed by hand since M(llmops.ollama.ollama_domain) wrote it.
+      type: bool
+      sample: false
+    drift_reasons:
+      description: Which files changed.
+      type: list
+      elements: str
+      sample: ["/etc/nginx/conf.d/ollama.example.com.conf was edited by hand"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmops.ollama.plugins.module_utils._domain import list_bindings
+from ansible_collections.llmops.ollama.plugins.module_utils._nginx import ConfigError
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "domain": {"type": "str"},
+            "config_dir": {"type": "path", "default": "/etc/nginx/conf.d"},
+            "api_url": {"type": "str"},
+            "api_key": {"type": "str", "no_log": True},
+            "validate_certs": {"type": "bool"},
+            "timeout": {"type": "float"},
+        },
+        supports_check_mode=True,
+    )
+    try:
+        bindings = list_bindings(module.params["config_dir"], module.params["domain"])
+    except ConfigError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, bindings=bindings)
+
+
+if __name__ == "__main__":
+    main()
