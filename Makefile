@@ -86,7 +86,8 @@ sim-image:
 molecule: collection sim-image
 	NO_COLOR=1 $(BIN)/molecule test --all
 
-bench: collection
+# Benchmarks: figures side by side in one run, written to bench/results.md.
+bench: deps collection sim-image
 	$(BIN)/python -m tests.bench
 
 clean:

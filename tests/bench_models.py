@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench_report import record
 from tests.integration.playbook import run_playbook
 from tests.ollama_sim.testing import run_sim
 
@@ -61,6 +62,12 @@ def main() -> int:
     print("  playbook wall time: %.2f s" % elapsed)
     ok = counts.get("GET /api/tags", 0) == 1 and not per_model and result.get("changed") is False and not result.get("failed")
     print("  result: %s" % ("OK (exactly one GET /api/tags, no per-model request)" if ok else "NOT MET"))
+    record(
+        "ollama_model present on %d present models: requests" % len(names),
+        "1 GET /api/tags, 0 per-model",
+        "%d GET /api/tags, %d per-model (%.1f s)" % (counts.get("GET /api/tags", 0), sum(per_model.values()), elapsed),
+        ok,
+    )
     return 0 if ok else 1
 
 
