@@ -32,12 +32,12 @@ import hashlib
 import json
 import os
 import socket
-import tempfile
 import time
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
+from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils._names import ModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_duration, format_rate
 
@@ -81,23 +81,6 @@ def pid_alive(pid: Any) -> bool:
     except OSError as exc:
         return exc.errno == errno.EPERM
     return True
-
-
-def _atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
-    """Write data to path through a temporary file in the same directory and a rename."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class Ledger:
@@ -250,7 +233,7 @@ class Ledger:
                 else:
                     record[key] = value
             record["updated_at"] = now_iso(self._clock)
-            _atomic_write(path, json.dumps(record, sort_keys=True).encode("utf-8"))
+            atomic_write(path, json.dumps(record, sort_keys=True).encode("utf-8"))
         return record
 
     def set_status(

@@ -24,9 +24,10 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
 
 MANAGED_BY = "llmops.ollama.ollama_domain"
 MANAGED_HEADER = "# Managed by %s" % MANAGED_BY
@@ -984,23 +985,6 @@ def read_bytes(path: str) -> Optional[bytes]:
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return None
-        raise
-
-
-def atomic_write(path: str, data: bytes, mode: int) -> None:
-    """Write a file through a temporary file in the same directory, then rename it into place."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise
 
 
