@@ -1,0 +1,62 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The README's install commands: build the collection artifact and install it, as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.integration.playbook import REPO
+
+pytestmark = pytest.mark.integration
+
+
+def test_build_and_install_the_collection(tmp_path: Path) -> None:
+    bindir = Path(sys.executable).parent
+    subprocess.run(
+        [str(bindir / "ansible-galaxy"), "collection", "build", str(REPO), "--output-path", str(tmp_path)], check=True, capture_output=True, timeout=120
+    )
+    artifact = tmp_path / "llmops-ollama-0.1.0.tar.gz"
+    assert artifact.exists()
+    with tarfile.open(artifact) as tar:
+        names = set(tar.getnames())
+    for wanted in (
+        "MANIFEST.json",
+        "plugins/modules/ollama_info.py",
+        "plugins/modules/ollama_model.py",
+        "plugins/modules/ollama_domain.py",
+        "plugins/callback/ollama_audit.py",
+        "roles/ollama_server/meta/argument_specs.yml",
+        "roles/ollama_proxy/meta/argument_specs.yml",
+        "meta/runtime.yml",
+    ):
+        assert wanted in names, wanted
+    assert not any(name.startswith((".venv", ".build", ".ci", "tests/output")) for name in names)
+
+    target = tmp_path / "collections"
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    install = subprocess.run(
+        [str(bindir / "ansible-galaxy"), "collection", "install", str(artifact), "-p", str(target), "--no-deps"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
+    assert "llmops.ollama:0.1.0 was installed successfully" in install.stdout
+    doc = subprocess.run(
+        [str(bindir / "ansible-doc"), "llmops.ollama.ollama_info"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
+    assert str(target / "ansible_collections" / "llmops" / "ollama" / "plugins" / "modules" / "ollama_info.py") in doc.stdout
+    assert "Asks an Ollama server whether it is running" in doc.stdout
