@@ -15,7 +15,9 @@ Layout under ``state_dir`` (default ``/var/lib/llmops-ollama``)::
     models/<model>.json    the status record, rewritten atomically (tempfile + rename)
     logs/<model>.jsonl     the operation log, one JSON object per line (appended)
     locks/<model>.lock     an fcntl lock taken around every read-modify-write
+    locks/<model>.pull     held while a sync pulls the model (one pull per model on the host)
     slots/pull-<n>.lock    the pull slots (at most N pulls at once on the host)
+    history.jsonl          one JSON line per sync run: its counts (the last 500 runs)
 
 ``<model>`` is the model's canonical key (``host/namespace/model:tag``, lower
 case), percent-encoded so that it is one safe file name.
@@ -54,6 +56,10 @@ ABSENT = "absent"
 ACTIVE_STATUSES = (QUEUED, DOWNLOADING)
 PROBLEM_STATUSES = (PAUSED, FAILED)
 
+# The host's run history (one JSON line per sync), trimmed to the last HISTORY_KEEP runs.
+HISTORY_FILE = "history.jsonl"
+HISTORY_KEEP = 500
+
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _MAX_FILE_NAME = 180
 
@@ -73,13 +79,60 @@ def file_key(name: Union[str, ModelName]) -> str:
 
 
 def pid_alive(pid: Any) -> bool:
-    """Whether a process with this id runs on this host (True when that cannot be told)."""
+    """Whether a process with this id runs on this host (True when that cannot be told); a zombie does not run."""
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)
     except OSError as exc:
-        return exc.errno == errno.EPERM
+        if exc.errno != errno.EPERM:
+            return False
+    stat = _proc_stat(pid)
+    return stat is None or stat[0] not in ("Z", "X")
+
+
+def _proc_stat(pid: int) -> Optional[List[str]]:
+    """The fields of /proc/<pid>/stat after the command name (state first); None when they cannot be read."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[-1].split()
+    return fields or None
+
+
+def process_start(pid: int) -> Optional[int]:
+    """When the process started, in clock ticks since boot (/proc/<pid>/stat field 22); None when unknown."""
+    stat = _proc_stat(pid)
+    if stat is None or len(stat) < 20 or not stat[19].isdigit():
+        return None
+    return int(stat[19])
+
+
+def boot_id() -> str:
+    """This boot of the host ('' when unknown): a pid from another boot names another process."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", "rb") as handle:
+            return handle.read().decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+
+
+def record_process_alive(record: Dict[str, Any]) -> bool:
+    """Whether the process that wrote an active record still runs: same pid, not a zombie, same boot and start time when recorded."""
+    pid = record.get("pid")
+    if not pid_alive(pid):
+        return False
+    recorded_boot = record.get("boot_id")
+    current_boot = boot_id()
+    if recorded_boot and current_boot and recorded_boot != current_boot:
+        return False
+    started = record.get("pid_start")
+    if isinstance(started, int) and not isinstance(started, bool):
+        now = process_start(pid)
+        if now is not None and now != started:
+            return False
     return True
 
 
@@ -184,7 +237,7 @@ class Ledger:
         """An active record whose process is gone reads as ``paused`` (interrupted)."""
         if not record:
             return record
-        if record.get("status") in ACTIVE_STATUSES and record.get("host") == self.host and not pid_alive(record.get("pid")):
+        if record.get("status") in ACTIVE_STATUSES and record.get("host") == self.host and not record_process_alive(record):
             record = dict(record)
             record["status"] = PAUSED
             record["message"] = "the %s started at %s by process %s stopped before it finished (interrupted); run the task again to resume" % (
@@ -246,8 +299,14 @@ class Ledger:
         if status in ACTIVE_STATUSES:
             fields.setdefault("pid", os.getpid())
             fields.setdefault("host", self.host)
+            if fields["pid"] == os.getpid():
+                # with the pid: this boot and the process's start time, so that a reused pid is not taken for it
+                fields.setdefault("pid_start", process_start(os.getpid()))
+                fields.setdefault("boot_id", boot_id() or None)
         else:
             fields.setdefault("pid", None)
+            fields.setdefault("pid_start", None)
+            fields.setdefault("boot_id", None)
             if status != PAUSED:
                 # a paused pull keeps its progress: how far it got, and how much it will take
                 fields.setdefault("progress", None)
@@ -285,28 +344,179 @@ class Ledger:
         ``queued``) and the slots are tried again every ``poll`` seconds.
         A disabled ledger, or a limit of 0, gives no limit.
         """
-        if not self.enabled or limit <= 0:
-            yield None
-            return
         waited = False
         while True:
-            for index in range(limit):
-                fd = os.open(os.path.join(self.state_dir or "", "slots", "pull-%d.lock" % index), os.O_RDWR | os.O_CREAT, 0o644)
+            slot = self.try_pull_slot(limit)
+            if slot is not None:
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    os.close(fd)
-                    continue
-                try:
-                    yield index
+                    yield slot.index
                 finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
+                    slot.release()
                 return
             if not waited:
                 on_wait()
                 waited = True
             sleep(poll)
+
+    def try_pull_slot(self, limit: int) -> Optional[FileLock]:
+        """One of ``limit`` host-wide pull slots if one is free now (None when all are taken); release it when done.
+
+        A disabled ledger, or a limit of 0, gives a slot that holds nothing (index None).
+        """
+        if not self.enabled or limit <= 0:
+            return FileLock(None)
+        for index in range(limit):
+            held = FileLock.try_take(os.path.join(self.state_dir or "", "slots", "pull-%d.lock" % index), index)
+            if held is not None:
+                return held
+        return None
+
+    def try_model_lock(self, name: Union[str, ModelName]) -> Optional[FileLock]:
+        """The pull lock of one model if no other process (or thread) holds it; None when one does.
+
+        Held while a sync pulls the model, so that two syncs on the host never pull the same model at once.
+        A disabled ledger gives a lock that holds nothing.
+        """
+        if not self.enabled:
+            return FileLock(None)
+        return FileLock.try_take(os.path.join(self.state_dir or "", "locks", file_key(name) + ".pull"))
+
+    # ---------------------------------------------------------------- interrupted operations
+    def recover_interrupted(self) -> List[Dict[str, Any]]:
+        """Mark the active records whose process is gone as interrupted, for good; return what was marked.
+
+        A record left ``downloading`` or ``queued`` by a process that no longer
+        runs on this host (killed, host rebooted) is rewritten as ``paused``
+        with ``interrupted: true``, the pid (``interrupted_pid``) and the
+        progress it had reached, and an ``interrupted`` event is logged.
+        Records of live processes, and of other hosts, are left alone.
+        """
+        found: List[Dict[str, Any]] = []
+        if not self.enabled:
+            return found
+        directory = os.path.join(self.state_dir or "", "models")
+        try:
+            entries = sorted(os.listdir(directory))
+        except OSError:
+            return found
+        for entry in entries:
+            if not entry.endswith(".json") or entry.startswith("."):
+                continue
+            raw = self._load(os.path.join(directory, entry))
+            if not raw or not self._stale(raw) or not isinstance(raw.get("name"), str):
+                continue
+            try:
+                name = parse_name(raw["name"])
+            except ValueError:
+                continue
+            path = self.record_path(name)
+            with self._locked(name):
+                raw = self._load(path)
+                if not raw or not self._stale(raw):
+                    continue
+                record = dict(self._checked(raw) or raw)
+                record["interrupted_pid"] = raw.get("pid")
+                record["interrupted_at"] = now_iso(self._clock)
+                for key in ("pid", "pid_start", "boot_id"):
+                    record.pop(key, None)
+                record["updated_at"] = record["interrupted_at"]
+                atomic_write(path, json.dumps(record, sort_keys=True).encode("utf-8"))
+            progress = record.get("progress") if isinstance(record.get("progress"), dict) else {}
+            item = {
+                "name": record.get("name"),
+                "pid": raw.get("pid"),
+                "operation": raw.get("operation") or "",
+                "status": raw.get("status"),
+                "started_at": raw.get("started_at"),
+                "completed": progress.get("completed"),
+                "total": progress.get("total"),
+            }
+            self.log(name, "interrupted", interrupted_pid=raw.get("pid"), operation=item["operation"], completed=item["completed"], total=item["total"])
+            found.append(item)
+        return found
+
+    def _stale(self, record: Dict[str, Any]) -> bool:
+        return record.get("status") in ACTIVE_STATUSES and record.get("host") == self.host and not record_process_alive(record)
+
+    # ---------------------------------------------------------------- history
+    def history_path(self) -> str:
+        return os.path.join(self.state_dir or "", HISTORY_FILE)
+
+    def append_history(self, entry: Dict[str, Any], keep: int = HISTORY_KEEP) -> None:
+        """Append one run (for example a sync's counts) to the host's history; keep the last ``keep`` entries."""
+        if not self.enabled:
+            return
+        item = {"time": now_iso(self._clock), "pid": os.getpid(), "host": self.host}
+        item.update(entry)
+        line = (json.dumps(item, sort_keys=True) + "\n").encode("utf-8")
+        path = self.history_path()
+        fd = os.open(os.path.join(self.state_dir or "", "locks", HISTORY_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(out, line)
+            finally:
+                os.close(out)
+            try:
+                with open(path, "rb") as handle:
+                    lines = handle.read().splitlines(True)
+            except OSError:
+                lines = []
+            if keep > 0 and len(lines) > keep * 2:
+                atomic_write(path, b"".join(lines[-keep:]))
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def history(self, limit: int = 0) -> List[Dict[str, Any]]:
+        """The recorded runs, newest first (the last ``limit`` when limit > 0). Never raises."""
+        if not self.enabled:
+            return []
+        try:
+            with open(self.history_path(), "rb") as handle:
+                lines = handle.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return []
+        entries = []
+        for line in reversed(lines):
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict):
+                entries.append(item)
+                if 0 < limit <= len(entries):
+                    break
+        return entries
+
+
+class FileLock:
+    """An exclusive ``flock`` on one file, held until :meth:`release` (a lock on no file holds nothing)."""
+
+    def __init__(self, fd: Optional[int], index: Optional[int] = None) -> None:
+        self._fd = fd
+        self.index = index
+
+    @classmethod
+    def try_take(cls, path: str, index: Optional[int] = None) -> Optional[FileLock]:
+        """The lock if it is free now; None when another holder has it (in any process or thread)."""
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        return cls(fd, index)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
 
 class ProgressWriter:

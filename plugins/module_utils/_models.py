@@ -600,19 +600,33 @@ class ModelManager:
         (``failed``, ``msg``) and in the ledger. Reading the server at the
         start raises OllamaError.
         """
-        state = self.state
-        results = []
-        for spec in specs:
-            result = ModelResult(spec)
-            result.before = self._describe(spec, state)
-            result.after = dict(result.before)
-            try:
-                self._ensure_one(spec, result)
-            except StepFailed as exc:
-                self._fail(result, str(exc), exc.kind, exc.cleanup)
-            except OllamaError as exc:
-                self._fail(result, "%s: %s" % (spec.name.display, exc), FAILED)
-            results.append(result)
+        if self._state is None:  # read the server once, before any model (raises OllamaError)
+            self._state = ServerState.read(self.client)
+        results = [self.ensure_one(spec) for spec in specs]
+        self.finish(results)
+        return results
+
+    def ensure_one(self, spec: ModelSpec) -> ModelResult:
+        """Bring one spec to its desired state; its failure is in the result, never raised.
+
+        The building block of :meth:`ensure`, and of ``ollama_model_sync``, which
+        runs several of these at once in threads (one model per thread: the
+        ledger is locked per model, the client opens one connection per request).
+        Call :meth:`finish` with all the results once they are done.
+        """
+        result = ModelResult(spec)
+        result.before = self._describe(spec, self.state)
+        result.after = dict(result.before)
+        try:
+            self._ensure_one(spec, result)
+        except StepFailed as exc:
+            self._fail(result, str(exc), exc.kind, exc.cleanup)
+        except OllamaError as exc:
+            self._fail(result, "%s: %s" % (spec.name.display, exc), FAILED)
+        return result
+
+    def finish(self, results: List[ModelResult]) -> None:
+        """After the changes: read the server again (once), set each result's ``after`` and its record."""
         if self.mutated:
             try:
                 self.refresh()
@@ -627,7 +641,6 @@ class ModelManager:
                     else:
                         result.after.pop(key, None)
             result.record = self.record(result.name)
-        return results
 
     def _describe(self, spec: ModelSpec, state: ServerState) -> Dict[str, Any]:
         entry = state.model(spec.name)

@@ -89,6 +89,11 @@ options:
         (or the ledger's status, such as C(downloading)).
     type: list
     elements: str
+  history:
+    description:
+      - Also return the last this many runs of M(llmops.ollama.ollama_model_sync) on this host as RV(history), newest first. V(0) returns none.
+    type: int
+    default: 0
   state_dir:
     description:
       - The ledger directory on this host (see M(llmops.ollama.ollama_model)). A missing directory is an empty ledger.
@@ -135,6 +140,12 @@ EXAMPLES = r"""
 - name: Show its context length and capabilities
   ansible.builtin.debug:
     msg: "{{ one.model.detail.model_info.context_length }} / {{ one.model.detail.capabilities }}"
+
+- name: The last five syncs of this host, with their counts
+  llmops.ollama.ollama_model_info:
+    history: 5
+    page_size: 1
+  register: syncs
 
 - name: Poll a pull started with async
   llmops.ollama.ollama_model_info:
@@ -234,6 +245,23 @@ page_size:
   returned: always
   type: int
   sample: 5
+history:
+  description:
+    - The last O(history) runs of M(llmops.ollama.ollama_model_sync) on this host, newest first, from the ledger. Each has time, pid, host,
+      kind (C(sync)), summary (the counts added, updated, removed, loaded, unloaded, unchanged, failed, unavailable, skipped), changed,
+      failed (the names of the models that failed), models (how many were declared), exclusive, seconds, bytes and interrupted
+      (the models whose earlier pull was found interrupted).
+  returned: when O(history) is more than 0
+  type: list
+  elements: dict
+  sample:
+    - time: "2026-11-20T10:00:00.123456+00:00"
+      kind: sync
+      summary: {added: 2, updated: 0, removed: 1, loaded: 0, unloaded: 0, unchanged: 5, failed: 0, unavailable: 0, skipped: 0}
+      changed: true
+      failed: []
+      models: 7
+      seconds: 42.5
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -274,6 +302,7 @@ def argument_spec() -> dict:
         page={"type": "int", "default": 1},
         page_size={"type": "int", "default": 0},
         declared={"type": "list", "elements": "str"},
+        history={"type": "int", "default": 0},
         state_dir={"type": "path", "default": "/var/lib/llmops-ollama"},
     )
     return spec
@@ -286,6 +315,8 @@ def check_params(params: dict) -> dict:
         raise InvalidSpec("page must be 1 or more, got %d" % params["page"])
     if params["page_size"] < 0:
         raise InvalidSpec("page_size must be 0 (all) or more, got %d" % params["page_size"])
+    if params["history"] < 0:
+        raise InvalidSpec("history must be 0 (none) or a number of syncs, got %d" % params["history"])
     if params["detail"] and not params["name"]:
         raise InvalidSpec("detail: true needs name: the model whose /api/show detail to return")
     try:
@@ -338,6 +369,8 @@ def main() -> None:
         page_size=params["page_size"],
     )
     output = dict(changed=False, **result)
+    if params["history"] > 0:
+        output["history"] = ledger.history(params["history"])
     if name is not None:
         record = dict(records[0])
         if params["detail"] and state.model(name) is not None:

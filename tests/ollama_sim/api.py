@@ -22,7 +22,7 @@ from .faults import Faults
 from .godata import go_json_line, go_quote, go_time
 from .models import Creator, LocalModel, config_from_metadata, load_model, read_metadata, tags_entry
 from .names import ModelName, parse_name
-from .pull import Downloads, Stats, pull_stream
+from .pull import Downloads, PullLog, Stats, pull_stream
 from .runtime import Scheduler, embedding, parse_keep_alive, reply_text, token_ids, tokens
 from .store import DiskFull, InvalidDigest, Store
 
@@ -160,6 +160,7 @@ class OllamaAPI:
         self.store = Store(settings.data)
         self.stats = Stats()
         self.downloads = Downloads(self.store, faults, self.stats, settings.rate)
+        self.pulls = PullLog()
         self.scheduler = Scheduler(gpu=settings.gpu)
 
     # ------------------------------------------------------------------ helpers
@@ -237,7 +238,7 @@ class OllamaAPI:
         if not parse_name(model).is_valid():
             raise ApiError(400, "invalid model name")
         lines = pull_stream(self.catalog, self.store, self.downloads, self.faults, model, self.settings.noprune)
-        return self._progress(lines, stream)
+        return self._progress(self.pulls.track(model, lines), stream)
 
     def push(self, raw: bytes) -> Reply:
         body = Body(raw, "PushRequest")

@@ -15,7 +15,7 @@ import hashlib
 import os
 import threading
 import time
-from typing import Any, Dict, Iterator, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from .catalog import Blob, Catalog
 from .errors import ApiError, StreamCut
@@ -56,6 +56,59 @@ class Stats:
         with self._lock:
             self.pulled.clear()
             self.served.clear()
+
+
+class PullLog:
+    """Every ``POST /api/pull`` stream in the order it started, and how many ran at once (at most).
+
+    ``GET /_sim/pulls`` shows it: ``{"active", "max_active", "pulls": [{"model", "started",
+    "finished", "outcome"}]}`` (times in seconds since the log was cleared); ``DELETE`` clears it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._origin = time.monotonic()
+        self._pulls: List[Dict[str, Any]] = []
+        self._active = 0
+        self._max_active = 0
+
+    def track(self, model: str, lines: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
+        """Wrap a pull stream: it counts as running from its first line until it ends or is dropped."""
+        with self._lock:
+            entry: Dict[str, Any] = {"model": model, "started": round(time.monotonic() - self._origin, 3), "finished": None, "outcome": "running"}
+            self._pulls.append(entry)
+            self._active += 1
+            self._max_active = max(self._max_active, self._active)
+        outcome = "dropped"
+        try:
+            for line in lines:
+                yield line
+                if line.get("status") == "success":
+                    outcome = "success"
+        except ApiError as exc:
+            outcome = "error: %s" % exc.message
+            raise
+        except StreamCut:
+            outcome = "cut"
+            raise
+        finally:
+            close = getattr(lines, "close", None)
+            if close is not None:
+                close()  # at once: the pull leaves its download, which is cancelled when it was the last one waiting
+            with self._lock:
+                self._active -= 1
+                entry["finished"] = round(time.monotonic() - self._origin, 3)
+                entry["outcome"] = outcome
+
+    def snapshot(self) -> Dict[str, Any]:
+        with self._lock:
+            return {"active": self._active, "max_active": self._max_active, "pulls": [dict(entry) for entry in self._pulls]}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pulls = [entry for entry in self._pulls if entry["finished"] is None]
+            self._max_active = self._active
+            self._origin = time.monotonic()
 
 
 class Download:

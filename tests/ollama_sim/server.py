@@ -17,6 +17,9 @@ Admin endpoints (never logged, never faulted, no Host check):
 - ``GET|POST|DELETE /_sim/faults`` (see ``faults``)
 - ``GET /_sim/stats`` -> ``{"blobs": {"sha256:<hex>": bytes}, "total", "pulled",
   "served"}``; ``DELETE`` resets
+- ``GET /_sim/pulls`` -> ``{"active", "max_active", "pulls": [{"model", "started",
+  "finished", "outcome"}, ...]}``: the pull streams in the order they started and the most
+  that ran at once; ``DELETE`` clears it
 - ``GET /_sim/catalog`` -> ``{"models": [...]}``; ``POST /_sim/catalog`` with
   ``{"model": NAME, "version": N}`` (new bytes, new digest), ``{"add": {model spec}}`` or
   ``{"remove": NAME}``
@@ -194,6 +197,10 @@ class SimServer(ThreadingHTTPServer):
             if method == "DELETE":
                 api.stats.clear()
             return Reply(body=api.stats.snapshot())
+        if path == "/_sim/pulls":
+            if method == "DELETE":
+                api.pulls.clear()
+            return Reply(body=api.pulls.snapshot())
         if path == "/_sim/catalog":
             if method == "POST":
                 try:

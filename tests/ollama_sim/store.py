@@ -173,6 +173,10 @@ class Store:
         stored = self.find(name)
         if stored is None:
             return None
+        return self._read_stored(stored)
+
+    def _read_stored(self, stored: ModelName) -> Optional[Manifest]:
+        """The manifest of a model under its stored name (no case-insensitive search)."""
         path = self.manifest_path(stored)
         try:
             raw = path.read_bytes()
@@ -186,8 +190,8 @@ class Store:
 
     def manifests_list(self) -> List[Manifest]:
         out = []
-        for name in self.names():
-            manifest = self.read_manifest(name)
+        for name in self.names():  # stored names already: one directory walk, not one per model
+            manifest = self._read_stored(name)
             if manifest is not None:
                 out.append(manifest)
         return out

@@ -45,8 +45,10 @@ class Sim:
         catalog: Optional[Union[str, Path]] = None,
         env: Optional[Mapping[str, str]] = None,
         args: Optional[List[str]] = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.data = Path(data)
+        self.host = host
         self.rate = rate
         self.catalog = catalog
         self.env = dict(env or {})
@@ -58,11 +60,11 @@ class Sim:
     # ------------------------------------------------------------- lifecycle
     @property
     def url(self) -> str:
-        return "http://127.0.0.1:%d" % self.port
+        return "http://%s:%d" % (self.host, self.port)
 
     def start(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "tests.ollama_sim", "--listen", "127.0.0.1:%d" % self.port, "--data", str(self.data)]
+        argv = [sys.executable, "-m", "tests.ollama_sim", "--listen", "%s:%d" % (self.host, self.port), "--data", str(self.data)]
         if self.rate is not None:
             argv += ["--rate", str(self.rate)]
         if self.catalog is not None:
@@ -140,7 +142,7 @@ class Sim:
         timeout: float = 60,
     ) -> Tuple[int, Dict[str, str], bytes]:
         """(status, headers, raw body); ``body`` may be bytes or a JSON-able value."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
             conn.request(method, path, body=data, headers=dict(headers or {}))
@@ -197,6 +199,13 @@ class Sim:
     def clear_stats(self) -> None:
         self.call("DELETE", "/_sim/stats")
 
+    def pulls(self) -> Dict[str, Any]:
+        """The pull streams in start order, and the most that ran at once (``max_active``)."""
+        return self.call("GET", "/_sim/pulls")[1]
+
+    def clear_pulls(self) -> None:
+        self.call("DELETE", "/_sim/pulls")
+
     def catalog_models(self) -> List[Dict[str, Any]]:
         return self.call("GET", "/_sim/catalog")[1]["models"]
 
@@ -214,9 +223,10 @@ def run_sim(
     catalog: Optional[Union[str, Path]] = None,
     env: Optional[Mapping[str, str]] = None,
     args: Optional[List[str]] = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[Sim]:
-    """Start the simulator on a free loopback port; always kill it afterwards."""
-    sim = Sim(Path(data_dir), rate=rate, catalog=catalog, env=env, args=args)
+    """Start the simulator on a free port of a loopback address; always kill it afterwards."""
+    sim = Sim(Path(data_dir), rate=rate, catalog=catalog, env=env, args=args, host=host)
     try:
         sim.start()
         yield sim

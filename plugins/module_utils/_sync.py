@@ -1,0 +1,872 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Sync: make a host's models match a declared list, pulling several at once.
+
+:func:`parse_models` turns the declared list (names, or dicts with the keys of
+``ollama_model`` plus ``priority``) into :class:`Declared` models, refusing bad
+input before any request. :class:`Sync` then runs them through the same
+:class:`ModelManager` as ``ollama_model`` (no second copy of the pull logic):
+
+1. stale ``downloading``/``queued`` ledger records of dead processes are marked
+   interrupted (their pulls resume below: the server kept the partial layers);
+2. the server is read once (``GET /api/tags``, ``GET /api/ps``);
+3. removals first (``state: absent``, and with ``exclusive`` the undeclared
+   models not matched by ``protect``), so a pull finds the disk space they free;
+4. unloads; 5. pulls, ``concurrency`` at a time, started in order of priority and
+   then declaration, each holding a host-wide pull slot and the model's pull lock
+   in the ledger (a second sync on the host waits its turn: ``queued``, with its
+   position); 6. everything else (loads of present models, custom models, which
+   may be built on a model pulled in step 5).
+
+In check mode the same steps run as predictions (no mutating request, no
+ledger write) and give the ``plan``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import json
+import os
+import re
+import threading
+import time
+from contextlib import suppress
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import (
+    ABSENT,
+    ACTIVE_STATUSES,
+    FAILED,
+    OK,
+    QUEUED,
+    FileLock,
+    Ledger,
+    now_iso,
+    record_process_alive,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils._models import DEFINITION_FIELDS, InvalidSpec, ModelManager, ModelResult, ModelSpec
+from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
+from ansible_collections.llmops.ollama.plugins.module_utils._records import ServerState, bare_digest
+from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
+
+PRIORITIES = ("high", "normal", "low")
+STATES = ("present", "loaded", "absent", "unloaded")
+ENTRY_KEYS = ("name", "state", "priority", "digest", "update", "force", "insecure", "keep_alive", "options", "check_memory", *DEFINITION_FIELDS)
+MAX_CONCURRENCY = 16
+COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped")
+ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped")
+LOCK_MODES = ("write", "read")
+LOCK_HEADER = (
+    "# Model lock written by llmops.ollama.ollama_model_sync: the name, digest and size of each declared model.\n"
+    "# Give it back with lock_mode: read to pin every model to these digests (the same bytes on every host).\n"
+)
+
+_GLOB_CHARS_RE = re.compile(r"^[A-Za-z0-9_.:/*?\[\]!-]+$")
+_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+class SyncError(ValueError):
+    """Input the sync cannot act on; the message names the entry, the key and the problem."""
+
+
+class Declared:
+    """One model the sync handles: declared in ``models``, or an undeclared one that ``exclusive`` removes."""
+
+    def __init__(self, spec: ModelSpec, priority: str = "normal", index: int = 0, label: str = "", declared: bool = True) -> None:
+        self.spec = spec
+        self.priority = priority
+        self.index = index
+        self.label = label or spec.name.display
+        self.declared = declared
+
+    @property
+    def rank(self) -> Tuple[int, int]:
+        """Start order of pulls: priority, then declaration (first in, first out)."""
+        return (PRIORITIES.index(self.priority), self.index)
+
+
+# ---------------------------------------------------------------------------- input
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.strip().lower()]
+    raise SyncError("%s must be a boolean (true or false), got %r (%s)" % (where, value, _type_name(value)))
+
+
+def _unknown_key_message(where: str, key: Any) -> str:
+    hint = ""
+    if isinstance(key, str):
+        close = difflib.get_close_matches(key, ENTRY_KEYS, n=1)
+        if close:
+            hint = " (did you mean %r?)" % close[0]
+    return "%s has an unknown key %r%s; the keys of a model are: %s" % (where, key, hint, ", ".join(ENTRY_KEYS))
+
+
+def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, lock_file: str = "") -> Tuple[List[Declared], List[str]]:
+    """The declared models, validated; (models, warnings). Raises SyncError before anything is asked of the server.
+
+    ``lock`` (from :func:`read_lock`) pins every model that should be present to its
+    digest; a declared model the lock does not list is an error.
+    """
+    if not isinstance(models, list):
+        raise SyncError("models must be a list of model names or dictionaries, got %s" % _type_name(models))
+    declared: List[Declared] = []
+    warnings: List[str] = []
+    seen: Dict[str, Tuple[int, str]] = {}
+    missing_from_lock: List[str] = []
+    for index, item in enumerate(models):
+        where = "models[%d]" % index
+        if isinstance(item, str):
+            entry: Dict[str, Any] = {"name": item}
+        elif isinstance(item, dict):
+            entry = dict(item)
+        else:
+            raise SyncError("%s must be a model name or a dictionary with a name, got %r (%s)" % (where, item, _type_name(item)))
+        for key in entry:
+            if key not in ENTRY_KEYS:
+                raise SyncError(_unknown_key_message(where, key))
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise SyncError("%s has no name: every model needs a non-empty name string, got %r" % (where, name))
+        label = "%s (%s)" % (where, name)
+        priority = entry.get("priority")
+        if priority is None:
+            priority = "normal"
+        if priority not in PRIORITIES:
+            raise SyncError("%s: invalid priority %r: choose one of %s" % (label, priority, ", ".join(PRIORITIES)))
+        state = entry.get("state")
+        if state is None:
+            state = "present"
+        if state not in STATES:
+            raise SyncError("%s: invalid state %r: choose one of %s" % (label, state, ", ".join(STATES)))
+        flags = {}
+        for key in ("update", "force", "insecure", "check_memory"):
+            flags[key] = _boolean(entry[key], "%s: %s" % (label, key)) if entry.get(key) is not None else False
+        definition = {key: entry.get(key) for key in DEFINITION_FIELDS}
+        has_definition = any(value is not None for value in definition.values())
+        digest = entry.get("digest")
+        if digest is not None and not isinstance(digest, str):
+            raise SyncError("%s: digest must be a string such as sha256:<64 hex>, got %s" % (label, _type_name(digest)))
+        if lock is not None and state in ("present", "loaded"):
+            try:
+                key = parse_name(name).key
+            except InvalidModelName as exc:
+                raise SyncError("%s: %s" % (label, exc)) from None
+            pinned = lock.get(key)
+            if pinned is None:
+                missing_from_lock.append(name)
+            else:
+                if digest:
+                    try:
+                        own = normalize_digest(digest)
+                    except InvalidDigest as exc:
+                        raise SyncError("%s: %s" % (label, exc)) from None
+                    if own != pinned["digest"]:
+                        raise SyncError(
+                            "%s: digest sha256:%s differs from sha256:%s in the lock file %s; remove one of the two pins"
+                            % (label, own, pinned["digest"], lock_file)
+                        )
+                digest = pinned["digest"]
+                if not has_definition:
+                    # a host with another digest is brought to the pinned one; a registry that no longer serves it fails the model
+                    flags["update"] = True
+        try:
+            spec, spec_warnings = ModelSpec.build(
+                name,
+                state=state,
+                update=flags["update"],
+                force=flags["force"],
+                digest=digest,
+                insecure=flags["insecure"],
+                keep_alive=entry.get("keep_alive"),
+                options=entry.get("options"),
+                definition=definition if has_definition else None,
+                check_memory=flags["check_memory"],
+            )
+        except InvalidSpec as exc:
+            raise SyncError("%s: %s" % (label, exc)) from None
+        for warning in spec_warnings:
+            text = "%s: %s" % (label, warning)
+            if text not in warnings:
+                warnings.append(text)
+        if spec.name.key in seen:
+            first_index, first_name = seen[spec.name.key]
+            raise SyncError("models[%d] (%s) and %s are the same model, %s: declare each model once" % (first_index, first_name, label, spec.name.display))
+        seen[spec.name.key] = (index, name)
+        declared.append(Declared(spec, priority, index, label))
+    if missing_from_lock:
+        raise SyncError(
+            "the lock file %s pins no digest for %s; run the sync once with lock_mode: write to record them, or remove them from models"
+            % (lock_file, ", ".join(missing_from_lock))
+        )
+    return declared, warnings
+
+
+def check_protect(globs: Any) -> List[str]:
+    """Validate the ``protect`` globs; return them in lower case (names match case-insensitively)."""
+    if globs is None:
+        return []
+    if not isinstance(globs, list):
+        raise SyncError("protect must be a list of globs, got %s" % _type_name(globs))
+    checked = []
+    for index, glob in enumerate(globs):
+        where = "protect[%d]" % index
+        if not isinstance(glob, str) or not glob.strip():
+            raise SyncError("%s is empty: give a model name or a glob such as 'llama3.2:*' or 'hf.co/*'" % where)
+        if not _GLOB_CHARS_RE.match(glob):
+            bad = next(char for char in glob if not _GLOB_CHARS_RE.match(char))
+            raise SyncError("%s %r is not a valid glob: %r cannot be part of a model name (globs use * ? [] over model names)" % (where, glob, bad))
+        position = 0
+        while position < len(glob):
+            char = glob[position]
+            if char == "]":
+                raise SyncError("%s %r is not a valid glob: ']' at position %d closes no '['" % (where, glob, position))
+            if char == "[":
+                start = position + 1
+                if start < len(glob) and glob[start] == "!":
+                    start += 1
+                close = glob.find("]", start + 1) if start < len(glob) and glob[start] == "]" else glob.find("]", start)
+                if close < 0 or close == start:
+                    raise SyncError("%s %r is not a valid glob: the '[' at position %d is never closed (or its set is empty)" % (where, glob, position))
+                position = close + 1
+                continue
+            position += 1
+        checked.append(glob.lower())
+    return checked
+
+
+def protected_by(name: ModelName, globs: List[str]) -> Optional[str]:
+    """The first glob that protects the model (matched on its display name, its full name, or without ``:latest``)."""
+    display = name.display.lower()
+    candidates = [display, name.key.lower()]
+    if display.endswith(":latest"):
+        candidates.append(display[: -len(":latest")])
+    for glob in globs:
+        if any(fnmatch.fnmatchcase(candidate, glob) for candidate in candidates):
+            return glob
+    return None
+
+
+# ---------------------------------------------------------------------------- lock file
+
+
+def render_lock(entries: List[Dict[str, Any]]) -> str:
+    """The lock file text (YAML; strings written as JSON strings, which YAML reads as they are)."""
+    lines = [LOCK_HEADER.rstrip("\n"), "models:" if entries else "models: []"]
+    for entry in entries:
+        lines.append("  - name: %s" % json.dumps(entry["name"]))
+        lines.append("    digest: %s" % json.dumps(entry["digest"]))
+        lines.append("    size: %d" % int(entry.get("size") or 0))
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(text: str) -> Any:
+    text = text.strip()
+    if not text:
+        return None
+    if text[0] == '"':
+        return json.loads(text)
+    if text[0] == "'" and text.endswith("'") and len(text) >= 2:
+        return text[1:-1].replace("''", "'")
+    if re.match(r"^-?[0-9]+$", text):
+        return int(text)
+    return text
+
+
+def _parse_simple_yaml(text: str) -> Any:
+    """The block YAML of a lock file (``models:`` and a list of flat mappings, comments allowed); stdlib only, no PyYAML on the host."""
+    models: Optional[List[Dict[str, Any]]] = None
+    current: Optional[Dict[str, Any]] = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split(" #", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if not line.strip() or line.strip() == "---":
+            continue
+        stripped = line.strip()
+        if models is None:
+            key, sep, rest = stripped.partition(":")
+            if key != "models" or not sep:
+                raise ValueError("line %d: expected 'models:'" % number)
+            if rest.strip() == "[]":
+                models = []
+                continue
+            if rest.strip():
+                raise ValueError("line %d: expected the list of models on the next lines" % number)
+            models = []
+            continue
+        if stripped.startswith("- "):
+            current = {}
+            models.append(current)
+            stripped = stripped[2:].strip()
+        if current is None:
+            raise ValueError("line %d: expected '- name: ...'" % number)
+        key, sep, rest = stripped.partition(":")
+        if not sep:
+            raise ValueError("line %d: expected 'key: value'" % number)
+        try:
+            current[key.strip()] = _scalar(rest)
+        except ValueError:
+            raise ValueError("line %d: cannot read the value %r" % (number, rest.strip())) from None
+    return {"models": models if models is not None else []}
+
+
+def parse_lock(text: str, path: str) -> Dict[str, Dict[str, Any]]:
+    """Lock file text -> {model key: {name, digest (bare hex), size}}. Raises SyncError naming the problem."""
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else _parse_simple_yaml(text)
+    except ValueError as exc:
+        raise SyncError("the lock file %s cannot be read: %s (write it with lock_mode: write; JSON works too)" % (path, exc)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        raise SyncError("the lock file %s has no 'models' list; it is written by ollama_model_sync with lock_mode: write" % path)
+    pins: Dict[str, Dict[str, Any]] = {}
+    for index, item in enumerate(data["models"]):
+        where = "%s: models[%d]" % (path, index)
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not isinstance(item.get("digest"), str):
+            raise SyncError("%s needs a name and a digest" % where)
+        try:
+            name = parse_name(item["name"])
+            digest = normalize_digest(item["digest"])
+        except (InvalidModelName, InvalidDigest) as exc:
+            raise SyncError("%s: %s" % (where, exc)) from None
+        if name.key in pins:
+            raise SyncError("%s: %s is listed twice" % (where, name.display))
+        size = item.get("size")
+        pins[name.key] = {"name": name.display, "digest": digest, "size": size if isinstance(size, int) and not isinstance(size, bool) else 0}
+    return pins
+
+
+def read_lock(path: str) -> Dict[str, Dict[str, Any]]:
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except FileNotFoundError:
+        raise SyncError(
+            "lock_mode is read but the lock file %s does not exist; write it first with lock_mode: write (on one host, then copy it to the others)" % path
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SyncError("the lock file %s cannot be read: %s" % (path, exc)) from None
+    return parse_lock(text, path)
+
+
+# ---------------------------------------------------------------------------- the sync
+
+
+def needs_pull(spec: ModelSpec, state: ServerState) -> bool:
+    """Whether bringing this spec to its state starts a pull (the work that runs concurrently)."""
+    if spec.custom or spec.state not in ("present", "loaded"):
+        return False
+    if state.model(spec.name) is None or spec.force:
+        return True
+    if spec.update:
+        return not (spec.digest and state.digest(spec.name) == spec.digest)
+    return False
+
+
+class Item:
+    """One model during a sync: its declaration, its result, and notes for its message."""
+
+    def __init__(self, declared: Declared) -> None:
+        self.declared = declared
+        self.spec = declared.spec
+        self.phase = ""
+        self.result: Optional[ModelResult] = None
+        self.skipped = False
+        self.waited_for: Optional[int] = None
+        self.queue_position = 0
+        self.notes: List[str] = []
+
+
+class Sync:
+    """Runs one sync; :meth:`run` returns the outcome as a dict (see the module's RETURN)."""
+
+    def __init__(
+        self,
+        manager: ModelManager,
+        ledger: Ledger,
+        declared: List[Declared],
+        exclusive: bool = False,
+        protect: Optional[List[str]] = None,
+        concurrency: int = 3,
+        host_limit: int = 3,
+        fail_fast: bool = False,
+        poll: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.manager = manager
+        self.ledger = ledger
+        self.declared = declared
+        self.exclusive = exclusive
+        self.protect = protect or []
+        self.concurrency = max(1, int(concurrency))
+        self.host_limit = max(0, int(host_limit))
+        self.fail_fast = fail_fast
+        self.poll = poll
+        self._clock = clock
+        self.check_mode = manager.check_mode
+        self.items: List[Item] = []
+        self.failures: List[Item] = []
+        self.protected: List[Dict[str, str]] = []
+        self.interrupted: List[Dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._queued_at = ""
+
+    # ---------------------------------------------------------------- entry point
+    def run(self) -> Dict[str, Any]:
+        started = self._clock()
+        if self.check_mode:
+            self.interrupted = self._interrupted_preview()
+        else:
+            self.interrupted = self.ledger.recover_interrupted()
+        state = self.manager.state  # GET /api/tags + GET /api/ps; OllamaError goes to the caller
+        before = _model_table(state)
+        items = [Item(declared) for declared in self.declared]
+        items.extend(Item(declared) for declared in self._removals(state))
+        self.items = items
+        interrupted_keys = {}
+        for entry in self.interrupted:
+            try:
+                interrupted_keys[parse_name(str(entry.get("name") or "")).key] = entry
+            except InvalidModelName:
+                continue
+        for item in items:
+            entry = interrupted_keys.get(item.spec.name.key)
+            if entry and needs_pull(item.spec, state):
+                done, total = format_size(int(entry.get("completed") or 0)), format_size(int(entry.get("total") or 0))
+                what = entry.get("operation") or "pull"
+                item.notes.append("the earlier %s by process %s stopped at %s of %s (interrupted); resumed" % (what, entry.get("pid"), done, total))
+
+        removals = [item for item in items if item.spec.state == "absent"]
+        unloads = [item for item in items if item.spec.state == "unloaded"]
+        pulls = sorted((item for item in items if needs_pull(item.spec, state)), key=lambda item: item.declared.rank)
+        chosen = {id(item) for item in removals + unloads + pulls}
+        others = [item for item in items if id(item) not in chosen]
+        for phase, group in (("remove", removals), ("unload", unloads), ("pull", pulls), ("other", others)):
+            for item in group:
+                item.phase = phase
+        order = removals + unloads + pulls + others
+
+        self._serial(removals)
+        self._serial(unloads)
+        if self.check_mode:
+            self._serial(pulls)
+        else:
+            self._concurrent(pulls)
+        self._serial(others)
+        self.manager.finish([item.result for item in items if item.result is not None])
+        return self._outcome(order, before, self._clock() - started)
+
+    # ---------------------------------------------------------------- what to remove
+    def _removals(self, state: ServerState) -> List[Declared]:
+        if not self.exclusive:
+            return []
+        declared = {declared.spec.name.key for declared in self.declared}
+        bases: Dict[str, str] = {}
+        for declared_model in self.declared:
+            if declared_model.spec.custom:
+                try:
+                    bases[parse_name(declared_model.spec.definition["from"]).key] = declared_model.spec.name.display
+                except (InvalidModelName, KeyError, TypeError):
+                    continue
+        removals = []
+        names = sorted(state.names.items(), key=lambda pair: pair[1].display.lower())
+        for position, (key, name) in enumerate(names):
+            if key in declared:
+                continue
+            glob = protected_by(name, self.protect)
+            if glob is not None:
+                self.protected.append({"name": name.display, "reason": "protect %r" % glob})
+                continue
+            if key in bases:
+                self.protected.append({"name": name.display, "reason": "the base of the custom model %s" % bases[key]})
+                continue
+            spec = ModelSpec(name, "absent")
+            removals.append(Declared(spec, "normal", len(self.declared) + position, "%s (not declared)" % name.display, declared=False))
+        return removals
+
+    def _interrupted_preview(self) -> List[Dict[str, Any]]:
+        found = []
+        for record in self.ledger.records().values():
+            if record.get("interrupted") and "interrupted_pid" not in record:
+                progress = record.get("progress") if isinstance(record.get("progress"), dict) else {}
+                found.append(
+                    {
+                        "name": record.get("name"),
+                        "pid": record.get("pid"),
+                        "operation": record.get("operation") or "",
+                        "status": "(interrupted)",
+                        "started_at": record.get("started_at"),
+                        "completed": progress.get("completed"),
+                        "total": progress.get("total"),
+                    }
+                )
+        return found
+
+    # ---------------------------------------------------------------- running
+    def _stopped(self) -> bool:
+        with self._lock:
+            return self.fail_fast and bool(self.failures)
+
+    def _done(self, item: Item) -> None:
+        if item.result is not None and item.result.failed:
+            with self._lock:
+                self.failures.append(item)
+
+    def _serial(self, items: List[Item]) -> None:
+        for item in items:
+            if self._stopped():
+                self._skip(item)
+                continue
+            item.result = self.manager.ensure_one(item.spec)
+            self._done(item)
+
+    def _skip(self, item: Item) -> None:
+        first = self.failures[0].spec.name.display if self.failures else "another model"
+        result = ModelResult(item.spec)
+        result.before = {"state": "absent"} if self.manager.state.model(item.spec.name) is None else {"state": "present"}
+        result.after = dict(result.before)
+        result.status = "skipped"
+        result.msg = "not started: fail_fast is on and %s failed" % first
+        item.result = result
+        item.skipped = True
+        if not self.check_mode:
+            record = self.ledger.read(item.spec.name) or {}
+            if record.get("status") == QUEUED and record.get("pid") == os.getpid():
+                present = self.manager.state.model(item.spec.name) is not None
+                self.ledger.set_status(item.spec.name, OK if present else ABSENT, result.msg, queue_position=None, queued_at=None)
+
+    def _concurrent(self, jobs: List[Item]) -> None:
+        """Start the pulls in order, at most ``concurrency`` at once and each with a host pull slot and the model's pull lock."""
+        if not jobs:
+            return
+        pending = list(jobs)
+        running: Dict[threading.Thread, Item] = {}
+        wake = threading.Event()
+        self._queued_at = now_iso()
+        while pending or running:
+            wake.clear()
+            for thread in [thread for thread in running if not thread.is_alive()]:
+                thread.join()
+                self._done(running.pop(thread))
+            if pending and self._stopped():
+                for item in pending:
+                    self._skip(item)
+                pending = []
+            if not pending:
+                if running:
+                    wake.wait(self.poll)
+                continue
+            started = None
+            if len(running) < self.concurrency:
+                for item in pending:
+                    model_lock = self.ledger.try_model_lock(item.spec.name)
+                    if model_lock is None:
+                        self._note_other_process(item)
+                        continue
+                    slot = self.ledger.try_pull_slot(self.host_limit)
+                    if slot is None:
+                        model_lock.release()
+                        break  # strict order: the next pull waits for a host slot too
+                    started = item
+                    thread = threading.Thread(target=self._pull, args=(item, slot, model_lock, wake), name="pull-%s" % item.spec.name.display)
+                    thread.daemon = True
+                    running[thread] = item
+                    thread.start()
+                    break
+            if started is not None:
+                pending.remove(started)
+                self._mark_queued(pending)
+                continue
+            self._mark_queued(pending)
+            wake.wait(self.poll)
+
+    def _pull(self, item: Item, slot: FileLock, model_lock: FileLock, wake: threading.Event) -> None:
+        name = item.spec.name
+        try:
+            self.ledger.update(name, queue_position=None, queued_at=None, interrupted=None)
+            with suppress(OllamaError):
+                # another process may have pulled it meanwhile: look again (one GET) before pulling
+                self.manager.state.set_tags(self.manager.client.tags())
+            item.result = self.manager.ensure_one(item.spec)
+            if item.waited_for is not None and not item.result.failed and not item.result.changed:
+                item.notes.append("pulled by process %s on this host while this sync waited for it" % item.waited_for)
+        except Exception as exc:  # a thread must leave a result, whatever went wrong
+            result = ModelResult(item.spec)
+            result.failed = True
+            result.status = FAILED
+            result.msg = "%s: unexpected error: %s" % (name.display, exc)
+            item.result = result
+        finally:
+            slot.release()
+            model_lock.release()
+            wake.set()
+
+    def _note_other_process(self, item: Item) -> None:
+        record = self.ledger.read(item.spec.name) or {}
+        pid = record.get("pid")
+        if isinstance(pid, int) and pid != os.getpid():
+            item.waited_for = pid
+        elif item.waited_for is None:
+            item.waited_for = 0
+
+    def _queue_offset(self) -> int:
+        """Models queued by other live processes on this host before this sync queued its own."""
+        count = 0
+        for record in self.ledger.records().values():
+            if record.get("status") != QUEUED or record.get("pid") == os.getpid():
+                continue
+            since = record.get("queued_at")
+            if not isinstance(since, str) or since <= self._queued_at:
+                count += 1
+        return count
+
+    def _mark_queued(self, pending: List[Item]) -> None:
+        """Record ``queued`` with its position for the pulls that have not started (positions count from 1, host-wide)."""
+        if not self.ledger.enabled or not pending:
+            return
+        offset = self._queue_offset()
+        for index, item in enumerate(pending):
+            position = offset + index + 1
+            if item.queue_position == position:
+                continue
+            record = self.ledger.read(item.spec.name) or {}
+            pid = record.get("pid")
+            if record.get("status") in ACTIVE_STATUSES and pid != os.getpid() and record_process_alive(record):
+                continue  # another process pulls or queued it; its record is its own
+            item.queue_position = position
+            why = "a pull slot on this host (at most %d at once)" % self.host_limit if self.host_limit else "its turn"
+            self.ledger.set_status(
+                item.spec.name,
+                QUEUED,
+                "queued: number %d in line for a pull on this host, waiting for %s" % (position, why),
+                operation="pull",
+                queue_position=position,
+                queued_at=self._queued_at,
+            )
+
+    # ---------------------------------------------------------------- the outcome
+    def _outcome(self, order: List[Item], before: List[Dict[str, Any]], seconds: float) -> Dict[str, Any]:
+        state = self.manager.state
+        results = []
+        for item in self.items:
+            results.append(self._result_entry(item))
+        counts = {key: 0 for key in COUNTS}
+        for entry in results:
+            action = entry["action"]
+            if action in ("pulled", "created"):
+                counts["added"] += 1
+            elif action in ("updated", "removed", "unchanged", "failed", "skipped"):
+                counts[action] += 1
+            elif action == "unloaded":
+                counts["unloaded"] += 1
+            if "loaded" in entry["actions"]:
+                counts["loaded"] += 1
+        unavailable = self._unavailable(results)
+        counts["unavailable"] = len(unavailable)
+        after = self._after_table(before) if self.check_mode else _model_table(state)
+        plan = []
+        for item in order:
+            result = item.result
+            if result is None or not (result.actions or result.failed or item.skipped):
+                continue
+            entry = next(e for e, i in zip(results, self.items) if i is item)
+            plan.append(
+                {
+                    "name": entry["name"],
+                    "action": entry["action"],
+                    "actions": list(result.actions),
+                    "phase": item.phase,
+                    "priority": item.declared.priority,
+                    "declared": item.declared.declared,
+                    "message": entry["message"],
+                }
+            )
+        lock = []
+        for entry, item in zip(results, self.items):
+            if not item.declared.declared or item.spec.state not in ("present", "loaded") or entry["action"] in ("failed", "skipped"):
+                continue
+            digest = entry["digest"]
+            if not digest or len(digest) != 64:
+                continue
+            lock.append({"name": entry["name"], "digest": "sha256:" + digest, "size": int(entry["size_bytes"] or 0)})
+        lock.sort(key=lambda pin: pin["name"].lower())
+        return {
+            "results": results,
+            "summary": counts,
+            "plan": plan,
+            "before": before,
+            "after": after,
+            "lock": lock,
+            "protected": list(self.protected),
+            "interrupted": list(self.interrupted),
+            "unavailable": unavailable,
+            "failures": [item for item in self.items if item.result is not None and item.result.failed],
+            "skipped": [item for item in self.items if item.skipped],
+            "seconds": round(seconds, 3),
+            "changed": any(item.result is not None and item.result.changed for item in self.items),
+        }
+
+    def _result_entry(self, item: Item) -> Dict[str, Any]:
+        result = item.result
+        if result is None:  # cannot happen: every item is run or skipped
+            result = ModelResult(item.spec)
+            result.failed = True
+            result.msg = "%s was not handled" % item.spec.name.display
+        record = result.record or {}
+        action = _action(item, result)
+        transfer = result.transfer
+        if action in ("failed", "skipped"):
+            status = result.status or action
+            message = result.msg
+        else:
+            status = record.get("status") or ""
+            message = "; ".join([", ".join(result.actions) or "unchanged", *item.notes])
+        after = result.after or {}
+        digest = record.get("digest") or (after.get("digest") if isinstance(after.get("digest"), str) else "") or ""
+        size = int(record.get("size_bytes") or 0)
+        if not size and self.check_mode:
+            manifest = self.manager._manifests.get(item.spec.name.key)  # pylint: disable=protected-access
+            size = manifest.total if manifest is not None else 0
+        return {
+            "name": record.get("name") or item.spec.name.display,
+            "action": action,
+            "actions": list(result.actions),
+            "status": status,
+            "message": message,
+            "bytes": transfer.bytes if transfer is not None else 0,
+            "seconds": round(transfer.seconds, 3) if transfer is not None else 0.0,
+            "priority": item.declared.priority,
+            "declared": item.declared.declared,
+            "changed": result.changed,
+            "failed": result.failed,
+            "digest": digest if len(digest) == 64 else "",
+            "size": format_size(size),
+            "size_bytes": size,
+        }
+
+    def _unavailable(self, results: List[Dict[str, Any]]) -> List[str]:
+        """Declared models that should be there and are not, and models the ledger knew that the server no longer holds."""
+        names = []
+        handled = set()
+        for entry, item in zip(results, self.items):
+            handled.add(item.spec.name.key)
+            if not item.declared.declared or item.spec.state not in ("present", "loaded"):
+                continue
+            after_state = (item.result.after or {}).get("state") if item.result is not None else None
+            if entry["action"] in ("failed", "skipped") or after_state in (None, "absent"):
+                names.append(entry["name"])
+        state = self.manager.state
+        for key, record in self.ledger.records().items():
+            if key in handled or record.get("status") != OK:
+                continue
+            try:
+                name = parse_name(str(record.get("name") or ""))
+            except InvalidModelName:
+                continue
+            if state.model(name) is None:
+                names.append(name.display)
+        return names
+
+    def _after_table(self, before: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The predicted model list after a check-mode run: the list before, with each result's ``after`` applied."""
+        table = {}
+        for row in before:
+            try:
+                table[parse_name(row["name"]).key] = dict(row)
+            except InvalidModelName:
+                continue
+        for item in self.items:
+            result = item.result
+            if result is None or result.failed or item.skipped:
+                continue
+            after = result.after or {}
+            key = item.spec.name.key
+            if after.get("state") == "absent":
+                table.pop(key, None)
+            elif after.get("state") in ("present", "loaded"):
+                digest = after.get("digest") if isinstance(after.get("digest"), str) else ""
+                table[key] = {"name": item.spec.name.display, "digest": bare_digest(digest) or digest, "state": after["state"]}
+        return sorted(table.values(), key=lambda row: row["name"].lower())
+
+
+def _action(item: Item, result: ModelResult) -> str:
+    if item.skipped:
+        return "skipped"
+    if result.failed:
+        return "failed"
+    actions = result.actions
+    if item.spec.state == "absent":
+        return "removed" if "deleted" in actions else "unchanged"
+    if "created" in actions:
+        return "created"
+    if "pulled" in actions:
+        return "pulled"
+    if any(action in actions for action in ("updated", "re-pulled", "re-created")):
+        return "updated"
+    if "loaded" in actions:
+        return "loaded"
+    if "unloaded" in actions:
+        return "unloaded"
+    return "unchanged"
+
+
+def _model_table(state: ServerState) -> List[Dict[str, Any]]:
+    rows = []
+    for key, entry in state.models.items():
+        rows.append({"name": state.names[key].display, "digest": bare_digest(entry.get("digest")), "state": "loaded" if key in state.loaded else "present"})
+    rows.sort(key=lambda row: row["name"].lower())
+    return rows
+
+
+def table_text(rows: List[Dict[str, Any]]) -> str:
+    """A model list as diff text: one line per model, ``name  id  state``."""
+    return "".join("%s  %s  %s\n" % (row["name"], (row.get("digest") or "-")[:12], row["state"]) for row in rows)
+
+
+def failure_text(failures: List[Item], skipped: List[Item], total: int) -> str:
+    """The task's message when models failed: each failed model and its reason, and what fail_fast did not start."""
+    if not failures and not skipped:
+        return ""
+    parts = []
+    if failures:
+        reasons = "; ".join("%s: %s" % (item.spec.name.display, item.result.msg if item.result is not None else "failed") for item in failures)
+        parts.append("%d of %d models failed: %s" % (len(failures), total, reasons))
+    if skipped:
+        parts.append("not started because fail_fast is on: %s" % ", ".join(item.spec.name.display for item in skipped))
+    return ". ".join(parts)
+
+
+def summary_line(counts: Dict[str, int]) -> str:
+    return ", ".join("%d %s" % (counts.get(key, 0), key) for key in COUNTS if key != "skipped" or counts.get(key))
+
+
+__all__ = [
+    "ACTIONS",
+    "COUNTS",
+    "LOCK_MODES",
+    "MAX_CONCURRENCY",
+    "PRIORITIES",
+    "Declared",
+    "Sync",
+    "SyncError",
+    "check_protect",
+    "failure_text",
+    "needs_pull",
+    "parse_lock",
+    "parse_models",
+    "protected_by",
+    "read_lock",
+    "render_lock",
+    "summary_line",
+    "table_text",
+]

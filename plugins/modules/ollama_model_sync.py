@@ -1,0 +1,513 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_model_sync
+short_description: Make the models of an Ollama server match a declared list, pulling several at once
+version_added: 0.1.0
+description:
+  - Takes the models a host should have (typically from inventory) and makes the Ollama server match them in one task.
+    Each model is handled exactly as M(llmops.ollama.ollama_model) handles it (same pulls with retries that resume, digest pins,
+    custom models, loads), through the same code.
+  - It reads C(GET /api/tags) and C(GET /api/ps) once; a host that already matches costs those two requests and nothing else.
+  - Removals run first (so pulls find the space they free), then unloads, then the pulls, O(concurrency) at a time, started in order of
+    C(priority) and then of declaration, then loads of present models and custom models.
+  - Pulls also respect a limit per host across processes (O(max_concurrent_pulls), locks in the ledger at O(state_dir)). A second
+    playbook that syncs the same host waits its turn; its models show status C(queued) with their position in
+    M(llmops.ollama.ollama_model_info). The same model is never pulled by two syncs at once; the second one finds it present.
+  - Every run appends its counts to the ledger's history, which M(llmops.ollama.ollama_model_info) returns
+    (O(llmops.ollama.ollama_model_info#module:history)).
+  - A sync that was killed (even with SIGKILL) leaves its models C(downloading) or C(queued) in the ledger with its process id. The next sync
+    marks each of those whose process is gone as interrupted (status C(paused), RV(interrupted)), then pulls them again,
+    which resumes (the server keeps the layers it had downloaded).
+author:
+  - llmops.ollama maintainers (@llmops)
+extends_documentation_fragment:
+  - llmops.ollama._connection
+  - llmops.ollama._attributes
+  - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
+attributes:
+  check_mode:
+    support: full
+    details:
+      - No request that changes the server is sent, and nothing is written (ledger, history, lock file).
+        RV(plan) lists what a real run would do, in the order it would do it, including the removals of O(exclusive=true).
+  diff_mode:
+    support: full
+    details:
+      - The model list of the server before and after (one line per model, C(name id state)).
+  idempotent:
+    support: full
+options:
+  models:
+    description:
+      - The models the server should have. Each element is a model name, or a dictionary with the keys of M(llmops.ollama.ollama_model)
+        (C(name), C(state), C(digest), C(update), C(force), C(insecure), C(keep_alive), C(options), C(check_memory), and for a custom
+        model C(from), C(system), C(template), C(parameters), C(messages), C(license), C(quantize)) and C(priority).
+      - C(state) is C(present) (the default), C(loaded), C(absent) or C(unloaded), as in M(llmops.ollama.ollama_model).
+      - C(priority) is C(high), C(normal) (the default) or C(low); pulls start in that order, and in declaration order within a priority.
+      - A model declared twice (also as V(llama3.2) and V(llama3.2:latest)), an unknown key, a bad priority or any value that
+        M(llmops.ollama.ollama_model) would refuse fails the task before any request, naming the element.
+    type: list
+    elements: raw
+    required: true
+  exclusive:
+    description:
+      - Remove the models on the server that are not in O(models), except those matched by O(protect) and the base models of
+        declared custom models. Loaded models are unloaded first.
+      - With an empty O(models) list this is refused, so that a missing inventory variable cannot empty a server.
+    type: bool
+    default: false
+  protect:
+    description:
+      - Globs of model names that O(exclusive=true) never removes, such as V(llama3.2:*), V(hf.co/*) or V(*embed*).
+        They match case-insensitively the display name (V(llama3.2:1b)), the full name (V(registry.ollama.ai/library/llama3.2:1b)),
+        and for a C(latest) tag the name without it.
+      - A glob with white space, a character that cannot be in a model name, or an unbalanced C([) fails before any request.
+    type: list
+    elements: str
+    default: []
+  concurrency:
+    description:
+      - How many pulls run at once within this task, from 1 to 16.
+    type: int
+    default: 3
+  max_concurrent_pulls:
+    description:
+      - At most this many pulls run at once on the host, counting every task and playbook that pulls there (the slots of
+        M(llmops.ollama.ollama_model)). V(0) means no limit besides O(concurrency).
+    type: int
+    default: 3
+  fail_fast:
+    description:
+      - V(false) lets the other models go on when one fails; the task fails at the end with a message that names each failed model and why.
+      - V(true) starts no new pull (nor any other change) once a model has failed; pulls already running finish. The models not started
+        have the action C(skipped).
+    type: bool
+    default: false
+  lock_file:
+    description:
+      - A YAML file on the host where the module runs with the name, digest and size of each declared model (the RV(lock)).
+        It is read without PyYAML, so it must keep the layout the module writes (comments may be added); JSON with the same keys works too.
+      - See O(lock_mode) for whether it is written or read.
+    type: path
+  lock_mode:
+    description:
+      - V(write) writes RV(lock) to O(lock_file) after a run where no model failed, when its content changed (the task then reports a change).
+      - V(read) reads O(lock_file) before any request and pins every model to be present to the digest it lists, as the C(digest) key of a
+        model would; a model with another digest is pulled again, and fails (leaving the present one in place) when the registry no longer
+        serves the pinned digest. A declared model missing from the lock file, or pinned to another digest by its own C(digest), fails the
+        task before any request. This is how a fleet serves identical bytes. Custom models are pinned but never updated.
+    type: str
+    choices: [write, read]
+    default: write
+  retries:
+    description:
+      - How often a failed or stalled pull is tried again (each retry resumes).
+    type: int
+    default: 3
+  retry_delay:
+    description:
+      - Seconds to wait before a retry.
+    type: float
+    default: 2
+  stall_timeout:
+    description:
+      - Seconds without progress after which a pull counts as stalled and is retried.
+    type: float
+    default: 60
+  registry_url:
+    description:
+      - Base URL of the registry to read manifests from, for the free-space check before a pull (see M(llmops.ollama.ollama_model)).
+    type: str
+  models_path:
+    description:
+      - The Ollama models directory on this host, for the free-space check (see M(llmops.ollama.ollama_model)).
+    type: path
+  min_free_space:
+    description:
+      - Free space to keep on the models disk after each pull, as bytes or a size with a unit (V(10 GB)).
+    type: raw
+    default: 0
+  state_dir:
+    description:
+      - The ledger directory on this host (statuses, live progress, pull slots and locks, the history of syncs).
+    type: path
+    default: /var/lib/llmops-ollama
+notes:
+  - Run it with C(async) and poll M(llmops.ollama.ollama_model_info) to show live progress of long pulls (percent, bytes, speed, ETA);
+    the P(llmops.ollama.ollama_models#role) role does that.
+  - Counts in RV(summary) are per model; a model pulled and loaded counts in C(added) and in C(loaded).
+seealso:
+  - module: llmops.ollama.ollama_model
+  - module: llmops.ollama.ollama_model_info
+"""
+
+EXAMPLES = r"""
+- name: The models of this host, as declared in inventory
+  llmops.ollama.ollama_model_sync:
+    models:
+      - llama3.2:1b
+      - name: nomic-embed-text
+        priority: high
+      - name: qwen2.5:7b
+        priority: low
+      - name: llama3.2:1b
+        state: loaded
+        keep_alive: -1
+      - name: support-bot
+        from: llama3.2:1b
+        system: You answer questions about our product, briefly.
+
+- name: Exactly these models, keeping any embedding model
+  llmops.ollama.ollama_model_sync:
+    models: "{{ ollama_models }}"
+    exclusive: true
+    protect: ["*embed*"]
+    concurrency: 4
+  register: sync
+
+- name: Show the counts
+  ansible.builtin.debug:
+    msg: "{{ sync.summary }}"
+
+- name: What would change (removals included)
+  llmops.ollama.ollama_model_sync:
+    models: "{{ ollama_models }}"
+    exclusive: true
+  check_mode: true
+  register: plan
+
+- name: Record the digests on the reference host
+  llmops.ollama.ollama_model_sync:
+    models: "{{ ollama_models }}"
+    lock_file: /etc/llmops-ollama/models.lock.yml
+  when: inventory_hostname == groups['ollama_servers'][0]
+
+- name: Serve the same bytes everywhere else
+  llmops.ollama.ollama_model_sync:
+    models: "{{ ollama_models }}"
+    lock_file: /etc/llmops-ollama/models.lock.yml
+    lock_mode: read
+"""
+
+RETURN = r"""
+results:
+  description: One entry per declared model, in declaration order, then the models O(exclusive) removed or would remove.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Canonical display name, with its tag.
+      type: str
+      sample: llama3.2:1b
+    action:
+      description:
+        - What happened to the model, C(pulled), C(created) (a custom model), C(updated) (a new digest, or re-created), C(removed),
+          C(loaded), C(unloaded), C(unchanged), C(failed), or C(skipped) (not started because of O(fail_fast)).
+        - A model pulled and loaded has the action C(pulled); RV(results[].actions) lists every step.
+      type: str
+      sample: pulled
+    actions:
+      description: Every step done to the model, as in M(llmops.ollama.ollama_model) (pulled, updated, created, re-created, loaded, unloaded, deleted, ...).
+      type: list
+      elements: str
+    status:
+      description:
+        - The model's status after the task (C(running), C(stopped), C(unavailable)), or C(failed), C(paused) or C(skipped).
+      type: str
+      sample: stopped
+    message:
+      description: Why it failed, or what was done, with notes (a resumed interrupted pull, a model another process pulled meanwhile).
+      type: str
+    bytes:
+      description: Bytes this task downloaded for the model (0 when nothing was pulled).
+      type: int
+    seconds:
+      description: Seconds its pull or create took.
+      type: float
+    priority:
+      description: Its priority.
+      type: str
+    declared:
+      description: False for a model that is not declared and that O(exclusive) removed.
+      type: bool
+    changed:
+      description: Whether the model changed.
+      type: bool
+    failed:
+      description: Whether the model failed.
+      type: bool
+    digest:
+      description: Its digest (bare hex) after the task (predicted in check mode when the registry manifest was read).
+      type: str
+    size:
+      description: Its size in human form.
+      type: str
+    size_bytes:
+      description: Its size in bytes.
+      type: int
+summary:
+  description:
+    - Counts of the run, by model. C(added) pulled or created, C(updated), C(removed), C(loaded) (also models pulled then loaded),
+      C(unloaded), C(unchanged), C(failed), C(skipped) (O(fail_fast)), and C(unavailable) (RV(unavailable)).
+  returned: always
+  type: dict
+  sample: {added: 2, updated: 0, removed: 1, loaded: 1, unloaded: 0, unchanged: 5, failed: 0, unavailable: 0, skipped: 0}
+plan:
+  description:
+    - The changes, in the order they run (or would run in check mode), removals first and pulls by priority. Each has name, action,
+      actions, phase (remove, unload, pull, other), priority, declared and message.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: old-model:latest, action: removed, actions: [deleted], phase: remove, priority: normal, declared: false, message: deleted}]
+lock:
+  description: The name, digest (C(sha256:<hex>)) and size in bytes of each declared model that is (or will be) present, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: llama3.2:1b, digest: "sha256:baf6a787fdffd633537aa2eb51cfd54cb93ff08e28040095462bb63daf552878", size: 1321098329}]
+lock_file_changed:
+  description: Whether O(lock_file) was (or, in check mode, would be) written.
+  returned: when O(lock_file) is set
+  type: bool
+protected:
+  description: Models that O(exclusive) kept although they are not declared, with the reason (the glob, or the custom model built on it).
+  returned: always
+  type: list
+  elements: dict
+interrupted:
+  description:
+    - Pulls of earlier runs whose process was gone (killed), now marked interrupted in the ledger (name, pid, operation, status, started_at,
+      completed, total). Those still declared were resumed by this run.
+  returned: always
+  type: list
+  elements: dict
+unavailable:
+  description:
+    - Models that should be on the server and are not after the task, declared ones that failed or were skipped, and models the ledger
+      recorded as present that the server no longer has.
+  returned: always
+  type: list
+  elements: str
+pull:
+  description: Pull statistics over all models (models, bytes, bytes_human, total, seconds, speed, speed_human, attempts).
+  returned: always
+  type: dict
+seconds:
+  description: How long the sync took.
+  returned: always
+  type: float
+diff:
+  description: The model list before and after, one line per model (C(name id state)).
+  returned: when diff mode is on
+  type: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmops.ollama.plugins.module_utils._api import (
+    InvalidApiUrl,
+    OllamaError,
+    client_from_params,
+    connection_argument_spec,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._models import InvalidSpec, ModelManager, check_size, summary
+from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
+    LOCK_MODES,
+    MAX_CONCURRENCY,
+    Sync,
+    SyncError,
+    check_protect,
+    failure_text,
+    parse_models,
+    read_lock,
+    render_lock,
+    table_text,
+)
+
+
+def argument_spec() -> dict:
+    spec = connection_argument_spec()
+    spec.update(
+        models={"type": "list", "elements": "raw", "required": True},
+        exclusive={"type": "bool", "default": False},
+        protect={"type": "list", "elements": "str", "default": []},
+        concurrency={"type": "int", "default": 3},
+        max_concurrent_pulls={"type": "int", "default": 3},
+        fail_fast={"type": "bool", "default": False},
+        lock_file={"type": "path"},
+        lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
+        retries={"type": "int", "default": 3},
+        retry_delay={"type": "float", "default": 2},
+        stall_timeout={"type": "float", "default": 60},
+        registry_url={"type": "str"},
+        models_path={"type": "path"},
+        min_free_space={"type": "raw", "default": 0},
+        state_dir={"type": "path", "default": "/var/lib/llmops-ollama"},
+    )
+    return spec
+
+
+def check_params(params: dict) -> dict:
+    """Everything that can be checked before a request; returns what was parsed. Raises SyncError."""
+    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
+        raise SyncError("concurrency must be from 1 to %d, got %d" % (MAX_CONCURRENCY, params["concurrency"]))
+    if params["max_concurrent_pulls"] < 0:
+        raise SyncError("max_concurrent_pulls must be 0 (no limit) or more, got %d" % params["max_concurrent_pulls"])
+    if params["retries"] < 0:
+        raise SyncError("retries must be 0 or more, got %d" % params["retries"])
+    if params["retry_delay"] < 0:
+        raise SyncError("retry_delay must be 0 or more seconds, got %s" % params["retry_delay"])
+    if params["stall_timeout"] <= 0:
+        raise SyncError("stall_timeout must be more than 0 seconds, got %s" % params["stall_timeout"])
+    registry_url = params.get("registry_url")
+    if registry_url is not None and not registry_url.startswith(("http://", "https://")):
+        raise SyncError("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
+    if not params.get("state_dir"):
+        raise SyncError("state_dir is empty: give the ledger directory, for example /var/lib/llmops-ollama")
+    if params["lock_mode"] == "read" and not params.get("lock_file"):
+        raise SyncError("lock_mode is read but no lock_file is given: name the lock file to pin the models from")
+    parsed = {"protect": check_protect(params["protect"])}
+    try:
+        parsed["min_free_space"] = check_size(params["min_free_space"], "min_free_space")
+    except InvalidSpec as exc:
+        raise SyncError(str(exc)) from None
+    lock = read_lock(params["lock_file"]) if params["lock_mode"] == "read" else None
+    parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, params.get("lock_file") or "")
+    if params["exclusive"] and not parsed["declared"]:
+        raise SyncError(
+            "exclusive with an empty models list would remove every model from the server; declare the models to keep "
+            "(a missing inventory variable is the usual cause), or remove models with llmops.ollama.ollama_model state: absent"
+        )
+    return parsed
+
+
+def write_lock(module: AnsibleModule, path: str, text: str) -> bool:
+    """Write the lock file when its content differs (not in check mode); whether it (would have) changed."""
+    try:
+        with open(path, "rb") as handle:
+            current = handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        current = None
+    except OSError as exc:
+        module.warn("the lock file %s cannot be read (%s); it is written again" % (path, exc))
+        current = None
+    if current == text:
+        return False
+    if module.check_mode:
+        return True
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        raise OSError("the directory %s of lock_file does not exist" % directory)
+    atomic_write(path, text.encode("utf-8"), 0o644)
+    return True
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    try:
+        parsed = check_params(params)
+    except SyncError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in parsed["warnings"]:
+        module.warn(warning)
+    try:
+        client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
+    except InvalidApiUrl as exc:
+        module.fail_json(msg=str(exc))
+
+    ledger = Ledger.open(params["state_dir"], create=not module.check_mode)
+    if ledger.error:
+        module.warn(ledger.error)
+    manager = ModelManager(
+        client,
+        ledger,
+        check_mode=module.check_mode,
+        registry_url=params["registry_url"],
+        validate_certs=params["validate_certs"],
+        models_path=params["models_path"],
+        min_free_space=parsed["min_free_space"],
+        max_concurrent_pulls=0,  # the sync holds the host's pull slots itself, in priority order
+        retries=params["retries"],
+        retry_delay=params["retry_delay"],
+        stall_timeout=params["stall_timeout"],
+        warn=module.warn,
+        run_command=module.run_command,
+        nvidia_smi=module.get_bin_path("nvidia-smi") if any(d.spec.check_memory for d in parsed["declared"]) else None,
+    )
+    sync = Sync(
+        manager,
+        ledger,
+        parsed["declared"],
+        exclusive=params["exclusive"],
+        protect=parsed["protect"],
+        concurrency=params["concurrency"],
+        host_limit=params["max_concurrent_pulls"],
+        fail_fast=params["fail_fast"],
+    )
+    try:
+        outcome = sync.run()
+    except OllamaError as exc:
+        module.fail_json(msg="cannot read the models on the Ollama server: %s" % exc, api_url=client.api_url)
+
+    results = [item.result for item in sync.items if item.result is not None]
+    output = {
+        "changed": outcome["changed"],
+        "results": outcome["results"],
+        "summary": outcome["summary"],
+        "plan": outcome["plan"],
+        "lock": outcome["lock"],
+        "protected": outcome["protected"],
+        "interrupted": outcome["interrupted"],
+        "unavailable": outcome["unavailable"],
+        "pull": summary(results),
+        "seconds": outcome["seconds"],
+    }
+    message = failure_text(outcome["failures"], outcome["skipped"], len(sync.items))
+    if params["lock_file"]:
+        output["lock_file_changed"] = False
+        if params["lock_mode"] == "write":
+            if message:
+                module.warn("the lock file %s was not written: not every model could be brought to its state" % params["lock_file"])
+            else:
+                try:
+                    output["lock_file_changed"] = write_lock(module, params["lock_file"], render_lock(outcome["lock"]))
+                except OSError as exc:
+                    module.fail_json(msg="cannot write the lock file %s: %s" % (params["lock_file"], exc), **output)
+                output["changed"] = output["changed"] or output["lock_file_changed"]
+    if module._diff:
+        output["diff"] = {"before": table_text(outcome["before"]), "after": table_text(outcome["after"])}
+    if not module.check_mode:
+        ledger.append_history(
+            {
+                "kind": "sync",
+                "summary": outcome["summary"],
+                "changed": output["changed"],
+                "failed": [item.spec.name.display for item in outcome["failures"]],
+                "models": len(parsed["declared"]),
+                "exclusive": params["exclusive"],
+                "seconds": outcome["seconds"],
+                "bytes": output["pull"]["bytes"],
+                "interrupted": [entry["name"] for entry in outcome["interrupted"]],
+            }
+        )
+    if message:
+        module.fail_json(msg=message, **output)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ollama_model_sync in-process, with the fake Ollama of test_models."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.llmops.ollama.plugins.modules import ollama_model_info, ollama_model_sync
+from tests.unit.plugins.module_utils.test_models import FakeOllama
+from tests.unit.plugins.modules.test_ollama_model_module import assert_descriptions_are_text
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeOllama:
+    server = FakeOllama()
+    (tmp_path / "models" / "blobs").mkdir(parents=True)
+    for module in (ollama_model_sync, ollama_model_info):
+        monkeypatch.setattr(module, "client_from_params", lambda params, **_kw: server)
+    monkeypatch.setattr(
+        ollama_model_sync, "ModelManager", functools.partial(ollama_model_sync.ModelManager, manifest_fetcher=server.manifest, sleep=lambda _s: None)
+    )
+    return server
+
+
+def run(module: Any, args: dict, capsys: pytest.CaptureFixture, tmp_path: Path, check_mode: bool = False, diff: bool = False) -> dict:
+    args = dict(args)
+    args.setdefault("state_dir", str(tmp_path / "state"))
+    if module is ollama_model_sync:
+        args.setdefault("models_path", str(tmp_path / "models"))
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    with patch_module_args(args), pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_documentation_matches_the_argument_spec() -> None:
+    documented = yaml.safe_load(ollama_model_sync.DOCUMENTATION)["options"]
+    spec = ollama_model_sync.argument_spec()
+    ours = {k for k in spec if k not in ("api_url", "api_key", "validate_certs", "timeout")}
+    assert set(documented) == ours
+    for key, option in documented.items():
+        assert option.get("type", "str") == spec[key]["type"], key
+        assert option.get("default") == spec[key].get("default"), key
+        assert option.get("choices") == spec[key].get("choices"), key
+        assert option.get("elements") == spec[key].get("elements"), key
+    yaml.safe_load(ollama_model_sync.EXAMPLES)
+    assert_descriptions_are_text(yaml.safe_load(ollama_model_sync.DOCUMENTATION))
+    assert_descriptions_are_text(yaml.safe_load(ollama_model_sync.RETURN))
+    returned = yaml.safe_load(ollama_model_sync.RETURN)
+    assert set(returned["results"]["contains"]) >= {"name", "action", "status", "message", "bytes", "seconds"}
+
+
+def test_sync_then_unchanged_with_diff_history_and_lock_file(fake: FakeOllama, capsys, tmp_path: Path) -> None:
+    fake.publish("a")
+    fake.publish("b")
+    lock = tmp_path / "lock.yml"
+    first = run(ollama_model_sync, {"models": ["a", {"name": "b", "state": "loaded"}], "lock_file": str(lock)}, capsys, tmp_path, diff=True)
+    assert first["changed"] is True and first["lock_file_changed"] is True
+    assert first["summary"]["added"] == 2 and first["summary"]["loaded"] == 1
+    assert first["diff"]["before"] == "" and first["diff"]["after"].splitlines()[1].startswith("b:latest  ")
+    assert first["pull"]["models"] == 2
+    assert lock.read_text().count("  - name: ") == 2
+    again = run(ollama_model_sync, {"models": ["a", {"name": "b", "state": "loaded"}], "lock_file": str(lock)}, capsys, tmp_path)
+    assert (again["changed"], again["lock_file_changed"], again["summary"]["unchanged"]) == (False, False, 2)
+    info = run(ollama_model_info, {"history": 1}, capsys, tmp_path)
+    assert [entry["summary"]["unchanged"] for entry in info["history"]] == [2]
+    assert "history" not in run(ollama_model_info, {}, capsys, tmp_path)
+
+    fake.requests.clear()
+    pinned = run(ollama_model_sync, {"models": ["a", "b"], "lock_file": str(lock), "lock_mode": "read"}, capsys, tmp_path)
+    assert pinned["changed"] is False and [path for _m, path, _p in fake.requests] == ["/api/tags", "/api/ps"]
+
+
+def test_check_mode_writes_nothing(fake: FakeOllama, capsys, tmp_path: Path) -> None:
+    fake.publish("a")
+    lock = tmp_path / "lock.yml"
+    result = run(ollama_model_sync, {"models": ["a"], "lock_file": str(lock)}, capsys, tmp_path, check_mode=True)
+    assert result["changed"] is True and result["lock_file_changed"] is True
+    assert [step["actions"] for step in result["plan"]] == [["pulled"]]
+    assert fake.mutations() == []
+    assert not lock.exists() and not (tmp_path / "state").exists()
+
+
+def test_failure_lists_each_model_and_keeps_the_lock_file(fake: FakeOllama, capsys, tmp_path: Path) -> None:
+    fake.publish("a")
+    lock = tmp_path / "lock.yml"
+    result = run(ollama_model_sync, {"models": ["a", "nope"], "lock_file": str(lock)}, capsys, tmp_path)
+    assert result["failed"] is True
+    assert result["msg"].startswith("1 of 2 models failed: nope:latest: model 'nope:latest' not found")
+    assert result["lock_file_changed"] is False and not lock.exists()
+    assert [r["action"] for r in result["results"]] == ["pulled", "failed"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ({"models": ["x"], "concurrency": 0}, "concurrency must be from 1 to 16, got 0"),
+        ({"models": ["x"], "concurrency": 99}, "concurrency must be from 1 to 16, got 99"),
+        ({"models": ["x", "x:latest"]}, "are the same model"),
+        ({"models": [{"name": "x", "prio": "high"}]}, "unknown key 'prio'"),
+        ({"models": ["x"], "protect": ["a b"]}, "protect[0] 'a b' is not a valid glob"),
+        ({"models": [], "exclusive": True}, "exclusive with an empty models list"),
+        ({"models": ["x"], "min_free_space": "lots"}, "min_free_space: invalid size 'lots'"),
+        ({"models": ["x"], "stall_timeout": 0}, "stall_timeout must be more than 0 seconds"),
+        ({"models": ["x"], "retries": -1}, "retries must be 0 or more"),
+        ({"models": ["x"], "retry_delay": -1}, "retry_delay must be 0 or more seconds"),
+        ({"models": ["x"], "registry_url": "example.com"}, "registry_url 'example.com' must start with http:// or https://"),
+        ({"models": ["x"], "state_dir": ""}, "state_dir is empty"),
+        ({"models": ["x"], "lock_mode": "read"}, "lock_mode is read but no lock_file is given"),
+    ],
+)
+def test_bad_input_before_any_request(fake: FakeOllama, capsys, tmp_path: Path, args: dict, fragment: str) -> None:
+    result = run(ollama_model_sync, args, capsys, tmp_path)
+    assert result["failed"] is True and fragment in result["msg"], result["msg"]
+    assert fake.requests == []
+
+
+def test_lock_file_in_a_missing_directory_fails_plainly(fake: FakeOllama, capsys, tmp_path: Path) -> None:
+    fake.publish("a")
+    result = run(ollama_model_sync, {"models": ["a"], "lock_file": str(tmp_path / "nowhere" / "lock.yml")}, capsys, tmp_path)
+    assert result["failed"] is True
+    assert result["msg"] == "cannot write the lock file %s: the directory %s of lock_file does not exist" % (
+        tmp_path / "nowhere" / "lock.yml",
+        tmp_path / "nowhere",
+    )
+
+
+def test_server_down_fails_plainly(fake: FakeOllama, capsys, tmp_path: Path) -> None:
+    from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+
+    def down() -> list:
+        raise OllamaError("GET /api/tags: cannot reach the Ollama server at http://127.0.0.1:11434: refused")
+
+    fake.tags = down  # type: ignore[method-assign]
+    result = run(ollama_model_sync, {"models": ["a"]}, capsys, tmp_path)
+    assert result["failed"] is True
+    assert result["msg"] == "cannot read the models on the Ollama server: GET /api/tags: cannot reach the Ollama server at http://127.0.0.1:11434: refused"
