@@ -1,6 +1,6 @@
 # llmops.ollama — one command for newcomers, one for the tests.
 #
-#   make demo   the main job: health and facts of the Ollama server on this host
+#   make demo   the main job: site.yml on this host (Ollama, models, TLS proxy, health)
 #   make test   everything CI runs: lint, ansible-test sanity, unit, integration, molecule
 #
 # Both set up what they need themselves (a virtualenv from pinned requirements
@@ -44,9 +44,29 @@ collection: venv
 	@ln -sfn $(CURDIR) $(COLL_LINK)
 
 ## ---------------------------------------------------------------- main job
-demo: collection
-	$(BIN)/python -m tests.ollama_sim.ensure --api-url $(OLLAMA_API_URL) --data $(BUILD)/sim-data
-	$(BIN)/ansible-playbook -i inventory/local playbooks/health.yml -e ollama_api_url=$(OLLAMA_API_URL)
+# The whole product on this host: Ollama in Docker, the declared models, a TLS
+# proxy with an allowlist and an API key, and the health report (site.yml with
+# inventory/local). With internet it runs the real ollama/ollama image; offline
+# it says so and runs the locally built simulator image instead.
+DEMO_IMAGE ?= docker.io/ollama/ollama:0.18.2
+DEMO        := $(BUILD)/demo
+
+demo: deps collection
+	@mkdir -p $(DEMO) && chmod 700 $(DEMO)
+	@[ -s $(DEMO)/secrets.yml ] || (umask 077 && $(BIN)/python -c 'import secrets; print("ollama_demo_api_key: sk-demo-" + secrets.token_hex(16))' > $(DEMO)/secrets.yml)
+	@if docker image inspect $(DEMO_IMAGE) >/dev/null 2>&1 || timeout 120 docker pull -q $(DEMO_IMAGE) >/dev/null 2>&1; then \
+	    echo "demo: running the real image $(DEMO_IMAGE)"; echo $(DEMO_IMAGE) > $(DEMO)/image; \
+	else \
+	    echo "demo: cannot pull $(DEMO_IMAGE) (no internet?): running the locally built Ollama API simulator image llmops/ollama-sim:test instead"; \
+	    docker image inspect llmops/ollama-sim:test >/dev/null 2>&1 || bash tests/docker/build_sim_image.sh llmops/ollama-sim:test; \
+	    echo llmops/ollama-sim:test > $(DEMO)/image; \
+	fi
+	$(BIN)/ansible-playbook -i inventory/local playbooks/site.yml -e @$(DEMO)/secrets.yml \
+	    -e ollama_server_image=$$(cat $(DEMO)/image) -e ollama_server_image_pull=never
+	@echo
+	@echo "Call Ollama through the proxy (TLS, allowlist 127.0.0.1, API key from $(DEMO)/secrets.yml):"
+	@echo "  curl --cacert $(DEMO)/tls/ollama.localhost.crt --resolve ollama.localhost:8443:127.0.0.1 \\"
+	@echo "       -H \"Authorization: Bearer \$$(sed -n 's/^ollama_demo_api_key: //p' $(DEMO)/secrets.yml)\" https://ollama.localhost:8443/api/tags"
 
 ## ---------------------------------------------------------------- tests
 # ansible-test --venv bootstraps pip with a script from a host CI cannot reach.

@@ -1,0 +1,71 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""site.yml as a rolling fleet run, and remove.yml's confirmation, in real ansible-playbook runs."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.integration.playbook import REPO, run_playbook
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fleet_inventory(path: Path, urls: dict[str, str], state_root: Path) -> str:
+    """An inventory of local hosts, each with its own Ollama API (the simulators stand in for the servers)."""
+    hosts = {
+        name: {
+            "ansible_connection": "local",
+            "ollama_api_url": url,
+            "ollama_models_state_dir": str(state_root / name),
+        }
+        for name, url in urls.items()
+    }
+    inventory = {"all": {"children": {"ollama_servers": {"hosts": hosts}}}}
+    path.write_text(json.dumps(inventory))
+    return str(path)
+
+
+def test_rolling_site_stops_at_the_batch_that_fails_its_health_gate(make_sim, tmp_path: Path) -> None:
+    first, third = make_sim("one"), make_sim("three")
+    urls = {"host-1": first.url, "host-2": "http://127.0.0.1:%s" % free_port(), "host-3": third.url}
+    inventory = fleet_inventory(tmp_path / "fleet.json", urls, tmp_path / "state")
+    run = run_playbook(
+        REPO / "playbooks" / "site.yml",
+        {
+            "ollama_site_serial": 1,
+            "ollama_site_manage_server": False,
+            "ollama_site_health_timeout": 3,
+        },
+        inventory=inventory,
+    )
+    assert run.rc != 0
+    stats = run.data["stats"]
+    assert stats["host-1"]["failures"] == 0
+    assert stats["host-2"]["failures"] == 1
+    assert "host-3" not in stats, "the rollout went on past the failed batch"
+    assert any(r["path"] == "/api/tags" for r in first.requests()), "batch 1 was not probed"
+    assert third.requests() == [], "batch 3 was touched after batch 2 failed"
+    gate = run.results("Health gate of this batch", host="host-2")
+    assert "did not become healthy within 3 seconds" in gate["msg"]
+
+
+def test_remove_refuses_without_confirmation(tmp_path: Path) -> None:
+    inventory = fleet_inventory(tmp_path / "one.json", {"host-1": "http://127.0.0.1:%s" % free_port()}, tmp_path / "state")
+    run = run_playbook(REPO / "playbooks" / "remove.yml", {}, inventory=inventory)
+    assert run.rc == 2
+    refused = run.results("Refuse to run without the confirmation", host="host-1")
+    assert refused["failed"] is True
+    assert "Run it again with -e ollama_remove_confirm=yes" in refused["msg"]
+    assert [task["task"]["name"] for play in run.data["plays"] for task in play["tasks"]] == ["Refuse to run without the confirmation"]
