@@ -24,7 +24,7 @@ import re
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._api import InvalidApiUrl, OllamaClient, OllamaError, client_from_params
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import ABSENT, FAILED, OK, PAUSED, PROBLEM_STATUSES, QUEUED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._pull import NOT_FOUND, OperationFailed, Transfer, TransferStats
@@ -1018,6 +1018,38 @@ class ModelManager:
             if exc.status != 404:
                 raise StepFailed("cannot delete %s: %s" % (name.display, exc.server_message or exc)) from None
         self.ledger.log(name, "deleted")
+
+
+def manager_from_module(module: Any, min_free_space: int, max_concurrent_pulls: int, check_memory: bool) -> ModelManager:
+    """The client, ledger and manager a model module runs with, from its parameters.
+
+    Fails the module with a clear message for a bad api_url; a ledger that
+    cannot be opened is a warning (the operations still run).
+    """
+    params = module.params
+    try:
+        client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
+    except InvalidApiUrl as exc:
+        module.fail_json(msg=str(exc))
+    ledger = Ledger.open(params["state_dir"], create=not module.check_mode)
+    if ledger.error:
+        module.warn(ledger.error)
+    return ModelManager(
+        client,
+        ledger,
+        check_mode=module.check_mode,
+        registry_url=params["registry_url"],
+        validate_certs=params["validate_certs"],
+        models_path=params["models_path"],
+        min_free_space=min_free_space,
+        max_concurrent_pulls=max_concurrent_pulls,
+        retries=params["retries"],
+        retry_delay=params["retry_delay"],
+        stall_timeout=params["stall_timeout"],
+        warn=module.warn,
+        run_command=module.run_command,
+        nvidia_smi=module.get_bin_path("nvidia-smi") if check_memory else None,
+    )
 
 
 def _candidates_text(candidates: List[Dict[str, Any]]) -> str:

@@ -392,17 +392,14 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
-    InvalidApiUrl,
     OllamaError,
-    client_from_params,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._models import (
     InvalidSpec,
-    ModelManager,
     check_size,
     failure_message,
+    manager_from_module,
     specs_from_params,
     summary,
 )
@@ -477,30 +474,8 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     for warning in warnings:
         module.warn(warning)
-    try:
-        client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
-    except InvalidApiUrl as exc:
-        module.fail_json(msg=str(exc))
-
-    ledger = Ledger.open(params["state_dir"], create=not module.check_mode)
-    if ledger.error:
-        module.warn(ledger.error)
-    manager = ModelManager(
-        client,
-        ledger,
-        check_mode=module.check_mode,
-        registry_url=params["registry_url"],
-        validate_certs=params["validate_certs"],
-        models_path=params["models_path"],
-        min_free_space=min_free_space,
-        max_concurrent_pulls=params["max_concurrent_pulls"],
-        retries=params["retries"],
-        retry_delay=params["retry_delay"],
-        stall_timeout=params["stall_timeout"],
-        warn=module.warn,
-        run_command=module.run_command,
-        nvidia_smi=module.get_bin_path("nvidia-smi") if params["check_memory"] else None,
-    )
+    manager = manager_from_module(module, min_free_space, params["max_concurrent_pulls"], check_memory=params["check_memory"])
+    client = manager.client
     try:
         results = manager.ensure(specs)
     except OllamaError as exc:

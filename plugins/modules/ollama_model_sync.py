@@ -316,14 +316,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
-    InvalidApiUrl,
     OllamaError,
-    client_from_params,
     connection_argument_spec,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
-from ansible_collections.llmops.ollama.plugins.module_utils._models import InvalidSpec, ModelManager, check_size, summary
+from ansible_collections.llmops.ollama.plugins.module_utils._models import InvalidSpec, check_size, manager_from_module, summary
 from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
     LOCK_MODES,
     MAX_CONCURRENCY,
@@ -424,30 +421,9 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     for warning in parsed["warnings"]:
         module.warn(warning)
-    try:
-        client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
-    except InvalidApiUrl as exc:
-        module.fail_json(msg=str(exc))
-
-    ledger = Ledger.open(params["state_dir"], create=not module.check_mode)
-    if ledger.error:
-        module.warn(ledger.error)
-    manager = ModelManager(
-        client,
-        ledger,
-        check_mode=module.check_mode,
-        registry_url=params["registry_url"],
-        validate_certs=params["validate_certs"],
-        models_path=params["models_path"],
-        min_free_space=parsed["min_free_space"],
-        max_concurrent_pulls=0,  # the sync holds the host's pull slots itself, in priority order
-        retries=params["retries"],
-        retry_delay=params["retry_delay"],
-        stall_timeout=params["stall_timeout"],
-        warn=module.warn,
-        run_command=module.run_command,
-        nvidia_smi=module.get_bin_path("nvidia-smi") if any(d.spec.check_memory for d in parsed["declared"]) else None,
-    )
+    # the sync holds the host's pull slots itself, in priority order: the manager takes none
+    manager = manager_from_module(module, parsed["min_free_space"], 0, check_memory=any(d.spec.check_memory for d in parsed["declared"]))
+    client, ledger = manager.client, manager.ledger
     sync = Sync(
         manager,
         ledger,

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.llmops.ollama.plugins.module_utils import _models
 from ansible_collections.llmops.ollama.plugins.modules import ollama_model, ollama_model_info
 from tests.unit.plugins.module_utils.test_models import FakeOllama
 
@@ -22,9 +23,10 @@ from tests.unit.plugins.module_utils.test_models import FakeOllama
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeOllama:
     server = FakeOllama()
     (tmp_path / "models" / "blobs").mkdir(parents=True)
-    for module in (ollama_model, ollama_model_info):
+    # the modules build their client (and manager) through module_utils: patch them there
+    for module in (_models, ollama_model_info):
         monkeypatch.setattr(module, "client_from_params", lambda params, **_kw: server)
-    monkeypatch.setattr(ollama_model, "ModelManager", functools.partial(ollama_model.ModelManager, manifest_fetcher=server.manifest, sleep=lambda _s: None))
+    monkeypatch.setattr(_models, "ModelManager", functools.partial(_models.ModelManager, manifest_fetcher=server.manifest, sleep=lambda _s: None))
     return server
 
 
