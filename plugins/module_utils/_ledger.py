@@ -215,20 +215,22 @@ class Ledger:
             return None
         return self._checked(self._load(self.record_path(name)))
 
-    def records(self) -> Dict[str, Dict[str, Any]]:
-        """Every status record, by model key. Never raises."""
-        found: Dict[str, Dict[str, Any]] = {}
+    def _record_paths(self) -> List[str]:
+        """The status record files of the ledger, sorted; none when there is no ledger or it cannot be read."""
         if not self.enabled:
-            return found
+            return []
         directory = os.path.join(self.state_dir or "", "models")
         try:
             entries = sorted(os.listdir(directory))
         except OSError:
-            return found
-        for entry in entries:
-            if not entry.endswith(".json") or entry.startswith("."):
-                continue
-            record = self._checked(self._load(os.path.join(directory, entry)))
+            return []
+        return [os.path.join(directory, entry) for entry in entries if entry.endswith(".json") and not entry.startswith(".")]
+
+    def records(self) -> Dict[str, Dict[str, Any]]:
+        """Every status record, by model key. Never raises."""
+        found: Dict[str, Dict[str, Any]] = {}
+        for path in self._record_paths():
+            record = self._checked(self._load(path))
             if record and isinstance(record.get("key"), str):
                 found[record["key"]] = record
         return found
@@ -392,17 +394,8 @@ class Ledger:
         Records of live processes, and of other hosts, are left alone.
         """
         found: List[Dict[str, Any]] = []
-        if not self.enabled:
-            return found
-        directory = os.path.join(self.state_dir or "", "models")
-        try:
-            entries = sorted(os.listdir(directory))
-        except OSError:
-            return found
-        for entry in entries:
-            if not entry.endswith(".json") or entry.startswith("."):
-                continue
-            raw = self._load(os.path.join(directory, entry))
+        for listed in self._record_paths():
+            raw = self._load(listed)
             if not raw or not self._stale(raw) or not isinstance(raw.get("name"), str):
                 continue
             try:

@@ -778,15 +778,7 @@ class ModelManager:
             raise StepFailed("the pull of %s reported success, but the server does not list the model afterwards" % spec.name.display)
         result.after = {"state": "present", "digest": digest}
         self.ledger.log(spec.name, verb, digest=digest, **_stats_fields(stats))
-        if spec.digest and digest != spec.digest:
-            removed = ""
-            if added:
-                self._delete(spec.name, result, verb=None)
-                result.after = {"state": "absent"}
-                removed = "; the model was removed again, so nothing unverified stays on the server"
-            raise StepFailed(
-                "digest mismatch for %s: the pin is sha256:%s but the registry served sha256:%s%s" % (spec.name.display, spec.digest, digest, removed)
-            )
+        self._verify_pin(spec, result, digest, added, "the registry served", "; the model was removed again, so nothing unverified stays on the server")
 
     def _run_pull(self, spec: ModelSpec, result: ModelResult) -> TransferStats:
         manifest = self._manifests.get(spec.name.key)
@@ -937,15 +929,18 @@ class ModelManager:
         result.after["state"] = "present"
         result.after["digest"] = digest
         self.ledger.log(spec.name, verb, digest=digest, differences=result.differences or None)
-        if spec.digest and digest != spec.digest:
-            removed = ""
-            if added:
-                self._delete(spec.name, result, verb=None)
-                result.after = {"state": "absent"}
-                removed = "; the model was removed again"
-            raise StepFailed(
-                "digest mismatch for %s: the pin is sha256:%s but the created model has sha256:%s%s" % (spec.name.display, spec.digest, digest, removed)
-            )
+        self._verify_pin(spec, result, digest, added, "the created model has", "; the model was removed again")
+
+    def _verify_pin(self, spec: ModelSpec, result: ModelResult, digest: str, added: bool, source: str, removed_text: str) -> None:
+        """Fail on a digest that is not the pin; a model this task added is removed again first."""
+        if not spec.digest or digest == spec.digest:
+            return
+        removed = ""
+        if added:
+            self._delete(spec.name, result, verb=None)
+            result.after = {"state": "absent"}
+            removed = removed_text
+        raise StepFailed("digest mismatch for %s: the pin is sha256:%s but %s sha256:%s%s" % (spec.name.display, spec.digest, source, digest, removed))
 
     # ---------------------------------------------------------------- load and unload
     def _ensure_loaded(self, spec: ModelSpec, result: ModelResult) -> None:
