@@ -513,7 +513,11 @@ class FileLock:
 
 
 class ProgressWriter:
-    """Live progress of one pull: speed over the last seconds, ETA, written at most once per interval."""
+    """Live progress of one pull: speed over the last seconds, ETA, written at most once per interval.
+
+    Nothing is written before one interval of samples exists (unless forced), so the
+    first record a reader sees carries a measured speed, never a placeholder 0 B/s.
+    """
 
     WINDOW = 5.0
 
@@ -523,6 +527,7 @@ class ProgressWriter:
         self.min_interval = min_interval
         self._clock = clock
         self._last_write: Optional[float] = None
+        self._first_sample: Optional[float] = None
         self._samples: List[tuple] = []
         self.writes = 0
         self.last: Dict[str, Any] = {}
@@ -540,6 +545,8 @@ class ProgressWriter:
     def update(self, completed: int, total: int, status: str = "", force: bool = False, **extra: Any) -> Dict[str, Any]:
         """Note the bytes done so far; write them to the ledger when the interval has passed (or ``force``)."""
         now = self._clock()
+        if self._first_sample is None:
+            self._first_sample = now
         speed = self._speed(now, completed)
         percent = round(100.0 * completed / total, 1) if total > 0 else 0.0
         if total > 0 and completed < total and percent >= 100.0:
@@ -558,7 +565,9 @@ class ProgressWriter:
         }
         progress.update(extra)
         self.last = progress
-        if force or self._last_write is None or now - self._last_write >= self.min_interval:
+        measured = now - self._first_sample >= self.min_interval
+        due = self._last_write is None or now - self._last_write >= self.min_interval
+        if force or (measured and due):
             self._last_write = now
             self.writes += 1
             self.ledger.update(self.name, progress=progress)

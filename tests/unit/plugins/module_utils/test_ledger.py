@@ -159,15 +159,19 @@ def test_progress_is_written_at_most_once_per_interval(tmp_path: Path) -> None:
     for step in range(1, 10):
         clock.now += 0.1
         writer.update(step * 10, 1000, "pulling")
-    assert writer.writes == 1
+    assert writer.writes == 0, "no record before one interval of samples measures a speed"
+    assert ledger.read("llama3.2") is None, "nothing written yet"
     clock.now += 0.2
     progress = writer.update(200, 1000, "pulling")
-    assert writer.writes == 2
+    assert writer.writes == 1
     assert progress["percent"] == 20.0
     assert progress["speed"] == 182  # 200 bytes in 1.1 s
     assert progress["eta"] == pytest.approx(800 / 181.818, rel=0.01)
     assert progress["eta_human"] == "4s"
     assert progress["speed_human"] == "182 B/s"
+    clock.now += 0.5
+    writer.update(250, 1000, "pulling")
+    assert writer.writes == 1, "at most one write per interval"
     stored = ledger.read("llama3.2")["progress"]
     assert stored["completed"] == 200 and stored["total"] == 1000
     writer.update(1000, 1000, "success", force=True)
