@@ -7,6 +7,11 @@ Each host is this machine (connection local) with its own simulator on its own
 127.0.0.x address. Both runs are converged (a first run brings them there),
 then timed side by side in one go. Target: 20 hosts take at most 3 x one host.
 
+The same run also times the floor: a playbook of one ansible.builtin.ping task
+on the same two inventories. Every host's task is a fork of the controller and a
+Python process for the module; with 20 hosts on this machine's cores, that cost
+alone sets how close any playbook can come to the target.
+
     .venv/bin/python -m tests.bench_fleet
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -50,6 +56,24 @@ def converged_run(inventory_path: str, forks: int) -> float:
     return elapsed
 
 
+PING = """- name: The floor, one module task per host
+  hosts: ollama_servers
+  gather_facts: false
+  tasks:
+    - name: Ping
+      ansible.builtin.ping:
+"""
+
+
+def ping_run(playbook: Path, inventory_path: str, forks: int) -> float:
+    started = time.monotonic()
+    run = run_playbook(playbook, {}, inventory=inventory_path, env={"ANSIBLE_FORKS": str(forks)}, timeout=300)
+    elapsed = time.monotonic() - started
+    if run.rc != 0:
+        raise RuntimeError("the ping playbook failed (rc %s): %s" % (run.rc, run.stdout[-2000:]))
+    return elapsed
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
@@ -66,11 +90,24 @@ def main() -> int:
             )
         one = converged_run(single, 1)
         many = converged_run(fleet, HOSTS)
+        ping = root / "ping.yml"
+        ping.write_text(PING)
+        ping_one = ping_run(ping, single, 1)
+        ping_many = ping_run(ping, fleet, HOSTS)
     ratio = many / one
+    floor = ping_many / ping_one
     met = ratio <= TARGET
     print(
         "converged site.yml: 1 host %.1f s, %d hosts with forks %d %.1f s, ratio %.2f (target <= %.1f): %s"
         % (one, HOSTS, HOSTS, many, ratio, TARGET, "MET" if met else "NOT MET")
+    )
+    print("floor, one ping task: 1 host %.1f s, %d hosts %.1f s, ratio %.2f" % (ping_one, HOSTS, ping_many, floor))
+    record(
+        "floor: a one-task ping playbook, %d hosts (forks %d) / 1 host" % (HOSTS, HOSTS),
+        "printed",
+        "%.1f s / %.1f s (%d cores)" % (ping_many, ping_one, os.cpu_count() or 0),
+        True,
+        ratio=floor,
     )
     record("converged site.yml, %d hosts (forks %d) / 1 host" % (HOSTS, HOSTS), "<= %.1fx" % TARGET, "%.1f s / %.1f s" % (many, one), met, ratio=ratio)
     return 0 if met else 1

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import os
+from typing import Any, Dict, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
@@ -57,3 +58,18 @@ def probe(client: OllamaClient) -> Dict[str, Any]:
         loaded_count=len(loaded),
     )
     return facts
+
+
+def disk_facts(path: Optional[str]) -> Optional[Dict[str, Any]]:
+    """Free and total bytes of the filesystem that holds ``path`` (None when no path is asked).
+
+    A path that cannot be read is a fact too: ``free`` is None and ``error`` says why.
+    """
+    if not path:
+        return None
+    try:
+        stat = os.statvfs(path)
+    except OSError as exc:
+        return {"path": path, "free": None, "free_human": None, "total": None, "total_human": None, "error": "%s: %s" % (path, exc.strerror or exc)}
+    free, total = stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize
+    return {"path": path, "free": free, "free_human": format_size(free), "total": total, "total_human": format_size(total), "error": ""}

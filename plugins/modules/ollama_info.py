@@ -39,6 +39,12 @@ options:
       - Seconds between two probes when O(wait=true).
     type: float
     default: 1
+  disk_path:
+    description:
+      - A path on the managed host, usually where the models live; the free and total space of its filesystem is returned
+        as RV(disk). Nothing is measured when it is not set.
+      - This saves a separate C(df) task per host in health reports.
+    type: path
 notes:
   - Only read requests are sent (C(GET /), C(/api/version), C(/api/tags), C(/api/ps)), so check mode runs it as usual.
 seealso:
@@ -62,6 +68,11 @@ EXAMPLES = r"""
     api_url: http://127.0.0.1:11434
     wait: true
     wait_timeout: 120
+
+- name: Report the free space where the models live too
+  llmops.ollama.ollama_info:
+    disk_path: /var/lib/docker/volumes/ollama
+  register: ollama
 
 - name: Ask a server behind the collection's TLS proxy, with an API key
   llmops.ollama.ollama_info:
@@ -153,6 +164,33 @@ loaded_count:
   returned: always
   type: int
   sample: 1
+disk:
+  description:
+    - The space of the filesystem that holds O(disk_path); null when O(disk_path) is not set.
+    - When the path cannot be read, RV(disk.free) is null and RV(disk.error) says why.
+  returned: always
+  type: dict
+  contains:
+    path:
+      description: The path that was measured.
+      type: str
+    free:
+      description: Bytes available to unprivileged users.
+      type: int
+      sample: 75940012032
+    free_human:
+      description: The same in human form.
+      type: str
+      sample: 75.9 GB
+    total:
+      description: Size of the filesystem in bytes.
+      type: int
+    total_human:
+      description: The same in human form.
+      type: str
+    error:
+      description: Why the path could not be measured; empty when it was.
+      type: str
 """
 
 import time
@@ -164,7 +202,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     client_from_params,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._health import probe
+from ansible_collections.llmops.ollama.plugins.module_utils._health import disk_facts, probe
 
 
 def main() -> None:
@@ -173,6 +211,7 @@ def main() -> None:
         wait={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 60},
         wait_interval={"type": "float", "default": 1},
+        disk_path={"type": "path"},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -193,10 +232,11 @@ def main() -> None:
             module.fail_json(
                 msg="The Ollama server at %s did not become healthy within %s seconds. Last reason: %s. "
                 "Check that the server runs and listens there (for a container: docker logs)." % (client.api_url, params["wait_timeout"], facts["reason"]),
+                disk=disk_facts(params["disk_path"]),
                 **facts,
             )
         time.sleep(min(params["wait_interval"], remaining))
-    module.exit_json(changed=False, **facts)
+    module.exit_json(changed=False, disk=disk_facts(params["disk_path"]), **facts)
 
 
 if __name__ == "__main__":

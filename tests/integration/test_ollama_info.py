@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -224,14 +226,24 @@ def test_malformed_api_url_fails_naming_the_part(api_url: str, fragment: str) ->
     assert "Traceback" not in run.stdout + run.stderr
 
 
-def test_health_playbook_main_job(loaded_sim) -> None:
-    run = run_playbook(REPO / "playbooks" / "health.yml", {"ollama_api_url": loaded_sim.url}, inventory=str(REPO / "inventory" / "local"))
+def test_health_playbook_main_job(loaded_sim, tmp_path) -> None:
+    variables = {"ollama_api_url": loaded_sim.url, "ollama_health_models_path": str(tmp_path)}
+    run = run_playbook(REPO / "playbooks" / "health.yml", variables, inventory=str(REPO / "inventory" / "local"))
     assert run.rc == 0, run.stderr
     report = run.results("Print the health report")["msg"]
     assert report[1] == "healthy: True"
     assert report[3].startswith("models: 1 (")
     assert report[3].endswith("smollm2:135m")
     assert report[4] == "loaded: smollm2:135m"
+    assert re.fullmatch(r"disk free: [0-9.]+ [KMGT]?B at %s" % re.escape(str(tmp_path)), report[6]), report[6]
+    disk = run.results("Probe the Ollama API")["disk"]
+    stat = os.statvfs(str(tmp_path))
+    assert abs(disk["free"] - stat.f_bavail * stat.f_frsize) < 1_000_000_000 and disk["total"] == stat.f_blocks * stat.f_frsize
+
+    missing = str(tmp_path / "missing")
+    run = run_playbook(REPO / "playbooks" / "health.yml", {**variables, "ollama_health_models_path": missing}, inventory=str(REPO / "inventory" / "local"))
+    assert run.rc == 0, "a path that cannot be measured is reported, not a failure"
+    assert run.results("Print the health report")["msg"][6] == "disk free: unknown (%s: No such file or directory) at %s" % (missing, missing)
 
 
 def test_health_playbook_fails_when_down() -> None:

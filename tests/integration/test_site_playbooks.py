@@ -57,7 +57,7 @@ def test_rolling_site_stops_at_the_batch_that_fails_its_health_gate(make_sim, tm
     assert "host-3" not in stats, "the rollout went on past the failed batch"
     assert any(r["path"] == "/api/tags" for r in first.requests()), "batch 1 was not probed"
     assert third.requests() == [], "batch 3 was touched after batch 2 failed"
-    gate = run.results("Health gate of this batch", host="host-2")
+    gate = run.results("Probe the Ollama API", host="host-2")
     assert "did not become healthy within 3 seconds" in gate["msg"]
 
 
