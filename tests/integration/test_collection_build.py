@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import sys
 import tarfile
@@ -60,3 +62,24 @@ def test_build_and_install_the_collection(tmp_path: Path) -> None:
     )
     assert str(target / "ansible_collections" / "llmops" / "ollama" / "plugins" / "modules" / "ollama_info.py") in doc.stdout
     assert "Asks an Ollama server whether it is running" in doc.stdout
+
+
+def test_requirements_are_met_by_the_ansible_package() -> None:
+    """The README's `install -r collections/requirements.yml`, with the collections of the pinned ansible package as its target.
+
+    Ansible Galaxy is not reachable here; what this shows is that the version
+    ranges of requirements.yml accept what the `ansible` package bundles, so
+    the command has nothing to fetch for a user of that package.
+    """
+    install_block = re.search(r"## Install\n+```bash\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    assert install_block, "the README has no Install block"
+    line = next(x for x in install_block.group(1).splitlines() if "requirements.yml" in x)
+    argv = shlex.split(line, comments=True)
+    assert argv == ["ansible-galaxy", "collection", "install", "-r", "collections/requirements.yml"], argv
+    import ansible_collections  # the bundled collections of the `ansible` package
+
+    bundled = Path(next(iter(ansible_collections.__path__))).parent
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(bundled), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": str(Path.home())}
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env, cwd=str(REPO))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Nothing to do. All requested collections are already installed." in run.stdout
