@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.integration.playbook import REPO
 
@@ -83,3 +84,30 @@ def test_requirements_are_met_by_the_ansible_package() -> None:
     run = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env, cwd=str(REPO))
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Nothing to do. All requested collections are already installed." in run.stdout
+
+
+def test_execution_environment_definition_makes_a_build_context(tmp_path: Path) -> None:
+    """ansible-builder validates execution-environment.yml (schema v3) and writes the build context AWX users build.
+
+    The image itself is not built here: its base image and Ansible Galaxy are not reachable.
+    """
+    bindir = Path(sys.executable).parent
+    context = tmp_path / "context"
+    run = subprocess.run(
+        [str(bindir / "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", str(context)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=str(REPO),
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    build = context / "_build"
+    collections = yaml.safe_load((build / "requirements.yml").read_text())["collections"]
+    assert [c["name"] for c in collections] == ["llmops.ollama", "community.docker", "community.crypto", "ansible.posix"]
+    assert (build / "requirements.txt").read_text() == (REPO / "requirements.txt").read_text()
+    assert (build / "bindep.txt").read_text() == (REPO / "bindep.txt").read_text()
+    containerfile = (context / "Dockerfile").read_text()
+    assert 'ANSIBLE_INSTALL_REFS="ansible-core>=2.17,<2.20 ansible-runner"' in containerfile
+    assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
+    assert "RUN /output/scripts/install-from-bindep" in containerfile
