@@ -92,7 +92,7 @@ def run_playbook(
     run_env.pop("OLLAMA_HOST", None)
     run_env["LLMOPS_OLLAMA_AUDIT_FILE"] = str(REPO / ".build" / "audit.jsonl")
     run_env.update(env or {})
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=str(REPO), check=False)
+    proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=str(REPO), check=False)
     if run_env["ANSIBLE_STDOUT_CALLBACK"] != "ansible.posix.json":
         return PlaybookRun(proc.returncode, {}, proc.stderr, proc.stdout)
     try:

@@ -59,7 +59,7 @@ def run_at_terminal(argv: list[str], cwd: Path, timeout: float = 120) -> tuple[i
         else:
             os.kill(pid, 9)
     finally:
-        _, status = os.waitpid(pid, 0)
+        status = os.waitpid(pid, 0)[1]
         os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 

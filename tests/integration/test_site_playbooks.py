@@ -69,3 +69,14 @@ def test_remove_refuses_without_confirmation(tmp_path: Path) -> None:
     assert refused["failed"] is True
     assert "Run it again with -e ollama_remove_confirm=yes" in refused["msg"]
     assert [task["task"]["name"] for play in run.data["plays"] for task in play["tasks"]] == ["Refuse to run without the confirmation"]
+
+
+def test_remove_refuses_extra_vars_that_would_deploy(tmp_path: Path) -> None:
+    inventory = fleet_inventory(tmp_path / "one.json", {"host-1": "http://127.0.0.1:%s" % free_port()}, tmp_path / "state")
+    run = run_playbook(REPO / "playbooks" / "remove.yml", {"ollama_remove_confirm": "yes", "ollama_server_state": "present"}, inventory=inventory)
+    assert run.rc == 2
+    refused = run.results("Refuse extra vars that would keep or deploy what this playbook removes", host="host-1")
+    assert refused["failed"] is True
+    assert "ollama_server_state=present" in refused["msg"] and "Nothing was changed" in refused["msg"]
+    ran = [task["task"]["name"] for play in run.data["plays"] for task in play["tasks"]]
+    assert ran == ["Refuse to run without the confirmation", "Refuse extra vars that would keep or deploy what this playbook removes"]
