@@ -64,8 +64,13 @@ def run_playbook(
     env: dict[str, str] | None = None,
     inventory: str | None = None,
     timeout: float = 300,
+    cli_vars: dict[str, Any] | None = None,
 ) -> PlaybookRun:
-    """ansible-playbook with the JSON stdout callback; local connection to this host."""
+    """ansible-playbook with the JSON stdout callback; local connection to this host.
+
+    extra_vars go as one JSON ``-e`` (typed); cli_vars as ``-e key=value`` each, the
+    way an operator types them, so every value arrives as a string.
+    """
     ensure_collection_link()
     path = Path(playbook)
     if not path.is_absolute():
@@ -76,6 +81,8 @@ def run_playbook(
     variables = {"ansible_python_interpreter": sys.executable}
     variables.update(extra_vars or {})
     args += ["-e", json.dumps(variables)]
+    for key, value in (cli_vars or {}).items():
+        args += ["-e", "%s=%s" % (key, str(value).lower() if isinstance(value, bool) else value)]
     if check:
         args.append("--check")
     if diff:

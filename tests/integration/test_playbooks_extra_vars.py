@@ -4,7 +4,7 @@
 """The part playbooks (server, models, proxy, health, remove) run from --extra-vars alone, as an AWX job template runs them.
 
 Inventory: inventory/local (this host, nothing else set). Every setting comes
-from -e; stdin is closed, so a prompt would fail the run. The server is the
+from -e, scalars as key=value strings; stdin is closed, so a prompt would fail the run. The server is the
 simulator image in the real Docker engine, the proxy a private real nginx.
 """
 
@@ -61,7 +61,10 @@ PRINTED: list[str] = []
 
 
 def play(name: str, variables: dict) -> PlaybookRun:
-    run = run_playbook(REPO / "playbooks" / name, variables, inventory=LOCAL, timeout=300)
+    """Run a playbook with lists and dicts as JSON and every scalar as ``-e key=value`` (a string, as typed or from a survey)."""
+    scalars = {k: v for k, v in variables.items() if isinstance(v, (str, int, float, bool))}
+    structured = {k: v for k, v in variables.items() if k not in scalars}
+    run = run_playbook(REPO / "playbooks" / name, structured, inventory=LOCAL, timeout=300, cli_vars=scalars)
     PRINTED.append(run.stdout + run.stderr)
     assert run.rc == 0, "%s: %s" % (name, run.stdout[-3000:])
     return run
@@ -89,12 +92,46 @@ def test_part_playbooks_run_from_extra_vars_alone(container: str, nginx: NginxSe
         "ollama_models_list": ["smollm2:135m"],
         "ollama_models_state_dir": str(tmp_path / "ledger"),
         "ollama_health_models_path": str(tmp_path),
+        # the role defaults of the boolean switches, given as strings the way -e key=value passes them
+        "ollama_server_host_network": False,
+        "ollama_server_preflight": True,
+        "ollama_server_watchdog": False,
+        "ollama_server_flash_attention": False,
+        "ollama_server_noprune": True,
+        "ollama_server_purge_data": False,
+        "ollama_models_exclusive": False,
+        "ollama_models_fail_fast": False,
+        "ollama_models_validate_certs": True,
+        "ollama_proxy_standalone": False,
+        # numbers too, as strings
+        "ollama_server_health_timeout": 60,
+        "ollama_server_watchdog_interval": 30,
+        "ollama_server_watchdog_failures": 3,
+        "ollama_server_watchdog_timeout": 5,
+        "ollama_server_log_max_file": 3,
+        "ollama_server_max_loaded_models": 2,
+        "ollama_server_num_parallel": 4,
+        "ollama_server_cpus": 1.5,
+        "ollama_models_concurrency": 3,
+        "ollama_models_max_concurrent_pulls": 3,
+        "ollama_models_timeout": 30,
+        "ollama_models_retries": 3,
+        "ollama_models_stall_timeout": 60,
+        "ollama_models_progress_interval": 10,
+        "ollama_models_timeout_total": 600,
+        "ollama_proxy_backups": 5,
         **proxy_vars(nginx, [binding]),
     }
 
     for name in ("server.yml", "models.yml", "proxy.yml"):
         assert changes(play(name, variables)) > 0, "%s changed nothing on a fresh host" % name
-    assert inspect(CONTAINER)["State"]["Running"] is True
+    state = inspect(CONTAINER)
+    assert state["State"]["Running"] is True
+    assert state["HostConfig"]["NetworkMode"] != "host", "ollama_server_host_network=false (a string) must not mean true"
+    environment = dict(item.split("=", 1) for item in state["Config"]["Env"])
+    assert (environment.get("OLLAMA_FLASH_ATTENTION"), environment.get("OLLAMA_NOPRUNE")) == ("0", "1")
+    assert (environment.get("OLLAMA_MAX_LOADED_MODELS"), environment.get("OLLAMA_NUM_PARALLEL")) == ("2", "4")
+    assert state["HostConfig"]["NanoCpus"] == 1_500_000_000
     cert = nginx.root / "tls" / (DOMAIN + ".crt")
     answer = request_until(
         lambda a: a.status == 200,
