@@ -1015,6 +1015,38 @@ class ModelManager:
         self.ledger.log(name, "deleted")
 
 
+def transfer_argument_spec() -> Dict[str, Any]:
+    """The options every module that pulls shares: retries, stall timeout, registry, free space, pull slots, ledger."""
+    return {
+        "retries": {"type": "int", "default": 3},
+        "retry_delay": {"type": "float", "default": 2},
+        "stall_timeout": {"type": "float", "default": 60},
+        "registry_url": {"type": "str"},
+        "models_path": {"type": "path"},
+        "min_free_space": {"type": "raw", "default": 0},
+        "max_concurrent_pulls": {"type": "int", "default": 3},
+        "state_dir": {"type": "path", "default": "/var/lib/llmops-ollama"},
+    }
+
+
+def check_transfer_params(params: Dict[str, Any]) -> int:
+    """Checks of the options of transfer_argument_spec; return min_free_space in bytes. Raises InvalidSpec."""
+    if params["retries"] < 0:
+        raise InvalidSpec("retries must be 0 or more, got %d" % params["retries"])
+    if params["retry_delay"] < 0:
+        raise InvalidSpec("retry_delay must be 0 or more seconds, got %s" % params["retry_delay"])
+    if params["stall_timeout"] <= 0:
+        raise InvalidSpec("stall_timeout must be more than 0 seconds, got %s" % params["stall_timeout"])
+    if params["max_concurrent_pulls"] < 0:
+        raise InvalidSpec("max_concurrent_pulls must be 0 (no limit) or more, got %d" % params["max_concurrent_pulls"])
+    registry_url = params.get("registry_url")
+    if registry_url is not None and not registry_url.startswith(("http://", "https://")):
+        raise InvalidSpec("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
+    if not params.get("state_dir"):
+        raise InvalidSpec("state_dir is empty: give the ledger directory, for example /var/lib/llmops-ollama")
+    return check_size(params["min_free_space"], "min_free_space")
+
+
 def manager_from_module(module: Any, min_free_space: int, max_concurrent_pulls: int, check_memory: bool) -> ModelManager:
     """The client, ledger and manager a model module runs with, from its parameters.
 

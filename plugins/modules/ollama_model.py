@@ -397,11 +397,12 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._models import (
     InvalidSpec,
-    check_size,
+    check_transfer_params,
     failure_message,
     manager_from_module,
     specs_from_params,
     summary,
+    transfer_argument_spec,
 )
 
 
@@ -430,38 +431,18 @@ def argument_spec() -> dict:
         },
         license={"type": "raw"},
         quantize={"type": "str", "choices": ["q4_K_M", "q4_K_S", "q8_0"]},
-        retries={"type": "int", "default": 3},
-        retry_delay={"type": "float", "default": 2},
-        stall_timeout={"type": "float", "default": 60},
-        registry_url={"type": "str"},
-        models_path={"type": "path"},
-        min_free_space={"type": "raw", "default": 0},
-        max_concurrent_pulls={"type": "int", "default": 3},
-        state_dir={"type": "path", "default": "/var/lib/llmops-ollama"},
     )
+    spec.update(transfer_argument_spec())
     spec["from"] = {"type": "str"}
     return spec
 
 
 def check_params(params: dict) -> int:
     """Checks of the plain options; return min_free_space in bytes. Raises InvalidSpec."""
-    if params["retries"] < 0:
-        raise InvalidSpec("retries must be 0 or more, got %d" % params["retries"])
-    if params["retry_delay"] < 0:
-        raise InvalidSpec("retry_delay must be 0 or more seconds, got %s" % params["retry_delay"])
-    if params["stall_timeout"] <= 0:
-        raise InvalidSpec("stall_timeout must be more than 0 seconds, got %s" % params["stall_timeout"])
-    if params["max_concurrent_pulls"] < 0:
-        raise InvalidSpec("max_concurrent_pulls must be 0 (no limit) or more, got %d" % params["max_concurrent_pulls"])
-    registry_url = params.get("registry_url")
-    if registry_url is not None and not registry_url.startswith(("http://", "https://")):
-        raise InvalidSpec("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
-    if not params.get("state_dir"):
-        raise InvalidSpec("state_dir is empty: give the ledger directory, for example /var/lib/llmops-ollama")
     for name in params["name"] or []:
         if not isinstance(name, str) or not name.strip():
             raise InvalidSpec("name has an empty entry: every model name must be a non-empty string")
-    return check_size(params["min_free_space"], "min_free_space")
+    return check_transfer_params(params)
 
 
 def main() -> None:

@@ -320,7 +320,13 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     connection_argument_spec,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
-from ansible_collections.llmops.ollama.plugins.module_utils._models import InvalidSpec, check_size, manager_from_module, summary
+from ansible_collections.llmops.ollama.plugins.module_utils._models import (
+    InvalidSpec,
+    check_transfer_params,
+    manager_from_module,
+    summary,
+    transfer_argument_spec,
+)
 from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
     LOCK_MODES,
     MAX_CONCURRENCY,
@@ -342,18 +348,11 @@ def argument_spec() -> dict:
         exclusive={"type": "bool", "default": False},
         protect={"type": "list", "elements": "str", "default": []},
         concurrency={"type": "int", "default": 3},
-        max_concurrent_pulls={"type": "int", "default": 3},
         fail_fast={"type": "bool", "default": False},
         lock_file={"type": "path"},
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
-        retries={"type": "int", "default": 3},
-        retry_delay={"type": "float", "default": 2},
-        stall_timeout={"type": "float", "default": 60},
-        registry_url={"type": "str"},
-        models_path={"type": "path"},
-        min_free_space={"type": "raw", "default": 0},
-        state_dir={"type": "path", "default": "/var/lib/llmops-ollama"},
     )
+    spec.update(transfer_argument_spec())
     return spec
 
 
@@ -361,26 +360,13 @@ def check_params(params: dict) -> dict:
     """Everything that can be checked before a request; returns what was parsed. Raises SyncError."""
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
         raise SyncError("concurrency must be from 1 to %d, got %d" % (MAX_CONCURRENCY, params["concurrency"]))
-    if params["max_concurrent_pulls"] < 0:
-        raise SyncError("max_concurrent_pulls must be 0 (no limit) or more, got %d" % params["max_concurrent_pulls"])
-    if params["retries"] < 0:
-        raise SyncError("retries must be 0 or more, got %d" % params["retries"])
-    if params["retry_delay"] < 0:
-        raise SyncError("retry_delay must be 0 or more seconds, got %s" % params["retry_delay"])
-    if params["stall_timeout"] <= 0:
-        raise SyncError("stall_timeout must be more than 0 seconds, got %s" % params["stall_timeout"])
-    registry_url = params.get("registry_url")
-    if registry_url is not None and not registry_url.startswith(("http://", "https://")):
-        raise SyncError("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
-    if not params.get("state_dir"):
-        raise SyncError("state_dir is empty: give the ledger directory, for example /var/lib/llmops-ollama")
     if params["lock_mode"] == "read" and not params.get("lock_file"):
         raise SyncError("lock_mode is read but no lock_file is given: name the lock file to pin the models from")
-    parsed = {"protect": check_protect(params["protect"])}
     try:
-        parsed["min_free_space"] = check_size(params["min_free_space"], "min_free_space")
+        parsed = {"min_free_space": check_transfer_params(params)}
     except InvalidSpec as exc:
         raise SyncError(str(exc)) from None
+    parsed["protect"] = check_protect(params["protect"])
     lock = read_lock(params["lock_file"]) if params["lock_mode"] == "read" else None
     parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, params.get("lock_file") or "")
     if params["exclusive"] and not parsed["declared"]:
