@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, llmops.ollama contributors
-"""Fixtures for the integration tests: the Ollama API simulator as a real subprocess."""
+"""Fixtures for the integration tests: the Ollama API simulator as a real subprocess, and a private nginx."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from tests.integration.nginx_fixture import NginxServer
 from tests.ollama_sim.testing import Sim, run_sim
 
 # fast enough that the small catalogue models pull in well under a second
@@ -37,3 +38,14 @@ def make_sim(tmp_path: Path) -> Iterator[Callable[..., Sim]]:
     yield factory
     for context in reversed(started):
         context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator[NginxServer]:
+    """A private nginx of this test (its own prefix and loopback ports), stopped afterwards."""
+    server = NginxServer(tmp_path / "nginx")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -56,17 +56,16 @@ def ensure_collection_link() -> None:
         LINK.symlink_to(REPO)
 
 
-def run_playbook(
+def playbook_command(
     playbook: str | Path,
     extra_vars: dict[str, Any] | None = None,
     check: bool = False,
     diff: bool = False,
     env: dict[str, str] | None = None,
     inventory: str | None = None,
-    timeout: float = 300,
     cli_vars: dict[str, Any] | None = None,
-) -> PlaybookRun:
-    """ansible-playbook with the JSON stdout callback; local connection to this host.
+) -> tuple[list[str], dict[str, str]]:
+    """The ansible-playbook argv and environment of a test run: JSON stdout callback, this collection, local connection.
 
     extra_vars go as one JSON ``-e`` (typed); cli_vars as ``-e key=value`` each, the
     way an operator types them, so every value arrives as a string.
@@ -99,6 +98,21 @@ def run_playbook(
     run_env.pop("OLLAMA_HOST", None)
     run_env["LLMOPS_OLLAMA_AUDIT_FILE"] = str(REPO / ".build" / "audit.jsonl")
     run_env.update(env or {})
+    return args, run_env
+
+
+def run_playbook(
+    playbook: str | Path,
+    extra_vars: dict[str, Any] | None = None,
+    check: bool = False,
+    diff: bool = False,
+    env: dict[str, str] | None = None,
+    inventory: str | None = None,
+    timeout: float = 300,
+    cli_vars: dict[str, Any] | None = None,
+) -> PlaybookRun:
+    """Run ansible-playbook (see playbook_command) to the end; its JSON output parsed."""
+    args, run_env = playbook_command(playbook, extra_vars, check, diff, env, inventory, cli_vars)
     proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=str(REPO), check=False)
     if run_env["ANSIBLE_STDOUT_CALLBACK"] != "ansible.posix.json":
         return PlaybookRun(proc.returncode, {}, proc.stderr, proc.stdout)

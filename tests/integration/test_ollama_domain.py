@@ -30,16 +30,6 @@ OTHER_KEY = "test-key-0123456789abcdefghijklmnoX"
 
 
 @pytest.fixture
-def nginx(tmp_path: Path) -> Iterator[NginxServer]:
-    server = NginxServer(tmp_path / "nginx")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def ca(tmp_path: Path) -> LoopbackCA:
     return LoopbackCA(tmp_path / "ca")
 

@@ -9,7 +9,6 @@ import http.server
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,15 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import REPO, run_playbook
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def api(sim, method: str, path: str, body: dict | None = None) -> bytes:

@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
@@ -22,12 +22,6 @@ READ_POSTS = {"/api/show"}
 
 def mutating(requests: list[dict]) -> list[dict]:
     return [r for r in requests if r["method"] not in ("GET", "HEAD") and r["path"] not in READ_POSTS]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def env(sim, tmp_path: Path) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.integration.playbook import COLLECTIONS, PLAYBOOKS, REPO, PlaybookRun, ensure_collection_link, run_playbook
+from tests.integration.playbook import REPO, PlaybookRun, playbook_command, run_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -117,21 +116,7 @@ def pulling_at_a_third(record: dict | None) -> dict | None:
 
 def start_playbook(playbook: str, extra_vars: dict[str, Any]) -> subprocess.Popen:
     """ansible-playbook in the background, in its own process group (so a test can kill it and its module)."""
-    ensure_collection_link()
-    bindir = Path(sys.executable).parent
-    variables = {"ansible_python_interpreter": sys.executable}
-    variables.update(extra_vars)
-    args = [str(bindir / "ansible-playbook"), str(PLAYBOOKS / playbook), "-i", "localhost,", "-c", "local", "-e", json.dumps(variables)]
-    run_env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    run_env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        PATH=str(bindir) + os.pathsep + os.environ.get("PATH", ""),
-        LLMOPS_OLLAMA_AUDIT_FILE=str(REPO / ".build" / "audit.jsonl"),
-    )
-    run_env.pop("OLLAMA_HOST", None)
+    args, run_env = playbook_command(playbook, extra_vars)
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env, cwd=str(REPO), start_new_session=True)
 
 

@@ -21,16 +21,6 @@ pytestmark = pytest.mark.integration
 KEY = "role-key-0123456789abcdefghijklmnop"
 
 
-@pytest.fixture
-def nginx(tmp_path: Path) -> Iterator[NginxServer]:
-    server = NginxServer(tmp_path / "nginx")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def role_vars(nginx: NginxServer, domains: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     """The role pointed at the test nginx: no package install, the binary as service manager."""
     values: dict[str, Any] = {

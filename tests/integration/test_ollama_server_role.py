@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -17,18 +16,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.docker_support import build_sim_image, docker, inspect, remove, require_engine, volume_exists
+from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
 CONTAINER = "llmops-test-ollama"
 VOLUME = "llmops-test-models"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ simulator image in the real Docker engine, the proxy a private real nginx.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +18,7 @@ from typing import Iterator
 import pytest
 
 from tests.integration.docker_support import build_sim_image, inspect, remove, require_engine
-from tests.integration.nginx_fixture import NginxServer, request, request_until
+from tests.integration.nginx_fixture import NginxServer, free_port, request, request_until
 from tests.integration.playbook import REPO, PlaybookRun, run_playbook
 from tests.integration.test_ollama_proxy import role_vars as proxy_vars
 
@@ -30,22 +29,6 @@ VOLUME = "llmops-test-xvars-models"
 KEY = "xvars-key-0123456789abcdefghijklmnopq"
 DOMAIN = "xvars.ollama.test"
 LOCAL = str(REPO / "inventory" / "local")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def nginx(tmp_path: Path) -> Iterator[NginxServer]:
-    server = NginxServer(tmp_path / "nginx")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

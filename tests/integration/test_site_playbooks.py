@@ -6,20 +6,14 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 
+from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import REPO, run_playbook
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fleet_inventory(path: Path, urls: dict[str, str], state_root: Path) -> str:
