@@ -254,20 +254,8 @@ class Ledger:
         """The operation log of a model (the last ``limit`` entries when limit > 0)."""
         if not self.enabled:
             return []
-        try:
-            with open(self.log_path(name), "rb") as handle:
-                lines = handle.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return []
-        entries = []
-        for line in lines[-limit:] if limit > 0 else lines:
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(item, dict):
-                entries.append(item)
-        return entries
+        entries = _json_lines(self.log_path(name))
+        return entries[-limit:] if limit > 0 else entries
 
     # ---------------------------------------------------------------- write
     def update(self, name: Union[str, ModelName], **fields: Any) -> Optional[Dict[str, Any]]:
@@ -466,22 +454,26 @@ class Ledger:
         """The recorded runs, newest first (the last ``limit`` when limit > 0). Never raises."""
         if not self.enabled:
             return []
+        entries = _json_lines(self.history_path())[::-1]
+        return entries[:limit] if limit > 0 else entries
+
+
+def _json_lines(path: str) -> List[Dict[str, Any]]:
+    """The JSON objects of a JSON-lines file, in file order; [] when it cannot be read; other lines are skipped."""
+    try:
+        with open(path, "rb") as handle:
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    entries = []
+    for line in lines:
         try:
-            with open(self.history_path(), "rb") as handle:
-                lines = handle.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return []
-        entries = []
-        for line in reversed(lines):
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(item, dict):
-                entries.append(item)
-                if 0 < limit <= len(entries):
-                    break
-        return entries
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            entries.append(item)
+    return entries
 
 
 class FileLock:
