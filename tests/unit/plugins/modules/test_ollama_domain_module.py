@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.llmops.ollama.plugins.modules import ollama_domain, ollama_domain_info
+from tests.unit.plugins.modules.harness import run_module
 
 KEY = "module-key-0123456789abcdef"
 
@@ -30,14 +30,6 @@ def fake_nginx(tmp_path: Path) -> Path:
     script.chmod(0o755)
     (tmp_path / "conf.d").mkdir()
     return script
-
-
-def run_module(module, args: dict, capsys, check_mode: bool = False) -> dict:
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def test_module_applies_and_never_returns_keys(fake_nginx: Path, capsys) -> None:

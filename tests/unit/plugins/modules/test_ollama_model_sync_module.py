@@ -5,61 +5,18 @@
 
 from __future__ import annotations
 
-import functools
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.llmops.ollama.plugins.module_utils import _models
 from ansible_collections.llmops.ollama.plugins.modules import ollama_model_info, ollama_model_sync
 from tests.unit.plugins.module_utils.test_models import FakeOllama
-from tests.unit.plugins.modules.test_ollama_model_module import assert_descriptions_are_text
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeOllama:
-    server = FakeOllama()
-    (tmp_path / "models" / "blobs").mkdir(parents=True)
-    # the modules build their client (and manager) through module_utils: patch them there
-    for module in (_models, ollama_model_info):
-        monkeypatch.setattr(module, "client_from_params", lambda params, **_kw: server)
-    monkeypatch.setattr(_models, "ModelManager", functools.partial(_models.ModelManager, manifest_fetcher=server.manifest, sleep=lambda _s: None))
-    return server
-
-
-def run(module: Any, args: dict, capsys: pytest.CaptureFixture, tmp_path: Path, check_mode: bool = False, diff: bool = False) -> dict:
-    args = dict(args)
-    args.setdefault("state_dir", str(tmp_path / "state"))
-    if module is ollama_model_sync:
-        args.setdefault("models_path", str(tmp_path / "models"))
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
+from tests.unit.plugins.modules.harness import assert_documented
+from tests.unit.plugins.modules.harness import run_model_module as run
 
 
 def test_documentation_matches_the_argument_spec() -> None:
-    documented = yaml.safe_load(ollama_model_sync.DOCUMENTATION)["options"]
-    spec = ollama_model_sync.argument_spec()
-    ours = {k for k in spec if k not in ("api_url", "api_key", "validate_certs", "timeout")}
-    assert set(documented) == ours
-    for key, option in documented.items():
-        assert option.get("type", "str") == spec[key]["type"], key
-        assert option.get("default") == spec[key].get("default"), key
-        assert option.get("choices") == spec[key].get("choices"), key
-        assert option.get("elements") == spec[key].get("elements"), key
-    yaml.safe_load(ollama_model_sync.EXAMPLES)
-    assert_descriptions_are_text(yaml.safe_load(ollama_model_sync.DOCUMENTATION))
-    assert_descriptions_are_text(yaml.safe_load(ollama_model_sync.RETURN))
-    returned = yaml.safe_load(ollama_model_sync.RETURN)
-    assert set(returned["results"]["contains"]) >= {"name", "action", "status", "message", "bytes", "seconds"}
+    assert_documented(ollama_model_sync)
 
 
 def test_sync_then_unchanged_with_diff_history_and_lock_file(fake: FakeOllama, capsys, tmp_path: Path) -> None:
