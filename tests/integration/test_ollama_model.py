@@ -13,19 +13,10 @@ import pytest
 
 from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import run_playbook
+from tests.ollama_sim.testing import model_vars as env
+from tests.ollama_sim.testing import mutating
 
 pytestmark = pytest.mark.integration
-
-# reads: anything that cannot change the server (the registry on the simulator is read with GET)
-READ_POSTS = {"/api/show"}
-
-
-def mutating(requests: list[dict]) -> list[dict]:
-    return [r for r in requests if r["method"] not in ("GET", "HEAD") and r["path"] not in READ_POSTS]
-
-
-def env(sim, tmp_path: Path) -> dict[str, Any]:
-    return {"sim_url": sim.url, "models_path": str(sim.data), "state_dir": str(tmp_path / "state")}
 
 
 def run_steps(sim, tmp_path: Path, steps: list[dict], check: bool = False, diff: bool = False, **extra: Any) -> list[dict]:

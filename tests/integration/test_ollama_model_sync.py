@@ -18,18 +18,10 @@ from typing import Any, Callable
 import pytest
 
 from tests.integration.playbook import REPO, PlaybookRun, playbook_command, run_playbook
+from tests.ollama_sim.testing import model_vars as env
+from tests.ollama_sim.testing import mutating
 
 pytestmark = pytest.mark.integration
-
-READ_POSTS = {"/api/show"}
-
-
-def mutating(requests: list[dict]) -> list[dict]:
-    return [r for r in requests if r["method"] not in ("GET", "HEAD") and r["path"] not in READ_POSTS]
-
-
-def env(sim, tmp_path: Path) -> dict[str, Any]:
-    return {"sim_url": sim.url, "models_path": str(sim.data), "state_dir": str(tmp_path / "state")}
 
 
 def run_steps(sim, tmp_path: Path, steps: list[dict], check: bool = False, diff: bool = False) -> list[dict]:

@@ -216,6 +216,20 @@ class Sim:
             raise SimError("catalog bump refused: %s" % body)
 
 
+# POSTs that only read: they may be sent in check mode
+READ_POSTS = {"/api/show"}
+
+
+def mutating(requests: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The requests (from Sim.requests) that could change the server: anything but GET, HEAD and the read-only POSTs."""
+    return [r for r in requests if r["method"] not in ("GET", "HEAD") and r["path"] not in READ_POSTS]
+
+
+def model_vars(sim: Sim, tmp_path: Path) -> Dict[str, Any]:
+    """The variables the model test playbooks take: the simulator as API and registry, its models directory, a ledger."""
+    return {"sim_url": sim.url, "models_path": str(sim.data), "state_dir": str(tmp_path / "state")}
+
+
 @contextlib.contextmanager
 def run_sim(
     data_dir: Union[str, Path],
