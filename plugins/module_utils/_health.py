@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._registry import disk_space
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
 
 BANNER = "Ollama is running"
@@ -68,8 +68,7 @@ def disk_facts(path: Optional[str]) -> Optional[Dict[str, Any]]:
     if not path:
         return None
     try:
-        stat = os.statvfs(path)
+        free, total = disk_space(path)
     except OSError as exc:
         return {"path": path, "free": None, "free_human": None, "total": None, "total_human": None, "error": "%s: %s" % (path, exc.strerror or exc)}
-    free, total = stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize
     return {"path": path, "free": free, "free_human": format_size(free), "total": total, "total_human": format_size(total), "error": ""}

@@ -147,8 +147,14 @@ def space_needed(manifest: Manifest, models_path: str) -> Tuple[int, int]:
     return needed, present
 
 
+def disk_space(path: str) -> Tuple[int, int]:
+    """Bytes free for an unprivileged writer, and bytes in all, of the file system holding path (OSError if unreadable)."""
+    stat = os.statvfs(path)
+    return stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize
+
+
 def free_bytes(path: str) -> int:
-    """Bytes free for an unprivileged writer on the file system holding path (ResourceError if unreadable)."""
+    """Bytes free on the file system that holds path, or would hold it: its nearest existing parent (ResourceError if unreadable)."""
     probe = path
     while probe and not os.path.exists(probe):
         parent = os.path.dirname(probe)
@@ -156,10 +162,9 @@ def free_bytes(path: str) -> int:
             break
         probe = parent
     try:
-        stat = os.statvfs(probe or "/")
+        return disk_space(probe or "/")[0]
     except OSError as exc:
         raise ResourceError("the free space at %s cannot be read: %s" % (path, exc.strerror or exc)) from None
-    return stat.f_bavail * stat.f_frsize
 
 
 def default_models_path(environ: Optional[Dict[str, str]] = None) -> str:
