@@ -40,6 +40,9 @@ def _mib_to_bytes(text: str) -> int:
     return int(float(number) * factor)
 
 
+NOT_REPORTED = ("N/A", "Not Supported", "Unknown Error", "Insufficient Permissions")
+
+
 def _nvidia_gpus(output: Any) -> List[Dict[str, Any]]:
     """Parse `nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv`."""
     if not isinstance(output, str):
@@ -54,6 +57,10 @@ def _nvidia_gpus(output: Any) -> List[Dict[str, Any]]:
     gpus = []
     for row in rows[1:]:
         cells = dict(zip(header, (cell.strip() for cell in row)))
+        if cells["memory.total"].strip("[]") in NOT_REPORTED:
+            # nvidia-smi prints these where the driver does not know (MIG slices, some embedded boards): unknown, not an error
+            gpus.append({"name": cells["name"], "memory_bytes": None, "memory": "unknown", "driver": cells["driver_version"]})
+            continue
         try:
             memory = _mib_to_bytes(cells["memory.total"])
         except ValueError:

@@ -70,7 +70,7 @@ def test_deploy_is_healthy_idempotent_and_recreated_on_change(role_vars: dict) -
     warning = run.results("Warn that Ollama will run on the CPU")
     assert warning["msg"].startswith("WARNING: no usable GPU")
     facts = run.results("Record the GPU facts")["ansible_facts"]["ollama_server_gpu_facts"]
-    assert facts == {"vendor": "none", "count": 0, "names": [], "memory": [], "driver": ""}
+    assert facts == {"vendor": "none", "count": 0, "names": [], "memory": [], "driver": "", "used": "cpu"}
     preflight = run.results("Check disk and memory")
     assert preflight["msg"].startswith("Preflight passed: Docker ")
 
@@ -153,6 +153,9 @@ def test_forced_amd_fails_without_devices(role_vars: dict) -> None:
         ({"ollama_server_gpu": "intel"}, "ollama_server_gpu"),
         ({"ollama_server_env": {"OLLAMA_DEBUG": 1}}, "quote numbers and booleans"),
         ({"ollama_server_models_path": "relative/dir"}, "must be an absolute path"),
+        ({"ollama_server_models_path": "/"}, "is / or a top-level directory"),
+        ({"ollama_server_models_path": "/var/"}, "is / or a top-level directory"),
+        ({"ollama_server_models_path": "/srv/../etc"}, "climbs with .."),
         ({"ollama_server_min_free_disk": "lots"}, "lots"),
         ({"ollama_server_port": "eleven"}, "ollama_server_port"),
     ],
@@ -168,6 +171,37 @@ def test_bad_variables_fail_before_any_change(role_vars: dict, override: dict, f
     assert not volume_exists(VOLUME)
 
 
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ({"ollama_server_min_free_disk": "100 PB"}, ["free, less than ollama_server_min_free_disk (100 PB): free disk space there"]),
+        ({"ollama_server_min_memory": "64 PiB"}, ["of memory, less than ollama_server_min_memory (64 PiB): add memory"]),
+    ],
+    ids=["disk", "memory"],
+)
+def test_preflight_says_what_failed_and_changes_nothing(role_vars: dict, override: dict, fragments: list) -> None:
+    run = run_playbook("server.yml", dict(role_vars, **override))
+    assert run.rc == 2
+    failure = run.results("Check disk and memory")
+    assert failure["failed"] is True
+    for fragment in fragments:
+        assert fragment in failure["msg"]
+    assert failure["msg"].startswith("Preflight failed:") and failure["msg"].endswith("Nothing was changed.")
+    other = "ollama_server_min_memory" if "ollama_server_min_free_disk" in override else "ollama_server_min_free_disk"
+    assert other not in failure["msg"], "only the check that failed is named"
+    assert inspect(CONTAINER) is None
+    assert not volume_exists(VOLUME)
+
+
+def test_a_docker_engine_that_does_not_answer_fails_in_preflight(role_vars: dict, tmp_path: Path) -> None:
+    run = run_playbook("server.yml", role_vars, env={"DOCKER_HOST": "unix://%s" % (tmp_path / "no-such.sock")})
+    assert run.rc == 2
+    failure = run.results("Fail because the Docker engine does not answer")
+    assert failure["msg"].startswith("Preflight: the Docker engine does not answer (")
+    assert "Install it (apt-get install docker.io" in failure["msg"] and failure["msg"].endswith("Nothing was changed.")
+    assert inspect(CONTAINER) is None
+
+
 def test_unhealthy_container_fails_with_its_log(role_vars: dict) -> None:
     bad = dict(role_vars, ollama_server_env={"OLLAMA_HOST": "0.0.0.0:99999"}, ollama_server_health_timeout=6)
     run = run_playbook("server.yml", bad)
@@ -177,6 +211,18 @@ def test_unhealthy_container_fails_with_its_log(role_vars: dict) -> None:
     assert "did not answer at http://127.0.0.1:%s within 6 seconds" % role_vars["ollama_server_port"] in failure["msg"]
     assert "Last 50 lines of its log:" in failure["msg"]
     assert "address 0.0.0.0:99999: invalid port" in failure["msg"].split("Last 50 lines of its log:")[1]
+    # the container exits at once and unless-stopped would restart it for ever: the role stops it
+    assert "It kept exiting (" in failure["msg"] and "so it was stopped to end the restart loop" in failure["msg"]
+    before = inspect(CONTAINER)
+    assert (before["State"]["Running"], before["State"]["Restarting"]) == (False, False)
+    assert before["State"]["Status"] in ("created", "exited"), before["State"]
+    time.sleep(3)
+    after = inspect(CONTAINER)
+    assert (after["State"]["StartedAt"], after["RestartCount"], after["State"]["Running"]) == (
+        before["State"]["StartedAt"],
+        before["RestartCount"],
+        False,
+    ), "no restart after the role stopped it"
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -260,10 +306,13 @@ def test_watchdog_restarts_a_stalled_server_and_alerts(role_vars: dict, tmp_path
 
         # a webhook that fails is logged, never fatal
         config = json.loads(Path(paths["ollama_server_watchdog_config"]).read_text())
-        config.update(webhook="http://127.0.0.1:%s/" % free_port(), api_url="http://127.0.0.1:%s" % free_port())
+        dead = free_port()
+        config.update(webhook="http://127.0.0.1:%s/hook?token=SECRET-TOKEN" % dead, api_url="http://127.0.0.1:%s" % free_port())
         Path(paths["ollama_server_watchdog_config"]).write_text(json.dumps(config))
         assert probe()["healthy"] is False
-        assert "WARN webhook http://127.0.0.1:" in Path(paths["ollama_server_watchdog_log"]).read_text()
+        log = Path(paths["ollama_server_watchdog_log"]).read_text()
+        assert "WARN webhook http://127.0.0.1:%s/... failed: " % dead in log
+        assert "SECRET-TOKEN" not in log, "the webhook's token stays out of the log"
     finally:
         receiver.shutdown()
         receiver.server_close()

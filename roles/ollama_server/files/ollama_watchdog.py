@@ -17,6 +17,7 @@ usage: python3 ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -44,10 +46,31 @@ DEFAULTS = {
     "disk_min_bytes": 0,
     "host": "",
 }
+# What a probe or a webhook post can raise: network errors, HTTP errors (OSError),
+# a garbled or cut answer (http.client.HTTPException) and an answer that is not JSON (ValueError).
+REQUEST_ERRORS = (OSError, ValueError, http.client.HTTPException)
 
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def describe(exc: BaseException) -> str:
+    """An error in a few words: urllib's reason, else the exception's text, else its type."""
+    return str(getattr(exc, "reason", None) or exc) or type(exc).__name__
+
+
+def redact(url: str) -> str:
+    """The scheme and host of a URL: a webhook's path or query may carry a token."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "(unparsable URL)"
+    if ":" in host:
+        host = "[%s]" % host
+    return "%s://%s%s/..." % (parts.scheme, host, ":%d" % port if port else "")
 
 
 class Watchdog:
@@ -90,10 +113,12 @@ class Watchdog:
         url = self.config["api_url"].rstrip("/") + "/api/version"
         try:
             with urllib.request.urlopen(url, timeout=float(self.config["timeout"])) as response:
-                version = json.loads(response.read().decode("utf-8")).get("version", "")
-            return True, "version %s" % version
-        except (OSError, ValueError) as exc:
-            return False, "GET %s failed: %s" % (url, getattr(exc, "reason", exc))
+                answer = json.loads(response.read().decode("utf-8"))
+        except REQUEST_ERRORS as exc:
+            return False, "GET %s failed: %s" % (url, describe(exc))
+        if not isinstance(answer, dict) or not answer.get("version"):
+            return False, "GET %s answered without a version: %.200r" % (url, answer)
+        return True, "version %s" % answer["version"]
 
     def restart(self) -> Tuple[bool, str]:
         argv = [self.config["docker"], "restart", self.config["container"]]
@@ -131,8 +156,8 @@ class Watchdog:
         try:
             with urllib.request.urlopen(request, timeout=float(self.config["webhook_timeout"])) as response:
                 response.read()
-        except (OSError, ValueError) as exc:
-            self.log("WARN webhook %s failed: %s" % (self.config["webhook"], getattr(exc, "reason", exc)))
+        except REQUEST_ERRORS as exc:
+            self.log("WARN webhook %s failed: %s" % (redact(self.config["webhook"]), describe(exc)))
 
     def check_disk(self) -> None:
         path, minimum = self.config["disk_path"], int(self.config["disk_min_bytes"] or 0)
@@ -150,6 +175,13 @@ class Watchdog:
         self.state["disk_free_bytes"] = free
 
     def run(self) -> int:
+        try:
+            self._run()
+        finally:
+            self._save_state()
+        return 0
+
+    def _run(self) -> None:
         healthy, detail = self.probe()
         self.state["last_check"] = now()
         self.state["last_detail"] = detail
@@ -176,8 +208,6 @@ class Watchdog:
                 else:
                     self.event("restart_failed", "after %d failed probes (%s); %s" % (failures, detail, how))
         self.check_disk()
-        self._save_state()
-        return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -31,6 +31,15 @@ def test_nvidia_smi_header_only_means_no_gpu() -> None:
     assert FILTERS["nvidia_gpus"]("") == []
 
 
+@pytest.mark.parametrize("value", ["[N/A]", "[Not Supported]", "N/A"])
+def test_nvidia_smi_memory_it_cannot_report_is_unknown(value: str) -> None:
+    text = "name, memory.total [MiB], driver_version\nNVIDIA A100 MIG 1g.10gb, %s, 550.54.14\nTesla T4, 15360 MiB, 550.54.14\n" % value
+    assert FILTERS["nvidia_gpus"](text) == [
+        {"name": "NVIDIA A100 MIG 1g.10gb", "memory_bytes": None, "memory": "unknown", "driver": "550.54.14"},
+        {"name": "Tesla T4", "memory_bytes": 15360 * 1024**2, "memory": "16.1 GB", "driver": "550.54.14"},
+    ]
+
+
 def test_nvidia_smi_column_order_does_not_matter() -> None:
     text = "driver_version, name, memory.total [MiB]\n535.104.05, Tesla T4, 15360 MiB\n"
     assert FILTERS["nvidia_gpus"](text) == [{"name": "Tesla T4", "memory_bytes": 15360 * 1024**2, "memory": "16.1 GB", "driver": "535.104.05"}]
@@ -40,7 +49,7 @@ def test_nvidia_smi_column_order_does_not_matter() -> None:
     ("text", "fragment"),
     [
         ("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.", "has no header"),
-        ("name, memory.total [MiB], driver_version\nTesla T4, [N/A], 535.104.05\n", "cannot read the memory '[N/A]' of GPU 'Tesla T4'"),
+        ("name, memory.total [MiB], driver_version\nTesla T4, lots MiB, 535.104.05\n", "cannot read the memory 'lots MiB' of GPU 'Tesla T4'"),
         (None, "expects the text nvidia-smi printed"),
     ],
 )

@@ -1,0 +1,239 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ollama_server role's watchdog program, one run at a time, against loopback servers and a fake docker."""
+
+from __future__ import annotations
+
+import http.server
+import importlib.util
+import json
+import socket
+import stat
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+PROGRAM = Path(__file__).resolve().parents[3] / "roles" / "ollama_server" / "files" / "ollama_watchdog.py"
+_spec = importlib.util.spec_from_file_location("ollama_watchdog", PROGRAM)
+assert _spec and _spec.loader
+watchdog = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(watchdog)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Answers every request with what the test server's ``answer`` callable writes on the raw socket."""
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.received.append((self.command, self.path, body))  # type: ignore[attr-defined]
+        self.wfile.write(self.server.answer())  # type: ignore[attr-defined]
+        self.close_connection = True
+
+    do_GET = _handle
+    do_POST = _handle
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def ok(body: bytes, status: str = "200 OK") -> bytes:
+    return b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (status.encode(), len(body), body)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Callable[[], bytes]], Any]]:
+    servers = []
+
+    def start(answer: Callable[[], bytes]) -> Any:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.answer = answer  # type: ignore[attr-defined]
+        server.received = []  # type: ignore[attr-defined]
+        server.url = "http://127.0.0.1:%d" % server.server_address[1]  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def fake_docker(tmp_path: Path) -> Callable[[int], Path]:
+    """A docker command that records its arguments and exits with the given code."""
+
+    def make(code: int) -> Path:
+        path = tmp_path / ("docker-%d" % code)
+        path.write_text('#!/bin/sh\necho "$@" >> %s\necho "docker says $*" >&2\nexit %d\n' % (tmp_path / "docker.calls", code))
+        path.chmod(0o755)
+        return path
+
+    return make
+
+
+def config(tmp_path: Path, api_url: str, **extra: Any) -> dict:
+    values = {
+        "api_url": api_url,
+        "container": "ollama-test",
+        "failures": 2,
+        "timeout": 2,
+        "state_dir": str(tmp_path / "state"),
+        "log_file": str(tmp_path / "log" / "watchdog.log"),
+        "docker": "/nonexistent/docker",
+        "host": "node-1",
+    }
+    values.update(extra)
+    return values
+
+
+def run(values: dict) -> tuple[dict, list[dict]]:
+    dog = watchdog.Watchdog(values)
+    assert dog.run() == 0
+    return json.loads(Path(values["state_dir"], "status.json").read_text()), dog.events
+
+
+def test_a_healthy_server_is_logged_and_saved(tmp_path: Path, serve) -> None:
+    api = serve(lambda: ok(b'{"version":"0.12.6"}'))
+    state, events = run(config(tmp_path, api.url))
+    assert (state["healthy"], state["consecutive_failures"], state["last_detail"]) == (True, 0, "version 0.12.6")
+    assert events == []
+    assert [entry[:2] for entry in api.received] == [("GET", "/api/version")]
+    assert Path(tmp_path / "log" / "watchdog.log").read_text().endswith("INFO ok version 0.12.6\n")
+
+
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [
+        (lambda: b"garbage\r\n\r\n", "GET http://127.0.0.1:%d/api/version failed: "),
+        (lambda: b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"vers', "failed: IncompleteRead"),
+        (lambda: ok(b"<html>proxy error</html>"), "failed: Expecting value"),
+        (lambda: ok(b"[1, 2]"), "answered without a version: [1, 2]"),
+        (lambda: ok(b'{"error": "boom"}', "500 Internal Server Error"), "failed: Internal Server Error"),
+    ],
+    ids=["bad-status-line", "cut-body", "not-json", "not-an-object", "http-500"],
+)
+def test_a_garbled_answer_is_a_failed_probe_not_a_crash(tmp_path: Path, serve, answer, detail: str) -> None:
+    api = serve(answer)
+    state, events = run(config(tmp_path, api.url))
+    assert state["healthy"] is False and state["consecutive_failures"] == 1
+    assert detail.replace("%d", str(api.server_address[1])) in state["last_detail"]
+    assert [event["event"] for event in events] == ["unhealthy"]
+
+
+def test_failures_count_up_to_a_restart_then_recovery(tmp_path: Path, serve, fake_docker) -> None:
+    hook = serve(lambda: ok(b"", "204 No Content"))
+    values = config(tmp_path, "http://127.0.0.1:%d" % closed_port(), docker=str(fake_docker(0)), webhook=hook.url + "/alerts")
+    first, events = run(values)
+    assert (first["healthy"], first["consecutive_failures"]) == (False, 1)
+    assert [event["event"] for event in events] == ["unhealthy"]
+    assert not (tmp_path / "docker.calls").exists()
+
+    second, events = run(values)
+    assert [event["event"] for event in events] == ["restarted"]
+    assert (second["consecutive_failures"], second["restarts"]) == (0, 1)
+    assert (tmp_path / "docker.calls").read_text() == "restart ollama-test\n"
+
+    api = serve(lambda: ok(b'{"version":"0.12.6"}'))
+    third, events = run(dict(values, api_url=api.url))
+    assert third["healthy"] is True
+    assert [event["event"] for event in events] == ["recovered"]
+
+    posted = [json.loads(body) for method, path, body in hook.received]
+    assert [(p["event"], p["level"], p["host"], p["container"]) for p in posted] == [
+        ("unhealthy", "WARN", "node-1", "ollama-test"),
+        ("restarted", "CRITICAL", "node-1", "ollama-test"),
+        ("recovered", "INFO", "node-1", "ollama-test"),
+    ]
+    assert all(path == "/alerts" and p["detail"] and p["timestamp"] for (method, path, body), p in zip(hook.received, posted))
+
+
+def test_a_failed_restart_is_reported_and_retried_next_run(tmp_path: Path, fake_docker) -> None:
+    values = config(tmp_path, "http://127.0.0.1:%d" % closed_port(), failures=1, docker=str(fake_docker(1)))
+    state, events = run(values)
+    assert [event["event"] for event in events] == ["unhealthy", "restart_failed"]
+    assert events[1]["level"] == "CRITICAL"
+    assert "restart ollama-test exited 1: docker says restart ollama-test" in events[1]["detail"]
+    assert state["restarts"] == 0 and state["consecutive_failures"] == 1
+
+    state, events = run(values)
+    assert [event["event"] for event in events] == ["restart_failed"]
+    assert state["consecutive_failures"] == 2
+
+
+def test_low_disk_alerts_once_until_it_clears(tmp_path: Path, serve) -> None:
+    api = serve(lambda: ok(b'{"version":"0.12.6"}'))
+    values = config(tmp_path, api.url, disk_path=str(tmp_path), disk_min_bytes=2**62)
+    state, events = run(values)
+    assert [(event["event"], event["level"]) for event in events] == [("disk_low", "WARN")]
+    assert "less than %d" % 2**62 in events[0]["detail"]
+    assert state["disk_low"] is True and state["disk_free_bytes"] > 0
+
+    state, events = run(values)
+    assert events == [], "no second alert while the disk stays low"
+
+    state, events = run(dict(values, disk_min_bytes=1))
+    assert events == [] and state["disk_low"] is False
+    state, events = run(values)
+    assert [event["event"] for event in events] == ["disk_low"], "low again after it cleared: a new alert"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [lambda: b"garbage\r\n\r\n", lambda: ok(b"nope", "500 Internal Server Error"), None],
+    ids=["garbled", "http-500", "refused"],
+)
+def test_a_failing_webhook_is_logged_without_its_secret_and_is_not_fatal(tmp_path: Path, serve, answer) -> None:
+    if answer is None:
+        url = "http://127.0.0.1:%d/hook/SECRET-PATH?token=SECRET-TOKEN" % closed_port()
+    else:
+        url = serve(answer).url + "/hook/SECRET-PATH?token=SECRET-TOKEN"
+    state, events = run(config(tmp_path, "http://127.0.0.1:%d" % closed_port(), webhook=url))
+    assert state["healthy"] is False and [event["event"] for event in events] == ["unhealthy"]
+    log = (tmp_path / "log" / "watchdog.log").read_text()
+    assert "WARN webhook http://127.0.0.1:%d/... failed: " % int(url.split(":")[2].split("/")[0]) in log
+    assert "SECRET" not in log
+
+
+def test_the_state_is_saved_even_when_a_run_breaks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = config(tmp_path, "http://127.0.0.1:%d" % closed_port())
+
+    def broken(self: Any) -> None:
+        raise RuntimeError("disk check broke")
+
+    monkeypatch.setattr(watchdog.Watchdog, "check_disk", broken)
+    with pytest.raises(RuntimeError):
+        watchdog.Watchdog(values).run()
+    saved = json.loads(Path(values["state_dir"], "status.json").read_text())
+    assert saved["consecutive_failures"] == 1, "the failed probe still counts towards a restart"
+
+
+def test_main_reports_an_unreadable_configuration(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
+    assert watchdog.main(["--config", str(tmp_path / "bad.json")]) == 2
+    assert "cannot read the configuration %s" % (tmp_path / "bad.json") in capsys.readouterr().err
+
+
+def test_redact_keeps_only_scheme_and_host() -> None:
+    assert watchdog.redact("https://hooks.example.com/services/T0/B0/XYZ?x=1") == "https://hooks.example.com/..."
+    assert watchdog.redact("http://user:pw@[::1]:8080/a") == "http://[::1]:8080/..."
+    assert watchdog.redact("http://host:notaport/") == "(unparsable URL)"
+
+
+def test_the_status_file_is_replaced_atomically(tmp_path: Path, serve) -> None:
+    api = serve(lambda: ok(b'{"version":"0.12.6"}'))
+    values = config(tmp_path, api.url)
+    run(values)
+    run(values)
+    assert sorted(path.name for path in Path(values["state_dir"]).iterdir()) == ["status.json"], "no temp file left"
+    assert stat.S_ISREG(Path(values["state_dir"], "status.json").stat().st_mode)
