@@ -14,6 +14,7 @@ requests a caller marks as safe to repeat.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import os
 import re
@@ -34,6 +35,7 @@ DEFAULT_PORT = 11434
 # Statuses that say "try again later": rate limited, or a server-side failure.
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 
+_PORT_RE = re.compile(r"[0-9]{1,5}")
 _HOST_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)$")
 
 
@@ -124,7 +126,14 @@ def validate_api_url(url: Any) -> str:
         raise InvalidApiUrl("api_url %r contains white space or a control character: remove it (example: %s)" % (url, DEFAULT_API_URL))
     if "://" not in url:
         raise InvalidApiUrl("api_url %r has no scheme: write it as http://HOST:PORT or https://HOST:PORT, for example http://%s" % (url, url))
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        # An unclosed or invalid [IPv6] literal: urlsplit itself refuses it.
+        raise InvalidApiUrl(
+            "api_url %r has an invalid host (%s): write an IPv6 address inside square brackets, for example http://[::1]:%d, "
+            "or use a DNS name or an IPv4 address" % (url, exc, DEFAULT_PORT)
+        ) from None
     if parts.scheme not in ("http", "https"):
         raise InvalidApiUrl("api_url %r has the scheme %r: only http and https are supported" % (url, parts.scheme))
     if "@" in parts.netloc:
@@ -132,13 +141,31 @@ def validate_api_url(url: Any) -> str:
     if parts.query or parts.fragment or url.endswith("?") or "#" in url:
         raise InvalidApiUrl("api_url %r has a query or fragment: give only scheme, host, port and an optional path prefix" % url)
     host, port = _split_host_port(parts.netloc)
+    if host.startswith("["):
+        _check_ipv6_host(url, parts.netloc)
     if not host:
         raise InvalidApiUrl("api_url %r has no host: write it as %s://HOST:PORT" % (url, parts.scheme))
     if not _HOST_RE.match(host):
         raise InvalidApiUrl("api_url %r has an invalid host %r: use a DNS name, an IPv4 address or an [IPv6] address" % (url, host))
-    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
-        raise InvalidApiUrl("api_url %r has an invalid port %r: the port must be a number from 1 to 65535" % (url, port))
+    # ASCII digits only: str.isdigit() and int() also take other scripts' digits (Arabic-Indic '\u0661\u0662\u0663' is 123).
+    if port is not None and not (_PORT_RE.fullmatch(port) and 1 <= int(port) <= 65535):
+        raise InvalidApiUrl("api_url %r has an invalid port %r: the port must be a number from 1 to 65535 in ASCII digits (0-9)" % (url, port))
     return url.rstrip("/")
+
+
+def _check_ipv6_host(url: str, netloc: str) -> None:
+    """A bracketed host must be an IPv6 address, followed by nothing or by ``:PORT``."""
+    literal, closing, rest = netloc[1:].partition("]")
+    if not closing or (rest and not rest.startswith(":")):
+        raise InvalidApiUrl(
+            "api_url %r has an invalid host %r: only :PORT may follow an [IPv6] address, for example http://[::1]:%d" % (url, netloc, DEFAULT_PORT)
+        )
+    try:
+        ipaddress.IPv6Address(literal)
+    except ValueError:
+        raise InvalidApiUrl(
+            "api_url %r has an invalid host '[%s]': square brackets must hold an IPv6 address, for example http://[::1]:%d" % (url, literal, DEFAULT_PORT)
+        ) from None
 
 
 def _server_message(body: bytes) -> Optional[str]:
@@ -235,7 +262,20 @@ class OllamaClient:
             raise error from None
         except (URLError, socket.timeout, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, socket.timeout):
+                limit = self.timeout if timeout is None else timeout
+                raise OllamaError("%s %s: no answer from the Ollama server at %s within %g seconds" % (method, path, self.api_url, limit), url=url) from None
             raise OllamaError("%s %s: cannot reach the Ollama server at %s: %s" % (method, path, self.api_url, reason), url=url) from None
+        except HTTPException as exc:
+            # Something listens there but does not speak HTTP (an SSH banner, a
+            # database): http.client's BadStatusLine, LineTooLong and the like.
+            line = getattr(exc, "line", None)
+            detail = repr(line.strip()[:200]) if isinstance(line, str) else str(exc)
+            raise OllamaError(
+                "%s %s: the server at %s answered something that is not HTTP: %s. Check that api_url points at the Ollama API port"
+                % (method, path, self.api_url, detail),
+                url=url,
+            ) from None
 
     def _with_retries(self, action: Callable[[], Any], retry: bool) -> Any:
         attempt = 0
@@ -321,17 +361,17 @@ class OllamaClient:
         """GET / : the server's banner (``Ollama is running``). Not retried: a probe reports what it sees."""
         return self.request("GET", "/", timeout=timeout).decode("utf-8", "replace").strip()
 
-    def version(self) -> str:
-        data = self.get("/api/version") or {}
+    def version(self, timeout: Optional[float] = None) -> str:
+        data = self.get("/api/version", timeout=timeout) or {}
         return str(data.get("version", ""))
 
-    def tags(self) -> list:
+    def tags(self, timeout: Optional[float] = None) -> list:
         """The models on the server (GET /api/tags)."""
-        return list((self.get("/api/tags") or {}).get("models") or [])
+        return list((self.get("/api/tags", timeout=timeout) or {}).get("models") or [])
 
-    def ps(self) -> list:
+    def ps(self, timeout: Optional[float] = None) -> list:
         """The loaded models (GET /api/ps)."""
-        return list((self.get("/api/ps") or {}).get("models") or [])
+        return list((self.get("/api/ps", timeout=timeout) or {}).get("models") or [])
 
     def show(self, model: str, verbose: bool = False) -> Dict[str, Any]:
         """A model's definition (POST /api/show); read-only, so retried."""

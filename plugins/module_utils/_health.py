@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
@@ -14,14 +15,31 @@ from ansible_collections.llmops.ollama.plugins.module_utils._registry import dis
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
 
 BANNER = "Ollama is running"
+# The shortest timeout a probe request gets once the wait deadline has passed.
+MIN_REQUEST_TIMEOUT = 0.5
 LOADED_FIELDS = ("name", "model", "size", "size_vram", "digest", "expires_at", "context_length", "details")
 
 
-def probe(client: OllamaClient) -> Dict[str, Any]:
+def request_timeout(client: OllamaClient, deadline: Optional[float]) -> Optional[float]:
+    """The timeout of one probe request: the client's, but never past ``deadline`` (a time.monotonic() value).
+
+    None (the client's own timeout) without a deadline. Once the deadline has
+    passed a request still gets MIN_REQUEST_TIMEOUT, so that a last probe can
+    be made at all (a socket timeout of 0 would not even connect).
+    """
+    if deadline is None:
+        return None
+    return min(client.timeout, round(max(deadline - time.monotonic(), MIN_REQUEST_TIMEOUT), 1))
+
+
+def probe(client: OllamaClient, deadline: Optional[float] = None) -> Dict[str, Any]:
     """Ask the server once; return the facts, with ``healthy`` and ``reason``.
 
     Never raises for a server that is down or answers wrongly: that is a fact
     (``healthy: false``) with the reason in the server's or the socket's words.
+    With a ``deadline`` (time.monotonic()), each request waits at most until
+    then (see request_timeout), so a server that accepts connections but never
+    answers cannot hold a probe past it.
     """
     facts: Dict[str, Any] = {
         "api_url": client.api_url,
@@ -36,13 +54,13 @@ def probe(client: OllamaClient) -> Dict[str, Any]:
         "loaded_count": 0,
     }
     try:
-        banner = client.ping()
+        banner = client.ping(timeout=request_timeout(client, deadline))
         if BANNER.lower() not in banner.lower():
             facts["reason"] = "GET / answered %r instead of %r: is %s an Ollama server?" % (banner[:80], BANNER, client.api_url)
             return facts
-        facts["version"] = client.version()
-        models = client.tags()
-        loaded = client.ps()
+        facts["version"] = client.version(timeout=request_timeout(client, deadline))
+        models = client.tags(timeout=request_timeout(client, deadline))
+        loaded = client.ps(timeout=request_timeout(client, deadline))
     except OllamaError as exc:
         facts["reason"] = str(exc)
         return facts

@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Byte sizes, durations and transfer rates: parse what users write, print what Ollama prints.
+"""Byte sizes, durations and transfer rates: parse what users write, and print them steadily.
 
 Sizes in:  ``parse_size(4700000000)``, ``parse_size('4.7 GB')``, ``'512MB'``,
-``'1.5G'``, ``'8 GiB'``.  Sizes out: ``format_size(4700000000) == '4.7 GB'``.
+``'1.5G'``, ``'8 GiB'`` (the decimal forms are how Ollama prints sizes).
+Sizes out: ``format_size(4700000000) == '4.7 GB'``, always one decimal place.
 """
 
 from __future__ import annotations
@@ -131,7 +132,12 @@ def parse_size(value: Union[int, float, str]) -> int:
 
 
 def format_size(size: int) -> str:
-    """Print a byte count the way Ollama does, in powers of 1000.
+    """Print a byte count in decimal units (powers of 1000), always with one decimal place.
+
+    This is not Ollama's format.HumanBytes, which drops the decimal at 10 and
+    above and for whole values (``'512 MB'``, ``'1 KB'``, ``'1.5 GB'``) and has
+    switched between powers of 1000 and 1024 across releases. A fixed decimal
+    place keeps messages and facts steady; parse_size reads both forms back.
 
     Below 1000: ``'0 B'``, ``'999 B'``. From 1000 on: the largest unit
     (KB, MB, GB, TB, PB) in which the value is at least 1, always with one

@@ -32,6 +32,8 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for a healthy server when O(wait=true).
+      - While waiting, each request waits at most O(timeout) and never past O(wait_timeout), so a server that accepts
+        connections but never answers cannot hold the module longer.
     type: int
     default: 60
   wait_interval:
@@ -126,7 +128,7 @@ models_total_size:
   type: int
   sample: 1718927360
 models_total_size_human:
-  description: The same total in human form (decimal units, as Ollama prints sizes).
+  description: The same total in human form, in decimal units (powers of 1000) with one decimal place.
   returned: always
   type: str
   sample: 1.7 GB
@@ -224,7 +226,8 @@ def main() -> None:
 
     deadline = time.monotonic() + params["wait_timeout"]
     while True:
-        facts = probe(client)
+        # While waiting, no request may outlast wait_timeout (a server that accepts but never answers).
+        facts = probe(client, deadline if params["wait"] else None)
         if facts["healthy"] or not params["wait"]:
             break
         remaining = deadline - time.monotonic()

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -208,6 +210,10 @@ def test_something_else_on_the_port_is_not_healthy() -> None:
         ("http://127.0.0.1:99999", "invalid port '99999'"),
         ("http://127.0.0.1 :11434", "contains white space"),
         ("http://admin:secret@127.0.0.1:11434", "must not carry credentials"),
+        ("http://[::1:11434", "has an invalid host (Invalid IPv6 URL)"),
+        ("https://[zz]:1", "has an invalid host ("),
+        ("http://[::1]x:1", "invalid host '[::1]x:1'"),
+        ("http://127.0.0.1:\u0661\u0662\u0663", "invalid port '\u0661\u0662\u0663'"),
     ],
 )
 def test_malformed_api_url_fails_naming_the_part(api_url: str, fragment: str) -> None:
@@ -217,6 +223,95 @@ def test_malformed_api_url_fails_naming_the_part(api_url: str, fragment: str) ->
     assert info["failed"] is True
     assert fragment in info["msg"]
     assert "secret" not in info["msg"]
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+class Listener:
+    """A loopback TCP port for what is not an Ollama server.
+
+    With a ``banner`` it answers every connection with that line, as an SSH
+    server does; without one it never even accepts: the kernel completes the
+    handshake, takes the request and nothing ever answers.
+    """
+
+    def __init__(self, banner: bytes | None = None) -> None:
+        self.banner = banner
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        if banner is not None:
+            self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(self.banner or b"")
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+
+    def close(self) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        self.sock.close()
+
+
+def test_a_non_http_service_on_the_port_is_not_healthy() -> None:
+    ssh = Listener(b"SSH-2.0-OpenSSH_9.2\r\n")
+    try:
+        run = run_playbook("info.yml", {"info_api_url": ssh.url})
+    finally:
+        ssh.close()
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is False
+    assert info["reason"] == (
+        "GET /: the server at %s answered something that is not HTTP: 'SSH-2.0-OpenSSH_9.2'. Check that api_url points at the Ollama API port" % ssh.url
+    )
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_wait_timeout_bounds_a_server_that_never_answers(tmp_path: Path) -> None:
+    """timeout is 60 s but wait_timeout 2 s: no probe request may wait past wait_timeout."""
+    playbook = tmp_path / "wait.yml"
+    playbook.write_text(
+        "- hosts: all\n"
+        "  gather_facts: false\n"
+        "  tasks:\n"
+        "    - name: Probe\n"
+        "      llmops.ollama.ollama_info:\n"
+        "        api_url: '{{ info_api_url }}'\n"
+        "        timeout: 60\n"
+        "        wait: true\n"
+        "        wait_timeout: 2\n"
+        "        wait_interval: 0.5\n"
+    )
+    silent = Listener()
+    try:
+        started = time.monotonic()
+        run = run_playbook(playbook, {"info_api_url": silent.url})
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert run.rc == 2, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is False
+    prefix = "The Ollama server at %s did not become healthy within 2 seconds. Last reason: " % silent.url
+    prefix += "GET /: no answer from the Ollama server at %s within " % silent.url
+    assert info["msg"].startswith(prefix), info["msg"]
+    waited = float(info["msg"][len(prefix) :].split(" ", 1)[0])
+    assert waited <= 2, "a probe request waited %s seconds, longer than wait_timeout" % waited
+    # A behaviour check, not a speed target: one 60-second request would take longer than this.
+    assert elapsed < 30, elapsed
     assert "Traceback" not in run.stdout + run.stderr
 
 

@@ -234,6 +234,11 @@ class OllamaAPI:
         body = Body(raw, "PullRequest")
         model = body.text("model") or body.text("name")
         stream = body.flag("stream", True)
+        # Read for its type check only. Ollama's PullHandler parses the name with
+        # model.ParseName, which drops an "http://" or "https://" prefix, and hands
+        # PullModel name.DisplayShortest(): PullModel's errInsecureProtocol check
+        # ("insecure protocol http") never fires through /api/pull. insecure only
+        # turns the registry requests into plain http, and this registry is built in.
         body.flag("insecure", False)
         if not parse_name(model).is_valid():
             raise ApiError(400, "invalid model name")

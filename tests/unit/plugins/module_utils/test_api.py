@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import socket
+import time
 
 import pytest
 from ansible.module_utils.basic import AnsibleFallbackNotFound
@@ -22,6 +24,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     ollama_host_from_env,
     validate_api_url,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils._health import MIN_REQUEST_TIMEOUT, probe
 
 SECRET = "sk-test-0123456789abcdef"
 
@@ -89,6 +92,8 @@ def client(transport: FakeTransport, sleeps: list | None = None, **kwargs: objec
         ("https://ollama.example.com/ollama/", "https://ollama.example.com/ollama"),
         ("http://[::1]:11434", "http://[::1]:11434"),
         ("http://ollama_host:8080", "http://ollama_host:8080"),
+        ("http://[::1]", "http://[::1]"),
+        ("http://[::ffff:10.0.0.1]:11434", "http://[::ffff:10.0.0.1]:11434"),
     ],
 )
 def test_valid_api_urls(url: str, expected: str) -> None:
@@ -111,12 +116,30 @@ def test_valid_api_urls(url: str, expected: str) -> None:
         ("http://:11434", "has no host"),
         ("http://exa$mple.com", "invalid host 'exa$mple.com'"),
         ("", "api_url is empty"),
+        # urlsplit() itself raises ValueError for these two
+        ("http://[::1:11434", "has an invalid host (Invalid IPv6 URL)"),
+        ("https://[zz]:1", "has an invalid host ("),
+        ("http://[::1]x:1", "invalid host '[::1]x:1': only :PORT may follow an [IPv6] address"),
+        ("http://[v1.x]:11434", "invalid host '[v1.x]': square brackets must hold an IPv6 address"),
+        ("http://[::1]:1]", "invalid port '1]'"),
+        # non-ASCII digits pass str.isdigit() and int()
+        ("http://host:\u0661\u0662\u0663", "invalid port '\u0661\u0662\u0663'"),
+        ("http://host:\uff11\uff11\uff14\uff13\uff14", "in ASCII digits (0-9)"),
+        ("http://host:", "invalid port ''"),
     ],
 )
 def test_invalid_api_urls_name_the_part(url: str, fragment: str) -> None:
     with pytest.raises(InvalidApiUrl) as exc:
         validate_api_url(url)
     assert fragment in str(exc.value)
+
+
+@pytest.mark.parametrize("url", ["http://[::1:11434", "https://[zz]:1", "http://[::1]x:1", "http://[v1.x]:11434"])
+def test_a_bad_ipv6_host_says_how_to_write_one(url: str) -> None:
+    with pytest.raises(InvalidApiUrl) as exc:
+        validate_api_url(url)
+    assert str(exc.value).startswith("api_url %r has an invalid host" % url)
+    assert "http://[::1]:11434" in str(exc.value)
 
 
 @pytest.mark.parametrize(
@@ -297,3 +320,76 @@ def test_invalid_url_rejected_before_any_request() -> None:
     with pytest.raises(InvalidApiUrl):
         OllamaClient(api_url="127.0.0.1:11434", request_factory=transport)
     assert transport.calls == []
+
+
+# ------------------------------------------------------------------ not HTTP, no answer
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        http.client.BadStatusLine("SSH-2.0-OpenSSH_9.2\r\n"),
+        http.client.LineTooLong("status line"),
+    ],
+)
+def test_a_server_that_does_not_speak_http_is_an_ollama_error(error: Exception) -> None:
+    transport = FakeTransport(error)
+    with pytest.raises(OllamaError) as exc:
+        client(transport, retries=0).ping()
+    assert str(exc.value).startswith("GET /: the server at http://127.0.0.1:11434 answered something that is not HTTP: ")
+    assert str(exc.value).endswith("Check that api_url points at the Ollama API port")
+    assert exc.value.status is None
+
+
+def test_ssh_banner_makes_the_probe_unhealthy_with_the_reason() -> None:
+    facts = probe(client(FakeTransport(http.client.BadStatusLine("SSH-2.0-OpenSSH_9.2\r\n")), retries=0))
+    assert facts["healthy"] is False
+    assert facts["reason"] == (
+        "GET /: the server at http://127.0.0.1:11434 answered something that is not HTTP: 'SSH-2.0-OpenSSH_9.2'. "
+        "Check that api_url points at the Ollama API port"
+    )
+
+
+@pytest.mark.parametrize("error", [socket.timeout("timed out"), URLError(socket.timeout("timed out"))])
+def test_no_answer_in_time_names_the_timeout(error: Exception) -> None:
+    with pytest.raises(OllamaError) as exc:
+        client(FakeTransport(error), retries=0, timeout=30).ping(timeout=2.5)
+    assert str(exc.value) == "GET /: no answer from the Ollama server at http://127.0.0.1:11434 within 2.5 seconds"
+
+
+class TimeoutRecorder(FakeTransport):
+    """A FakeTransport that also records the timeout each request was given."""
+
+    def __init__(self, *outcomes: object) -> None:
+        super().__init__(*outcomes)
+        self.timeouts: list = []
+
+    def open(self, method: str, url: str, data: bytes | None = None) -> object:
+        self.timeouts.append(self.kwargs["timeout"])
+        return super().open(method, url, data)
+
+
+HEALTHY = (b"Ollama is running", {"version": "0.12.6"}, {"models": []}, {"models": []})
+
+
+def test_probe_requests_never_outlast_the_deadline() -> None:
+    transport = TimeoutRecorder(*HEALTHY)
+    facts = probe(client(transport, timeout=60), deadline=time.monotonic() + 5)
+    assert facts["healthy"] is True
+    assert len(transport.timeouts) == 4
+    assert all(0.5 <= timeout <= 5 for timeout in transport.timeouts), transport.timeouts
+
+
+def test_probe_past_the_deadline_still_asks_briefly() -> None:
+    transport = TimeoutRecorder(*HEALTHY)
+    probe(client(transport, timeout=60), deadline=time.monotonic() - 10)
+    assert transport.timeouts == [MIN_REQUEST_TIMEOUT] * 4
+
+
+def test_probe_keeps_a_shorter_client_timeout_and_has_none_without_deadline() -> None:
+    transport = TimeoutRecorder(*HEALTHY)
+    probe(client(transport, timeout=3), deadline=time.monotonic() + 600)
+    assert transport.timeouts == [3] * 4
+    transport = TimeoutRecorder(*HEALTHY)
+    probe(client(transport, timeout=60))
+    assert transport.timeouts == [60] * 4
