@@ -7,13 +7,28 @@
 
 Ollama keeps partial downloads, so asking for the same pull again after a
 cut or a stall resumes it: a retry is simply the same request once more.
-A stall is a stream that sends nothing for ``stall_timeout`` seconds.
+
+A stall is caught two ways:
+
+- by progress: Ollama sends a progress line about every 60 ms while a layer
+  downloads, even when the download is stuck (the line then repeats the same
+  ``completed``). So lines that keep coming prove nothing: the pull is stalled
+  when the completed bytes of all its layers have not grown for
+  ``stall_timeout`` seconds. A line without a digest (``pulling manifest``,
+  ``verifying sha256 digest``, ``writing manifest``, ...) starts a phase with
+  no byte counts, and so does the first line of a layer: each restarts the
+  count, so those phases never stall by this rule.
+- by silence: a connection on which nothing arrives at all for
+  ``silent_timeout`` seconds (the socket read timeout). It must outlast the
+  silent phases: Ollama hashes every downloaded layer before it writes the
+  manifest, without a line, so it is the largest of ``stall_timeout``, the
+  client's request ``timeout`` and 20 seconds per GB of the model.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Set
 
 from ansible.module_utils.six.moves.http_client import HTTPException
 
@@ -31,6 +46,10 @@ NOT_FOUND = "not_found"
 DISK_FULL_MARKERS = ("no space left on device", "disk full", "not enough space", "insufficient disk space", "not enough disk space", "disk quota exceeded")
 NOT_FOUND_MARKERS = ("file does not exist", "manifest unknown", "not found")
 PERMANENT_MARKERS = ("insecure protocol", "invalid model name", "unauthorized", "forbidden", "neither 'from' or 'files'", "quantiz")
+
+# How fast the server is assumed to hash a downloaded model ("verifying sha256 digest", a silent
+# phase), for the silent-connection limit: 50 MB/s, a slow disk's speed, is 20 seconds per GB.
+VERIFY_BYTES_PER_SECOND = 50 * 1000 * 1000
 
 
 class OperationFailed(Exception):
@@ -112,6 +131,15 @@ class Transfer:
         self._sleep = sleep
         self._clock = clock
 
+    def silent_timeout(self, total: int = 0) -> float:
+        """The socket read timeout of a stream: how long a connection may send nothing at all.
+
+        The largest of ``stall_timeout``, the client's request timeout and the time
+        the server may take to hash ``total`` bytes in silence (VERIFY_BYTES_PER_SECOND).
+        """
+        request_timeout = float(getattr(self.client, "timeout", 0) or 0)
+        return max(float(self.stall_timeout), request_timeout, max(0, int(total or 0)) / float(VERIFY_BYTES_PER_SECOND))
+
     def pull(self, name: ModelName, insecure: bool = False, expected_total: int = 0) -> TransferStats:
         """POST /api/pull until it reports success; raise OperationFailed."""
         payload = {"model": name.display, "insecure": bool(insecure), "stream": True}
@@ -157,8 +185,10 @@ class Transfer:
 
     def _attempt(self, path: str, payload: Dict[str, Any], layers: Dict[str, list], writer: Any, expected_total: int, stats: TransferStats) -> None:
         last_status = ""
+        watch = _StallWatch(self.stall_timeout, self._clock)
+        lines = self.client.stream("POST", path, payload, timeout=self.silent_timeout(max(expected_total, stats.total)))
         try:
-            for item in self.client.stream("POST", path, payload, timeout=self.stall_timeout):
+            for item in lines:
                 last_status = str(item.get("status") or "")
                 digest = item.get("digest")
                 if digest and ("total" in item or "completed" in item):
@@ -174,8 +204,19 @@ class Transfer:
                     overall = max(expected_total, seen_total)
                     stats.total = overall
                     writer.update(sum(e[1] for e in layers.values()), overall, last_status, attempt=stats.attempts)
+                if watch.stalled(digest, layers):
+                    of = (" of %s" % format_size(stats.total)) if stats.total else ""
+                    raise OllamaError(
+                        "POST %s: the stream stalled: no progress for %s seconds (%s: still %s%s)"
+                        % (path, _seconds(self.stall_timeout), last_status, format_size(watch.best), of),
+                        url=self.client.api_url + path,
+                    )
         except HTTPException as exc:
             raise OllamaError("POST %s: the connection broke mid-stream: %r" % (path, exc), url=self.client.api_url + path) from None
+        finally:
+            close = getattr(lines, "close", None)
+            if close is not None:
+                close()  # leave the stream at once: the server cancels a download nobody waits for, and a retry resumes it
         if last_status != "success":
             raise OllamaError("POST %s: the stream ended before 'success' (last status %r)" % (path, last_status), url=self.client.api_url + path)
         if writer.last:
@@ -196,6 +237,30 @@ class Transfer:
         else:
             message = "the %s of '%s' failed%s: %s" % (operation, name.display, tries, server)
         return OperationFailed(message, kind=kind if kind != "retry" else FAILED, server_message=exc.server_message, stats=stats)
+
+
+class _StallWatch:
+    """The progress rule of one attempt: have the completed bytes grown in the last ``limit`` seconds?"""
+
+    def __init__(self, limit: float, clock: Callable[[], float]) -> None:
+        self.limit = float(limit)
+        self.best = 0
+        self._clock = clock
+        self._since = clock()
+        self._digests: Set[str] = set()
+
+    def stalled(self, digest: Any, layers: Dict[str, list]) -> bool:
+        """Note one line (after it is counted into ``layers``); True when the pull has stalled."""
+        now = self._clock()
+        done = sum(entry[1] for entry in layers.values())
+        if not digest or digest not in self._digests or done > self.best:
+            # growth; or a new phase (a line without byte counts, a layer's first line), progress by itself
+            if digest:
+                self._digests.add(digest)
+            self.best = max(self.best, done)
+            self._since = now
+            return False
+        return now - self._since >= self.limit
 
 
 def _moved(layers: Dict[str, list]) -> int:

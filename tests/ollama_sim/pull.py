@@ -4,8 +4,10 @@
 
 As in Ollama (server/download.go), one download runs per blob however many pulls wait
 for it; each waiter reports ``{"status": "pulling <12 hex>", "digest", "total",
-"completed"}`` about every 60 ms; the download is cancelled when its last waiter goes
-away, and the ``sha256-<hex>-partial`` file it leaves is resumed by the next pull.
+"completed"}`` about every 60 ms, also while the download is stuck (the same
+``completed`` again and again: a stall shows in the numbers, never as silence); the
+download is cancelled when its last waiter goes away, and the ``sha256-<hex>-partial``
+file it leaves is resumed by the next pull.
 Bytes come from the catalogue at ``--rate`` bytes per second.
 """
 
@@ -137,7 +139,7 @@ class Download:
             self._stop_at = offset
 
     def pause_at(self, offset: int, seconds: float) -> None:
-        """Stall for some seconds at this offset (the stall fault)."""
+        """Stall for some seconds at this offset (the stall fault); its waiters keep reporting that offset."""
         with self._lock:
             self._pause = (offset, seconds)
 
@@ -291,8 +293,8 @@ def pull_stream(catalog: Catalog, store: Store, downloads: Downloads, faults: Fa
                 stall_byte = None
             yield download.progress()
             while not download.done.wait(TICK):
-                if not download.stalled:
-                    yield download.progress()
+                # stalled or not, a line every tick: blobDownload.Wait reports the current Completed on a ticker
+                yield download.progress()
             if download.cut:
                 raise StreamCut()
             if download.error:

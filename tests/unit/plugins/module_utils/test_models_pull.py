@@ -90,7 +90,8 @@ def test_a_cut_is_retried_and_resumes(tmp_path: Path) -> None:
     pull = transfer(client, tmp_path, stall_timeout=7)
     stats = pull.pull(parse_name("m:1b"), insecure=True, expected_total=1100)
     assert (stats.attempts, stats.bytes, stats.total) == (2, 1000, 1100)
-    assert client.calls[0] == {"path": "/api/pull", "payload": {"model": "m:1b", "insecure": True, "stream": True}, "timeout": 7}
+    # the socket timeout is only the fallback for a silent connection: the larger of stall_timeout and the request timeout (30)
+    assert client.calls[0] == {"path": "/api/pull", "payload": {"model": "m:1b", "insecure": True, "stream": True}, "timeout": 30}
     assert pull.sleeps == [1.5]  # type: ignore[attr-defined]
     ledger = Ledger.open(str(tmp_path))
     retry = ledger.log_entries("m:1b")[0]
@@ -139,3 +140,126 @@ def test_create_streams_the_definition(tmp_path: Path) -> None:
     client = Script([err("pull model manifest: file does not exist")])
     with pytest.raises(OperationFailed, match="cannot create 'helper:latest': the base model given in 'from' was not found"):
         transfer(client, tmp_path).create(parse_name("helper"), {"from": "nope"})
+
+
+class Timeline:
+    """A client whose stream plays scripted attempts on a fake clock: ``(second, line or exception)``,
+    the seconds counted from the attempt's start. Retry delays (``sleep``) move the clock too.
+
+    Like the real NDJSON reader, it raises the socket-timeout stall when the gap to the next
+    line is longer than the read timeout the stream was opened with. It records how many
+    lines each attempt handed out, and when (on the fake clock) the caller closed it early.
+    """
+
+    api_url = "http://127.0.0.1:11434"
+    timeout = 30.0
+
+    def __init__(self, *attempts: List[Any]) -> None:
+        self.now = 0.0
+        self.attempts = list(attempts)
+        self.calls: List[Dict[str, Any]] = []
+        self.sleeps: List[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def stream(self, method: str, path: str, payload: Any = None, timeout: Any = None) -> Iterator[Dict[str, Any]]:
+        call: Dict[str, Any] = {"timeout": timeout, "sent": 0, "closed": None, "started": self.now}
+        self.calls.append(call)
+        try:
+            for offset, item in self.attempts.pop(0):
+                at = call["started"] + offset
+                if at - self.now > timeout:
+                    self.now += timeout
+                    raise OllamaError("%s %s: the stream stalled: no data for %s seconds" % (method, path, timeout))
+                self.now = max(self.now, at)
+                if isinstance(item, BaseException):
+                    raise item
+                call["sent"] += 1
+                yield item
+        except GeneratorExit:
+            call["closed"] = self.now - call["started"]
+            raise
+
+
+def timeline_transfer(client: Timeline, tmp_path: Path, **kwargs: Any) -> Transfer:
+    return Transfer(client, Ledger.open(str(tmp_path)), sleep=client.sleep, clock=client.clock, progress_interval=0, **kwargs)  # type: ignore[arg-type]
+
+
+def ticking(start: float, end: float, completed: int, total: int = 1000) -> List[Any]:
+    """Ollama's ticker while a download is stuck: the same ``completed`` every 60 ms."""
+    count = round((end - start) / 0.06)
+    return [(start + index * 0.06, line(completed, total)) for index in range(count + 1)]
+
+
+def test_unchanged_progress_lines_are_a_stall_and_the_retry_resumes(tmp_path: Path) -> None:
+    first = [(0.0, {"status": "pulling manifest"}), (0.1, line(0)), (1.0, line(500)), *ticking(1.06, 100.0, 500)]
+    second = [(0.0, {"status": "pulling manifest"}), (0.1, line(500)), (1.0, line(1000))]
+    second += [(1.1, {"status": "verifying sha256 digest"}), (1.2, {"status": "writing manifest"}), (1.3, {"status": "success"})]
+    client = Timeline(first, second)
+    pull = timeline_transfer(client, tmp_path, stall_timeout=5, retries=1)
+    stats = pull.pull(parse_name("m"), expected_total=1000)
+    assert (stats.attempts, stats.bytes) == (2, 1000)
+    # the lines never stopped, so only the progress rule could see it: 5 s after the last growth (at 1.0 s)
+    assert 6.0 <= client.calls[0]["closed"] < 6.1
+    assert client.calls[0]["timeout"] == 30.0 and client.calls[0]["sent"] > 80  # dozens of lines, never a silent gap
+    retry = Ledger.open(str(tmp_path)).log_entries("m")[0]
+    assert retry["event"] == "retry" and retry["completed"] == 500
+    assert retry["error"] == "POST /api/pull: the stream stalled: no progress for 5 seconds (pulling eeeeeeeeeeee: still 500 B of 1.0 KB)"
+    assert client.sleeps == [2.0]
+
+
+def test_unchanged_progress_fails_when_the_retries_run_out(tmp_path: Path) -> None:
+    stuck = [(0.0, line(0)), *ticking(0.06, 50.0, 0)]
+    client = Timeline(stuck, list(stuck))
+    with pytest.raises(OperationFailed) as failure:
+        timeline_transfer(client, tmp_path, stall_timeout=10, retries=1).pull(parse_name("m"))
+    assert str(failure.value) == (
+        "the pull of 'm:latest' failed after 2 attempts: "
+        "POST /api/pull: the stream stalled: no progress for 10 seconds (pulling eeeeeeeeeeee: still 0 B of 1.0 KB)"
+    )
+    assert failure.value.kind == FAILED
+    assert [round(call["closed"]) for call in client.calls] == [10, 10]
+
+
+def test_a_silent_verify_shorter_than_the_fallback_is_not_a_stall(tmp_path: Path) -> None:
+    # stall_timeout 5, request timeout 30: the connection may be silent for 30 s; the hash takes 25 s
+    done = [(0.0, {"status": "pulling manifest"}), (0.1, line(0)), (1.0, line(1000)), (1.1, {"status": "verifying sha256 digest"})]
+    done += [(26.1, {"status": "writing manifest"}), (26.2, {"status": "success"})]
+    client = Timeline(done)
+    stats = timeline_transfer(client, tmp_path, stall_timeout=5).pull(parse_name("m"))
+    assert stats.attempts == 1 and client.calls[0]["timeout"] == 30.0
+
+    # a big model: 20 s per GB for the hash, so 10 GB may be silent for 200 s
+    big = 10 * 1000**3
+    done = [(0.0, line(big, big)), (0.1, {"status": "verifying sha256 digest"}), (150.0, {"status": "writing manifest"}), (150.1, {"status": "success"})]
+    client = Timeline(done)
+    stats = timeline_transfer(client, tmp_path, stall_timeout=5).pull(parse_name("big"), expected_total=big)
+    assert stats.attempts == 1 and client.calls[0]["timeout"] == 200.0
+
+
+def test_a_connection_silent_for_longer_than_the_fallback_is_a_stall(tmp_path: Path) -> None:
+    silent = [(0.0, {"status": "pulling manifest"}), (0.1, line(100)), (45.0, line(200))]
+    client = Timeline(silent, [(0.0, line(100)), (1.0, line(1000)), (1.1, {"status": "success"})])
+    pull = timeline_transfer(client, tmp_path, stall_timeout=40, retries=1)
+    stats = pull.pull(parse_name("m"))
+    assert stats.attempts == 2 and client.calls[0]["timeout"] == 40.0  # max(stall_timeout 40, request timeout 30)
+    retry = Ledger.open(str(tmp_path)).log_entries("m")[0]
+    assert retry["error"] == "POST /api/pull: the stream stalled: no data for 40.0 seconds" and retry["completed"] == 100
+
+
+def test_phases_without_byte_counts_and_new_layers_are_progress(tmp_path: Path) -> None:
+    # each phase is shorter than the stall timeout, though the bytes stop growing for longer in all
+    other = "sha256:" + "f" * 64
+    lines = [(0.0, {"status": "pulling manifest"}), (0.1, line(1000)), (4.0, line(1000))]
+    lines += [(4.5, {"status": "pulling ffffffffffff", "digest": other, "total": 10, "completed": 10})]
+    lines += [(8.0, {"status": "pulling ffffffffffff", "digest": other, "total": 10, "completed": 10})]
+    lines += [(8.5, {"status": "verifying sha256 digest"}), (20.0, {"status": "writing manifest"}), (24.0, {"status": "writing manifest"})]
+    lines += [(24.5, {"status": "success"})]
+    client = Timeline(lines)
+    stats = timeline_transfer(client, tmp_path, stall_timeout=5).pull(parse_name("m"))
+    assert stats.attempts == 1
