@@ -323,7 +323,8 @@ class DomainManager:
         changes = [
             FileChange(binding.config_file, config_text.encode("utf-8"), 0o644),
             FileChange(binding.keys_file, None if keys_text is None else keys_text.encode("utf-8"), 0o600, secret=True),
-            FileChange(binding.sidecar_file, sidecar_text.encode("utf-8"), 0o644),
+            # 0600: the sidecar holds the checksum of the keys file, which would allow guessing weak keys offline.
+            FileChange(binding.sidecar_file, sidecar_text.encode("utf-8"), 0o600),
             *tls_changes,
         ]
         old_meta = load_sidecar(binding.sidecar_file) or {}
@@ -335,8 +336,7 @@ class DomainManager:
             diff.append({"prepared": "certificate %s: a new self-signed certificate, because %s\n" % (binding.certificate, renew_reason)})
         backup_file = None
         if changed and not self.check_mode:
-            for directory in {os.path.dirname(c.path) for c in tls_changes}:
-                os.makedirs(directory, mode=0o755, exist_ok=True)
+            # The transaction creates missing directories (the tls_dir) itself, and removes them again on roll back.
             with DirectoryLock(config_dir):
                 backup_file = self._commit(transaction, nginx, binding.domain)
         record = binding_record(json.loads(sidecar_text), backup_file)

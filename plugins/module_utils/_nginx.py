@@ -16,6 +16,8 @@ Standard library only, so that managed nodes need no extra Python package.
 
 from __future__ import annotations
 
+import contextlib
+import encodings.idna
 import errno
 import hashlib
 import ipaddress
@@ -29,6 +31,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
 
+try:  # IDNA 2008 with the UTS 46 mapping, as browsers use it; optional, the standard library has only IDNA 2003
+    import idna as _idna_2008
+except ImportError:  # pragma: no cover - depends on the managed node
+    _idna_2008 = None
+
 MANAGED_BY = "llmops.ollama.ollama_domain"
 MANAGED_HEADER = "# Managed by %s" % MANAGED_BY
 SIDECAR_FORMAT = 1
@@ -39,13 +46,26 @@ TLS_MODES = ("none", "provided", "selfsigned", "acme")
 TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 BACKUP_DIRNAME = ".llmops-ollama-backups"
 
-_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Every pattern that validates input is applied with fullmatch: "$" would also match before a trailing newline.
+_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
-_PATH_CHARS_RE = re.compile(r"^[A-Za-z0-9._/@+-]+$")
+_B64TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_PATH_CHARS_RE = re.compile(r"[A-Za-z0-9._/@+-]+")
 _PATH_ALLOWED = "letters, digits and . _ - + @ /"
-_IPV4_LIKE_RE = re.compile(r"^[0-9.]+$")
-_PORT_RE = re.compile(r"^[0-9]{1,5}$")
+_IPV4_LIKE_RE = re.compile(r"[0-9.]+")
+_PORT_RE = re.compile(r"[0-9]{1,5}")
+# What the renderer accepts, whatever the validation before it let through (a second line of defence).
+_RENDER_ADDRESS_RE = re.compile(r"[0-9A-Fa-f:.\[\]/]+")
+_RENDER_HOST_RE = re.compile(r"[a-z0-9.\-\[\]:]+")
+_RENDER_NAME_RE = re.compile(r"(?:\*\.)?[a-z0-9.-]+")
+# Characters that IDNA 2003 (Python's codec) and IDNA 2008 (browsers, resolvers) encode differently.
+_IDNA_DEVIATIONS = (
+    ("\u00df", "\u00df (sharp s)"),
+    ("\u1e9e", "\u1e9e (capital sharp s)"),
+    ("\u03c2", "\u03c2 (final sigma)"),
+    ("\u200c", "U+200C (zero width non-joiner)"),
+    ("\u200d", "U+200D (zero width joiner)"),
+)
 
 
 class ConfigError(ValueError):
@@ -93,22 +113,20 @@ def normalize_domain(value: Any, option: str = "domain", allow_wildcard: bool = 
     for label in rest.split("."):
         if not label:
             raise ConfigError("%s %r has an empty label: write labels separated by single dots, as in ollama.example.com" % (option, value))
-        if label.isascii():
-            encoded = label.lower()
-        else:
-            try:
-                encoded = label.encode("idna").decode("ascii").lower()
-            except UnicodeError as exc:
-                raise ConfigError("%s %r has the label %r, which cannot be converted to punycode: %s" % (option, value, label, exc)) from None
+        encoded = label.lower() if label.isascii() else _idn_label_to_ascii(label, option, value)
         if encoded.startswith("xn--"):
             # A label written as punycode must decode, or browsers and resolvers will not agree on it.
-            try:
-                encoded.encode("ascii").decode("idna")
-            except UnicodeError as exc:
-                raise ConfigError("%s %r is not a valid internationalized domain name: %s" % (option, value, exc)) from None
+            _check_punycode_label(encoded, option, value)
         if len(encoded) > 63:
             raise ConfigError("%s %r has a label of %d characters: each label must have 1 to 63" % (option, value, len(encoded)))
-        if not _LABEL_RE.match(encoded):
+        if not _LABEL_RE.fullmatch(encoded):
+            bad = sorted({c for c in encoded if not (c.isascii() and (c.isalnum() or c == "-"))})
+            if bad:
+                # Only IDN mapping can get here (for example a fullwidth semicolon becomes ';').
+                raise ConfigError(
+                    "%s %r has the label %r, which becomes %r with %s: a domain name has only letters, digits, hyphens and dots"
+                    % (option, value, label, encoded, " ".join(repr(c) for c in bad))
+                )
             raise ConfigError("%s %r has the label %r: a label must not start or end with a hyphen" % (option, value, encoded))
         labels.append(encoded)
     ascii_name = ".".join(labels)
@@ -118,6 +136,48 @@ def normalize_domain(value: Any, option: str = "domain", allow_wildcard: bool = 
     if len(full) > 253:
         raise ConfigError("%s %r is %d characters long once encoded: a domain name has at most 253" % (option, value, len(full)))
     return full
+
+
+def _idn_label_to_ascii(label: str, option: str, value: Any) -> str:
+    """One internationalized label as punycode, the way browsers encode it (IDNA 2008, UTS 46 non-transitional).
+
+    With the ``idna`` package that is exact. Without it only Python's IDNA 2003 codec is there, which
+    maps some characters away (``faß`` becomes ``fass``, a zero width joiner vanishes) where IDNA 2008
+    keeps them: such a label would name another host than the browser's, so it is refused.
+    """
+    if _idna_2008 is not None:
+        try:
+            return _idna_2008.encode(label, uts46=True, transitional=False).decode("ascii").lower()
+        except UnicodeError as exc:  # idna.IDNAError is a UnicodeError
+            raise ConfigError(
+                "%s %r has the label %r, which is not valid in an internationalized domain name (IDNA 2008): %s" % (option, value, label, exc)
+            ) from None
+    found = [name for char, name in _IDNA_DEVIATIONS if char in label]
+    if found:
+        raise ConfigError(
+            "%s %r has the label %r with %s, which IDNA 2003 (the only IDN codec of this Python) and IDNA 2008 (browsers) encode "
+            "differently: give that label in its punycode form (xn--...) as IDNA 2008 encodes it, or install the Python package idna "
+            "on the managed node" % (option, value, label, ", ".join(found))
+        )
+    try:
+        return label.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ConfigError("%s %r has the label %r, which cannot be converted to punycode: %s" % (option, value, label, exc)) from None
+
+
+def _check_punycode_label(encoded: str, option: str, value: Any) -> None:
+    """A label written as ``xn--...`` must be valid punycode (and valid IDNA 2008 when ``idna`` is there)."""
+    try:
+        if _idna_2008 is not None:
+            _idna_2008.decode(encoded)
+            return
+        # Python's IDNA 2003 codec would refuse IDNA 2008 labels such as xn--fa-hia (fa\u00df): check the punycode itself.
+        decoded = encoded[4:].encode("ascii").decode("punycode")
+        if not decoded or decoded.isascii() or not decoded.isprintable() or decoded.encode("punycode").decode("ascii") != encoded[4:]:
+            raise UnicodeError("not the punycode of an internationalized label")
+        encodings.idna.nameprep(decoded)  # refuses the characters that no IDNA version allows (controls, private use, ...)
+    except UnicodeError as exc:
+        raise ConfigError("%s %r is not a valid internationalized domain name: %s" % (option, value, exc)) from None
 
 
 def normalize_aliases(values: Optional[Sequence[Any]], domain: str) -> List[str]:
@@ -155,6 +215,11 @@ class Upstream:
         return "%s:%d" % (self.host, self.port)
 
     @property
+    def is_ip(self) -> bool:
+        """An IP address rather than a name (nginx sends no SNI for an address)."""
+        return self.host.startswith("[") or bool(_IPV4_LIKE_RE.fullmatch(self.host))
+
+    @property
     def url(self) -> str:
         return "%s://%s" % (self.scheme, self.server)
 
@@ -171,7 +236,7 @@ class Upstream:
 def validate_port(value: Any, option: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         text = str(value)
-        if not _PORT_RE.match(text):
+        if not _PORT_RE.fullmatch(text):
             raise ConfigError("%s %r is not a port number: give a number from 1 to 65535" % (option, value))
         value = int(text)
     if not 1 <= value <= 65535:
@@ -187,7 +252,7 @@ def _normalize_host(host: str, option: str, value: str) -> str:
             return "[%s]" % ipaddress.IPv6Address(host[1:-1]).compressed
         except ValueError:
             raise ConfigError("%s %r has an invalid IPv6 address %r" % (option, value, host)) from None
-    if _IPV4_LIKE_RE.match(host):
+    if _IPV4_LIKE_RE.fullmatch(host):
         try:
             return str(ipaddress.IPv4Address(host))
         except ValueError:
@@ -253,10 +318,25 @@ def validate_upstreams(upstream: Optional[str], upstreams: Optional[Sequence[Any
                 result.append(item)
         if len({u.scheme for u in result}) > 1:
             raise ConfigError("upstreams mix http and https: nginx talks to one upstream group with one scheme")
+        hosts = {u.host for u in result}
+        if result[0].scheme == "https" and len(hosts) > 1 and any(not u.is_ip for u in result):
+            raise ConfigError(
+                "upstreams use https with different hosts (%s): nginx sends one TLS server name (SNI) to the whole group. "
+                "Give https upstreams that share one host name (different ports are fine), IP addresses only, or separate domains" % ", ".join(sorted(hosts))
+            )
         return result
     if upstream is None and api_url:
         return [validate_upstream(api_url, "api_url (the upstream, as neither upstream nor upstreams is set)")]
     return [validate_upstream(DEFAULT_UPSTREAM if upstream is None else upstream, "upstream")]
+
+
+def _refuse_zone_index(text: str, option: str, value: Any, example: str) -> None:
+    """Python's ipaddress accepts an IPv6 zone index (``fe80::1%eth0``) of any characters and keeps it."""
+    if "%" in text:
+        raise ConfigError(
+            "%s %r has an IPv6 zone index (the part from '%%'): nginx takes no zone index there, and it is not checked. "
+            "Give the address without it, for example %s" % (option, value, example)
+        )
 
 
 def validate_listen_address(value: Any) -> Optional[str]:
@@ -264,6 +344,7 @@ def validate_listen_address(value: Any) -> Optional[str]:
     if value is None or value == "":
         return None
     text = _require_text(value, "listen_address", "127.0.0.1")
+    _refuse_zone_index(text, "listen_address", value, "fe80::1")
     try:
         address = ipaddress.ip_address(text[1:-1] if text.startswith("[") and text.endswith("]") else text)
     except ValueError:
@@ -289,6 +370,7 @@ def validate_allow(values: Optional[Sequence[Any]], public: bool) -> List[str]:
     for index, value in enumerate(values):
         option = "allow[%d]" % index
         text = _require_text(value if isinstance(value, str) else str(value), option, "10.0.0.0/8")
+        _refuse_zone_index(text, option, value, "fe80::/10")
         try:
             network = ipaddress.ip_network(text, strict=True)
         except ValueError as exc:
@@ -315,7 +397,12 @@ def validate_api_keys(values: Optional[Sequence[Any]]) -> Tuple[List[str], List[
         option = "api_keys[%d]" % index
         if not isinstance(value, str) or not value:
             raise ConfigError("%s is empty: an API key is a bearer token such as the output of: openssl rand -hex 32" % option)
-        if not _B64TOKEN_RE.match(value):
+        if value.endswith("\n") and _B64TOKEN_RE.fullmatch(value.rstrip("\r\n")):
+            raise ConfigError(
+                "%s ends with a newline (the value is not shown), so no request could ever carry it. Strip the newline: write the key "
+                "with a YAML |- block instead of |, or apply the trim filter to it (the key is not stripped for you)" % option
+            )
+        if not _B64TOKEN_RE.fullmatch(value):
             raise ConfigError(
                 "%s is not an RFC 6750 bearer token: use only A-Z a-z 0-9 - . _ ~ + / (and = only at the end), "
                 "no white space or quotes (the value is not shown)" % option
@@ -338,7 +425,7 @@ def validate_path(value: Any, option: str, required: bool = True) -> Optional[st
     text = _require_text(value if isinstance(value, str) else str(value), option, "/etc/nginx/conf.d")
     if not text.startswith("/"):
         raise ConfigError("%s %r is not an absolute path: start it with /" % (option, value))
-    if not _PATH_CHARS_RE.match(text):
+    if not _PATH_CHARS_RE.fullmatch(text):
         bad = sorted({c for c in text if not (c.isalnum() and ord(c) < 128) and c not in "._/@+-"})
         raise ConfigError(
             "%s %r contains %s: paths that reach the nginx configuration may hold only %s" % (option, value, " ".join(repr(c) for c in bad), _PATH_ALLOWED)
@@ -585,6 +672,10 @@ def _proxy_location(b: Binding) -> List[str]:
     ]
     if scheme == "https":
         lines.append("        proxy_ssl_server_name on;")
+        ssl_name = _ssl_name(b)
+        if ssl_name:
+            # Without it nginx sends the upstream block's name (llmops_ollama_...) as SNI.
+            lines.append("        proxy_ssl_name %s;" % ssl_name)
     lines += [
         "        proxy_buffering off;",
         "        proxy_cache off;",
@@ -596,6 +687,47 @@ def _proxy_location(b: Binding) -> List[str]:
         "    }",
     ]
     return lines
+
+
+def _ssl_name(b: Binding) -> Optional[str]:
+    """The TLS server name for https upstreams: their one host name; None for IP addresses (no SNI)."""
+    hosts = {u.host for u in b.upstreams}
+    if len(hosts) != 1:
+        # validate_upstreams refuses named https hosts that differ; several addresses get no SNI.
+        if any(not u.is_ip for u in b.upstreams):
+            raise ConfigError("https upstreams with different hosts cannot share one TLS server name")
+        return None
+    upstream = b.upstreams[0]
+    return None if upstream.is_ip else upstream.host
+
+
+def _renderable(value: Any, what: str, pattern: Any) -> None:
+    """The renderer's own check: whatever validation let through, nothing outside a strict alphabet is written."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ConfigError("refusing to write %s %r into the nginx configuration: it has characters an nginx value may not hold here" % (what, value))
+
+
+def _check_renderable(b: Binding) -> None:
+    for name in b.names:
+        _renderable(name, "the server name", _RENDER_NAME_RE)
+    if b.listen_address is not None:
+        _renderable(b.listen_address, "the listen address", _RENDER_ADDRESS_RE)
+    for network in b.allow:
+        _renderable(network, "the allow entry", _RENDER_ADDRESS_RE)
+    for upstream in b.upstreams:
+        if upstream.scheme not in ("http", "https"):
+            raise ConfigError("refusing to write the upstream scheme %r into the nginx configuration" % (upstream.scheme,))
+        _renderable(upstream.host, "the upstream host", _RENDER_HOST_RE)
+        if isinstance(upstream.port, bool) or not isinstance(upstream.port, int) or not 1 <= upstream.port <= 65535:
+            raise ConfigError("refusing to write the upstream port %r into the nginx configuration" % (upstream.port,))
+    paths = [b.keys_file, b.acme_webroot]
+    if b.tls_enabled:
+        paths += [b.certificate, b.private_key]
+    for path in paths:
+        _renderable(path, "the path", _PATH_CHARS_RE)
+    for protocol in b.tls_protocols:
+        if protocol not in TLS_PROTOCOLS:
+            raise ConfigError("refusing to write the TLS protocol %r into the nginx configuration" % (protocol,))
 
 
 def _acme_location(b: Binding) -> List[str]:
@@ -610,6 +742,7 @@ def _acme_location(b: Binding) -> List[str]:
 
 def render_config(b: Binding) -> str:
     """The vhost file: upstream group, optional rate-limit zone and key include, server blocks."""
+    _check_renderable(b)
     lines = [
         "%s for %s: do not edit by hand." % (MANAGED_HEADER, b.domain),
         "# The next run overwrites hand edits; ollama_domain_info reports them as drift. Metadata: %s" % os.path.basename(b.sidecar_file),
@@ -675,6 +808,8 @@ def render_keys(b: Binding) -> Optional[str]:
         "    default 0;",
     ]
     for key in b.api_keys:
+        if not isinstance(key, str) or not _B64TOKEN_RE.fullmatch(key):
+            raise ConfigError("refusing to write an API key that is not an RFC 6750 bearer token into the key file (the value is not shown)")
         pattern = key.replace(".", "\\.").replace("+", "\\+")
         lines.append('    "~^(?i:bearer) +%s$" 1;' % pattern)
     lines.append("}")
@@ -1016,17 +1151,20 @@ class FileChange:
 class Transaction:
     """A set of file changes applied together and undone together.
 
-    Order: back up what exists (keep the last ``keep`` backups), write each file atomically,
-    and on ``rollback()`` restore every file byte for byte (or remove what was new) and drop
-    the backup this attempt made, so that nothing stray is left.
+    Order: back up what exists (keep the last ``keep`` backups), create the missing parent
+    directories of new files (mode ``dir_mode``), write each file atomically, and on
+    ``rollback()`` restore every file byte for byte (or remove what was new), remove the
+    directories this attempt created and drop the backup it made, so that nothing stray is left.
     """
 
-    def __init__(self, changes: List[FileChange], backup_root: str, slug: str, keep: int) -> None:
+    def __init__(self, changes: List[FileChange], backup_root: str, slug: str, keep: int, dir_mode: int = 0o755) -> None:
         self.changes = [c.load() for c in changes]
         self.backup_root = backup_root
         self.slug = slug
         self.keep = keep
+        self.dir_mode = dir_mode
         self.backup_dir: Optional[str] = None
+        self.created_dirs: List[str] = []
 
     @property
     def needed(self) -> bool:
@@ -1056,10 +1194,29 @@ class Transaction:
         for entry in entries[: max(0, len(entries) - self.keep)]:
             shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
 
+    def _make_parents(self, path: str) -> None:
+        """Create the missing directories above ``path``, outermost first, and remember each one."""
+        missing: List[str] = []
+        parent = os.path.dirname(path)
+        while parent and not os.path.isdir(parent):
+            missing.append(parent)
+            up = os.path.dirname(parent)
+            if up == parent:
+                break
+            parent = up
+        for directory in reversed(missing):
+            try:
+                os.mkdir(directory, self.dir_mode)
+            except FileExistsError:
+                continue
+            self.created_dirs.append(directory)
+
     def apply(self) -> None:
         for change in self.changes:
             if not change.needed:
                 continue
+            if change.content is not None:
+                self._make_parents(change.path)
             change.applied = True
             if change.content is None:
                 os.unlink(change.path)
@@ -1079,6 +1236,10 @@ class Transaction:
             else:
                 atomic_write(change.path, change.previous, change.previous_mode or 0o644)
             change.applied = False
+        for directory in reversed(self.created_dirs):
+            with contextlib.suppress(OSError):  # not empty: something else put a file there meanwhile; keep it
+                os.rmdir(directory)
+        self.created_dirs = []
         if self.backup_dir:
             shutil.rmtree(self.backup_dir, ignore_errors=True)
             parent = os.path.dirname(self.backup_dir)

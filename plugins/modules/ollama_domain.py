@@ -18,7 +18,7 @@ description:
   - "Applies safely, in this order: render and compare with what is there; back up the previous files (the last O(backups));
     write atomically; run C(nginx -t), and when it fails restore the previous files byte for byte and fail with nginx's own
     message; reload nginx; with O(verify=true), send C(GET /api/version) through the proxy and expect HTTP 200."
-  - Beside the virtual host file C(<domain>.conf) it writes C(<domain>.json), the binding's metadata with the checksums
+  - Beside the virtual host file C(<domain>.conf) it writes C(<domain>.json) (mode 0600), the binding's metadata with the checksums
     that M(llmops.ollama.ollama_domain_info) uses to report hand edits, and with O(api_keys) a C(<domain>.keys) file
     (mode 0600) that holds the keys. A leading wildcard is spelled C(_wildcard) in these file names.
   - Another server block, managed or not, that serves one of the names on one of the ports makes the module fail and name
@@ -46,7 +46,9 @@ options:
     description:
       - The fully qualified domain name clients use, such as V(ollama.example.com).
       - Labels of 1 to 63 letters, digits and hyphens (not at either end), at most 253 characters in all; it is lower-cased.
-        An internationalized name is converted to punycode. A single leading wildcard V(*.example.com) is allowed.
+        An internationalized name is converted to punycode as browsers do (IDNA 2008), with the Python package C(idna) when the
+        managed node has it; without it, labels that IDNA 2003 and 2008 encode differently (with C(ß), C(ς) or a zero width
+        joiner or non-joiner) are refused and must be given in punycode. A single leading wildcard V(*.example.com) is allowed.
     type: str
     required: true
   aliases:
@@ -72,6 +74,8 @@ options:
     description:
       - Several Ollama servers behind one domain; they form an nginx C(upstream) group with C(least_conn), and a server
         that fails 3 times in 30 seconds is left out for 30 seconds. All must use the same scheme.
+      - With https, nginx sends the upstreams' host name as TLS server name (SNI), so https upstreams must share one host
+        name (their ports may differ) or all be IP addresses.
     type: list
     elements: str
   api_url:
@@ -99,6 +103,7 @@ options:
   listen_address:
     description:
       - The IP address nginx listens on for this binding, such as V(127.0.0.1) or V(::). All IPv4 addresses when not set.
+        An IPv6 zone index (V(fe80::1%eth0)) is refused.
     type: str
   http_port:
     description:
@@ -169,7 +174,7 @@ options:
     description:
       - IP addresses and CIDR networks (IPv4 and IPv6) that may use the proxy; every other address gets HTTP 403.
       - An empty list is refused unless O(public=true), so that an unauthenticated Ollama is never exposed by accident.
-      - A network with host bits set (V(10.0.0.1/8)) and a prefix of 0 are refused.
+      - A network with host bits set (V(10.0.0.1/8)), a prefix of 0 and an IPv6 zone index (V(fe80::1%eth0)) are refused.
     type: list
     elements: str
     default: []
@@ -183,7 +188,8 @@ options:
     description:
       - Bearer tokens. A request without C(Authorization Bearer <key>) for one of them gets HTTP 401 with C(WWW-Authenticate Bearer).
       - Each must be an RFC 6750 C(b64token) (letters, digits and C(- . _ ~ + /), optionally ending in C(=)), at most 512 characters.
-        Keys shorter than 16 characters are accepted with a warning.
+        Keys shorter than 16 characters are accepted with a warning. A key that ends with a newline (as a YAML C(|) block
+        leaves it) is refused, not stripped.
       - The keys live in a separate include file of mode 0600, never in the virtual host file, the metadata, the diff or the result.
         The proxy does not forward the C(Authorization) header to Ollama.
     type: list

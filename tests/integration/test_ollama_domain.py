@@ -10,11 +10,13 @@ timing or request headers matter, a small streaming upstream) behind it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import ssl
 import statistics
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -318,6 +320,83 @@ def test_rollback_on_a_broken_certificate(nginx: NginxServer, ca: LoopbackCA, si
     assert (after_answer.status, after_answer.body, after_answer.peer_cert) == (before_answer.status, before_answer.body, before_answer.peer_cert)
 
 
+def test_rollback_of_a_selfsigned_binding_removes_the_tls_directory_it_made(nginx: NginxServer, sim) -> None:
+    """nginx -t fails (a duplicate upstream name in another file): the new certificate, key and the directories made for them go."""
+    args = {"domain": "rbself.ollama.test", "upstream": sim.url, "tls": "selfsigned", "allow": ["127.0.0.1"], "api_keys": [KEY]}
+    ident = "llmops_ollama_" + hashlib.sha256(b"rbself.ollama.test").hexdigest()[:12]
+    # Valid on its own, so nginx -t passes before the change and fails only with it.
+    (nginx.conf_d / "hand-upstream.conf").write_text("upstream %s {\n    server 127.0.0.1:1;\n}\n" % ident)
+    subprocess.run([*nginx.base_args, "-t", "-q"], check=True, capture_output=True, timeout=30)
+    tls_root = nginx.root / "tls"
+    tls_dir = tls_root / "nested"
+    assert not tls_root.exists()
+    before_tree = tree_digest(nginx.conf_d)
+    before_root = sorted(p.name for p in nginx.root.iterdir())
+    workers = nginx.generation()
+
+    run = bind(nginx, tls_dir=str(tls_dir), **args)
+    assert run.rc == 2
+    result = run.results("Bind")
+    assert result["msg"].startswith("nginx -t rejected the new configuration for rbself.ollama.test, so the previous files were restored")
+    assert "duplicate upstream" in result["msg"]
+    no_traceback(run)
+    assert tree_digest(nginx.conf_d) == before_tree
+    assert not tls_root.exists(), sorted(str(p) for p in tls_root.rglob("*"))
+    assert sorted(p.name for p in nginx.root.iterdir()) == before_root
+    assert nginx.generation() == workers
+
+    # With the tls directory already there (and another file in it), the same failure leaves it exactly as it was.
+    tls_dir.mkdir(parents=True)
+    (tls_dir / "other.pem").write_text("someone else's\n")
+    before_tls = tree_digest(tls_root)
+    run = bind(nginx, tls_dir=str(tls_dir), **args)
+    assert run.rc == 2
+    assert tree_digest(tls_root) == before_tls
+    assert tree_digest(nginx.conf_d) == before_tree
+
+    # Without the clash it applies, and the sidecar with the keys file's checksum is private.
+    (nginx.conf_d / "hand-upstream.conf").unlink()
+    applied = bound(nginx, tls_dir=str(tls_dir), **args)
+    assert applied["changed"] is True
+    assert (nginx.conf_d / "rbself.ollama.test.json").stat().st_mode & 0o777 == 0o600
+    assert (tls_dir / "rbself.ollama.test.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_https_upstream_gets_its_host_name_as_sni(nginx: NginxServer, ca: LoopbackCA) -> None:
+    """An https upstream sees its own host name as TLS server name, not the upstream block's llmops_ollama_... name."""
+    cert, key = ca.issue(["tls-upstream.ollama.test"], "tls-upstream")
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+        # The name resolves through nginx's resolver at load time: an /etc/hosts name is not guaranteed, so use localhost.
+        bound(nginx, domain="sni.ollama.test", upstream="https://localhost:%d" % port, allow=["127.0.0.1"])
+        text = (nginx.conf_d / "sni.ollama.test.conf").read_text()
+        assert "proxy_ssl_name localhost;" in text
+
+        def serve_one() -> None:
+            conn, _addr = listener.accept()
+            with conn:
+                try:
+                    with context.wrap_socket(conn, server_side=True) as tls:
+                        tls.recv(4096)
+                        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                except (OSError, ssl.SSLError):
+                    pass
+
+        server = threading.Thread(target=serve_one, daemon=True)
+        server.start()
+        answer = request(nginx.http_port, "/api/version", host="sni.ollama.test")
+        server.join(10)
+    assert names == ["localhost"]
+    assert answer.status == 200
+
+
 def test_idempotence_check_mode_diff_and_absent(nginx: NginxServer, sim) -> None:
     args = {"domain": "idem.ollama.test", "upstream": sim.url, "allow": ["127.0.0.1"], "api_keys": [KEY]}
     first = bound(nginx, **args)
@@ -483,6 +562,14 @@ HOSTILE: list[tuple[str, dict[str, Any], str]] = [
     ("listen address injection", {"listen_address": "127.0.0.1:80 default_server"}, "listen_address"),
     ("tls protocol injection", {"tls": "selfsigned", "tls_protocols": ["TLSv1.2;"]}, "tls_protocols"),
     ("rate limit negative", {"rate_limit": -1}, "rate_limit -1 is out of range"),
+    # Python's ipaddress keeps an IPv6 zone index of any characters ("fe80::1%<anything>").
+    ("listen address zone index injection", {"listen_address": "fe80::1%e0;}{$\"'"}, "listen_address 'fe80::1%e0;}{$\"\\'' has an IPv6 zone index"),
+    ("listen address bracketed zone index", {"listen_address": "[fe80::1%e0;}{$\"']"}, "has an IPv6 zone index"),
+    ("allow zone index injection", {"allow": ["127.0.0.1", "fe80::1%x;internal;"]}, "allow[1] 'fe80::1%x;internal;' has an IPv6 zone index"),
+    ("allow zone index", {"allow": ["fe80::1%eth0"]}, "has an IPv6 zone index"),
+    ("key trailing newline", {"api_keys": ["abcdefghijklmnop\n"]}, "api_keys[0] ends with a newline"),
+    ("key trailing CRLF", {"api_keys": [KEY, "abcdefghijklmnop\r\n"]}, "api_keys[1] ends with a newline"),
+    ("https upstreams on different hosts", {"upstreams": ["https://a.ollama.test:8443", "https://b.ollama.test:8443"]}, "different hosts"),
 ]
 
 

@@ -122,6 +122,58 @@ def test_role_refuses_bad_variables(nginx: NginxServer) -> None:
     assert list(nginx.conf_d.iterdir()) == []
 
 
+def failure_messages(run: PlaybookRun) -> list[str]:
+    """The msg of every failed task result (and failed loop item) of the run."""
+    found: list[str] = []
+    for play in run.data["plays"]:
+        for task in play["tasks"]:
+            for result in task["hosts"].values():
+                for item in [result, *result.get("results", [])]:
+                    if item.get("failed") and item.get("msg") and not (item is result and result.get("results")):
+                        found.append(item["msg"])
+    return found
+
+
+def test_role_refuses_hostile_standalone_settings(nginx: NginxServer, tmp_path: Path) -> None:
+    """The standalone main configuration is a template: every value in it is checked before anything changes."""
+    standalone = tmp_path / "standalone"
+    good = {
+        "ollama_proxy_standalone": True,
+        "ollama_proxy_nginx_conf": str(standalone / "nginx.conf"),
+        "ollama_proxy_nginx_prefix": str(standalone),
+        "ollama_proxy_pid_file": str(standalone / "nginx.pid"),
+        "ollama_proxy_config_dir": str(standalone / "conf.d"),
+    }
+    domains = [{"domain": "a.ollama.test", "allow": ["127.0.0.1"], "api_keys": [KEY]}]
+    cases = [
+        ({"ollama_proxy_standalone_user": "root;\nworker_processes 64"}, 'ollama_proxy_standalone_user "root;\\nworker_processes 64" is not a user name'),
+        ({"ollama_proxy_standalone_user": "www data"}, 'ollama_proxy_standalone_user "www data" is not a user name'),
+        ({"ollama_proxy_standalone_user": "Root"}, "is not a user name"),
+        ({"ollama_proxy_standalone_user": "nginx\n"}, "is not a user name"),
+        ({"ollama_proxy_nginx_prefix": str(standalone) + ";\nuser root"}, "ollama_proxy_nginx_prefix"),
+        ({"ollama_proxy_nginx_prefix": str(standalone) + "/{x}"}, 'characters not allowed in it: "{" "}"'),
+        ({"ollama_proxy_pid_file": str(standalone / "nginx.pid") + ";\ninclude /etc/shadow"}, "ollama_proxy_pid_file"),
+        ({"ollama_proxy_pid_file": str(standalone / "nginx.pid") + "\n"}, 'characters not allowed in it: "\\n"'),
+        ({"ollama_proxy_pid_file": str(standalone / "$pid")}, 'characters not allowed in it: "$"'),
+        ({"ollama_proxy_config_dir": str(standalone / "conf.d") + "/*.conf; include /etc"}, "ollama_proxy_config_dir"),
+        ({"ollama_proxy_config_dir": str(standalone / "conf'd")}, 'characters not allowed in it: "\'"'),
+        ({"ollama_proxy_config_dir": str(standalone / ".." / "etc")}, "without . or .. segments"),
+        ({"ollama_proxy_nginx_conf": str(standalone / 'nginx".conf')}, "ollama_proxy_nginx_conf"),
+        ({"ollama_proxy_config_dir": "conf.d"}, 'ollama_proxy_config_dir "conf.d" is not usable: it must be an absolute path'),
+    ]
+    for extra, fragment in cases:
+        run = run_playbook("proxy_role.yml", role_vars(nginx, domains, **{**good, **extra}), timeout=120)
+        assert run.rc != 0, extra
+        messages = failure_messages(run)
+        assert len(messages) == 1, messages
+        assert fragment in messages[0], (fragment, messages)
+        assert messages[0].endswith("Nothing was changed."), messages
+        assert KEY not in run.stdout
+        # Refused in validate.yml, before the standalone directories or the main configuration exist.
+        assert not standalone.exists(), extra
+    assert list(nginx.conf_d.iterdir()) == []
+
+
 @pytest.fixture
 def pebble(tmp_path: Path, nginx: NginxServer) -> Iterator[Pebble]:
     server = Pebble(tmp_path / "pebble", LoopbackCA(tmp_path / "pebble-ca"), nginx.http_port)

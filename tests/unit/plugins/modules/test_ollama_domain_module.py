@@ -9,11 +9,39 @@ import json
 from pathlib import Path
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.modules import ollama_domain, ollama_domain_info
 from tests.unit.plugins.modules.harness import run_module
 
 KEY = "module-key-0123456789abcdef"
+MASK = "********"
+
+
+@pytest.fixture
+def unmasked(monkeypatch: pytest.MonkeyPatch) -> list:
+    """What the module hands to exit_json, fail_json and warn, as JSON, before Ansible masks no_log values in it.
+
+    The printed result cannot show a leak: Ansible replaces every api_keys value in it with ********.
+    """
+    seen: list = []
+    for name in ("exit_json", "fail_json", "warn"):
+        original = getattr(AnsibleModule, name)
+
+        def spy(self, *args, _original=original, **kwargs):
+            seen.append(json.dumps([args, kwargs], default=str))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(AnsibleModule, name, spy)
+    return seen
+
+
+def assert_no_key(result: dict, unmasked: list) -> None:
+    """The key is neither in what the module returned (before masking) nor masked anywhere in the printed result."""
+    assert unmasked, "the module returned nothing through exit_json or fail_json"
+    assert not any(KEY in text for text in unmasked)
+    # invocation shows api_keys as VALUE_SPECIFIED_IN_NO_LOG_PARAMETER; a ******** elsewhere means a key was in the result.
+    assert MASK not in json.dumps({k: v for k, v in result.items() if k != "invocation"})
 
 
 @pytest.fixture
@@ -32,15 +60,21 @@ def fake_nginx(tmp_path: Path) -> Path:
     return script
 
 
-def test_module_applies_and_never_returns_keys(fake_nginx: Path, capsys) -> None:
+def test_module_applies_and_never_returns_keys(fake_nginx: Path, capsys, unmasked: list) -> None:
     conf_d = fake_nginx.parent / "conf.d"
     args = {"domain": "ollama.test", "allow": ["127.0.0.1"], "api_keys": [KEY], "config_dir": str(conf_d), "nginx_binary": str(fake_nginx)}
-    result = run_module(ollama_domain, args, capsys)
+    result = run_module(ollama_domain, args, capsys, diff=True)
     assert result["changed"] is True, result
     assert result["binding"]["auth"]["key_count"] == 1
-    assert KEY not in json.dumps(result)
+    assert result["diff"][1]["after"] == "(1 API keys, not shown)\n"
+    assert_no_key(result, unmasked)
+    assert KEY in (conf_d / "ollama.test.keys").read_text()
+    assert KEY not in (conf_d / "ollama.test.conf").read_text() + (conf_d / "ollama.test.json").read_text()
+    unmasked.clear()
     again = run_module(ollama_domain, args, capsys)
     assert again["changed"] is False
+    assert_no_key(again, unmasked)
+    # ollama_domain_info has no no_log option: nothing masks its result, so this check is real as it stands.
     info = run_module(ollama_domain_info, {"config_dir": str(conf_d)}, capsys)
     assert [b["domain"] for b in info["bindings"]] == ["ollama.test"]
     assert info["bindings"][0]["drift"] is False
@@ -65,12 +99,32 @@ def test_module_fails_with_nginx_message_and_restores(fake_nginx: Path, capsys) 
         ({"domain": "ollama.test", "allow": ["127.0.0.1"], "upstream": "http://a", "upstreams": ["http://b"]}, "mutually exclusive"),
     ],
 )
-def test_module_refuses_bad_input(fake_nginx: Path, capsys, args: dict, fragment: str) -> None:
+def test_module_refuses_bad_input(fake_nginx: Path, capsys, unmasked: list, args: dict, fragment: str) -> None:
     conf_d = fake_nginx.parent / "conf.d"
     result = run_module(ollama_domain, dict(args, config_dir=str(conf_d), nginx_binary=str(fake_nginx)), capsys)
     assert result["failed"] is True
     assert fragment in result["msg"]
     assert KEY not in json.dumps(result)
+    assert not any(KEY in text for text in unmasked)
+    assert list(conf_d.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ({"api_keys": [KEY + "\n"]}, "api_keys[0] ends with a newline"),
+        ({"api_keys": ["good-key-0123456789", KEY + "\n}"]}, "api_keys[1] is not an RFC 6750 bearer token"),
+        ({"listen_address": "fe80::1%e0;}{$\"'"}, "IPv6 zone index"),
+        ({"allow": ["fe80::1%x;internal;"]}, "allow[0] 'fe80::1%x;internal;' has an IPv6 zone index"),
+    ],
+)
+def test_module_refuses_hostile_input_and_never_echoes_a_key(fake_nginx: Path, capsys, unmasked: list, args: dict, fragment: str) -> None:
+    conf_d = fake_nginx.parent / "conf.d"
+    full = dict({"domain": "ollama.test", "allow": ["127.0.0.1"], "config_dir": str(conf_d), "nginx_binary": str(fake_nginx)}, **args)
+    result = run_module(ollama_domain, full, capsys, check_mode=True, diff=True)
+    assert result["failed"] is True
+    assert fragment in result["msg"]
+    assert_no_key(result, unmasked)
     assert list(conf_d.iterdir()) == []
 
 
