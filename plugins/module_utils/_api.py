@@ -145,7 +145,7 @@ def validate_api_url(url: Any) -> str:
         _check_ipv6_host(url, parts.netloc)
     if not host:
         raise InvalidApiUrl("api_url %r has no host: write it as %s://HOST:PORT" % (url, parts.scheme))
-    if not _HOST_RE.match(host):
+    if not _HOST_RE.fullmatch(host):
         raise InvalidApiUrl("api_url %r has an invalid host %r: use a DNS name, an IPv4 address or an [IPv6] address" % (url, host))
     # ASCII digits only: str.isdigit() and int() also take other scripts' digits (Arabic-Indic '\u0661\u0662\u0663' is 123).
     if port is not None and not (_PORT_RE.fullmatch(port) and 1 <= int(port) <= 65535):

@@ -136,6 +136,39 @@ def record_process_alive(record: Dict[str, Any]) -> bool:
     return True
 
 
+def unusable_message(state_dir: str, reason: str) -> str:
+    """The warning (or error) for a ledger directory that cannot be used: what is lost, and how to fix it."""
+    return (
+        "the ledger directory %s cannot be used (%s): progress, statuses and the operation log are not recorded; "
+        "set state_dir to a writable directory, or run with become: true" % (state_dir, reason)
+    )
+
+
+def unwritable_reason(state_dir: Optional[str]) -> str:
+    """Why a ledger in state_dir could not be created or written, found without writing anything ('' when it can).
+
+    For check mode: the directory, or its nearest existing parent when it does not exist yet,
+    must be a directory this process may write in, and so must the ledger's subdirectories that exist.
+    """
+    if not state_dir:
+        return "no state_dir was given"
+    path = os.path.abspath(os.path.expanduser(state_dir))
+    probe = path
+    while not os.path.lexists(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        return "%s is not a directory" % probe
+    targets = [probe]
+    if probe == path:
+        targets += [os.path.join(path, sub) for sub in ("models", "logs", "locks", "slots") if os.path.lexists(os.path.join(path, sub))]
+    for target in targets:
+        if not os.path.isdir(target):
+            return "%s is not a directory" % target
+        if not os.access(target, os.W_OK | os.X_OK):
+            return "%s cannot be written (permission denied)" % target
+    return ""
+
+
 class Ledger:
     """The ledger in one state directory. Build it with :meth:`open`."""
 
@@ -166,13 +199,7 @@ class Ledger:
             if not os.access(os.path.join(state_dir, "models"), os.W_OK):
                 raise PermissionError(errno.EACCES, "permission denied", state_dir)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-            return cls(
-                None,
-                "the ledger directory %s cannot be used (%s): progress, statuses and the operation log are not recorded; "
-                "set state_dir to a writable directory, or run with become: true" % (state_dir, reason),
-                clock,
-            )
+            return cls(None, unusable_message(state_dir, exc.strerror or str(exc)), clock)
         return cls(state_dir, "", clock)
 
     @property

@@ -225,8 +225,8 @@ def check_protect(globs: Any) -> List[str]:
         where = "protect[%d]" % index
         if not isinstance(glob, str) or not glob.strip():
             raise SyncError("%s is empty: give a model name or a glob such as 'llama3.2:*' or 'hf.co/*'" % where)
-        if not _GLOB_CHARS_RE.match(glob):
-            bad = next(char for char in glob if not _GLOB_CHARS_RE.match(char))
+        if not _GLOB_CHARS_RE.fullmatch(glob):
+            bad = next(char for char in glob if not _GLOB_CHARS_RE.fullmatch(char))
             raise SyncError("%s %r is not a valid glob: %r cannot be part of a model name (globs use * ? [] over model names)" % (where, glob, bad))
         position = 0
         while position < len(glob):
@@ -280,7 +280,7 @@ def _scalar(text: str) -> Any:
         return json.loads(text)
     if text[0] == "'" and text.endswith("'") and len(text) >= 2:
         return text[1:-1].replace("''", "'")
-    if re.match(r"^-?[0-9]+$", text):
+    if re.fullmatch(r"-?[0-9]+", text):
         return int(text)
     return text
 

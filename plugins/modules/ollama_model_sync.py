@@ -96,6 +96,13 @@ options:
         It is read without PyYAML, so it must keep the layout the module writes (comments may be added); JSON with the same keys works too.
       - See O(lock_mode) for whether it is written or read.
     type: path
+  lock_content:
+    description:
+      - The text of a lock file, as O(lock_file) holds it, to pin the models from with O(lock_mode=read) instead of reading a file on the host.
+      - For a lock file kept on the controller, for example C("{{ lookup('ansible.builtin.file', 'files/models.lock.yml') }}"); the
+        M(llmops.ollama.ollama_models) role does this with C(ollama_models_lock_controller_file).
+      - Only with O(lock_mode=read), and not together with O(lock_file).
+    type: str
   lock_mode:
     description:
       - V(write) writes RV(lock) to O(lock_file) after a run where no model failed, when its content changed (the task then reports a change).
@@ -118,7 +125,11 @@ options:
     default: 2
   stall_timeout:
     description:
-      - Seconds without progress after which a pull counts as stalled and is retried.
+      - Seconds without progress after which a pull counts as stalled and is retried (the retry resumes).
+      - Progress means that the completed bytes grow; progress lines that repeat the same byte count are a stall.
+        Phases without byte counts (such as C(verifying sha256 digest)) never count as stalled by this rule.
+      - A connection on which nothing arrives at all counts as stalled after the largest of O(stall_timeout), O(timeout)
+        and 20 seconds per GB of the model. See M(llmops.ollama.ollama_model).
     type: float
     default: 60
   registry_url:
@@ -137,6 +148,8 @@ options:
   state_dir:
     description:
       - The ledger directory on this host (statuses, live progress, pull slots and locks, the history of syncs).
+      - When it cannot be created or written, the sync still runs, with a warning, but without progress, host-wide pull slots and locks,
+        or history; RV(ledger_error) says why (in check mode too, found without writing anything).
     type: path
     default: /var/lib/llmops-ollama
 notes:
@@ -305,6 +318,13 @@ seconds:
   description: How long the sync took.
   returned: always
   type: float
+ledger_error:
+  description:
+    - Why the ledger in O(state_dir) cannot be used (the warning of the run), or an empty string when it can.
+    - In check mode, whether a real run could create and write it (checked without writing anything).
+  returned: always
+  type: str
+  sample: ""
 diff:
   description: The model list before and after, one line per model (C(name id state)).
   returned: when diff mode is on
@@ -320,6 +340,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     connection_argument_spec,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import unusable_message, unwritable_reason
 from ansible_collections.llmops.ollama.plugins.module_utils._models import (
     InvalidSpec,
     check_transfer_params,
@@ -334,6 +355,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
     SyncError,
     check_protect,
     failure_text,
+    parse_lock,
     parse_models,
     read_lock,
     render_lock,
@@ -350,6 +372,7 @@ def argument_spec() -> dict:
         concurrency={"type": "int", "default": 3},
         fail_fast={"type": "bool", "default": False},
         lock_file={"type": "path"},
+        lock_content={"type": "str"},
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
     )
     spec.update(transfer_argument_spec())
@@ -360,15 +383,23 @@ def check_params(params: dict) -> dict:
     """Everything that can be checked before a request; returns what was parsed. Raises SyncError."""
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
         raise SyncError("concurrency must be from 1 to %d, got %d" % (MAX_CONCURRENCY, params["concurrency"]))
-    if params["lock_mode"] == "read" and not params.get("lock_file"):
-        raise SyncError("lock_mode is read but no lock_file is given: name the lock file to pin the models from")
+    content = params.get("lock_content")
+    if content is not None and params["lock_mode"] != "read":
+        raise SyncError("lock_content is only read, with lock_mode: read; to write a lock file, name it with lock_file")
+    if content is not None and params.get("lock_file"):
+        raise SyncError("give lock_file (a file on the host) or lock_content (its text), not both")
+    if params["lock_mode"] == "read" and not params.get("lock_file") and content is None:
+        raise SyncError("lock_mode is read but no lock_file is given: name the lock file to pin the models from (or give its text as lock_content)")
     try:
         parsed = {"min_free_space": check_transfer_params(params)}
     except InvalidSpec as exc:
         raise SyncError(str(exc)) from None
     parsed["protect"] = check_protect(params["protect"])
-    lock = read_lock(params["lock_file"]) if params["lock_mode"] == "read" else None
-    parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, params.get("lock_file") or "")
+    lock = None
+    if params["lock_mode"] == "read":
+        lock = parse_lock(content, "given as lock_content") if content is not None else read_lock(params["lock_file"])
+    source = params.get("lock_file") or ("given as lock_content" if content is not None else "")
+    parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, source)
     if params["exclusive"] and not parsed["declared"]:
         raise SyncError(
             "exclusive with an empty models list would remove every model from the server; declare the models to keep "
@@ -437,7 +468,13 @@ def main() -> None:
         "unavailable": outcome["unavailable"],
         "pull": summary(results),
         "seconds": outcome["seconds"],
+        "ledger_error": ledger.error,
     }
+    if module.check_mode and not ledger.error:
+        reason = unwritable_reason(params["state_dir"])
+        if reason:
+            output["ledger_error"] = unusable_message(params["state_dir"], reason)
+            module.warn("a real run could not use its ledger: " + output["ledger_error"])
     message = failure_text(outcome["failures"], outcome["skipped"], len(sync.items))
     if params["lock_file"]:
         output["lock_file_changed"] = False

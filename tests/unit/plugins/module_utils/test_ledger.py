@@ -23,6 +23,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._ledger import (
     Ledger,
     file_key,
     pid_alive,
+    unwritable_reason,
 )
 
 
@@ -60,6 +61,36 @@ def test_open_creates_directories_and_reports_unusable_ones(tmp_path: Path) -> N
     assert broken.update("llama3.2", status=FAILED) is None
     broken.log("llama3.2", "pulled")
     assert broken.read("llama3.2") is None and broken.records() == {} and broken.log_entries("llama3.2") == []
+
+
+def test_unwritable_reason_tells_without_writing_whether_a_ledger_could_be_made(tmp_path: Path) -> None:
+    assert unwritable_reason(str(tmp_path / "state")) == "", "a missing directory under a writable one can be created"
+    assert not (tmp_path / "state").exists(), "nothing was created"
+    assert unwritable_reason(str(tmp_path / "a" / "b" / "c")) == ""
+    Ledger.open(str(tmp_path / "state"))
+    assert unwritable_reason(str(tmp_path / "state")) == ""
+
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a directory")
+    assert unwritable_reason(str(blocker / "sub")) == "%s is not a directory" % blocker
+    assert unwritable_reason(str(blocker)) == "%s is not a directory" % blocker
+    assert unwritable_reason("") == "no state_dir was given"
+
+    (tmp_path / "state" / "slots").rmdir()
+    (tmp_path / "state" / "slots").write_text("")
+    assert unwritable_reason(str(tmp_path / "state")) == "%s is not a directory" % (tmp_path / "state" / "slots")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in read-only directories")
+def test_unwritable_reason_of_a_read_only_directory(tmp_path: Path) -> None:
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o500)
+    try:
+        assert unwritable_reason(str(read_only)) == "%s cannot be written (permission denied)" % read_only
+        assert unwritable_reason(str(read_only / "state")) == "%s cannot be written (permission denied)" % read_only
+        assert not Ledger.open(str(read_only / "state")).enabled, "the real open agrees"
+    finally:
+        read_only.chmod(0o700)
 
 
 def test_open_without_create_reads_a_missing_directory_as_empty(tmp_path: Path) -> None:

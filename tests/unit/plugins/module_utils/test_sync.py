@@ -104,6 +104,7 @@ def test_protect_globs() -> None:
         (["ok", "  "], "protect[1] is empty"),
         (["my model"], "protect[0] 'my model' is not a valid glob: ' ' cannot be part of a model name"),
         (["a$b"], "'$' cannot be part of a model name"),
+        (["llama*\n"], "'\\n' cannot be part of a model name"),
         (["llama[3"], "the '[' at position 5 is never closed (or its set is empty)"),
         (["llama[]"], "never closed"),
         (["qwen]"], "']' at position 4 closes no '['"),

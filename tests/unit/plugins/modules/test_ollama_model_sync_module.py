@@ -38,6 +38,15 @@ def test_sync_then_unchanged_with_diff_history_and_lock_file(fake: FakeOllama, c
     fake.requests.clear()
     pinned = run(ollama_model_sync, {"models": ["a", "b"], "lock_file": str(lock), "lock_mode": "read"}, capsys, tmp_path)
     assert pinned["changed"] is False and [path for _m, path, _p in fake.requests] == ["/api/tags", "/api/ps"]
+    # the same pins given as text (a lock file kept on the controller): the same result, and a pin that differs fails before any request
+    fake.requests.clear()
+    given = run(ollama_model_sync, {"models": ["a", "b"], "lock_content": lock.read_text(), "lock_mode": "read"}, capsys, tmp_path)
+    assert given["changed"] is False and [path for _m, path, _p in fake.requests] == ["/api/tags", "/api/ps"]
+    assert "lock_file_changed" not in given
+    fake.requests.clear()
+    other = run(ollama_model_sync, {"models": [{"name": "a", "digest": "1" * 64}], "lock_content": lock.read_text(), "lock_mode": "read"}, capsys, tmp_path)
+    assert other["failed"] is True and "differs from sha256:" in other["msg"] and "in the lock file given as lock_content" in other["msg"]
+    assert fake.requests == []
 
 
 def test_check_mode_writes_nothing(fake: FakeOllama, capsys, tmp_path: Path) -> None:
@@ -76,6 +85,10 @@ def test_failure_lists_each_model_and_keeps_the_lock_file(fake: FakeOllama, caps
         ({"models": ["x"], "registry_url": "example.com"}, "registry_url 'example.com' must start with http:// or https://"),
         ({"models": ["x"], "state_dir": ""}, "state_dir is empty"),
         ({"models": ["x"], "lock_mode": "read"}, "lock_mode is read but no lock_file is given"),
+        ({"models": ["x"], "lock_content": "models: []\n"}, "lock_content is only read, with lock_mode: read"),
+        ({"models": ["x"], "lock_mode": "read", "lock_content": "models: []\n", "lock_file": "/x.yml"}, "give lock_file (a file on the host) or lock_content"),
+        ({"models": ["x"], "lock_mode": "read", "lock_content": "nothing"}, "the lock file given as lock_content cannot be read: line 1: expected 'models:'"),
+        ({"models": ["x"], "lock_mode": "read", "lock_content": "models: []\n"}, "the lock file given as lock_content pins no digest for x;"),
     ],
 )
 def test_bad_input_before_any_request(fake: FakeOllama, capsys, tmp_path: Path, args: dict, fragment: str) -> None:
