@@ -25,7 +25,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import InvalidApiUrl, OllamaClient, OllamaError, client_from_params
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import ABSENT, FAILED, OK, PAUSED, PROBLEM_STATUSES, QUEUED, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import ABSENT, FAILED, OK, PAUSED, PROBLEM_STATUSES, QUEUED, Ledger, now_iso
 from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._pull import NOT_FOUND, OperationFailed, Transfer, TransferStats
 from ansible_collections.llmops.ollama.plugins.module_utils._records import (
@@ -38,6 +38,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._records import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._registry import (
     Manifest,
+    ManifestNotFound,
     ResourceError,
     api_is_local,
     default_models_path,
@@ -55,6 +56,10 @@ QUANTIZE_CHOICES = ("q4_K_M", "q4_K_S", "q8_0")
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
 DEFINITION_FIELDS = ("from", "system", "template", "parameters", "messages", "license", "quantize")
 LOAD_TIMEOUT = 330.0  # Ollama's own OLLAMA_LOAD_TIMEOUT is 5 minutes
+# Ledger fields of a recorded failure, dropped when a later operation succeeds (see _records.failure_is_current).
+_NO_FAILURE: Dict[str, Any] = {"failed_at": None, "failed_digest": None, "failed_modified_at": None}
+# The tag suffix of the copy that keeps a model's previous version while an unverifiable pinned update runs.
+BACKUP_SUFFIX = "-llmops-prev"
 
 # Load options and Modelfile parameters Ollama knows (api/types.go Options and Runner), by type.
 OPTION_TYPES = {
@@ -567,6 +572,7 @@ class ModelManager:
         self._sleep = sleep
         self._fetch_manifest = manifest_fetcher
         self._manifests: Dict[str, Any] = {}
+        self._missing: Dict[str, ManifestNotFound] = {}  # models whose registry answered 404 for the manifest
         self._state: Optional[ServerState] = None
         self.mutated = False
 
@@ -658,6 +664,11 @@ class ModelManager:
             extra: Dict[str, Any] = {}
             if result.cleanup:
                 extra["cleanup_candidates"] = result.cleanup
+            # what the server showed of the model when it failed: a later change of it (by anyone) ends the failure
+            entry = self._state.model(result.name) if self._state is not None else None
+            extra["failed_at"] = now_iso()
+            extra["failed_digest"] = bare_digest(entry.get("digest")) if entry else ("" if self._state is not None else None)
+            extra["failed_modified_at"] = str(entry.get("modified_at") or "") if entry else ("" if self._state is not None else None)
             self.ledger.set_status(result.name, kind if kind in PROBLEM_STATUSES else FAILED, message, **extra)
             self.ledger.log(result.name, "failed" if kind != PAUSED else "paused", message=message, actions=result.actions or None)
 
@@ -668,6 +679,8 @@ class ModelManager:
             return
         if spec.state == "unloaded":
             self._ensure_unloaded(spec, result)
+            if result.changed and not self.check_mode:
+                self.ledger.set_status(spec.name, OK, "unloaded at %s" % time.strftime("%Y-%m-%d %H:%M:%S"), **_NO_FAILURE)
             return
         if spec.custom:
             self._ensure_custom(spec, result)
@@ -678,11 +691,11 @@ class ModelManager:
         if result.failed or self.check_mode:
             return
         if result.changed:
-            self.ledger.set_status(spec.name, OK, "%s at %s" % (", ".join(result.actions), time.strftime("%Y-%m-%d %H:%M:%S")))
+            self.ledger.set_status(spec.name, OK, "%s at %s" % (", ".join(result.actions), time.strftime("%Y-%m-%d %H:%M:%S")), **_NO_FAILURE)
         else:
             recorded = self.ledger.read(spec.name)
             if recorded and recorded.get("status") in PROBLEM_STATUSES:
-                self.ledger.set_status(spec.name, OK, "present (the earlier problem is resolved: %s)" % recorded.get("message", ""))
+                self.ledger.set_status(spec.name, OK, "present (the earlier problem is resolved: %s)" % recorded.get("message", ""), **_NO_FAILURE)
 
     def _ensure_absent(self, spec: ModelSpec, result: ModelResult) -> None:
         state = self.state
@@ -690,14 +703,14 @@ class ModelManager:
             if not self.check_mode:
                 recorded = self.ledger.read(spec.name)
                 if recorded and recorded.get("status") in PROBLEM_STATUSES:
-                    self.ledger.set_status(spec.name, ABSENT, "not on the server (state absent)")
+                    self.ledger.set_status(spec.name, ABSENT, "not on the server (state absent)", **_NO_FAILURE)
             return
         if state.loaded_entry(spec.name):
             self._unload(spec, result)
         self._delete(spec.name, result)
         result.after = {"state": "absent"}
         if not self.check_mode:
-            self.ledger.set_status(spec.name, ABSENT, "deleted", operation="delete")
+            self.ledger.set_status(spec.name, ABSENT, "deleted", operation="delete", **_NO_FAILURE)
 
     def _ensure_unloaded(self, spec: ModelSpec, result: ModelResult) -> None:
         if self.state.loaded_entry(spec.name):
@@ -731,8 +744,17 @@ class ModelManager:
         self._update(spec, result, current)
 
     def _update(self, spec: ModelSpec, result: ModelResult, current: str) -> None:
+        manifest = self._manifest(spec, quiet=self.check_mode)
+        self._refuse_unknown(spec)
+        if spec.digest and manifest is not None and manifest.digest != spec.digest:
+            # the registry says what a pull would bring: refuse before pulling anything unverified
+            display, served = spec.name.display, manifest.digest
+            raise StepFailed(
+                "digest mismatch for %s: the pin is sha256:%s but the registry serves sha256:%s; the update was refused "
+                "before pulling anything, so %s stays at sha256:%s (pin sha256:%s to take the version the registry serves)"
+                % (display, spec.digest, served, display, current, served)
+            )
         if self.check_mode:
-            manifest = self._manifest(spec, quiet=True)
             if manifest is None:
                 self.warn("cannot tell whether %s has an update: the registry manifest could not be read; predicting a change" % spec.name.display)
             elif manifest.digest == current:
@@ -741,30 +763,111 @@ class ModelManager:
             result.after["digest"] = manifest.digest if manifest is not None else "(unknown until pulled)"
             return
         self._check_space(spec, result)
-        stats = self._run_pull(spec, result)
+        backup: Optional[ModelName] = None
+        backup_error = ""
+        if spec.digest and manifest is None:
+            # the pin cannot be checked before the pull: keep the present version to restore it on a mismatch
+            backup, backup_error = self._backup(spec.name)
+        try:
+            stats = self._run_pull(spec, result)
+        except StepFailed:
+            self._drop_backup(backup)
+            raise
         result.transfer = stats
         new = self._digest_after(spec.name)
+        if spec.digest and new != spec.digest:
+            self.ledger.log(spec.name, "digest-mismatch", digest_before=current, digest_after=new, pin=spec.digest, **_stats_fields(stats))
+            if new == current:
+                self._drop_backup(backup)
+                raise StepFailed(
+                    "digest mismatch for %s after the update: the pin is sha256:%s but the registry still serves sha256:%s, "
+                    "the version that was already present; nothing changed" % (spec.name.display, spec.digest, new)
+                )
+            outcome = self._restore(spec, result, backup, backup_error, current, new)
+            text = "digest mismatch for %s after the update: the pin is sha256:%s but the registry served sha256:%s" % (spec.name.display, spec.digest, new)
+            raise StepFailed(text + outcome)
+        self._drop_backup(backup)
         if new != current:
             result.act("updated")
             self.ledger.log(spec.name, "updated", digest_before=current, digest_after=new, **_stats_fields(stats))
         else:
             self.ledger.log(spec.name, "up-to-date", digest=new, **_stats_fields(stats))
         result.after["digest"] = new
-        if spec.digest and new != spec.digest:
-            raise StepFailed(
-                "digest mismatch for %s after the update: the pin is sha256:%s but the registry served sha256:%s; "
-                "the model was present before this task, so it was left in place" % (spec.name.display, spec.digest, new)
+
+    def _backup(self, name: ModelName) -> Tuple[Optional[ModelName], str]:
+        """Copy a model to a backup name (POST /api/copy: the manifest only, the blobs are shared); (backup, '') or (None, why not)."""
+        backup = ModelName(name.host, name.namespace, name.model, name.tag[: 80 - len(BACKUP_SUFFIX)] + BACKUP_SUFFIX, name.scheme)
+        self.mutated = True
+        try:
+            self.client.call("POST", "/api/copy", {"source": name.display, "destination": backup.display}, retry=True)
+        except OllamaError as exc:
+            return None, "the copy to keep it, %s, could not be made: %s" % (backup.display, exc.server_message or exc)
+        self.ledger.log(name, "backup", backup=backup.display)
+        return backup, ""
+
+    def _drop_backup(self, backup: Optional[ModelName]) -> None:
+        if backup is None:
+            return
+        try:
+            self.client.call("DELETE", "/api/delete", {"model": backup.display}, retry=True)
+        except OllamaError as exc:
+            if exc.status != 404:
+                self.warn("the backup copy %s could not be removed: %s; delete it with state: absent" % (backup.display, exc.server_message or exc))
+
+    def _restore(self, spec: ModelSpec, result: ModelResult, backup: Optional[ModelName], backup_error: str, previous: str, new: str) -> str:
+        """Remove an unverified update and put the previous version back; return what happened, for the message."""
+        name = spec.name.display
+        try:
+            self._delete(spec.name, result, verb=None)
+        except StepFailed as exc:
+            self._drop_backup(backup)
+            return "; removing that unverified version failed (%s), so %s holds sha256:%s now: delete it (state: absent) or pin that digest" % (exc, name, new)
+        if backup is None:
+            self._digest_after(spec.name)
+            result.act("deleted")
+            result.after = {"state": "absent"}
+            return (
+                "; that unverified version was removed, and the previous version sha256:%s could not be kept to restore it (%s), "
+                "so %s is no longer on the server" % (previous, backup_error, name)
             )
+        try:
+            self.client.call("POST", "/api/copy", {"source": backup.display, "destination": name}, retry=True)
+        except OllamaError as exc:
+            self._digest_after(spec.name)
+            result.act("deleted")
+            result.after = {"state": "absent"}
+            return (
+                "; that unverified version was removed, but the previous version sha256:%s could not be restored (%s); "
+                "it is kept as %s: copy it back, or delete it" % (previous, exc.server_message or exc, backup.display)
+            )
+        self._drop_backup(backup)
+        restored = self._digest_after(spec.name)
+        result.after["digest"] = restored
+        self.ledger.log(spec.name, "restored", digest=restored)
+        if restored != previous:
+            return "; that unverified version was removed, and the previous version put back, but the server lists it as sha256:%s, not sha256:%s" % (
+                restored,
+                previous,
+            )
+        return "; that unverified version was removed and the previous version sha256:%s restored, so nothing unverified stays on the server" % previous
+
+    def _refuse_unknown(self, spec: ModelSpec) -> None:
+        """In check mode, fail as the real run will for a model the registry does not have (its manifest is a 404)."""
+        missing = self._missing.get(spec.name.key)
+        if self.check_mode and missing is not None:
+            raise StepFailed("model '%s' not found in %s: %s" % (spec.name.display, registry_label(spec.name), missing), FAILED)
 
     def _pull(self, spec: ModelSpec, result: ModelResult, added: bool) -> None:
         verb = "re-pulled" if spec.force and result.before.get("state") != "absent" else "pulled"
         if self.check_mode:
             self._check_space(spec, result)
+            self._refuse_unknown(spec)
             manifest = self._manifests.get(spec.name.key)
             if spec.digest and manifest is not None and manifest.digest != spec.digest:
-                self.warn(
-                    "the registry serves %s with digest sha256:%s, not the pinned sha256:%s: the pull would fail verification"
-                    % (spec.name.display, manifest.digest, spec.digest)
+                # the real run pulls it, finds the mismatch, fails and removes what it added
+                raise StepFailed(
+                    "digest mismatch for %s: the pin is sha256:%s but the registry serves sha256:%s; a real run pulls it, fails "
+                    "the verification and removes it again, so nothing unverified stays on the server" % (spec.name.display, spec.digest, manifest.digest)
                 )
             result.act(verb)
             result.after = {"state": "present", "digest": spec.digest or (manifest.digest if manifest is not None else "(unknown until pulled)")}
@@ -820,7 +923,9 @@ class ModelManager:
                 timeout=min(self.client.timeout, 30),
             )
         except ResourceError as exc:
-            if not quiet:
+            if isinstance(exc, ManifestNotFound):
+                self._missing[key] = exc
+            if not quiet and not (self.check_mode and key in self._missing):  # check mode fails on it instead
                 self.warn("free-space check before pulling %s skipped: %s" % (spec.name.display, exc))
             manifest = None
         self._manifests[key] = manifest
@@ -1040,6 +1145,12 @@ def check_transfer_params(params: Dict[str, Any]) -> int:
     if params["max_concurrent_pulls"] < 0:
         raise InvalidSpec("max_concurrent_pulls must be 0 (no limit) or more, got %d" % params["max_concurrent_pulls"])
     registry_url = params.get("registry_url")
+    if registry_url is not None and "@" in re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", registry_url).split("/", 1)[0]:
+        # never repeat the URL: it holds a secret
+        raise InvalidSpec(
+            "registry_url must not carry credentials (user:password@ or a token before @): remove them and give only "
+            "scheme, host and port, for example https://registry.example.com (manifests are read without credentials)"
+        )
     if registry_url is not None and not registry_url.startswith(("http://", "https://")):
         raise InvalidSpec("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
     if not params.get("state_dir"):

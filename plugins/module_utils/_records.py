@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import ACTIVE_STATUSES, PROBLEM_STATUSES, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import ACTIVE_STATUSES, FAILED, PROBLEM_STATUSES, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._names import (
     DEFAULT_HOST,
     DEFAULT_NAMESPACE,
@@ -47,6 +47,8 @@ LOADED_FIELDS = ("size", "size_vram", "expires_at", "context_length")
 _GLOB_CHARS = frozenset("*?[")
 _TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Operation-log events that say an operation on the model succeeded: one logged after a recorded failure ends it.
+SUCCESS_EVENTS = frozenset(("pulled", "re-pulled", "updated", "up-to-date", "created", "re-created", "loaded", "unloaded"))
 
 
 def parse_time(value: Any) -> Optional[datetime]:
@@ -153,6 +155,41 @@ def source_of(name: ModelName, tags_entry: Optional[Dict[str, Any]] = None, ledg
     return REMOTE
 
 
+def failure_is_current(name: ModelName, entry: Dict[str, Any], ledger: Ledger, ledger_record: Dict[str, Any]) -> bool:
+    """Whether a ledger ``failed`` still holds for a model that is on the server.
+
+    It holds until something succeeded after it: the server changed the model
+    later (for example a pull from the command line), or the operation log has
+    a successful operation after it. The failure record keeps the digest and
+    ``modified_at`` the server showed then (``failed_digest``,
+    ``failed_modified_at``), so no clocks of two hosts are compared; a record
+    without them compares the server's ``modified_at`` with ``failed_at``.
+    A failure with no time on record holds.
+    """
+    failed_at = parse_time(ledger_record.get("failed_at")) or parse_time(ledger_record.get("updated_at"))
+    if "failed_digest" in ledger_record or "failed_modified_at" in ledger_record:
+        if bare_digest(entry.get("digest")) != bare_digest(ledger_record.get("failed_digest")):
+            return False
+        seen, now = str(ledger_record.get("failed_modified_at") or ""), str(entry.get("modified_at") or "")
+        if seen != now and (parse_time(seen) is None or parse_time(seen) != parse_time(now)):
+            return False
+    elif failed_at is not None:
+        modified = parse_time(entry.get("modified_at"))
+        if modified is not None and modified > failed_at:
+            return False
+    if failed_at is None:
+        return True
+    for logged in reversed(ledger.log_entries(name, limit=50)):
+        moment = parse_time(logged.get("time"))
+        if moment is None:
+            continue
+        if moment <= failed_at:
+            break
+        if logged.get("event") in SUCCESS_EVENTS:
+            return False
+    return True
+
+
 def build_record(
     name: ModelName,
     state: ServerState,
@@ -170,6 +207,8 @@ def build_record(
     size = int(entry.get("size") or 0) if entry else 0
     if ledger_status in ACTIVE_STATUSES:
         status = ledger_status
+    elif entry is not None and ledger_status == FAILED and failure_is_current(name, entry, ledger, ledger_record):
+        status = FAILED
     elif entry is not None:
         status = RUNNING if loaded else STOPPED
     elif ledger_status in PROBLEM_STATUSES:

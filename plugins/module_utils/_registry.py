@@ -37,6 +37,18 @@ class ResourceError(Exception):
     """A resource (registry, disk, memory) could not be read; the message says which and why."""
 
 
+class ManifestNotFound(ResourceError):
+    """The registry answered that it has no such model (HTTP 404): a pull of it fails too."""
+
+
+def redact_url(url: str) -> str:
+    """A URL without the credentials it may carry (``user:secret@``), for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
 class Manifest:
     """A registry manifest: its layers (with the config blob), their total size, and its digest."""
 
@@ -107,12 +119,12 @@ def fetch_manifest(
             response.close()
     except HTTPError as exc:
         if exc.code == 404:
-            raise ResourceError("the registry has no manifest for %s at %s (HTTP 404)" % (name.display, url)) from None
-        raise ResourceError("the registry answered GET %s with HTTP %s" % (url, exc.code)) from None
+            raise ManifestNotFound("the registry has no manifest for %s at %s (HTTP 404)" % (name.display, redact_url(url))) from None
+        raise ResourceError("the registry answered GET %s with HTTP %s" % (redact_url(url), exc.code)) from None
     except (URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise ResourceError("the registry at %s cannot be reached: %s" % (url, reason)) from None
-    return Manifest(raw, url)
+        raise ResourceError("the registry at %s cannot be reached: %s" % (redact_url(url), reason)) from None
+    return Manifest(raw, redact_url(url))
 
 
 def blob_file(models_path: str, digest: str) -> str:

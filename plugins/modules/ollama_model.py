@@ -73,6 +73,10 @@ options:
       - After a pull the digest is compared; on a mismatch the task fails with both digests and removes the model
         if this task added it, so nothing unverified stays behind.
       - A present model with another digest fails unless O(update=true).
+      - With O(update=true) the digest of the registry manifest is compared before the pull; when the registry serves another
+        version, the task fails with both digests and pulls nothing. When the manifest cannot be read, the present version is
+        kept as a copy during the pull and restored on a mismatch (the message says so when it cannot be).
+      - In check mode a pin that the registry manifest does not match fails as the real run would.
       - Only with a single O(name).
     type: str
   insecure:
@@ -160,15 +164,24 @@ options:
     default: 2
   stall_timeout:
     description:
-      - Seconds without any progress from the server after which a pull or create counts as stalled, and is retried.
+      - Seconds without progress after which a pull or create counts as stalled, and is retried (the retry resumes).
+      - Progress means that the completed bytes grow. Ollama keeps sending a progress line about every 60 ms even while
+        a download is stuck, so lines that repeat the same byte count are a stall.
+      - Phases without byte counts (such as C(verifying sha256 digest) and C(writing manifest)), and the start of each
+        layer, count as progress, so they never count as stalled by this rule.
+      - A connection on which nothing arrives at all counts as stalled after the largest of O(stall_timeout), O(timeout)
+        and 20 seconds per GB of the model (Ollama hashes the layers in silence before it writes the manifest).
     type: float
     default: 60
   registry_url:
     description:
-      - Base URL of the registry to read manifests from for the free-space check before a pull (C(/v2/<namespace>/<model>/manifests/<tag>)).
+      - Base URL of the registry to read manifests from (C(/v2/<namespace>/<model>/manifests/<tag>)) for the free-space check before a pull,
+        the O(digest) check before an update, and the predictions of check mode.
       - By default V(https://registry.ollama.ai) for C(registry.ollama.ai) models, and C(https://<host>) for others
         (C(http) with O(insecure=true)).
+      - Manifests are read without credentials; a URL with credentials (C(https://user:token@host)) is refused.
       - When the manifest cannot be read, the check is skipped with a warning, and the pull goes ahead.
+        When the registry answers that it has no such model (HTTP 404), check mode fails as the real run would.
     type: str
   models_path:
     description:
@@ -217,10 +230,18 @@ EXAMPLES = r"""
       - qwen2.5:0.5b
       - nomic-embed-text
 
-- name: Pull a pinned version; fail and leave nothing behind if the registry serves another
+- name: Read the digest of the version tested on a staging host
+  llmops.ollama.ollama_model_info:
+    name: smollm2:135m
+  delegate_to: "{{ groups['staging'][0] }}"
+  run_once: true
+  register: tested
+
+- name: Pull exactly that version; fail and leave nothing behind if the registry serves another
   llmops.ollama.ollama_model:
     name: smollm2:135m
-    digest: sha256:9077fe9d2ae1a4a44b5ee3cda8b4ae3ba1a0ba2fbc5eaf2b8d1e8d6c1f3b8c21
+    # your own pin: here the digest from the task above; a literal works too, as sha256:<64 hex> or the bare hex
+    digest: "sha256:{{ tested.model.digest }}"
 
 - name: Pull the newest version (changed only when the digest changed)
   llmops.ollama.ollama_model:
@@ -259,12 +280,23 @@ EXAMPLES = r"""
   poll: 0
   register: big_pull
 
-- name: Watch its progress from the ledger
+# Until the pull starts, the model reads unavailable (or queued while it waits for a pull slot);
+# then downloading, with progress.percent, speed_human and eta_human. Poll until it is none of these:
+# stopped or running when the pull is done, failed or paused when it is not.
+- name: Watch its progress in the ledger
   llmops.ollama.ollama_model_info:
     name: llama3.2:latest
   register: progress
-  until: progress.model.status != 'downloading'
+  until: progress.model.status not in ['downloading', 'queued', 'unavailable']
   retries: 360
+  delay: 10
+
+- name: Collect the result of the pull (fails here if the pull failed)
+  ansible.builtin.async_status:
+    jid: "{{ big_pull.ansible_job_id }}"
+  register: big_pull_result
+  until: big_pull_result.finished
+  retries: 30
   delay: 10
 
 - name: Remove a model
@@ -318,6 +350,8 @@ models:
       description:
         - C(running) (in C(/api/ps)), C(stopped) (present, not loaded), C(downloading), C(queued), C(paused), C(failed)
           (from the ledger) or C(unavailable) (not on the server).
+        - C(failed) also applies to a model on the server whose last operation (an update, a load) failed, until a later operation
+          on it succeeds or the server's copy of it changes; RV(models[].message) says why.
       type: str
       sample: running
     message:

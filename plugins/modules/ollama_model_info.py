@@ -147,13 +147,20 @@ EXAMPLES = r"""
     page_size: 1
   register: syncs
 
+# Before the pull starts, the model reads unavailable (queued while it waits for a pull slot):
+# poll until it is stopped or running (done), or failed or paused (not done)
 - name: Poll a pull started with async
   llmops.ollama.ollama_model_info:
     name: llama3.2:latest
   register: progress
-  until: progress.model.status not in ['downloading', 'queued']
+  until: progress.model.status not in ['downloading', 'queued', 'unavailable']
   retries: 360
   delay: 10
+
+- name: Models whose last operation failed (a pull, an update or a load), with the reason
+  llmops.ollama.ollama_model_info:
+    status: [failed]
+  register: failures
 """
 
 RETURN = r"""

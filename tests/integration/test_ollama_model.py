@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import run_playbook
@@ -246,6 +247,102 @@ def test_digest_mismatch_fails_and_leaves_nothing(sim, tmp_path: Path) -> None:
     assert ok["model"]["status"] == "stopped" and ok["model"]["message"].startswith("pulled")
 
 
+def test_update_to_a_pin_the_registry_does_not_serve(sim, tmp_path: Path) -> None:
+    old = one(sim, tmp_path)["model"]["digest"]
+    sim.bump("smollm2:135m", version=2)
+    new = next(m["manifest_digest"] for m in sim.catalog_models() if m["name"] == "smollm2:135m").replace("sha256:", "")
+    assert new != old
+    pin = "ab" * 32
+    expected = (
+        "digest mismatch for smollm2:135m: the pin is sha256:%s but the registry serves sha256:%s; the update was refused "
+        "before pulling anything, so smollm2:135m stays at sha256:%s (pin sha256:%s to take the version the registry serves)" % (pin, new, old, new)
+    )
+    sim.clear_requests()
+    predicted = one(sim, tmp_path, update=True, digest=pin, check=True)
+    assert (predicted["failed"], predicted["changed"], predicted["msg"]) == (True, False, expected)
+    assert mutating(sim.requests()) == []
+    result = one(sim, tmp_path, update=True, digest=pin)
+    assert (result["failed"], result["changed"], result["msg"]) == (True, False, expected)
+    assert mutating(sim.requests()) == [], "the registry manifest was compared before any pull"
+    assert tags(sim) == {"smollm2:135m": old}
+    assert (result["model"]["status"], result["model"]["message"]) == ("failed", expected)
+
+    # the manifest cannot be read: the pull goes ahead, the unverified version is removed and the previous one restored
+    dead = "http://127.0.0.1:%d" % free_port()
+    sim.clear_requests()
+    restored = one(sim, tmp_path, update=True, digest=pin, registry_url=dead)
+    assert restored["failed"] is True
+    assert restored["msg"] == (
+        "digest mismatch for smollm2:135m after the update: the pin is sha256:%s but the registry served sha256:%s; that unverified version "
+        "was removed and the previous version sha256:%s restored, so nothing unverified stays on the server" % (pin, new, old)
+    )
+    assert tags(sim) == {"smollm2:135m": old}, "nothing unverified stays, and no backup copy either"
+    assert [(r["method"], r["path"]) for r in mutating(sim.requests())] == [
+        ("POST", "/api/copy"),
+        ("POST", "/api/pull"),
+        ("DELETE", "/api/delete"),
+        ("POST", "/api/copy"),
+        ("DELETE", "/api/delete"),
+    ]
+    assert sim.call("POST", "/api/show", {"model": "smollm2:135m"})[0] == 200, "the restored model is whole"
+    assert restored["model"]["status"] == "failed" and restored["model"]["digest"] == old
+    # the pin of what the registry serves updates it
+    updated = one(sim, tmp_path, update=True, digest=new)
+    assert (updated["changed"], bool(updated.get("failed")), updated["actions"]) == (True, False, ["updated smollm2:135m"])
+    assert updated["model"]["status"] == "stopped"
+
+
+def test_check_mode_fails_for_a_model_the_registry_lacks_as_the_real_run_does(sim, tmp_path: Path) -> None:
+    sim.clear_requests()
+    predicted = one(sim, tmp_path, name=["smollm2:135m", "no-such-model:7b"], check=True)
+    assert predicted["failed"] is True
+    assert predicted["msg"] == (
+        "1 of 2 models failed: model 'no-such-model:7b' not found in registry.ollama.ai/library: "
+        "the registry has no manifest for no-such-model:7b at %s/v2/library/no-such-model/manifests/7b (HTTP 404)" % sim.url
+    )
+    assert [(m["name"], m["failed"], m["actions"]) for m in predicted["models"]] == [
+        ("smollm2:135m", False, ["pulled"]),
+        ("no-such-model:7b", True, []),
+    ]
+    assert not any("free-space check" in w for w in predicted["warnings"])
+    assert mutating(sim.requests()) == []
+    assert ("GET", "/v2/library/no-such-model/manifests/7b", 404) in [(r["method"], r["path"], r["status"]) for r in sim.requests()]
+
+    actual = one(sim, tmp_path, name=["smollm2:135m", "no-such-model:7b"])
+    prefix = "1 of 2 models failed: model 'no-such-model:7b' not found in registry.ollama.ai/library: "
+    assert actual["failed"] is True and actual["msg"].startswith(prefix)
+    assert [(m["failed"], m["actions"]) for m in actual["models"]] == [(False, ["pulled"]), (True, [])]
+
+    # the sync's plan says the same, and its check run fails as its real run does
+    sync_vars = dict(env(sim, tmp_path), steps=[{"models": ["smollm2:135m", "no-such-model:7b", "all-minilm"]}])
+    plan = run_playbook("sync.yml", sync_vars, check=True).results("Sync")["results"][0]
+    assert plan["failed"] is True and "no-such-model:7b: model 'no-such-model:7b' not found in registry.ollama.ai/library" in plan["msg"]
+    assert [(step["name"], step["action"]) for step in plan["plan"]] == [("no-such-model:7b", "failed"), ("all-minilm:latest", "pulled")]
+    failed_step = plan["plan"][0]
+    assert failed_step["message"].startswith("model 'no-such-model:7b' not found in registry.ollama.ai/library: the registry has no manifest")
+
+
+def test_a_failed_load_shows_failed_until_a_later_load_succeeds(sim, tmp_path: Path) -> None:
+    one(sim, tmp_path)
+    sim.faults(status=500, count=50, path="/api/generate", error="llama runner process has terminated: exit status 2")
+    failed = one(sim, tmp_path, state="loaded", retries=1)
+    sim.clear_faults()
+    message = "cannot load smollm2:135m: llama runner process has terminated: exit status 2"
+    assert (failed["failed"], failed["msg"]) == (True, message)
+    assert (failed["model"]["status"], failed["model"]["message"]) == ("failed", message)
+
+    queries = [{"status": ["failed"]}, {"name": "smollm2:135m"}]
+    found, record = run_playbook("model_info.yml", dict(env(sim, tmp_path), queries=queries)).results("Info")["results"]
+    assert [m["name"] for m in found["models"]] == ["smollm2:135m"]
+    assert (record["model"]["status"], record["model"]["message"]) == ("failed", message)
+    assert record["model"]["digest"] == tags(sim)["smollm2:135m"], "the server's side of the record is still there"
+
+    loaded = one(sim, tmp_path, state="loaded")
+    assert (loaded["changed"], bool(loaded.get("failed")), loaded["model"]["status"]) == (True, False, "running")
+    found, record = run_playbook("model_info.yml", dict(env(sim, tmp_path), queries=queries)).results("Info")["results"]
+    assert found["models"] == [] and record["model"]["status"] == "running"
+
+
 # ---------------------------------------------------------------------------- retries, resume, disk
 
 
@@ -266,31 +363,47 @@ def test_cut_at_half_retries_and_resumes(sim, tmp_path: Path) -> None:
 def test_stall_times_out_and_the_retry_resumes(sim, tmp_path: Path) -> None:
     size = next(m["size"] for m in sim.catalog_models() if m["name"] == "llama3.2:1b")
     sim.clear_stats()
-    # the simulator keeps a stalled download stalled for its retries too (it notices the client
-    # is gone only when it writes again), so the stall is short and the retries many
-    sim.faults(stall={"at_percent": 50, "seconds": 4})
+    # as in Ollama, the stalled download keeps sending progress lines (same completed) every
+    # ~60 ms, so the connection is never silent: only the progress rule (no growth for
+    # stall_timeout seconds) can catch it. The socket fallback (max(stall_timeout, timeout) =
+    # 30 s) and the 60 s stall both lie beyond the time limit below. The client leaving
+    # cancels the stalled download, and the one retry resumes the partial blob.
+    sim.faults(stall={"at_percent": 50, "seconds": 60})
     started = time.monotonic()
-    result = one(sim, tmp_path, name=["llama3.2:1b"], stall_timeout=1.5, retries=6, retry_delay=0.5)
+    result = one(sim, tmp_path, name=["llama3.2:1b"], stall_timeout=1.5, retries=1, retry_delay=0.5, timeout=30)
     assert (result["changed"], bool(result.get("failed"))) == (True, False), result.get("msg")
-    assert time.monotonic() - started < 30
-    assert result["model"]["pull"]["attempts"] >= 2
+    assert time.monotonic() - started < 25
+    assert result["model"]["pull"]["attempts"] == 2
     assert sim.stats()["pulled"] <= 1.15 * size
-    retry = next(entry for entry in ledger_log(tmp_path, "llama3.2:1b") if entry["event"] == "retry")
-    assert "stalled" in retry["error"]
+    retries = [entry for entry in ledger_log(tmp_path, "llama3.2:1b") if entry["event"] == "retry"]
+    assert len(retries) == 1
+    assert "stalled: no progress for 1.5 seconds" in retries[0]["error"], retries[0]["error"]
+    assert 0.4 * size <= retries[0]["completed"] <= 0.6 * size, (retries[0]["completed"], size)
+
+
+def pull_statuses(sim) -> list[int]:
+    return [r["status"] for r in sim.requests() if (r["method"], r["path"]) == ("POST", "/api/pull")]
 
 
 def test_http_500_and_503_are_retried(sim, tmp_path: Path) -> None:
-    sim.faults(status=500, count=2)
+    # the faults hit POST /api/pull itself (not the GET /api/tags before it, which the client retries on its own)
+    sim.faults(status=500, count=2, path="/api/pull")
     result = one(sim, tmp_path)
     assert (result["changed"], bool(result.get("failed"))) == (True, False), result.get("msg")
-    statuses = [r["status"] for r in sim.requests()]
-    assert statuses[:2] == [500, 500]
+    assert pull_statuses(sim) == [500, 500, 200]
+    assert result["model"]["pull"]["attempts"] == 3
+    others = [r["status"] for r in sim.requests() if r["path"] != "/api/pull"]
+    assert others and set(others) == {200}, "the fault hit only the pull, not GET /api/tags nor the registry"
+    assert "smollm2:135m" in tags(sim)
+    assert [entry["event"] for entry in ledger_log(tmp_path, "smollm2:135m")].count("retry") == 2
 
     sim.clear_requests()
-    sim.faults(status=503, count=2)
+    sim.faults(status=503, count=2, path="/api/pull")
     result = one(sim, tmp_path, name=["all-minilm"])
     assert (result["changed"], bool(result.get("failed"))) == (True, False), result.get("msg")
-    assert [r["status"] for r in sim.requests()][:2] == [503, 503]
+    assert pull_statuses(sim) == [503, 503, 200]
+    assert result["model"]["pull"]["attempts"] == 3
+    assert "all-minilm:latest" in tags(sim)
 
     sim.faults(status=503, count=20)
     result = one(sim, tmp_path, name=["qwen2.5:0.5b"], retries=1)
@@ -373,8 +486,13 @@ def test_custom_model_created_updated_unchanged(sim, tmp_path: Path) -> None:
 
     again = one(sim, tmp_path, **changed)
     assert again["changed"] is False
+    sim.clear_requests()
     predicted = one(sim, tmp_path, check=True, **{**changed, "messages": [{"role": "user", "content": "hi"}]})
     assert predicted["changed"] is True and predicted["model"]["differences"] == ["messages"]
+    assert predicted["actions"] == ["re-created support-bot:latest"]
+    assert mutating(sim.requests()) == [], "check mode predicted the re-creation without doing it"
+    assert "/api/show" in [r["path"] for r in sim.requests()]
+    assert one(sim, tmp_path, **changed)["changed"] is False, "the check run left the model as it was"
     forced = one(sim, tmp_path, force=True, **changed)
     assert forced["actions"] == ["deleted support-bot:latest", "re-created support-bot:latest"]
 
@@ -399,6 +517,59 @@ def test_async_pull_progress_is_observed_mid_way(make_sim, tmp_path: Path) -> No
     assert done["finished"] and done["changed"] is True
     after = run.results("Read the model afterwards")["model"]
     assert after["status"] == "stopped" and after["progress"] is None
+
+
+# ---------------------------------------------------------------------------- the documentation's examples
+
+
+def example_tasks(*names: str) -> list[dict]:
+    """Tasks of ollama_model's EXAMPLES, by name, as written there."""
+    from ansible_collections.llmops.ollama.plugins.modules import ollama_model
+
+    tasks = {task["name"]: task for task in yaml.safe_load(ollama_model.EXAMPLES)}
+    return [dict(tasks[name]) for name in names]
+
+
+def test_the_documented_pin_and_progress_examples_work(make_sim, tmp_path: Path) -> None:
+    slow = make_sim("slow", rate=1_000_000)
+    slow.pull("smollm2:135m")
+    variables = env(slow, tmp_path)
+    tasks = example_tasks(
+        "Read the digest of the version tested on a staging host",
+        "Pull exactly that version; fail and leave nothing behind if the registry serves another",
+        "Start a big pull in the background",
+        "Watch its progress in the ledger",
+        "Collect the result of the pull (fails here if the pull failed)",
+    )
+    for task in tasks:
+        if "delay" in task:
+            task.update(delay=1, retries=300)  # the examples poll every 10 s; the test every second
+    tasks[2]["llmops.ollama.ollama_model"] = dict(tasks[2]["llmops.ollama.ollama_model"], min_free_space=0)  # this host's disk may be small
+    connection = {"api_url": variables["sim_url"], "state_dir": variables["state_dir"]}
+    play = {
+        "name": "The examples of ollama_model",
+        "hosts": "all",
+        "gather_facts": False,
+        "module_defaults": {
+            "llmops.ollama.ollama_model": dict(connection, registry_url=variables["sim_url"], models_path=variables["models_path"]),
+            "llmops.ollama.ollama_model_info": connection,
+        },
+        "tasks": tasks,
+    }
+    playbook = tmp_path / "examples.yml"
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[staging]\nlocalhost ansible_connection=local\n")
+    run = run_playbook(playbook, inventory=str(inventory))
+    assert run.rc == 0, run.stdout[-3000:]
+    pinned = run.results("Pull exactly that version; fail and leave nothing behind if the registry serves another")
+    assert (pinned["changed"], pinned["model"]["digest"]) == (False, tags(slow)["smollm2:135m"])
+    watched = run.results("Watch its progress in the ledger")
+    assert watched["model"]["status"] == "stopped", "the watch waited for the end of the pull"
+    assert watched["attempts"] > 1, "the pull was still under way at the first poll"
+    done = run.results("Collect the result of the pull (fails here if the pull failed)")
+    assert done["finished"] and done["changed"] is True and not done.get("failed")
+    assert "llama3.2:latest" in tags(slow)
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -443,7 +614,8 @@ BAD_INPUT = [
     ({"name": ["llama3.2"], "state": "running"}, "value of state must be one of: present, absent, loaded, unloaded, got: running"),
     ({"name": ["x"], "from": "llama3.2", "quantize": "q2_K"}, "value of quantize must be one of: q4_K_M, q4_K_S, q8_0, got: q2_K"),
     ({"name": ["x"], "from": "llama3.2", "messages": [{"role": "robot", "content": "hi"}]}, "value of role must be one of: system, user, assistant, tool"),
-    ({"name": ["llama3.2"], "options": "num_ctx=4096 oops"}, "options"),
+    ({"name": ["llama3.2"], "options": "num_ctx=4096 oops"}, "argument 'options' is of type str and we were unable to convert to dict"),
+    ({"name": ["llama3.2"], "registry_url": "https://user:s3cret@registry.example.com"}, "registry_url must not carry credentials (user:password@"),
 ]
 
 
@@ -454,6 +626,7 @@ def test_bad_input_fails_naming_the_problem_before_any_request(sim, tmp_path: Pa
     for (step, fragment), result in zip(BAD_INPUT, results):
         assert result.get("failed") is True, (step, result)
         assert fragment in result["msg"], (step, result["msg"])
+        assert "s3cret" not in result["msg"] and "s3cret" not in str(result.get("warnings")), "a secret in registry_url is never repeated"
     assert mutating(sim.requests()) == []
     assert [r for r in sim.requests() if r["path"].startswith("/api/")] == [], "bad input was caught before any request"
 

@@ -154,7 +154,10 @@ def test_search_filters_sorting_and_paging(stocked, tmp_path: Path) -> None:
     assert (results[22]["models"], results[22]["total"], results[22]["pages"]) == ([], 0, 0)
     assert results[23]["model"]["name"] == "llama3.2:1b" and names(results[23]) == ["llama3.2:1b"]
     assert results[24]["model"]["status"] == "unavailable"
-    assert fnmatch.fnmatch("llama3.2:pinned", "llama3.2:*")
+    # the globs match whole names, case-insensitively: exactly the models a glob match over every name gives
+    for index, glob in ((2, "llama3.2:*"), (3, "*:v?")):
+        assert names(results[index]) == [n for n in names(results[0]) if fnmatch.fnmatchcase(n.lower(), glob)], glob
+    assert "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M" not in names(results[2]), "a glob is not a substring match"
     assert mutating(sim.requests()) == []
 
 

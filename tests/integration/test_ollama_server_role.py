@@ -124,6 +124,43 @@ def test_absent_keeps_the_models_unless_purged(role_vars: dict) -> None:
     assert not volume_exists(VOLUME)
 
 
+def test_host_network_host_directory_and_limits(role_vars: dict, tmp_path: Path) -> None:
+    models = tmp_path / "srv" / "ollama-models"
+    variables = dict(
+        role_vars,
+        ollama_server_host_network=True,
+        ollama_server_models_path=str(models),
+        ollama_server_memory_limit="1g",
+        ollama_server_cpus=1.5,
+    )
+    run = run_playbook("server.yml", variables)
+    assert run.rc == 0, run.stdout[-3000:]
+    info = inspect(CONTAINER)
+    host_config = info["HostConfig"]
+    assert host_config["NetworkMode"] == "host" and not host_config["PortBindings"]
+    assert "OLLAMA_HOST=127.0.0.1:%s" % role_vars["ollama_server_port"] in info["Config"]["Env"], "listens on the bind address of the host"
+    assert (host_config["Memory"], host_config["NanoCpus"]) == (1024**3, 1_500_000_000)
+    assert any(m["Type"] == "bind" and m["Source"] == str(models) and m["Destination"] == "/root/.ollama" for m in info["Mounts"])
+    assert not volume_exists(VOLUME)
+
+    # the models land in the host directory
+    api = "http://127.0.0.1:%s" % role_vars["ollama_server_port"]
+    request = urllib.request.Request(api + "/api/pull", data=json.dumps({"model": "smollm2:135m", "stream": False}).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert json.loads(response.read())["status"] == "success"
+    assert any((models / "models" / "blobs").iterdir())
+
+    again = run_playbook("server.yml", variables)
+    assert again.rc == 0 and changed_tasks(again) == [], again.stdout[-3000:]
+
+    kept = run_playbook("server.yml", dict(variables, ollama_server_state="absent"))
+    assert kept.rc == 0 and inspect(CONTAINER) is None
+    assert any((models / "models" / "blobs").iterdir()), "absent keeps the models"
+    purged = run_playbook("server.yml", dict(variables, ollama_server_state="absent", ollama_server_purge_data=True))
+    assert purged.rc == 0, purged.stdout[-3000:]
+    assert not models.exists() and models.parent.exists(), "the purge removes the models directory, nothing above it"
+
+
 def test_forced_nvidia_fails_in_preflight_without_a_container(role_vars: dict) -> None:
     run = run_playbook("server.yml", dict(role_vars, ollama_server_gpu="nvidia"))
     assert run.rc == 2

@@ -3,14 +3,18 @@
 """Faults a test can inject (``POST /_sim/faults`` with a JSON object; several at once).
 
 - ``{"stall": {"at_percent": 50, "seconds": 30}}``: the next pull that downloads stops
-  sending lines (and downloading) for ``seconds`` once it reaches that share of the
-  model's bytes. Fires once.
+  downloading for ``seconds`` once it reaches that share of the model's bytes. As in
+  Ollama, its progress lines keep coming every 60 ms meanwhile, with the same
+  ``completed``. The stall ends early when the pull's client goes away (the download is
+  cancelled; the next pull resumes the partial blob without a stall). Fires once.
 - ``{"cut_at_percent": 50}``: the next pull that downloads is cut abruptly at that share
   of the model's bytes: the connection closes mid-body, the partial blob stays, the next
   pull resumes from it. Fires once.
 - ``{"status": 500, "count": 2}``: the next ``count`` (default 1) API requests answer
   that status with ``{"error": ...}``; ``"error"`` sets the text (503 defaults to
-  Ollama's queue-full "server busy" message). Fires ``count`` times.
+  Ollama's queue-full "server busy" message). Fires ``count`` times. With
+  ``"path": "/api/pull"`` only requests to that exact path (any method) answer it;
+  the others pass untouched and do not use up the count.
 - ``{"disk_full": true}``: blob writes (pull, create, blob upload) fail with Go's ENOSPC
   text, ``write <path>: no space left on device``. Until cleared.
 - ``{"slow_ms": 300}``: every API response is delayed that long. Until cleared.
@@ -32,7 +36,7 @@ DEFAULT_ERRORS = {
     502: "bad gateway",
     503: "server busy, please try again.  maximum pending requests exceeded",
 }
-KNOWN = ("stall", "cut_at_percent", "status", "count", "error", "disk_full", "slow_ms", "crash")
+KNOWN = ("stall", "cut_at_percent", "status", "count", "error", "path", "disk_full", "slow_ms", "crash")
 
 
 class FaultError(ValueError):
@@ -93,9 +97,14 @@ class Faults:
                 error = request.get("error", DEFAULT_ERRORS.get(status, "simulated HTTP %d" % status))
                 if not isinstance(error, str):
                     raise FaultError("error must be a string")
+                path = request.get("path")
+                if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+                    raise FaultError('path must be a request path such as "/api/pull"')
                 new["status"] = {"status": status, "count": count, "error": error}
-        elif "count" in request or "error" in request:
-            raise FaultError("count and error go with status")
+                if path is not None:
+                    new["status"]["path"] = path
+        elif "count" in request or "error" in request or "path" in request:
+            raise FaultError("count, error and path go with status")
         if "disk_full" in request:
             new["disk_full"] = bool(request["disk_full"]) or None
         if "slow_ms" in request:
@@ -114,10 +123,13 @@ class Faults:
                     self._state[key] = value
             return dict(self._state)
 
-    def take_status(self) -> Optional[Tuple[int, str]]:
+    def take_status(self, path: Optional[str] = None) -> Optional[Tuple[int, str]]:
+        """The status fault for a request to ``path``, if one is armed for it (a fault with a path fires only there)."""
         with self._lock:
             armed = self._state.get("status")
             if not armed:
+                return None
+            if armed.get("path") is not None and armed["path"] != path:
                 return None
             armed["count"] -= 1
             if armed["count"] <= 0:

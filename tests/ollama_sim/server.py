@@ -12,8 +12,8 @@ apply. Unknown paths answer ``404 page not found`` and wrong methods
 
 Admin endpoints (never logged, never faulted, no Host check):
 
-- ``GET /_sim/requests`` -> ``{"requests": [{"method", "path", "status"}, ...]}``;
-  ``DELETE`` clears the log
+- ``GET /_sim/requests`` -> ``{"requests": [{"method", "path", "status"}, ...]}`` (a
+  ``POST /api/pull`` also has the ``model`` of its body); ``DELETE`` clears the log
 - ``GET|POST|DELETE /_sim/faults`` (see ``faults``)
 - ``GET /_sim/stats`` -> ``{"blobs": {"sha256:<hex>": bytes}, "total", "pulled",
   "served"}``; ``DELETE`` resets
@@ -111,9 +111,12 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: List[Dict[str, Any]] = []
 
-    def add(self, method: str, path: str, status: int) -> None:
+    def add(self, method: str, path: str, status: int, model: Optional[str] = None) -> None:
+        entry: Dict[str, Any] = {"method": method, "path": path, "status": status}
+        if model is not None:
+            entry["model"] = model
         with self._lock:
-            self._entries.append({"method": method, "path": path, "status": status})
+            self._entries.append(entry)
 
     def snapshot(self) -> List[Dict[str, Any]]:
         with self._lock:
@@ -236,7 +239,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response_only(code, message)
         self.send_header("Date", self.date_time_string())
         if not self._admin:
-            self.server.log.add(self.command, self._path, code)
+            self.server.log.add(self.command, self._path, code, self._logged_model())
+
+    def _logged_model(self) -> Optional[str]:
+        """The model a ``POST /api/pull`` asked for (``model``, or the older ``name``), for the request log."""
+        if self.command != "POST" or self._path != "/api/pull":
+            return None
+        try:
+            body = json.loads(getattr(self, "_raw_body", b"") or b"{}")
+        except ValueError:
+            return None
+        model = (body.get("model") or body.get("name")) if isinstance(body, dict) else None
+        return model if isinstance(model, str) else None
 
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write("[SIM] %s - %s\n" % (self.address_string(), format % args))
@@ -268,8 +282,9 @@ class Handler(BaseHTTPRequestHandler):
         self._chunked = False
         self._path = self.path.split("?", 1)[0]
         self._admin = self._path == "/_sim" or self._path.startswith("/_sim/")
+        self._raw_body = b""
         try:
-            raw = self._read_body()
+            raw = self._raw_body = self._read_body()
         except ValueError:
             self.close_connection = True
             self._send(Reply(400, text="400 Bad Request"))
@@ -315,7 +330,7 @@ class Handler(BaseHTTPRequestHandler):
                 return Reply(403)
             if by_name and self.command == "OPTIONS":
                 return Reply(204, headers=extra)
-        fault = sim.faults.take_status()
+        fault = sim.faults.take_status(self._path)
         if fault is not None:
             return Reply(fault[0], {"error": fault[1]}, headers=extra)
         delay = sim.faults.slow_ms

@@ -30,7 +30,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._models import (
     summary,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils._registry import Manifest, ResourceError
+from ansible_collections.llmops.ollama.plugins.module_utils._registry import Manifest, ManifestNotFound, ResourceError
 
 MUTATING = ("/api/pull", "/api/create", "/api/delete", "/api/generate", "/api/embed", "/api/copy")
 
@@ -87,7 +87,8 @@ class FakeOllama:
     def manifest(self, name, **_kwargs) -> Manifest:
         raw = self.registry.get(name.key)
         if raw is None:
-            raise ResourceError("the registry has no manifest for %s" % name.display)
+            url = "http://registry/v2/%s/manifests/%s" % (name.registry_path, name.tag)
+            raise ManifestNotFound("the registry has no manifest for %s at %s (HTTP 404)" % (name.display, url))
         return Manifest(raw, "http://registry/v2/%s/manifests/%s" % (name.registry_path, name.tag))
 
     def paths(self) -> List[str]:
@@ -113,6 +114,12 @@ class FakeOllama:
         self.requests.append((method, path, payload))
         if path in self.call_failures:
             raise self.call_failures.pop(path)
+        if path == "/api/copy":
+            source, destination = parse_name(payload["source"]), parse_name(payload["destination"])
+            if source.key not in self.models:
+                raise OllamaError("not found", status=404, server_message="model %r not found" % payload["source"])
+            self.models[destination.key] = dict(self.models[source.key], name=destination.display, model=destination.display)
+            return None
         name = parse_name(payload["model"])
         if path == "/api/delete":
             if name.key not in self.models:
@@ -553,3 +560,139 @@ def test_server_errors_on_single_calls_fail_the_model_plainly(fake: FakeOllama, 
     fake.call_failures["/api/delete"] = OllamaError("x", status=500, server_message="internal server error")
     result = manager(fake, tmp_path).ensure([spec("chat:1b", state="absent")])[0]
     assert result.failed and result.msg == "cannot delete chat:1b: internal server error"
+
+
+# ---------------------------------------------------------------------------- failures of present models, pins on updates, unknown models
+
+
+def test_a_failed_load_shows_failed_until_a_later_load_succeeds(fake: FakeOllama, tmp_path: Path) -> None:
+    from ansible_collections.llmops.ollama.plugins.module_utils._records import ServerState, all_records, build_record, search
+
+    fake.put("chat:1b")
+    fake.call_failures["/api/generate"] = OllamaError("x", status=500, server_message="llama runner process has terminated: out of memory")
+    failed = manager(fake, tmp_path).ensure([spec("chat:1b", state="loaded")])[0]
+    assert failed.failed and failed.msg == "cannot load chat:1b: llama runner process has terminated: out of memory"
+    assert (failed.record["status"], failed.record["message"]) == ("failed", failed.msg)
+    # what ollama_model_info reads afterwards, on its own
+    ledger = Ledger.open(str(tmp_path / "state"), create=False)
+    state = ServerState(fake.tags(), fake.ps())
+    assert build_record(parse_name("chat:1b"), state, ledger)["status"] == "failed"
+    assert [r["name"] for r in search(all_records(state, ledger), statuses=["failed"])["models"]] == ["chat:1b"]
+    recorded = ledger.read("chat:1b")
+    assert recorded["failed_digest"] == fake.models[parse_name("chat:1b").key]["digest"] and recorded["failed_at"]
+
+    loaded = manager(fake, tmp_path).ensure([spec("chat:1b", state="loaded")])[0]
+    assert (loaded.changed, loaded.failed, loaded.record["status"]) == (True, False, "running")
+    assert "failed_at" not in ledger.read("chat:1b")
+    state = ServerState(fake.tags(), fake.ps())
+    assert search(all_records(state, ledger), statuses=["failed"])["models"] == []
+
+
+def test_update_to_a_pin_the_registry_does_not_serve_fails_before_pulling(fake: FakeOllama, tmp_path: Path) -> None:
+    old = fake.put("llama3.2:1b")
+    new = fake.publish("llama3.2:1b", version=2)
+    pin = "e" * 64
+    expected = (
+        "digest mismatch for llama3.2:1b: the pin is sha256:%s but the registry serves sha256:%s; the update was refused "
+        "before pulling anything, so llama3.2:1b stays at sha256:%s (pin sha256:%s to take the version the registry serves)" % (pin, new, old, new)
+    )
+    predicted = manager(fake, tmp_path, check_mode=True).ensure([spec(update=True, digest=pin)])[0]
+    assert (predicted.failed, predicted.changed, predicted.msg) == (True, False, expected)
+    assert fake.mutations() == []
+    result = manager(fake, tmp_path).ensure([spec(update=True, digest=pin)])[0]
+    assert (result.failed, result.changed, result.msg) == (True, False, expected)
+    assert fake.mutations() == [], "nothing was pulled"
+    assert fake.models[parse_name("llama3.2:1b").key]["digest"] == old
+    assert result.record["status"] == "failed"
+    # pinned to what the registry serves: the update goes ahead
+    ok = manager(fake, tmp_path).ensure([spec(update=True, digest=new)])[0]
+    assert (ok.failed, ok.actions, ok.after["digest"]) == (False, ["updated"], new)
+
+
+def unreadable_registry(*_args: Any, **_kwargs: Any) -> Manifest:
+    raise ResourceError("the registry at http://r cannot be reached: refused")
+
+
+def test_unverifiable_pinned_update_restores_the_previous_version(fake: FakeOllama, tmp_path: Path) -> None:
+    old = fake.put("llama3.2:1b")
+    new = fake.publish("llama3.2:1b", version=2)
+    pin = "e" * 64
+    mgr = manager(fake, tmp_path)
+    mgr._fetch_manifest = unreadable_registry
+    result = mgr.ensure([spec(update=True, digest=pin)])[0]
+    assert result.failed
+    assert result.msg == (
+        "digest mismatch for llama3.2:1b after the update: the pin is sha256:%s but the registry served sha256:%s; that unverified version "
+        "was removed and the previous version sha256:%s restored, so nothing unverified stays on the server" % (pin, new, old)
+    )
+    assert {key: model["digest"] for key, model in fake.models.items()} == {parse_name("llama3.2:1b").key: old}, "the backup copy is gone too"
+    assert [path for path in fake.mutations()] == ["/api/copy", "/api/pull", "/api/delete", "/api/copy", "/api/delete"]
+    assert result.record["status"] == "failed" and result.record["digest"] == old
+
+
+def test_unverifiable_pinned_update_without_a_backup_says_the_model_is_gone(fake: FakeOllama, tmp_path: Path) -> None:
+    fake.put("llama3.2:1b")
+    new = fake.publish("llama3.2:1b", version=2)
+    fake.call_failures["/api/copy"] = OllamaError("x", status=500, server_message="disk quota")
+    mgr = manager(fake, tmp_path)
+    mgr._fetch_manifest = unreadable_registry
+    result = mgr.ensure([spec(update=True, digest="e" * 64)])[0]
+    assert result.failed
+    assert result.msg.startswith("digest mismatch for llama3.2:1b after the update: the pin is sha256:%s but the registry served sha256:%s" % ("e" * 64, new))
+    assert "could not be kept to restore it (the copy to keep it, llama3.2:1b-llmops-prev, could not be made: disk quota)" in result.msg
+    assert result.msg.endswith("so llama3.2:1b is no longer on the server")
+    assert fake.models == {}, "nothing unverified stays"
+    assert result.after == {"state": "absent"} and result.actions == ["deleted"]
+
+
+def test_unverifiable_pinned_update_when_the_registry_serves_the_present_version(fake: FakeOllama, tmp_path: Path) -> None:
+    old = fake.put("llama3.2:1b")
+    mgr = manager(fake, tmp_path)
+    mgr._fetch_manifest = unreadable_registry
+    result = mgr.ensure([spec(update=True, digest="e" * 64)])[0]
+    assert result.failed and result.msg == (
+        "digest mismatch for llama3.2:1b after the update: the pin is sha256:%s but the registry still serves sha256:%s, "
+        "the version that was already present; nothing changed" % ("e" * 64, old)
+    )
+    assert list(fake.models) == [parse_name("llama3.2:1b").key]
+
+
+def test_check_mode_fails_like_the_real_run_for_a_model_the_registry_lacks(fake: FakeOllama, tmp_path: Path) -> None:
+    warnings: List[str] = []
+    predicted = manager(fake, tmp_path / "check", check_mode=True, warn=warnings.append).ensure([spec("nope:1b")])[0]
+    assert predicted.failed and not predicted.changed
+    assert predicted.msg == (
+        "model 'nope:1b' not found in registry.ollama.ai/library: the registry has no manifest for nope:1b at "
+        "http://registry/v2/library/nope/manifests/1b (HTTP 404)"
+    )
+    assert warnings == [] and fake.mutations() == []
+    actual = manager(fake, tmp_path).ensure([spec("nope:1b")])[0]
+    prefix = "model 'nope:1b' not found in registry.ollama.ai/library: "
+    assert actual.failed and actual.msg.startswith(prefix) and predicted.msg.startswith(prefix)
+
+    # a present model whose registry no longer has it: the update fails the same way
+    fake.put("gone:1b")
+    del fake.registry[parse_name("gone:1b").key]
+    fake.requests.clear()
+    update = manager(fake, tmp_path / "check", check_mode=True).ensure([spec("gone:1b", update=True)])[0]
+    assert update.failed and update.msg.startswith("model 'gone:1b' not found in registry.ollama.ai/library: the registry has no manifest")
+    assert fake.mutations() == []
+
+    # a registry that cannot be read is no prediction of failure: a warning, and the pull is planned
+    mgr = manager(fake, tmp_path / "check", check_mode=True, warn=warnings.append)
+    mgr._fetch_manifest = unreadable_registry
+    planned = mgr.ensure([spec("other:1b")])[0]
+    assert (planned.failed, planned.actions) == (False, ["pulled"])
+    assert warnings == ["free-space check before pulling other:1b skipped: the registry at http://r cannot be reached: refused"]
+
+
+def test_check_mode_fails_a_pull_whose_pin_the_registry_does_not_serve(fake: FakeOllama, tmp_path: Path) -> None:
+    served = fake.publish("llama3.2:1b")
+    predicted = manager(fake, tmp_path, check_mode=True).ensure([spec(digest="c" * 64)])[0]
+    assert predicted.failed and predicted.msg.startswith(
+        "digest mismatch for llama3.2:1b: the pin is sha256:%s but the registry serves sha256:%s" % ("c" * 64, served)
+    )
+    actual = manager(fake, tmp_path).ensure([spec(digest="c" * 64)])[0]
+    assert actual.failed
+    assert actual.msg.startswith("digest mismatch for llama3.2:1b: the pin is sha256:%s but the registry served sha256:%s" % ("c" * 64, served))
+    assert fake.models == {}

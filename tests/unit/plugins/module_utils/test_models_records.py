@@ -31,6 +31,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._records import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._registry import (
     Manifest,
+    ManifestNotFound,
     ResourceError,
     api_is_local,
     default_models_path,
@@ -93,6 +94,45 @@ def test_statuses_from_server_and_ledger(tmp_path: Path) -> None:
     assert records["present:1b"]["progress"]["percent"] == 50.0
     assert records["full:1b"]["size_bytes"] == 700, "a paused pull shows the size it will take"
     assert records["broken:1b"]["message"] == "not found"
+
+
+def test_a_failure_of_a_present_model_shows_until_a_later_success(tmp_path: Path) -> None:
+    times = iter(datetime(2026, 1, 1, 12, 0, second, tzinfo=timezone.utc).timestamp() for second in range(60))
+    ledger = Ledger.open(str(tmp_path), clock=lambda: next(times))
+    seen = "2026-01-01T10:00:00.5Z"
+    state = ServerState([tag("chat:1b", modified=seen)], [{"name": "chat:1b"}])
+    ledger.log("chat:1b", "loaded")  # an older success does not end a newer failure
+    ledger.set_status(
+        "chat:1b", FAILED, "cannot load chat:1b: out of memory", failed_at="2026-01-01T12:00:30+00:00", failed_digest=DIGEST, failed_modified_at=seen
+    )
+    record = build_record(parse_name("chat:1b"), state, ledger)
+    assert (record["status"], record["message"]) == ("failed", "cannot load chat:1b: out of memory")
+    assert record["loaded"] is not None, "the server's state is still in the record"
+    found = search(all_records(state, ledger), statuses=["failed"])
+    assert names(found) == ["chat:1b"]
+    # the server changed the model since (a pull from the command line): the failure is over
+    changed = ServerState([tag("chat:1b", modified="2026-01-01T13:00:00Z", digest="b" * 64)], [])
+    assert build_record(parse_name("chat:1b"), changed, ledger)["status"] == "stopped"
+    # the same model time written another way is the same time
+    same = ServerState([tag("chat:1b", modified="2026-01-01T10:00:00.500000000+00:00")], [])
+    assert build_record(parse_name("chat:1b"), same, ledger)["status"] == "failed"
+    # a successful operation logged after the failure ends it
+    for _tick in range(40):
+        now = next(times)
+    assert now > datetime(2026, 1, 1, 12, 0, 30, tzinfo=timezone.utc).timestamp()
+    ledger.log("chat:1b", "loaded")
+    assert build_record(parse_name("chat:1b"), state, ledger)["status"] == "running"
+
+
+def test_an_older_failure_record_compares_the_server_time(tmp_path: Path) -> None:
+    ledger = Ledger.open(str(tmp_path), clock=lambda: datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc).timestamp())
+    ledger.set_status("chat:1b", FAILED, "cannot load chat:1b")  # no failed_* fields: updated_at is the failure's time
+    before = ServerState([tag("chat:1b", modified="2026-01-01T11:00:00Z")], [])
+    after = ServerState([tag("chat:1b", modified="2026-01-01T13:00:00+01:00")], [])
+    later = ServerState([tag("chat:1b", modified="2026-01-01T12:30:00Z")], [])
+    assert build_record(parse_name("chat:1b"), before, ledger)["status"] == "failed"
+    assert build_record(parse_name("chat:1b"), after, ledger)["status"] == "failed", "13:00+01:00 is 12:00 UTC, not later"
+    assert build_record(parse_name("chat:1b"), later, ledger)["status"] == "stopped"
 
 
 def test_source_of() -> None:
@@ -246,6 +286,16 @@ def test_fetch_manifest_urls_and_errors() -> None:
     missing = FakeRequest(HTTPError("u", 404, "nf", {}, io.BytesIO(b"")))
     with pytest.raises(ResourceError, match=r"the registry has no manifest for m:latest at .* \(HTTP 404\)"):
         fetch_manifest(parse_name("m"), request_factory=missing)
+    with pytest.raises(ManifestNotFound):
+        fetch_manifest(parse_name("m"), request_factory=missing)
+    # credentials in a URL never reach a message
+    with pytest.raises(ManifestNotFound) as error:
+        fetch_manifest(parse_name("m"), registry_url="https://user:s3cret@reg.example.com", request_factory=missing)
+    assert "s3cret" not in str(error.value) and "https://***@reg.example.com/v2/library/m/manifests/latest" in str(error.value)
+    refused = FakeRequest(URLError("refused"))
+    with pytest.raises(ResourceError) as error:
+        fetch_manifest(parse_name("m"), registry_url="https://tok@reg.example.com", request_factory=refused)
+    assert "tok@" not in str(error.value) and type(error.value) is ResourceError
     down = FakeRequest(URLError("refused"))
     with pytest.raises(ResourceError, match="cannot be reached: refused"):
         fetch_manifest(parse_name("m"), request_factory=down)

@@ -43,6 +43,17 @@ def test_check_mode(fake: FakeOllama, capsys, tmp_path: Path) -> None:
     assert not (tmp_path / "state").exists()
 
 
+def test_check_mode_fails_for_a_model_the_registry_lacks_as_the_real_run_does(fake: FakeOllama, capsys, tmp_path: Path) -> None:
+    fake.publish("ok:1b")
+    predicted = run(ollama_model, {"name": ["ok:1b", "nope:1b"]}, capsys, tmp_path, check_mode=True)
+    actual = run(ollama_model, {"name": ["ok:1b", "nope:1b"]}, capsys, tmp_path)
+    prefix = "1 of 2 models failed: model 'nope:1b' not found in registry.ollama.ai/library: "
+    assert predicted["failed"] is True and predicted["msg"].startswith(prefix + "the registry has no manifest for nope:1b")
+    assert actual["failed"] is True and actual["msg"].startswith(prefix)
+    assert [m["actions"] for m in predicted["models"]] == [m["actions"] for m in actual["models"]] == [["pulled"], []]
+    assert "warnings" not in predicted
+
+
 def test_failure_carries_the_records(fake: FakeOllama, capsys, tmp_path: Path) -> None:
     fake.publish("ok:1b")
     result = run(ollama_model, {"name": ["ok:1b", "nope:1b"]}, capsys, tmp_path)
@@ -60,11 +71,14 @@ def test_failure_carries_the_records(fake: FakeOllama, capsys, tmp_path: Path) -
         ({"name": ["x"], "max_concurrent_pulls": -1}, "max_concurrent_pulls must be 0 (no limit) or more"),
         ({"name": ["x"], "retry_delay": -1}, "retry_delay must be 0 or more seconds"),
         ({"name": ["x"], "state_dir": ""}, "state_dir is empty"),
+        ({"name": ["x"], "registry_url": "https://user:s3cret@reg.example.com"}, "registry_url must not carry credentials (user:password@"),
+        ({"name": ["x"], "registry_url": "tok3n@reg.example.com/v2"}, "registry_url must not carry credentials"),
     ],
 )
 def test_bad_input_before_any_request(fake: FakeOllama, capsys, tmp_path: Path, args: dict, fragment: str) -> None:
     result = run(ollama_model, args, capsys, tmp_path) if "state_dir" not in args else _raw(args, capsys)
     assert result["failed"] is True and fragment in result["msg"]
+    assert "s3cret" not in result["msg"] and "tok3n" not in result["msg"], "a secret in registry_url is never repeated"
     assert fake.requests == []
 
 
