@@ -626,7 +626,7 @@ def test_unverifiable_pinned_update_restores_the_previous_version(fake: FakeOlla
         "was removed and the previous version sha256:%s restored, so nothing unverified stays on the server" % (pin, new, old)
     )
     assert {key: model["digest"] for key, model in fake.models.items()} == {parse_name("llama3.2:1b").key: old}, "the backup copy is gone too"
-    assert [path for path in fake.mutations()] == ["/api/copy", "/api/pull", "/api/delete", "/api/copy", "/api/delete"]
+    assert list(fake.mutations()) == ["/api/copy", "/api/pull", "/api/delete", "/api/copy", "/api/delete"]
     assert result.record["status"] == "failed" and result.record["digest"] == old
 
 

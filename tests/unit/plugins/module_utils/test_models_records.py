@@ -295,7 +295,7 @@ def test_fetch_manifest_urls_and_errors() -> None:
     refused = FakeRequest(URLError("refused"))
     with pytest.raises(ResourceError) as error:
         fetch_manifest(parse_name("m"), registry_url="https://tok@reg.example.com", request_factory=refused)
-    assert "tok@" not in str(error.value) and type(error.value) is ResourceError
+    assert "tok@" not in str(error.value) and error.type is ResourceError
     down = FakeRequest(URLError("refused"))
     with pytest.raises(ResourceError, match="cannot be reached: refused"):
         fetch_manifest(parse_name("m"), request_factory=down)
