@@ -203,7 +203,10 @@ def test_role_fails_after_printing_the_summary_when_a_model_fails(sim, tmp_path:
         ({"ollama_models_lock_mode": "sometimes"}, "ollama_models_lock_mode"),
         ({"ollama_models_progress_interval": 60}, "ollama_models_progress_interval must be from 1 to 10 seconds (a report at least every 15 seconds), got 60"),
         ({"ollama_models_progress_interval": 11}, "ollama_models_progress_interval must be from 1 to 10 seconds"),
-        ({"ollama_models_lock_mode": "read"}, "set ollama_models_lock_file to the lock file that pins the models"),
+        (
+            {"ollama_models_lock_mode": "read"},
+            "set ollama_models_lock_file (on the host) or ollama_models_lock_controller_file (on the controller) to the lock file that pins the models",
+        ),
         ({"ollama_models_list": [{"name": "llama3.2", "priority": "asap"}]}, "invalid priority 'asap'"),
     ],
 )
