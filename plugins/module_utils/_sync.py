@@ -19,7 +19,8 @@ input before any request. :class:`Sync` then runs them through the same
    then declaration, each holding a host-wide pull slot and the model's pull lock
    in the ledger (a second sync on the host waits its turn: ``queued``, with its
    position); 6. everything else (loads of present models, custom models, which
-   may be built on a model pulled in step 5).
+   may be built on a model pulled in step 5; a custom model whose base is not on
+   the server holds a host pull slot too, since Ollama pulls the base).
 
 In check mode the same steps run as predictions (no mutating request, no
 ledger write) and give the ``plan``.
@@ -527,8 +528,29 @@ class Sync:
             if self._stopped():
                 self._skip(item)
                 continue
-            item.result = self.manager.ensure_one(item.spec)
+            slot = self._base_pull_slot(item)
+            try:
+                item.result = self.manager.ensure_one(item.spec)
+            finally:
+                if slot is not None:
+                    slot.release()
             self._done(item)
+
+    def _base_pull_slot(self, item: Item) -> Optional[FileLock]:
+        """A host pull slot for a custom model whose base is not on the server (Ollama pulls the base during the create), once one is free."""
+        base = (item.spec.definition or {}).get("from")
+        if self.check_mode or not base:
+            return None
+        try:
+            if self.manager.state.model(parse_name(base)) is not None:
+                return None
+        except InvalidModelName:
+            return None
+        slot = self.ledger.try_pull_slot(self.host_limit)
+        while slot is None:
+            time.sleep(self.poll)
+            slot = self.ledger.try_pull_slot(self.host_limit)
+        return slot
 
     def _skip(self, item: Item) -> None:
         first = self.failures[0].spec.name.display if self.failures else "another model"

@@ -415,3 +415,37 @@ def test_needs_pull() -> None:
     assert needs_pull(declare({"name": "have", "force": True})[0].spec, state)
     assert not needs_pull(declare({"name": "missing", "state": "absent"})[0].spec, state)
     assert not needs_pull(declare({"name": "bot", "from": "have"})[0].spec, state), "custom models are created after the pulls"
+
+
+def test_a_custom_model_whose_base_is_missing_waits_for_a_host_pull_slot(fake: FakeOllama, tmp_path: Path) -> None:
+    """Ollama pulls a missing base during /api/create: that counts against the host's pull slots like any pull."""
+    fake.put("have")
+    busy = Ledger.open(str(tmp_path / "state")).try_pull_slot(1)  # another process holds the host's only slot
+    assert busy is not None and busy.index == 0
+    done = threading.Event()
+    outcomes: list = []
+
+    def sync() -> None:
+        outcomes.append(run_sync(fake, tmp_path, [{"name": "bot", "from": "missing-base", "system": "x"}, {"name": "ok", "from": "have"}], host_limit=1))
+        done.set()
+
+    thread = threading.Thread(target=sync, daemon=True)
+    thread.start()
+    assert not done.wait(0.5), "the sync went on although the host's pull slot is taken"
+    assert [payload["model"] for _m, path, payload in fake.requests if path == "/api/create"] == []
+    busy.release()
+    assert done.wait(10)
+    thread.join(5)
+    _sync, outcome = outcomes[0]
+    assert [(entry["name"], entry["action"]) for entry in outcome["results"]] == [("bot:latest", "created"), ("ok:latest", "created")]
+    assert [payload["model"] for _m, path, payload in fake.requests if path == "/api/create"] == ["bot:latest", "ok:latest"]
+
+
+def test_a_custom_model_on_a_present_base_takes_no_pull_slot(fake: FakeOllama, tmp_path: Path) -> None:
+    fake.put("have")
+    busy = Ledger.open(str(tmp_path / "state")).try_pull_slot(1)
+    try:
+        _sync, outcome = run_sync(fake, tmp_path, [{"name": "ok", "from": "have", "system": "x"}], host_limit=1)
+    finally:
+        busy.release()
+    assert [(entry["name"], entry["action"]) for entry in outcome["results"]] == [("ok:latest", "created")]
