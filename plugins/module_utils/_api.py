@@ -122,6 +122,9 @@ def validate_api_url(url: Any) -> str:
     """
     if not isinstance(url, str) or not url:
         raise InvalidApiUrl("api_url is empty: give the Ollama API base URL, for example %s" % DEFAULT_API_URL)
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        # first, so that no later message repeats a secret
+        raise InvalidApiUrl("api_url must not carry credentials (user:password@): remove them and pass the key with api_key")
     if any(c.isspace() for c in url) or any(ord(c) < 32 or ord(c) == 127 for c in url):
         raise InvalidApiUrl("api_url %r contains white space or a control character: remove it (example: %s)" % (url, DEFAULT_API_URL))
     if "://" not in url:
@@ -136,8 +139,6 @@ def validate_api_url(url: Any) -> str:
         ) from None
     if parts.scheme not in ("http", "https"):
         raise InvalidApiUrl("api_url %r has the scheme %r: only http and https are supported" % (url, parts.scheme))
-    if "@" in parts.netloc:
-        raise InvalidApiUrl("api_url must not carry credentials (user:password@): remove them and pass the key with api_key")
     if parts.query or parts.fragment or url.endswith("?") or "#" in url:
         raise InvalidApiUrl("api_url %r has a query or fragment: give only scheme, host, port and an optional path prefix" % url)
     host, port = _split_host_port(parts.netloc)

@@ -765,9 +765,15 @@ class ModelManager:
         self._check_space(spec, result)
         backup: Optional[ModelName] = None
         backup_error = ""
-        if spec.digest and manifest is None:
-            # the pin cannot be checked before the pull: keep the present version to restore it on a mismatch
+        if spec.digest:
+            # the tag may move between the check and the pull (or the manifest could not be read): keep the
+            # present version to put it back if the pulled one does not match the pin; no copy, no update
             backup, backup_error = self._backup(spec.name)
+            if backup is None:
+                raise StepFailed(
+                    "%s was not updated: %s; without that copy a pulled version that does not match the pin could not be undone, "
+                    "so nothing was pulled and %s stays at sha256:%s" % (spec.name.display, backup_error, spec.name.display, current)
+                )
         try:
             stats = self._run_pull(spec, result)
         except StepFailed:
@@ -820,8 +826,14 @@ class ModelManager:
         try:
             self._delete(spec.name, result, verb=None)
         except StepFailed as exc:
-            self._drop_backup(backup)
-            return "; removing that unverified version failed (%s), so %s holds sha256:%s now: delete it (state: absent) or pin that digest" % (exc, name, new)
+            # keep the copy: it is the only manifest left of the verified version
+            kept = "; the previous version sha256:%s is kept as %s: copy it back once that one is gone" % (previous, backup.display) if backup else ""
+            return "; removing that unverified version failed (%s), so %s holds sha256:%s now: delete it (state: absent) or pin that digest%s" % (
+                exc,
+                name,
+                new,
+                kept,
+            )
         if backup is None:
             self._digest_after(spec.name)
             result.act("deleted")

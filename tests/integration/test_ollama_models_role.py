@@ -273,7 +273,9 @@ def test_fleet_lock_file_on_the_controller(make_sim, tmp_path: Path) -> None:
     again = run_playbook("models_role.yml", shared, inventory=reference)
     assert again.rc == 0 and again.data["stats"]["host-a"]["changed"] == 0, "idempotent, the fetch too"
 
-    pinned_vars = dict(shared, ollama_models_lock_mode="read")
+    # read with a relative path: taken from the playbook's directory (ansible-playbook runs from the repository root here)
+    relative = os.path.relpath(controller_lock, REPO / "tests" / "integration" / "playbooks")
+    pinned_vars = dict(shared, ollama_models_lock_mode="read", ollama_models_lock_controller_file=relative)
     planned = run_playbook("models_role.yml", pinned_vars, inventory=fleet, check=True)
     assert planned.rc == 0, planned.stdout[-3000:]
     assert [(item["name"], item["action"]) for item in planned.results("Compare the declared models with the server", host="host-b")["plan"]] == [

@@ -100,6 +100,13 @@ def test_valid_api_urls(url: str, expected: str) -> None:
     assert validate_api_url(url) == expected
 
 
+@pytest.mark.parametrize("url", ["http://user:s3cret@[::1:11434", "http://user:s3cret@host :1", "ftp://user:s3cret@host", "http://user:s3cret@h/?q"])
+def test_credentials_in_api_url_are_refused_without_repeating_them(url: str) -> None:
+    with pytest.raises(InvalidApiUrl) as exc:
+        validate_api_url(url)
+    assert "must not carry credentials" in str(exc.value) and "s3cret" not in str(exc.value)
+
+
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [

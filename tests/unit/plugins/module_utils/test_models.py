@@ -630,19 +630,57 @@ def test_unverifiable_pinned_update_restores_the_previous_version(fake: FakeOlla
     assert result.record["status"] == "failed" and result.record["digest"] == old
 
 
-def test_unverifiable_pinned_update_without_a_backup_says_the_model_is_gone(fake: FakeOllama, tmp_path: Path) -> None:
-    fake.put("llama3.2:1b")
-    new = fake.publish("llama3.2:1b", version=2)
+def test_pinned_update_without_a_backup_copy_is_refused_before_pulling(fake: FakeOllama, tmp_path: Path) -> None:
+    old = fake.put("llama3.2:1b")
+    fake.publish("llama3.2:1b", version=2)
     fake.call_failures["/api/copy"] = OllamaError("x", status=500, server_message="disk quota")
     mgr = manager(fake, tmp_path)
     mgr._fetch_manifest = unreadable_registry
     result = mgr.ensure([spec(update=True, digest="e" * 64)])[0]
+    assert result.failed and result.msg == (
+        "llama3.2:1b was not updated: the copy to keep it, llama3.2:1b-llmops-prev, could not be made: disk quota; without that copy a "
+        "pulled version that does not match the pin could not be undone, so nothing was pulled and llama3.2:1b stays at sha256:%s" % old
+    )
+    assert list(fake.mutations()) == ["/api/copy"], "no pull"
+    assert {key: model["digest"] for key, model in fake.models.items()} == {parse_name("llama3.2:1b").key: old}
+
+
+def test_a_tag_that_moves_between_the_check_and_the_pull_is_undone(fake: FakeOllama, tmp_path: Path) -> None:
+    old = fake.put("llama3.2:1b")
+    checked = fake.publish("llama3.2:1b", version=2)
+    mgr = manager(fake, tmp_path)
+    real = mgr._fetch_manifest
+    moved: list = []
+
+    def moving(*args: Any, **kwargs: Any) -> Manifest:
+        manifest = real(*args, **kwargs)
+        moved.append(fake.publish("llama3.2:1b", version=3))  # the tag moves on right after the check
+        return manifest
+
+    mgr._fetch_manifest = moving
+    result = mgr.ensure([spec(update=True, digest=checked)])[0]
     assert result.failed
-    assert result.msg.startswith("digest mismatch for llama3.2:1b after the update: the pin is sha256:%s but the registry served sha256:%s" % ("e" * 64, new))
-    assert "could not be kept to restore it (the copy to keep it, llama3.2:1b-llmops-prev, could not be made: disk quota)" in result.msg
-    assert result.msg.endswith("so llama3.2:1b is no longer on the server")
-    assert fake.models == {}, "nothing unverified stays"
-    assert result.after == {"state": "absent"} and result.actions == ["deleted"]
+    assert result.msg == (
+        "digest mismatch for llama3.2:1b after the update: the pin is sha256:%s but the registry served sha256:%s; that unverified version "
+        "was removed and the previous version sha256:%s restored, so nothing unverified stays on the server" % (checked, moved[-1], old)
+    )
+    assert {key: model["digest"] for key, model in fake.models.items()} == {parse_name("llama3.2:1b").key: old}
+
+
+def test_the_backup_is_kept_when_the_unverified_version_cannot_be_removed(fake: FakeOllama, tmp_path: Path) -> None:
+    old = fake.put("llama3.2:1b")
+    new = fake.publish("llama3.2:1b", version=2)
+    mgr = manager(fake, tmp_path)
+    mgr._fetch_manifest = unreadable_registry
+    fake.call_failures["/api/delete"] = OllamaError("x", status=500, server_message="internal server error")
+    result = mgr.ensure([spec(update=True, digest="e" * 64)])[0]
+    assert result.failed
+    assert "removing that unverified version failed (cannot delete llama3.2:1b: internal server error), so llama3.2:1b holds sha256:%s now" % new in result.msg
+    assert result.msg.endswith("the previous version sha256:%s is kept as llama3.2:1b-llmops-prev: copy it back once that one is gone" % old)
+    assert {key: model["digest"] for key, model in fake.models.items()} == {
+        parse_name("llama3.2:1b").key: new,
+        parse_name("llama3.2:1b-llmops-prev").key: old,
+    }, "the only manifest of the verified version stays"
 
 
 def test_unverifiable_pinned_update_when_the_registry_serves_the_present_version(fake: FakeOllama, tmp_path: Path) -> None:
