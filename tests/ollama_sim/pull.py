@@ -162,6 +162,10 @@ class Download:
 
     def _download(self) -> None:
         store, rate = self.manager.store, self.manager.rate
+        if store.has_blob(self.digest):
+            # another download finished it after this pull looked (downloadBlob's cache hit in Ollama): nothing to fetch
+            self.completed = self.total
+            return
         partial = store.partial_path(self.digest)
         offset = partial.stat().st_size if partial.exists() else 0
         if offset > self.total:
