@@ -789,7 +789,7 @@ class ModelManager:
                     "digest mismatch for %s after the update: the pin is sha256:%s but the registry still serves sha256:%s, "
                     "the version that was already present; nothing changed" % (spec.name.display, spec.digest, new)
                 )
-            outcome = self._restore(spec, result, backup, backup_error, current, new)
+            outcome = self._restore(spec, result, backup, current, new)
             text = "digest mismatch for %s after the update: the pin is sha256:%s but the registry served sha256:%s" % (spec.name.display, spec.digest, new)
             raise StepFailed(text + outcome)
         self._drop_backup(backup)
@@ -820,27 +820,16 @@ class ModelManager:
             if exc.status != 404:
                 self.warn("the backup copy %s could not be removed: %s; delete it with state: absent" % (backup.display, exc.server_message or exc))
 
-    def _restore(self, spec: ModelSpec, result: ModelResult, backup: Optional[ModelName], backup_error: str, previous: str, new: str) -> str:
-        """Remove an unverified update and put the previous version back; return what happened, for the message."""
+    def _restore(self, spec: ModelSpec, result: ModelResult, backup: ModelName, previous: str, new: str) -> str:
+        """Remove an unverified update and put the previous version back from its copy; return what happened, for the message."""
         name = spec.name.display
         try:
             self._delete(spec.name, result, verb=None)
         except StepFailed as exc:
             # keep the copy: it is the only manifest left of the verified version
-            kept = "; the previous version sha256:%s is kept as %s: copy it back once that one is gone" % (previous, backup.display) if backup else ""
-            return "; removing that unverified version failed (%s), so %s holds sha256:%s now: delete it (state: absent) or pin that digest%s" % (
-                exc,
-                name,
-                new,
-                kept,
-            )
-        if backup is None:
-            self._digest_after(spec.name)
-            result.act("deleted")
-            result.after = {"state": "absent"}
             return (
-                "; that unverified version was removed, and the previous version sha256:%s could not be kept to restore it (%s), "
-                "so %s is no longer on the server" % (previous, backup_error, name)
+                "; removing that unverified version failed (%s), so %s holds sha256:%s now: delete it (state: absent) or pin that digest; "
+                "the previous version sha256:%s is kept as %s: copy it back once that one is gone" % (exc, name, new, previous, backup.display)
             )
         try:
             self.client.call("POST", "/api/copy", {"source": backup.display, "destination": name}, retry=True)

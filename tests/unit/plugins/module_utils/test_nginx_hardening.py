@@ -29,16 +29,11 @@ from ansible_collections.llmops.ollama.plugins.module_utils._nginx import (
     validate_port,
     validate_upstreams,
 )
+from tests.unit.plugins.module_utils.test_nginx import base
 from tests.unit.plugins.module_utils.test_nginx_domain import FakeNginx, params, snapshot
 
 KEY = "hardening-key-0123456789abcdef"
 INJECTION = ";}{$\"'"
-
-
-def base(**extra):
-    values = {"domain": "ollama.example.com", "allow": ["10.0.0.0/8"], "config_dir": "/etc/nginx/conf.d"}
-    values.update(extra)
-    return values
 
 
 # ---------------------------------------------------------------------------- 1. IPv6 zone indexes
