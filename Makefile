@@ -1,10 +1,12 @@
 # llmops.ollama — one command for newcomers, one for the tests.
 #
 #   make demo   the main job: site.yml on this host (Ollama, models, TLS proxy, health)
-#   make test   everything CI runs: lint, ansible-test sanity, unit, integration, molecule
+#   make test   everything CI runs: lint, ansible-test sanity, unit, integration, awx, molecule
+#   make ee     the AWX execution environment image llmops/ollama-ee:<version>
 #
-# Both set up what they need themselves (a virtualenv from pinned requirements
-# and the collection linked as ansible_collections/llmops/ollama under .build/).
+# Each sets up what it needs itself (demo: .build/demo-venv with only what running the
+# collection needs; test: .venv with the test tool chain; both with the collection
+# linked as ansible_collections/llmops/ollama under .build/).
 
 SHELL        := /bin/bash
 .SHELLFLAGS  := -eu -o pipefail -c
@@ -23,10 +25,10 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help demo test deps venv collection lint sanity unit integration molecule sim-image bench clean
+.PHONY: help demo test deps venv demo-venv link collection lint sanity unit integration awx ee surveys molecule sim-image bench clean
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,10p' Makefile
 
 ## ---------------------------------------------------------------- setup
 deps:
@@ -39,21 +41,36 @@ $(VENV)/.stamp: requirements/test.txt
 
 venv: $(VENV)/.stamp
 
-collection: venv
+link:
 	@mkdir -p $(dir $(COLL_LINK))
 	@ln -sfn $(CURDIR) $(COLL_LINK)
+
+collection: venv link
+
+# make demo's own virtualenv: the pinned ansible package and requirements.txt, nothing of the tests.
+# Under .build/ so that collection builds, linters and git leave it alone. --no-compile: the
+# ansible package's tens of thousands of files are not byte-compiled up front (two thirds of
+# the install time); Python compiles what a run imports.
+DEMO_VENV := $(BUILD)/demo-venv
+DEMO_BIN  := $(DEMO_VENV)/bin
+$(DEMO_VENV)/.stamp: requirements/run.txt requirements.txt
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements/run.txt
+	touch $@
+
+demo-venv: $(DEMO_VENV)/.stamp
 
 ## ---------------------------------------------------------------- main job
 # The whole product on this host: Ollama in Docker, the declared models, a TLS
 # proxy with an allowlist and an API key, and the health report (site.yml with
 # inventory/local). With internet it runs the real ollama/ollama image; offline
 # it says so and runs the locally built simulator image instead.
-DEMO_IMAGE ?= docker.io/ollama/ollama:0.18.2
+DEMO_IMAGE ?= docker.io/ollama/ollama:0.32.15
 DEMO        := $(BUILD)/demo
 
-demo: deps collection
+demo: deps demo-venv link
 	@mkdir -p $(DEMO) && chmod 700 $(DEMO)
-	@[ -s $(DEMO)/secrets.yml ] || (umask 077 && $(BIN)/python -c 'import secrets; print("ollama_demo_api_key: sk-demo-" + secrets.token_hex(16))' > $(DEMO)/secrets.yml)
+	@[ -s $(DEMO)/secrets.yml ] || (umask 077 && $(DEMO_BIN)/python -c 'import secrets; print("ollama_demo_api_key: sk-demo-" + secrets.token_hex(16))' > $(DEMO)/secrets.yml)
 	@if docker image inspect $(DEMO_IMAGE) >/dev/null 2>&1 || timeout 120 docker pull -q $(DEMO_IMAGE) >/dev/null 2>&1; then \
 	    echo "demo: running the real image $(DEMO_IMAGE)"; echo $(DEMO_IMAGE) > $(DEMO)/image; \
 	else \
@@ -61,7 +78,7 @@ demo: deps collection
 	    docker image inspect llmops/ollama-sim:test >/dev/null 2>&1 || bash tests/docker/build_sim_image.sh llmops/ollama-sim:test; \
 	    echo llmops/ollama-sim:test > $(DEMO)/image; \
 	fi
-	$(BIN)/ansible-playbook -i inventory/local playbooks/site.yml -e @$(DEMO)/secrets.yml \
+	$(DEMO_BIN)/ansible-playbook -i inventory/local playbooks/site.yml -e @$(DEMO)/secrets.yml \
 	    -e ollama_server_image=$$(cat $(DEMO)/image) -e ollama_server_image_pull=never
 	@echo
 	@echo "Call Ollama through the proxy (TLS, allowlist 127.0.0.1, API key from $(DEMO)/secrets.yml):"
@@ -75,7 +92,7 @@ $(GET_PIP_CACHE): .ci/get_pip_offline.py
 	@mkdir -p $(dir $@)
 	@if [ ! -e $@ ] || grep -q 'Stand-in for the get-pip script' $@; then cp $< $@; fi
 
-test: deps collection lint sanity unit integration molecule
+test: deps collection lint sanity unit integration awx molecule
 	@echo "make test: all stages passed"
 
 lint: collection
@@ -97,7 +114,27 @@ unit: collection
 	$(BIN)/pytest tests/unit -q
 
 integration: collection
-	$(BIN)/pytest tests/integration -q
+	$(BIN)/pytest tests/integration -q --ignore=tests/integration/test_awx_runner.py
+
+## ---------------------------------------------------------------- AWX
+# The execution environment image, tagged with the collection's version. Online
+# on the base image of execution-environment.yml; offline on a Debian base image
+# built here (tools/ee_base.sh). A rebuild reuses Docker's layer cache.
+EE_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+EE_IMAGE   ?= llmops/ollama-ee:$(EE_VERSION)
+
+ee: collection
+	@./.ci/deps.sh debootstrap
+	tools/ee_build.sh $(EE_IMAGE)
+
+# A job as AWX runs it: ansible-runner, process isolation in the image (built
+# or brought up to date first: seconds when only the collection changed).
+awx: ee
+	$(BIN)/pytest tests/integration/test_awx_runner.py -q
+
+# AWX survey specs (JSON, one per playbook) from the roles' argument specs.
+surveys: collection
+	$(BIN)/python tools/awx_surveys.py --output $(BUILD)/awx/surveys
 
 # The simulator image stands in for ollama/ollama in the Docker engine.
 sim-image:

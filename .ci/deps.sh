@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only when they are missing.
 # Idempotent; needs root (CI and the development machines run as root).
+# Arguments: more packages for one target (make ee: debootstrap).
 set -euo pipefail
-packages=(git tar make python3 python3-venv docker.io nginx-light pebble)
+packages=(git tar make python3 python3-venv docker.io nginx-light pebble "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

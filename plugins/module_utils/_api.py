@@ -226,10 +226,10 @@ class OllamaClient:
         self._request_factory = request_factory or shared_request_factory(self.api_url, validate_certs)
 
     # ---------------------------------------------------------------- transport
-    def _headers(self, body: Optional[bytes]) -> Dict[str, str]:
+    def _headers(self, body: Optional[bytes], content_type: str = "application/json") -> Dict[str, str]:
         headers = {"Accept": "application/json, application/x-ndjson"}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         if self._api_key:
             headers["Authorization"] = "Bearer %s" % self._api_key
         return headers
@@ -237,9 +237,14 @@ class OllamaClient:
     def _open(self, method: str, path: str, payload: Any = None, timeout: Optional[float] = None) -> Any:
         """Send one request; return the open response or raise OllamaError."""
         url = self.api_url + path
-        body = None if payload is None else json.dumps(payload).encode("utf-8")
+        content_type = "application/json"
+        if isinstance(payload, (bytes, bytearray)):  # a blob upload: the bytes as they are
+            body: Optional[bytes] = bytes(payload)
+            content_type = "application/octet-stream"
+        else:
+            body = None if payload is None else json.dumps(payload).encode("utf-8")
         request = self._request_factory(
-            headers=self._headers(body),
+            headers=self._headers(body, content_type),
             validate_certs=self.validate_certs,
             timeout=self.timeout if timeout is None else timeout,
             follow_redirects="none",
@@ -350,7 +355,9 @@ class OllamaClient:
                     item = json.loads(line.decode("utf-8"))
                 except ValueError:
                     raise OllamaError("%s %s: a stream line is not JSON: %r" % (method, path, line[:200]), url=self.api_url + path) from None
-                if isinstance(item, dict) and "error" in item:
+                if not isinstance(item, dict):
+                    raise OllamaError("%s %s: a stream line is not a JSON object: %r" % (method, path, line[:200]), url=self.api_url + path)
+                if "error" in item:
                     message = str(item["error"])
                     raise OllamaError("%s %s: %s" % (method, path, message), status=200, url=self.api_url + path, server_message=message)
                 yield item
@@ -363,20 +370,102 @@ class OllamaClient:
         return self.request("GET", "/", timeout=timeout).decode("utf-8", "replace").strip()
 
     def version(self, timeout: Optional[float] = None) -> str:
-        data = self.get("/api/version", timeout=timeout) or {}
-        return str(data.get("version", ""))
+        data = self._object("/api/version", self.get("/api/version", timeout=timeout))
+        version = data.get("version", "")
+        if not isinstance(version, str):
+            raise OllamaError("GET /api/version: the version is not a string: %r" % (version,), url=self.api_url + "/api/version")
+        return version
 
     def tags(self, timeout: Optional[float] = None) -> list:
         """The models on the server (GET /api/tags)."""
-        return list((self.get("/api/tags", timeout=timeout) or {}).get("models") or [])
+        return self._models("/api/tags", self.get("/api/tags", timeout=timeout))
 
     def ps(self, timeout: Optional[float] = None) -> list:
         """The loaded models (GET /api/ps)."""
-        return list((self.get("/api/ps", timeout=timeout) or {}).get("models") or [])
+        return self._models("/api/ps", self.get("/api/ps", timeout=timeout))
+
+    # ---------------------------------------------------------------- shapes of answers
+    def _object(self, path: str, data: Any) -> Dict[str, Any]:
+        """An answer that must be a JSON object (an empty body counts as an empty one)."""
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise OllamaError("GET %s: the answer is not a JSON object: %s" % (path, _excerpt(data)), url=self.api_url + path)
+        return data
+
+    def _models(self, path: str, data: Any) -> list:
+        """``models`` of /api/tags or /api/ps: a list of objects, each with a name (or model) string."""
+        models = self._object(path, data).get("models") or []
+        if not isinstance(models, list):
+            raise OllamaError("GET %s: 'models' is not a list: %s" % (path, _excerpt(models)), url=self.api_url + path)
+        for index, entry in enumerate(models):
+            if not isinstance(entry, dict) or not isinstance(entry.get("name") or entry.get("model"), str):
+                raise OllamaError("GET %s: models[%d] is not a model (an object with a name): %s" % (path, index, _excerpt(entry)), url=self.api_url + path)
+        return list(models)
 
     def show(self, model: str, verbose: bool = False) -> Dict[str, Any]:
         """A model's definition (POST /api/show); read-only, so retried."""
         return self.call("POST", "/api/show", {"model": model, "verbose": verbose}, retry=True) or {}
+
+    # ---------------------------------------------------------------- writes: the only place that sends them
+    def copy(self, source: str, destination: str) -> None:
+        """POST /api/copy: a second name for a model (the manifest only; the blobs are shared)."""
+        self.call("POST", "/api/copy", {"source": source, "destination": destination}, retry=True)
+
+    def delete(self, model: str) -> None:
+        """DELETE /api/delete (a 404 raises OllamaError with status 404: the caller decides whether that is success)."""
+        self.call("DELETE", "/api/delete", {"model": model}, retry=True)
+
+    def load(self, model: str, keep_alive: Any = None, options: Optional[Dict[str, Any]] = None, timeout: Optional[float] = None) -> Any:
+        """POST /api/generate without a prompt: loads the model into memory for ``keep_alive``."""
+        payload: Dict[str, Any] = {"model": model, "stream": False}
+        if keep_alive is not None:
+            payload["keep_alive"] = keep_alive
+        if options:
+            payload["options"] = options
+        return self.call("POST", "/api/generate", payload, retry=True, timeout=timeout)
+
+    def load_embedding(self, model: str, keep_alive: Any = None, options: Optional[Dict[str, Any]] = None, timeout: Optional[float] = None) -> Any:
+        """POST /api/embed with no input: loads an embedding model (which refuses /api/generate)."""
+        payload: Dict[str, Any] = {"model": model, "input": []}
+        if keep_alive is not None:
+            payload["keep_alive"] = keep_alive
+        if options:
+            payload["options"] = options
+        return self.call("POST", "/api/embed", payload, retry=True, timeout=timeout)
+
+    def unload(self, model: str) -> Any:
+        """POST /api/generate with keep_alive 0: unloads the model."""
+        return self.call("POST", "/api/generate", {"model": model, "keep_alive": 0, "stream": False}, retry=True)
+
+    def pull_stream(self, model: str, insecure: bool = False, timeout: Optional[float] = None) -> Iterator[Dict[str, Any]]:
+        """POST /api/pull, streamed (never retried here: the caller retries, and the server resumes)."""
+        return self.stream("POST", "/api/pull", {"model": model, "insecure": bool(insecure), "stream": True}, timeout=timeout)
+
+    def create_stream(self, model: str, definition: Dict[str, Any], timeout: Optional[float] = None) -> Iterator[Dict[str, Any]]:
+        """POST /api/create with a definition (from, system, template, parameters, messages, license, quantize, files, adapters), streamed."""
+        payload = dict(definition)
+        payload.update(model=model, stream=True)
+        return self.stream("POST", "/api/create", payload, timeout=timeout)
+
+    def blob_exists(self, digest: str) -> bool:
+        """HEAD /api/blobs/sha256:<hex>: whether the server holds the blob."""
+        try:
+            self.request("HEAD", "/api/blobs/%s" % digest, retry=True)
+        except OllamaError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def push_blob(self, digest: str, data: bytes, timeout: Optional[float] = None) -> None:
+        """POST /api/blobs/sha256:<hex> with the blob's bytes (for files and adapters of a create)."""
+        self.request("POST", "/api/blobs/%s" % digest, data, retry=True, timeout=timeout)
+
+
+def _excerpt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def client_from_params(params: Dict[str, Any], **kwargs: Any) -> OllamaClient:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import hashlib
 import http.client
 import json
 import os
@@ -21,23 +22,25 @@ import shlex
 import socket
 import ssl
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils._files import FileChange, Transaction, read_bytes
 from ansible_collections.llmops.ollama.plugins.module_utils._nginx import (
     BACKUP_DIRNAME,
+    DEFAULT_CONFIG_DIR,
     MANAGED_BY,
     Binding,
     ConfigError,
-    FileChange,
     Nginx,
     Runner,
-    Transaction,
     build_binding,
+    default_server_conflicts,
     file_slug,
     find_conflicts,
     is_managed,
+    nginx_name_conflicts,
+    nginx_pid_file,
     normalize_domain,
-    read_bytes,
     read_config_dir,
     render_config,
     render_keys,
@@ -47,11 +50,14 @@ from ansible_collections.llmops.ollama.plugins.module_utils._nginx import (
     validate_path,
     validate_range,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils._ports import describe, family_of, foreign_holders
 from ansible_collections.llmops.ollama.plugins.module_utils._tls import (
+    ACCEPTABLE_CERTIFICATE_ISSUES,
     HAS_CRYPTOGRAPHY,
     certificate_facts,
     leaf_der,
     make_selfsigned,
+    provided_certificate_issues,
     selfsigned_renewal,
 )
 
@@ -145,6 +151,8 @@ def binding_record(meta: Dict[str, Any], backup_file: Optional[str] = None) -> D
         "aliases": list(meta.get("aliases") or []),
         "url": meta.get("url"),
         "upstreams": list(meta.get("upstreams") or []),
+        "mirror_path": meta.get("mirror_path"),
+        "default_server": bool(meta.get("default_server")),
         "listen_address": meta.get("listen_address"),
         "http_port": meta.get("http_port"),
         "https_port": meta.get("https_port"),
@@ -212,7 +220,7 @@ class DomainManager:
 
     # ------------------------------------------------------------------ shared steps
     def _paths(self) -> Tuple[str, str]:
-        config_dir = validate_path(self.params.get("config_dir") or "/etc/nginx/conf.d", "config_dir")
+        config_dir = validate_path(self.params.get("config_dir") or DEFAULT_CONFIG_DIR, "config_dir")
         backup_dir = validate_path(self.params.get("backup_dir"), "backup_dir", required=False) or os.path.join(config_dir, BACKUP_DIRNAME)
         return config_dir, backup_dir
 
@@ -223,8 +231,12 @@ class DomainManager:
                 "that nginx includes with *.conf" % config_dir
             )
 
-    def _commit(self, transaction: Transaction, nginx: Nginx, what: str) -> Optional[str]:
-        """Back up, write, nginx -t, reload; restore everything on failure. Returns the backup's config path."""
+    def _commit(self, transaction: Transaction, nginx: Nginx, what: str, names: Sequence[str] = ()) -> Optional[str]:
+        """Back up, write, nginx -t, reload; restore everything on failure. Returns the backup's config path.
+
+        With ``names``, nginx's own verdict counts too: when ``nginx -t`` warns that one of them is a
+        conflicting server name (so nginx would silently drop it from one block), the change is undone.
+        """
         backup = transaction.backup()
         try:
             transaction.apply()
@@ -232,6 +244,16 @@ class DomainManager:
             transaction.rollback()
             raise DomainError("could not write the files for %s: %s; the previous files were restored" % (what, exc)) from None
         ok, message = nginx.test()
+        clashes = nginx_name_conflicts(message, names) if ok and names and not self.params.get("force") else []
+        if clashes:
+            transaction.rollback()
+            raise DomainError(
+                "nginx reports that another server block already answers for %s on the same address and port (%s), so the previous files "
+                "were restored and nginx was not reloaded. Remove or rename that server block, choose other names or ports, or set force: true"
+                % (what, "; ".join(clashes)),
+                conflicts=clashes,
+                nginx_message=message,
+            )
         if not ok:
             transaction.rollback()
             still_ok, before_message = nginx.test()
@@ -281,6 +303,32 @@ class DomainManager:
             cert_pem, key_pem = make_selfsigned(binding.names, valid_days)
         return [FileChange(binding.certificate, cert_pem, 0o644), FileChange(binding.private_key, key_pem, 0o600, secret=True)], reason
 
+    def _check_provided_certificate(self, binding: Binding) -> None:
+        """tls: provided: validity, names (SAN, RFC 6125) and key, before anything is touched."""
+        if binding.tls != "provided" or not binding.certificate or not binding.private_key:
+            return
+        accepted = list(self.params.get("accept_certificate") or [])
+        for index, kind in enumerate(accepted):
+            if kind not in ACCEPTABLE_CERTIFICATE_ISSUES:
+                raise ConfigError("accept_certificate[%d] %r is not one of %s" % (index, kind, ", ".join(ACCEPTABLE_CERTIFICATE_ISSUES)))
+        issues = provided_certificate_issues(
+            read_bytes(binding.certificate), read_bytes(binding.private_key), binding.certificate, binding.private_key, binding.names
+        )
+        refused = [message for kind, message in issues if kind not in accepted]
+        if refused:
+            acceptable = sorted({kind for kind, _message in issues if kind in ACCEPTABLE_CERTIFICATE_ISSUES and kind not in accepted})
+            hint = (
+                " If this is deliberate, set accept_certificate: [%s] (it is then applied with a warning)." % ", ".join(acceptable)
+                if acceptable and len(acceptable) == len(refused)
+                else ""
+            )
+            raise DomainError(
+                "the certificate for %s was refused before anything was changed: %s.%s" % (binding.domain, "; ".join(refused), hint),
+                certificate_issues=[kind for kind, _message in issues],
+            )
+        for kind, message in issues:
+            self.warnings.append("%s (accepted by accept_certificate: %s)" % (message, kind))
+
     def present(self) -> Dict[str, Any]:
         config_dir, backup_dir = self._paths()
         params = dict(self.params)
@@ -289,6 +337,12 @@ class DomainManager:
         self.warnings += warnings
         nginx = nginx_from_params(self.params, self.runner)
         self._check_config_dir(config_dir)
+        self._check_provided_certificate(binding)
+        if binding.mirror_path and not os.path.isdir(binding.mirror_path):
+            raise DomainError(
+                "mirror_path %s is not a directory: fill it first with llmops.ollama.ollama_mirror (path: %s), then bind it"
+                % (binding.mirror_path, binding.mirror_path)
+            )
         tls_changes, renew_reason = self._tls_material(binding)
 
         current = read_bytes(binding.config_file)
@@ -307,6 +361,8 @@ class DomainManager:
             for path, text in split_dump(dump).items():
                 files.setdefault(path, text)
         conflicts, scan_warnings = find_conflicts(binding, files, skip=[binding.config_file])
+        if binding.default_server:
+            conflicts += default_server_conflicts(binding, files, skip=[binding.config_file])
         self.warnings += scan_warnings
         if conflicts and not force:
             raise DomainError(
@@ -338,11 +394,11 @@ class DomainManager:
         if changed and not self.check_mode:
             # The transaction creates missing directories (the tls_dir) itself, and removes them again on roll back.
             with DirectoryLock(config_dir):
-                backup_file = self._commit(transaction, nginx, binding.domain)
+                backup_file = self._commit(transaction, nginx, binding.domain, binding.names)
         record = binding_record(json.loads(sidecar_text), backup_file)
-        if self.params.get("verify") and not self.check_mode:
-            self.verify(binding)
         result: Dict[str, Any] = {"changed": changed, "binding": record, "diff": diff}
+        if self.params.get("verify") and not self.check_mode:
+            result["verified"] = self.verify(binding, nginx)
         if renew_reason:
             result["certificate_renewed"] = renew_reason
         return result
@@ -376,8 +432,14 @@ class DomainManager:
         return {"changed": changed, "binding": record, "diff": diff}
 
     # ------------------------------------------------------------------ verify
-    def verify(self, binding: Binding) -> None:
-        """GET /api/version through the proxy with the right SNI and Host; expect 200 (retried while nginx reloads)."""
+    def verify(self, binding: Binding, nginx: Optional[Nginx] = None) -> Dict[str, Any]:
+        """Check the binding from outside, on its listen address, and return what was seen.
+
+        With TLS, the certificate presented (under the binding's name) must be the one just
+        configured; ``GET /api/version`` (``GET /v2/`` for a mirror) must answer 200 with the
+        first API key, and 401 without one when the binding has keys. Retried while nginx
+        reloads; a failure names the port's holder when another process listens there.
+        """
         timeout = float(self.params.get("verify_timeout") or 10)
         address = binding.listen_address or "127.0.0.1"
         if address in ("0.0.0.0", "*"):  # noqa: S104 - a listen-on-all address is reached over loopback
@@ -388,21 +450,59 @@ class DomainManager:
         port = binding.https_port if binding.tls_enabled else binding.http_port
         name = binding.domain if not binding.domain.startswith("*") else "verify" + binding.domain[1:]
         expected = leaf_der(read_bytes(binding.certificate)) if binding.tls_enabled and binding.certificate else None
-        headers = {"Host": name if port in (80, 443) else "%s:%d" % (name, port), "Connection": "close"}
+        plain = {"Host": name if port in (80, 443) else "%s:%d" % (name, port), "Connection": "close"}
+        keyed = dict(plain)
         if binding.api_keys:
-            headers["Authorization"] = "Bearer %s" % binding.api_keys[0]
+            keyed["Authorization"] = "Bearer %s" % binding.api_keys[0]
         deadline = time.monotonic() + timeout
         reason = ""
+        path = "/v2/" if binding.mirror_path else "/api/version"
         while True:
-            reason = self._probe(address, port, name, headers, binding.tls_enabled, expected)
+            reason = self._probe(address, port, name, keyed, binding.tls_enabled, expected, path)
+            if not reason and binding.api_keys:
+                reason = self._probe(address, port, name, plain, binding.tls_enabled, expected, path, want=401)
             if not reason:
-                return
+                break
             if time.monotonic() > deadline:
-                raise DomainError("the binding is applied, but verify failed: %s" % reason)
+                raise DomainError("the binding is applied, but verify failed: %s%s" % (reason, self._port_holders_note(nginx, port, binding.listen_address)))
             time.sleep(0.2)
+        return {
+            "address": address,
+            "port": port,
+            "path": path,
+            "certificate_sha256": hashlib.sha256(expected).hexdigest() if expected else None,
+            "with_key": 200,
+            "without_key": 401 if binding.api_keys else None,
+        }
+
+    def _port_holders_note(self, nginx: Optional[Nginx], port: int, listen_address: Optional[str]) -> str:
+        """Who else listens on the port, when it is not this nginx (its master from its pid file, and the workers)."""
+        if nginx is None:
+            return ""
+        pid_file = nginx_pid_file(nginx.dump() or "", nginx.prefix)
+        if pid_file is None:
+            return ""
+        own: List[int] = []
+        data = read_bytes(pid_file)
+        if data is not None and data.strip().isdigit():
+            own = sorted(family_of(int(data.strip())))
+        address = None if listen_address in (None, "0.0.0.0", "[::]") else listen_address.strip("[]")  # noqa: S104 - comparing
+        try:
+            holders = foreign_holders(port, address, own)
+        except OSError:
+            return ""
+        if not holders:
+            return ""
+        return ". Port %d is held by %s, not by the nginx this module configures%s" % (
+            port,
+            describe(holders),
+            "" if own else " (which does not run: %s has no pid)" % pid_file,
+        )
 
     @staticmethod
-    def _probe(address: str, port: int, name: str, headers: Dict[str, str], tls: bool, expected: Optional[bytes]) -> str:
+    def _probe(
+        address: str, port: int, name: str, headers: Dict[str, str], tls: bool, expected: Optional[bytes], path: str = "/api/version", want: int = 200
+    ) -> str:
         try:
             sock = socket.create_connection((address, port), timeout=5)
         except OSError as exc:
@@ -417,14 +517,15 @@ class DomainManager:
                     return "the proxy at %s port %d presents another certificate than the configured one for %s" % (address, port, name)
             conn = http.client.HTTPConnection(address, port, timeout=5)
             conn.sock = sock
-            conn.request("GET", "/api/version", headers=headers)
+            conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             body = response.read(300).decode("utf-8", "replace")
-            if response.status != 200:
-                return "GET /api/version through the proxy answered HTTP %d: %s" % (response.status, body.strip())
+            if response.status != want:
+                key = "without an API key " if want == 401 else ""
+                return "GET %s through the proxy %sanswered HTTP %d (expected %d): %s" % (path, key, response.status, want, body.strip()[:200])
             return ""
         except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
-            return "GET /api/version through the proxy at %s port %d failed: %s" % (address, port, exc)
+            return "GET %s through the proxy at %s port %d failed: %s" % (path, address, port, exc)
         finally:
             sock.close()
 

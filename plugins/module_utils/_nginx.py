@@ -16,20 +16,14 @@ Standard library only, so that managed nodes need no extra Python package.
 
 from __future__ import annotations
 
-import contextlib
 import encodings.idna
-import errno
 import hashlib
 import ipaddress
 import json
 import os
 import re
-import shutil
-import stat
-import time
+import socket
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
-
-from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
 
 try:  # IDNA 2008 with the UTS 46 mapping, as browsers use it; optional, the standard library has only IDNA 2003
     import idna as _idna_2008
@@ -45,6 +39,8 @@ UPSTREAM_HOST_HEADER = "localhost:11434"
 TLS_MODES = ("none", "provided", "selfsigned", "acme")
 TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 BACKUP_DIRNAME = ".llmops-ollama-backups"
+# The directory nginx includes *.conf from: the one definition for the modules and the role defaults.
+DEFAULT_CONFIG_DIR = "/etc/nginx/conf.d"
 
 # Every pattern that validates input is applied with fullmatch: "$" would also match before a trailing newline.
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -386,7 +382,49 @@ def validate_allow(values: Optional[Sequence[Any]], public: bool) -> List[str]:
         rendered = str(network.network_address) if network.prefixlen == network.max_prefixlen else str(network)
         if rendered not in result:
             result.append(rendered)
+    _refuse_everyone(result, values)
     return result
+
+
+_EVERY_IPV4 = ipaddress.IPv4Network("0.0.0.0/0")
+_EVERY_IPV6 = ipaddress.IPv6Network("::/0")
+# nginx matches an IPv4 client on an IPv6 socket as the mapped address (::ffff:a.b.c.d), so these cover IPv4 too.
+_IPV4_IN_IPV6 = (ipaddress.IPv6Network("::ffff:0:0/96"),)
+
+
+def allow_coverage(networks: Sequence[str]) -> List[str]:
+    """Which whole address families the networks cover together: ``IPv4``, ``IPv6`` (empty when neither)."""
+    v4: List[ipaddress.IPv4Network] = []
+    v6: List[ipaddress.IPv6Network] = []
+    for text in networks:
+        network = ipaddress.ip_network(text, strict=False)
+        if isinstance(network, ipaddress.IPv4Network):
+            v4.append(network)
+        else:
+            v6.append(network)
+            for mapped in _IPV4_IN_IPV6:
+                if network.overlaps(mapped):
+                    # The IPv4 part of an IPv6 network that (partly) covers the mapped range.
+                    low = max(int(network.network_address), int(mapped.network_address)) - int(mapped.network_address)
+                    high = min(int(network.broadcast_address), int(mapped.broadcast_address)) - int(mapped.network_address)
+                    v4 += ipaddress.summarize_address_range(ipaddress.IPv4Address(low), ipaddress.IPv4Address(high))
+    covered: List[str] = []
+    if _EVERY_IPV4 in list(ipaddress.collapse_addresses(v4)):
+        covered.append("IPv4")
+    if _EVERY_IPV6 in list(ipaddress.collapse_addresses(v6)):
+        covered.append("IPv6")
+    return covered
+
+
+def _refuse_everyone(networks: Sequence[str], values: Sequence[Any]) -> None:
+    """An allowlist that adds up to every address of a family is ``public: true`` in disguise: refused."""
+    covered = allow_coverage(networks)
+    if covered:
+        raise ConfigError(
+            "allow %s covers %s together (however the networks are split, their union is the whole address space): "
+            "that is not an allowlist. Set public: true instead (and protect the proxy with api_keys), or list only the networks "
+            "that should reach Ollama" % (", ".join(str(v) for v in values), " and ".join("every %s address" % family for family in covered))
+        )
 
 
 def validate_api_keys(values: Optional[Sequence[Any]]) -> Tuple[List[str], List[str]]:
@@ -467,8 +505,10 @@ class Binding:
         self.rate_limit_burst: Optional[int] = values.get("rate_limit_burst")
         self.read_timeout: int = values.get("read_timeout", 600)
         self.send_timeout: int = values.get("send_timeout", 600)
-        self.config_dir: str = values.get("config_dir", "/etc/nginx/conf.d")
+        self.config_dir: str = values.get("config_dir", DEFAULT_CONFIG_DIR)
         self.acme_webroot: str = values.get("acme_webroot", "/var/lib/llmops-ollama/acme")
+        self.default_server: bool = values.get("default_server", False)
+        self.mirror_path: Optional[str] = values.get("mirror_path")
 
     @property
     def names(self) -> List[str]:
@@ -520,7 +560,18 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
     warnings: List[str] = []
     domain = normalize_domain(params.get("domain"))
     aliases = normalize_aliases(params.get("aliases"), domain)
-    upstreams = validate_upstreams(params.get("upstream"), params.get("upstreams"), params.get("api_url"))
+    mirror_path = validate_path(params.get("mirror_path"), "mirror_path", required=False)
+    if mirror_path is not None:
+        if mirror_path == "/":
+            raise ConfigError("mirror_path is /: give the directory that ollama_mirror fills (its path), never the root of the file system")
+        if params.get("upstream") is not None or params.get("upstreams") is not None:
+            raise ConfigError(
+                "mirror_path serves a mirror directory, and upstream or upstreams proxy to Ollama: one binding does one of them. "
+                "Bind the mirror under a name of its own"
+            )
+        upstreams = [validate_upstream(DEFAULT_UPSTREAM)]  # not rendered: a mirror binding has no upstream group
+    else:
+        upstreams = validate_upstreams(params.get("upstream"), params.get("upstreams"), params.get("api_url"))
     for item in upstreams:
         if item.host in (domain, *aliases):
             raise ConfigError(
@@ -561,7 +612,7 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
         burst = validate_range(burst, "rate_limit_burst", 0, 1000000)
     read_timeout = validate_range(params.get("read_timeout", 600), "read_timeout", 1, 86400)
     send_timeout = validate_range(params.get("send_timeout", 600), "send_timeout", 1, 86400)
-    config_dir = validate_path(params.get("config_dir") or "/etc/nginx/conf.d", "config_dir")
+    config_dir = validate_path(params.get("config_dir") or DEFAULT_CONFIG_DIR, "config_dir")
     acme_webroot = validate_path(params.get("acme_webroot") or "/var/lib/llmops-ollama/acme", "acme_webroot")
     binding = Binding(
         domain=domain,
@@ -585,14 +636,114 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
         send_timeout=send_timeout,
         config_dir=config_dir,
         acme_webroot=acme_webroot,
+        default_server=bool(params.get("default_server", False)),
+        mirror_path=mirror_path,
     )
     return binding, warnings
 
 
 # ---------------------------------------------------------------------------- rendering
-def _listen(address: Optional[str], port: int, ssl: bool) -> str:
+def _listen(address: Optional[str], port: int, ssl: bool, default: bool = False) -> str:
     where = "%s:%d" % (address, port) if address else "%d" % port
-    return "    listen %s%s;" % (where, " ssl" if ssl else "")
+    return "    listen %s%s%s;" % (where, " ssl" if ssl else "", " default_server" if default else "")
+
+
+def _host_check(b: Binding) -> List[str]:
+    """Unless the binding is the default server: a request for a name it does not serve gets 421.
+
+    nginx hands every request whose Host matches no server_name to the default server of the
+    address and port, which is the first server block there unless one says ``default_server``.
+    Without this check a binding that happens to be first would answer for any name (an IP
+    address, a forgotten DNS name) by accident.
+    """
+    if b.default_server:
+        return []
+    return ["    if ($%s_host = 0) {" % b.ident, "        return 421;", "    }", ""]
+
+
+def _host_map(b: Binding) -> List[str]:
+    """``$<id>_host`` is 1 for the binding's own names, matched as server_name matches them (``hostnames``).
+
+    A specific listen address counts as a name too: a request addressed to it by IP (a health probe)
+    is meant for this binding's address, not a name it never heard of.
+    """
+    if b.default_server:
+        return []
+    known = list(b.names)
+    if b.listen_address and b.listen_address not in ("0.0.0.0", "[::]"):  # noqa: S104 - comparing, not binding
+        known.append(b.listen_address)
+    return ["", "map $host $%s_host {" % b.ident, "    hostnames;", "    default 0;", *("    %s 1;" % name for name in known), "}"]
+
+
+MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def _access_lines(b: Binding, indent: str = "        ") -> List[str]:
+    """The allowlist, the API key check and the rate limit of a location (access phase: before any content)."""
+    lines = ["%sallow %s;" % (indent, network) for network in b.allow]
+    if b.allow:
+        lines.append("%sdeny all;" % indent)
+    if b.api_keys:
+        lines.append("%sauth_request /_%s_auth;" % (indent, b.ident))
+    if b.rate_limit:
+        burst = b.rate_limit if b.rate_limit_burst is None else b.rate_limit_burst
+        if burst:
+            lines.append("%slimit_req zone=%s burst=%d nodelay;" % (indent, b.ident, burst))
+        else:
+            lines.append("%slimit_req zone=%s;" % (indent, b.ident))
+        lines.append("%slimit_req_status 429;" % indent)
+    return lines
+
+
+def _mirror_locations(b: Binding) -> List[str]:
+    """A mirror directory as a registry's read paths: /v2/<name>/manifests/<ref> and /v2/<name>/blobs/sha256:<hex>.
+
+    Only files under ``<mirror_path>/v2`` are reachable; other /v2/ paths get 404. nginx's static
+    module serves GET and HEAD (with Range) and answers 405 to other methods, after the access checks.
+    The version check ``/v2/`` answers through a named location reached by try_files, so that the
+    allowlist and the key check run first (``return`` would run before them).
+    """
+    access = _access_lines(b)
+    return [
+        "    location = /v2/ {",
+        *access,
+        "        try_files /.llmops-ollama-no-such-file @%s_v2;" % b.ident,
+        "    }",
+        "",
+        "    location @%s_v2 {" % b.ident,
+        "        default_type application/json;",
+        "        add_header Docker-Distribution-Api-Version registry/2.0 always;",
+        "        return 200 '{}';",
+        "    }",
+        "",
+        "    location ^~ /v2/ {",
+        *access,
+        "        root %s;" % b.mirror_path,
+        "        autoindex off;",
+        "        sendfile on;",
+        "        tcp_nopush on;",
+        "        types { }",
+        "        default_type application/octet-stream;",
+        "",
+        "        location ~ ^/v2/.+/manifests/[^/]+$ {",
+        "            types { }",
+        "            default_type %s;" % MANIFEST_TYPE,
+        '            add_header Cache-Control "no-cache" always;',
+        "        }",
+        "",
+        '        location ~ "^/v2/.+/blobs/sha256:[0-9a-f]{64}$" {',
+        "            types { }",
+        "            default_type application/octet-stream;",
+        '            add_header Cache-Control "public, max-age=31536000, immutable" always;',
+        "        }",
+        "",
+        "        return 404;",
+        "    }",
+        "",
+        "    location / {",
+        "        return 404;",
+        "    }",
+    ]
 
 
 def _error_locations(b: Binding, ssl: bool) -> List[str]:
@@ -642,21 +793,10 @@ def _error_locations(b: Binding, ssl: bool) -> List[str]:
 
 
 def _proxy_location(b: Binding) -> List[str]:
+    if b.mirror_path:
+        return _mirror_locations(b)
     scheme = b.upstreams[0].scheme
-    lines = ["    location / {"]
-    for network in b.allow:
-        lines.append("        allow %s;" % network)
-    if b.allow:
-        lines.append("        deny all;")
-    if b.api_keys:
-        lines.append("        auth_request /_%s_auth;" % b.ident)
-    if b.rate_limit:
-        burst = b.rate_limit if b.rate_limit_burst is None else b.rate_limit_burst
-        if burst:
-            lines.append("        limit_req zone=%s burst=%d nodelay;" % (b.ident, burst))
-        else:
-            lines.append("        limit_req zone=%s;" % b.ident)
-        lines.append("        limit_req_status 429;")
+    lines = ["    location / {", *_access_lines(b)]
     lines += [
         "        proxy_pass %s://%s;" % (scheme, b.ident),
         "        proxy_http_version 1.1;",
@@ -721,6 +861,8 @@ def _check_renderable(b: Binding) -> None:
         if isinstance(upstream.port, bool) or not isinstance(upstream.port, int) or not 1 <= upstream.port <= 65535:
             raise ConfigError("refusing to write the upstream port %r into the nginx configuration" % (upstream.port,))
     paths = [b.keys_file, b.acme_webroot]
+    if b.mirror_path:
+        paths.append(b.mirror_path)
     if b.tls_enabled:
         paths += [b.certificate, b.private_key]
     for path in paths:
@@ -747,19 +889,20 @@ def render_config(b: Binding) -> str:
         "%s for %s: do not edit by hand." % (MANAGED_HEADER, b.domain),
         "# The next run overwrites hand edits; ollama_domain_info reports them as drift. Metadata: %s" % os.path.basename(b.sidecar_file),
         "",
-        "upstream %s {" % b.ident,
-        "    least_conn;",
     ]
-    for upstream in b.upstreams:
-        lines.append("    server %s max_fails=3 fail_timeout=30s;" % upstream.server)
-    lines += ["    keepalive 16;", "}", ""]
+    if not b.mirror_path:
+        lines += ["upstream %s {" % b.ident, "    least_conn;"]
+        for upstream in b.upstreams:
+            lines.append("    server %s max_fails=3 fail_timeout=30s;" % upstream.server)
+        lines += ["    keepalive 16;", "}", ""]
     if b.rate_limit:
         lines += ["limit_req_zone $binary_remote_addr zone=%s:10m rate=%dr/s;" % (b.ident, b.rate_limit), ""]
     if b.api_keys:
         lines += ["include %s;" % b.keys_file, ""]
     names = " ".join(b.names)
     # Plain HTTP: the ACME challenge location, then either a redirect or the proxy itself.
-    lines += ["server {", _listen(b.listen_address, b.http_port, False), "    server_name %s;" % names, ""]
+    lines += ["server {", _listen(b.listen_address, b.http_port, False, b.default_server), "    server_name %s;" % names, ""]
+    lines += _host_check(b)
     lines += _acme_location(b)
     lines.append("")
     if b.tls_enabled and b.redirect_http:
@@ -774,9 +917,10 @@ def render_config(b: Binding) -> str:
         lines += [
             "",
             "server {",
-            _listen(b.listen_address, b.https_port, True),
+            _listen(b.listen_address, b.https_port, True, b.default_server),
             "    server_name %s;" % names,
             "",
+            *_host_check(b),
             "    ssl_certificate %s;" % b.certificate,
             "    ssl_certificate_key %s;" % b.private_key,
             "    ssl_protocols %s;" % " ".join(b.tls_protocols),
@@ -790,6 +934,7 @@ def render_config(b: Binding) -> str:
         lines.append("")
         lines += _error_locations(b, ssl=True)
         lines.append("}")
+    lines += _host_map(b)
     return "\n".join(lines) + "\n"
 
 
@@ -828,7 +973,9 @@ def render_sidecar(b: Binding, config_text: str, keys_text: Optional[str], gener
         "domain": b.domain,
         "aliases": b.aliases,
         "url": b.url,
-        "upstreams": [u.url for u in b.upstreams],
+        "upstreams": [] if b.mirror_path else [u.url for u in b.upstreams],
+        "mirror_path": b.mirror_path,
+        "default_server": b.default_server,
         "listen_address": b.listen_address,
         "http_port": b.http_port,
         "https_port": b.https_port if b.tls_enabled else None,
@@ -975,24 +1122,43 @@ def parse_listen(args: List[str]) -> Optional[Tuple[str, int]]:
     return address.lower(), int(port)
 
 
-def server_entries(text: str) -> List[Tuple[List[str], List[Tuple[str, int]], int]]:
-    """(server names, listens, line) of every server block in a configuration text."""
+def default_listen_port() -> int:
+    """The port of a server block without ``listen``: nginx takes *:80 when it runs as root, else *:8000."""
+    return 80 if os.getuid() == 0 else 8000
+
+
+def server_entries(text: str, default_port: int = 80) -> List[Tuple[List[str], List[Tuple[str, int]], int]]:
+    """(server names, listens, line) of every server block in a configuration text.
+
+    Names are nginx's patterns, lower-cased (exact names, ``.example.com``, ``*.example.com``,
+    ``www.example.*``, ``~regex``); ``_`` and the empty name, which match no host, are left out.
+    """
+    return [(names, listens, line) for names, listens, line, _default in _server_entries(text, default_port)]
+
+
+def _server_entries(text: str, default_port: int) -> List[Tuple[List[str], List[Tuple[str, int]], int, bool]]:
     result = []
     for server in _server_blocks(parse(text)):
         names: List[str] = []
         listens: List[Tuple[str, int]] = []
         has_listen = False
+        default = False
         for d in server.block or []:
             if d.name == "server_name":
-                names += [a.lower().rstrip(".") for a in d.args if a and a != "_"]
+                for arg in d.args:
+                    if not arg or arg == "_":
+                        continue
+                    name = socket.gethostname() if arg == "$hostname" else arg
+                    names.append(name if name.startswith("~") else name.lower())
             elif d.name == "listen":
                 has_listen = True
+                default = default or any(flag in ("default_server", "default") for flag in d.args[1:])
                 parsed = parse_listen(d.args)
                 if parsed:
                     listens.append(parsed)
         if not has_listen:
-            listens.append(("*", 80))
-        result.append((names, listens, server.line))
+            listens.append(("*", default_port))
+        result.append((names, listens, server.line, default))
     return result
 
 
@@ -1014,33 +1180,184 @@ def split_dump(dump: str) -> Dict[str, str]:
     return files
 
 
+def listen_addresses(address: str) -> Optional[List[str]]:
+    """The IP addresses a listen address stands for, normalised (``[v6]``); None for every address.
+
+    A host name is resolved as nginx resolves it when it loads the configuration (``localhost`` is
+    127.0.0.1 and ::1); a name that does not resolve stands for itself.
+    """
+    if address == "*":
+        return None
+    text = address[1:-1] if address.startswith("[") and address.endswith("]") else address
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(text, None, 0, socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return [address.lower()]
+        found = sorted({str(info[4][0]) for info in infos})
+        return [item for value in found for item in (listen_addresses(value) or ["*"])]
+    if ip.is_unspecified:
+        return None
+    return ["[%s]" % ip.compressed if ip.version == 6 else str(ip)]
+
+
 def _overlaps(a: Tuple[str, int], b: Tuple[str, int]) -> bool:
-    return a[1] == b[1] and (a[0] == b[0] or "*" in (a[0], b[0]))
+    """Whether two listens share a port and an address (every address, IPv4 or IPv6, shares with all on its port)."""
+    if a[1] != b[1]:
+        return False
+    first, second = listen_addresses(a[0]), listen_addresses(b[0])
+    return first is None or second is None or bool(set(first) & set(second))
 
 
-def find_conflicts(binding: Binding, files: Dict[str, str], skip: Sequence[str] = ()) -> Tuple[List[str], List[str]]:
-    """Server blocks elsewhere that answer one of the binding's names on one of its ports.
+_PCRE_NAMED_GROUP_RE = re.compile(r"\(\?<(?=[A-Za-z_])")
 
-    Returns (conflicts, warnings): human-readable findings naming file and line.
+
+def _regex(pattern: str) -> Optional[Any]:
+    """A server_name regular expression (``~...``) compiled by Python: PCRE's (?<name>) becomes (?P<name>)."""
+    try:
+        return re.compile(_PCRE_NAMED_GROUP_RE.sub("(?P<", pattern[1:]), re.IGNORECASE)
+    except re.error:
+        return None
+
+
+def name_matches(pattern: str, host: str) -> Optional[bool]:
+    """Whether nginx's server_name ``pattern`` answers the (lower-case) ``host``; None for a regex Python cannot read.
+
+    Exact names compare without case and without a trailing dot (nginx strips it from the Host header);
+    ``.example.com`` is example.com and every name under it; ``*.example.com`` every name under it (any
+    depth); ``www.example.*`` www.example and any ending; ``~`` a regular expression, searched as nginx
+    does (anchors are the pattern's own).
+    """
+    host = host.lower().rstrip(".")
+    if pattern.startswith("~"):
+        compiled = _regex(pattern)
+        return None if compiled is None else bool(compiled.search(host))
+    pattern = pattern.lower().rstrip(".") if not pattern.endswith(".*") else pattern.lower()
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    if pattern.startswith("."):
+        return host == pattern[1:] or host.endswith(pattern)
+    if pattern.endswith(".*"):
+        return host.startswith(pattern[:-1]) and len(host) > len(pattern) - 1
+    return host == pattern
+
+
+def _wildcard_overlap(pattern: str, suffix: str) -> Optional[bool]:
+    """Whether nginx's ``pattern`` answers some name under our wildcard ``*.suffix``."""
+    if pattern.startswith("~"):
+        samples = ["llmops-probe." + suffix, "a.b." + suffix, "www." + suffix]
+        found = [name_matches(pattern, sample) for sample in samples]
+        return None if None in found else any(found)
+    pattern = pattern.lower().rstrip(".") if not pattern.endswith(".*") else pattern.lower()
+    if pattern.startswith("*.") or pattern.startswith("."):
+        theirs = pattern.lstrip("*").lstrip(".")
+        return theirs == suffix or theirs.endswith("." + suffix) or suffix.endswith("." + theirs)
+    if pattern.endswith(".*"):
+        return True  # www.example.* and *.suffix both answer www.example.suffix
+    return pattern.endswith("." + suffix)
+
+
+def _serves(pattern: str, name: str) -> Optional[bool]:
+    if name.startswith("*."):
+        return _wildcard_overlap(pattern, name[2:])
+    return name_matches(pattern, name)
+
+
+def find_conflicts(binding: Binding, files: Dict[str, str], skip: Sequence[str] = (), default_port: Optional[int] = None) -> Tuple[List[str], List[str]]:
+    """Server blocks elsewhere that answer one of the binding's names on one of its ports, the way nginx matches names.
+
+    Every form of server_name (any case, a trailing dot, ``.name``, wildcards at either end, regular
+    expressions, ``$hostname``) and of listen (none, a port alone, ``*``, an IP, ``[::]``, a host name such
+    as ``localhost``) is considered. Returns (conflicts, warnings): findings naming file and line.
     """
     conflicts: List[str] = []
     warnings: List[str] = []
     ours = binding.listens()
-    wanted = set(binding.names)
+    port = default_listen_port() if default_port is None else default_port
     for path in sorted(files):
         if path in skip:
             continue
         try:
-            entries = server_entries(files[path])
+            entries = _server_entries(files[path], port)
         except ParseError as exc:
             warnings.append("could not read %s to look for conflicting server blocks: %s" % (path, exc))
             continue
-        for names, listens, line in entries:
-            for name in sorted(wanted.intersection(names)):
-                for listen in ours:
-                    if any(_overlaps(listen, theirs) for theirs in listens):
-                        conflicts.append("%s (line %d) already serves %s on port %d" % (path, line, name, listen[1]))
-    return sorted(set(conflicts)), warnings
+        for names, listens, line, _default in entries:
+            shared = [listen for listen in ours if any(_overlaps(listen, theirs) for theirs in listens)]
+            if not shared:
+                continue
+            for name in binding.names:
+                for pattern in names:
+                    verdict = _serves(pattern, name)
+                    if verdict is None:
+                        warnings.append(
+                            "%s (line %d) has the server_name %s, a regular expression this module cannot evaluate: check by hand that it "
+                            "does not answer %s" % (path, line, pattern, name)
+                        )
+                        continue
+                    if not verdict:
+                        continue
+                    how = "" if pattern == name else " (server_name %s)" % pattern
+                    for listen in shared:
+                        conflicts.append("%s (line %d) already serves %s on port %d%s" % (path, line, name, listen[1], how))
+    return sorted(set(conflicts)), sorted(set(warnings))
+
+
+def default_server_conflicts(binding: Binding, files: Dict[str, str], skip: Sequence[str] = (), default_port: Optional[int] = None) -> List[str]:
+    """For ``default_server: true``: the server blocks that already are the default server of one of the binding's ports."""
+    found: List[str] = []
+    port = default_listen_port() if default_port is None else default_port
+    for path in sorted(files):
+        if path in skip:
+            continue
+        try:
+            entries = _server_entries(files[path], port)
+        except ParseError:
+            continue
+        for _names, listens, line, default in entries:
+            if not default:
+                continue
+            for listen in binding.listens():
+                if any(_overlaps(listen, theirs) for theirs in listens):
+                    found.append("%s (line %d) is already the default server on port %d (default_server)" % (path, line, listen[1]))
+    return sorted(set(found))
+
+
+def url_secrets(values: Sequence[Any]) -> List[str]:
+    """The credentials that URL-like option values carry (``user:password@``), to be masked in every output.
+
+    Such values are refused, but Ansible would still show them as they were given (``invocation``
+    under -vvv, error messages): the whole value and its user information are returned, so that the
+    module adds them to its no_log values.
+    """
+    found: List[str] = []
+    for value in values:
+        if not isinstance(value, str) or "@" not in value:
+            continue
+        authority = value.split("://", 1)[1] if "://" in value else value
+        authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
+        if "@" not in authority:
+            continue
+        userinfo = authority.rpartition("@")[0]
+        for secret in (value, userinfo, userinfo.partition(":")[2]):
+            if len(secret) >= 3 and secret not in found:
+                found.append(secret)
+    return found
+
+
+_CONFLICT_WARNING_RE = re.compile(r'conflicting server name "([^"]*)" on (\S+), ignored')
+
+
+def nginx_name_conflicts(message: str, names: Sequence[str]) -> List[str]:
+    """nginx's own verdict from ``nginx -t``: the binding's names it reports as conflicting (and ignores in one block)."""
+    found = []
+    wanted = {n.lower() for n in names}
+    for match in _CONFLICT_WARNING_RE.finditer(message or ""):
+        if match.group(1).lower().rstrip(".") in wanted:
+            found.append('nginx -t: conflicting server name "%s" on %s' % (match.group(1), match.group(2)))
+    return sorted(set(found))
 
 
 def read_config_dir(config_dir: str) -> Dict[str, str]:
@@ -1063,6 +1380,23 @@ def read_config_dir(config_dir: str) -> Dict[str, str]:
 
 def is_managed(text: Optional[bytes]) -> bool:
     return text is not None and text.startswith(MANAGED_HEADER.encode("ascii"))
+
+
+def nginx_pid_file(dump: str, prefix: Optional[str] = None) -> Optional[str]:
+    """The pid file from an ``nginx -T`` dump: the main file's top-level ``pid`` directive (relative to the prefix); None if absent."""
+    files = split_dump(dump)
+    if not files:
+        return None
+    main = next(iter(files.values()))
+    try:
+        directives = parse(main)
+    except ParseError:
+        return None
+    for d in directives:
+        if d.name == "pid" and d.block is None and d.args:
+            path = d.args[0]
+            return path if path.startswith("/") else os.path.join(prefix or "/etc/nginx", path)
+    return None
 
 
 # ---------------------------------------------------------------------------- nginx commands
@@ -1110,142 +1444,3 @@ def nginx_message(out: str, err: str) -> str:
     lines = [re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: ", r"nginx: \1 ", line.strip()) for line in text.splitlines() if line.strip()]
     important = [line for line in lines if re.search(r"\[(emerg|alert|crit|error)\]", line)]
     return "; ".join(important or lines)
-
-
-# ---------------------------------------------------------------------------- files: atomic writes, backups, roll back
-def read_bytes(path: str) -> Optional[bytes]:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return None
-        raise
-
-
-class FileChange:
-    """The desired content of one file (None: the file must not exist) and its mode."""
-
-    def __init__(self, path: str, content: Optional[bytes], mode: int = 0o644, secret: bool = False) -> None:
-        self.path = path
-        self.content = content
-        self.mode = mode
-        self.secret = secret
-        self.previous: Optional[bytes] = None
-        self.previous_mode: Optional[int] = None
-        self.applied = False
-
-    def load(self) -> FileChange:
-        self.previous = read_bytes(self.path)
-        if self.previous is not None:
-            self.previous_mode = stat.S_IMODE(os.stat(self.path).st_mode)
-        return self
-
-    @property
-    def needed(self) -> bool:
-        if self.content != self.previous:
-            return True
-        return self.content is not None and self.previous_mode != self.mode
-
-
-class Transaction:
-    """A set of file changes applied together and undone together.
-
-    Order: back up what exists (keep the last ``keep`` backups), create the missing parent
-    directories of new files (mode ``dir_mode``), write each file atomically, and on
-    ``rollback()`` restore every file byte for byte (or remove what was new), remove the
-    directories this attempt created and drop the backup it made, so that nothing stray is left.
-    """
-
-    def __init__(self, changes: List[FileChange], backup_root: str, slug: str, keep: int, dir_mode: int = 0o755) -> None:
-        self.changes = [c.load() for c in changes]
-        self.backup_root = backup_root
-        self.slug = slug
-        self.keep = keep
-        self.dir_mode = dir_mode
-        self.backup_dir: Optional[str] = None
-        self.created_dirs: List[str] = []
-
-    @property
-    def needed(self) -> bool:
-        return any(c.needed for c in self.changes)
-
-    def backup(self) -> Optional[str]:
-        existing = [c for c in self.changes if c.previous is not None]
-        if self.keep <= 0 or not existing:
-            return None
-        base = os.path.join(self.backup_root, self.slug)
-        os.makedirs(base, mode=0o700, exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "%06d" % int((time.time() % 1) * 1e6)
-        path = os.path.join(base, stamp)
-        suffix = 0
-        while os.path.exists(path):
-            suffix += 1
-            path = os.path.join(base, "%s-%d" % (stamp, suffix))
-        os.mkdir(path, 0o700)
-        self.backup_dir = path
-        for change in existing:
-            atomic_write(os.path.join(path, os.path.basename(change.path)), change.previous or b"", change.previous_mode or 0o600)
-        self._prune(base)
-        return path
-
-    def _prune(self, base: str) -> None:
-        entries = sorted(e for e in os.listdir(base) if os.path.isdir(os.path.join(base, e)))
-        for entry in entries[: max(0, len(entries) - self.keep)]:
-            shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
-
-    def _make_parents(self, path: str) -> None:
-        """Create the missing directories above ``path``, outermost first, and remember each one."""
-        missing: List[str] = []
-        parent = os.path.dirname(path)
-        while parent and not os.path.isdir(parent):
-            missing.append(parent)
-            up = os.path.dirname(parent)
-            if up == parent:
-                break
-            parent = up
-        for directory in reversed(missing):
-            try:
-                os.mkdir(directory, self.dir_mode)
-            except FileExistsError:
-                continue
-            self.created_dirs.append(directory)
-
-    def apply(self) -> None:
-        for change in self.changes:
-            if not change.needed:
-                continue
-            if change.content is not None:
-                self._make_parents(change.path)
-            change.applied = True
-            if change.content is None:
-                os.unlink(change.path)
-            else:
-                atomic_write(change.path, change.content, change.mode)
-
-    def rollback(self) -> None:
-        for change in reversed(self.changes):
-            if not change.applied:
-                continue
-            if change.previous is None:
-                try:
-                    os.unlink(change.path)
-                except OSError as exc:
-                    if exc.errno != errno.ENOENT:
-                        raise
-            else:
-                atomic_write(change.path, change.previous, change.previous_mode or 0o644)
-            change.applied = False
-        for directory in reversed(self.created_dirs):
-            with contextlib.suppress(OSError):  # not empty: something else put a file there meanwhile; keep it
-                os.rmdir(directory)
-        self.created_dirs = []
-        if self.backup_dir:
-            shutil.rmtree(self.backup_dir, ignore_errors=True)
-            parent = os.path.dirname(self.backup_dir)
-            try:
-                os.rmdir(parent)
-                os.rmdir(os.path.dirname(parent))
-            except OSError:
-                pass
-            self.backup_dir = None

@@ -27,20 +27,19 @@ A stall is caught two ways:
 
 from __future__ import annotations
 
+import math
 import time
-from typing import Any, Callable, Dict, Optional, Set
+from typing import Any, Callable, Dict, Iterator, Optional, Set
 
 from ansible.module_utils.six.moves.http_client import HTTPException
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import RETRY_STATUSES, OllamaClient, OllamaError
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DOWNLOADING, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DOWNLOADING, FAILED, PAUSED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._names import ModelName
 from ansible_collections.llmops.ollama.plugins.module_utils._registry import registry_label
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_rate, format_size
 
-# Kinds of failure: what the ledger records and whether a retry can help.
-FAILED = "failed"
-PAUSED = "paused"
+# Kinds of failure: what the ledger records (FAILED, PAUSED: the ledger's statuses) and whether a retry can help.
 NOT_FOUND = "not_found"
 
 DISK_FULL_MARKERS = ("no space left on device", "disk full", "not enough space", "insufficient disk space", "not enough disk space", "disk quota exceeded")
@@ -64,6 +63,29 @@ class OperationFailed(Exception):
         self.kind = kind
         self.server_message = server_message
         self.stats = stats or TransferStats()
+
+
+class LayerProgress:
+    """One layer of one attempt: the completed bytes first seen, the most seen since, and the layer's total."""
+
+    __slots__ = ("completed", "first", "total")
+
+    def __init__(self, first: int, completed: int, total: int) -> None:
+        self.first = first
+        self.completed = completed
+        self.total = total
+
+    def see(self, completed: int, total: int) -> None:
+        self.completed = max(self.completed, completed)
+        self.total = total or self.total
+
+    @property
+    def moved(self) -> int:
+        """Bytes that arrived in this attempt."""
+        return max(0, self.completed - self.first)
+
+
+Layers = Dict[str, LayerProgress]
 
 
 class TransferStats:
@@ -142,26 +164,31 @@ class Transfer:
 
     def pull(self, name: ModelName, insecure: bool = False, expected_total: int = 0) -> TransferStats:
         """POST /api/pull until it reports success; raise OperationFailed."""
-        payload = {"model": name.display, "insecure": bool(insecure), "stream": True}
-        return self._run(name, "pull", "/api/pull", payload, expected_total)
+
+        def open_stream(timeout: float) -> Iterator[Dict[str, Any]]:
+            return self.client.pull_stream(name.display, insecure, timeout=timeout)
+
+        return self._run(name, "pull", "/api/pull", open_stream, expected_total)
 
     def create(self, name: ModelName, payload: Dict[str, Any]) -> TransferStats:
         """POST /api/create until it reports success; raise OperationFailed."""
-        body = dict(payload)
-        body.update(model=name.display, stream=True)
-        return self._run(name, "create", "/api/create", body, 0)
+
+        def open_stream(timeout: float) -> Iterator[Dict[str, Any]]:
+            return self.client.create_stream(name.display, payload, timeout=timeout)
+
+        return self._run(name, "create", "/api/create", open_stream, 0)
 
     # ---------------------------------------------------------------- internals
-    def _run(self, name: ModelName, operation: str, path: str, payload: Dict[str, Any], expected_total: int) -> TransferStats:
+    def _run(self, name: ModelName, operation: str, path: str, open_stream: Callable[[float], Iterator[Dict[str, Any]]], expected_total: int) -> TransferStats:
         stats = TransferStats()
         stats.total = expected_total
         started = self._clock()
         writer = self.ledger.progress(name, self.progress_interval, self._clock)
         while True:
             stats.attempts += 1
-            layers: Dict[str, list] = {}
+            layers: Layers = {}
             try:
-                self._attempt(path, payload, layers, writer, expected_total, stats)
+                self._attempt(path, open_stream, layers, writer, expected_total, stats)
                 stats.bytes += _moved(layers)
                 stats.seconds = self._clock() - started
                 return stats
@@ -171,7 +198,7 @@ class Transfer:
                 kind = classify(exc)
                 if kind != "retry" or stats.attempts > self.retries:
                     raise self._failure(name, operation, exc, kind, stats) from None
-                done = sum(entry[1] for entry in layers.values())
+                done = sum(layer.completed for layer in layers.values())
                 message = "attempt %d of %d failed: %s; retrying in %s s (resuming from %s)" % (
                     stats.attempts,
                     self.retries + 1,
@@ -183,27 +210,28 @@ class Transfer:
                 self.ledger.log(name, "retry", operation=operation, attempt=stats.attempts, error=str(exc), completed=done)
                 self._sleep(self.retry_delay)
 
-    def _attempt(self, path: str, payload: Dict[str, Any], layers: Dict[str, list], writer: Any, expected_total: int, stats: TransferStats) -> None:
+    def _attempt(
+        self, path: str, open_stream: Callable[[float], Iterator[Dict[str, Any]]], layers: Layers, writer: Any, expected_total: int, stats: TransferStats
+    ) -> None:
         last_status = ""
         watch = _StallWatch(self.stall_timeout, self._clock)
-        lines = self.client.stream("POST", path, payload, timeout=self.silent_timeout(max(expected_total, stats.total)))
+        lines = open_stream(self.silent_timeout(max(expected_total, stats.total)))
         try:
             for item in lines:
                 last_status = str(item.get("status") or "")
-                digest = item.get("digest")
+                digest = item.get("digest") if isinstance(item.get("digest"), str) else None
                 if digest and ("total" in item or "completed" in item):
-                    total = int(item.get("total") or 0)
-                    completed = int(item.get("completed") or 0)
-                    entry = layers.get(digest)
-                    if entry is None:
-                        layers[digest] = [completed, completed, total]
+                    total = _count(item.get("total"))
+                    completed = _count(item.get("completed"))
+                    layer = layers.get(digest)
+                    if layer is None:
+                        layers[digest] = LayerProgress(completed, completed, total)
                     else:
-                        entry[1] = max(entry[1], completed)
-                        entry[2] = total or entry[2]
-                    seen_total = sum(e[2] for e in layers.values())
+                        layer.see(completed, total)
+                    seen_total = sum(layer.total for layer in layers.values())
                     overall = max(expected_total, seen_total)
                     stats.total = overall
-                    writer.update(sum(e[1] for e in layers.values()), overall, last_status, attempt=stats.attempts)
+                    writer.update(sum(layer.completed for layer in layers.values()), overall, last_status, attempt=stats.attempts)
                 if watch.stalled(digest, layers):
                     of = (" of %s" % format_size(stats.total)) if stats.total else ""
                     raise OllamaError(
@@ -249,10 +277,10 @@ class _StallWatch:
         self._since = clock()
         self._digests: Set[str] = set()
 
-    def stalled(self, digest: Any, layers: Dict[str, list]) -> bool:
+    def stalled(self, digest: Any, layers: Layers) -> bool:
         """Note one line (after it is counted into ``layers``); True when the pull has stalled."""
         now = self._clock()
-        done = sum(entry[1] for entry in layers.values())
+        done = sum(layer.completed for layer in layers.values())
         if not digest or digest not in self._digests or done > self.best:
             # growth; or a new phase (a line without byte counts, a layer's first line), progress by itself
             if digest:
@@ -263,9 +291,16 @@ class _StallWatch:
         return now - self._since >= self.limit
 
 
-def _moved(layers: Dict[str, list]) -> int:
+def _count(value: Any) -> int:
+    """A byte count of a progress line; anything but a finite number of 0 or more counts as 0 (unknown)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return 0
+    return max(0, int(value))
+
+
+def _moved(layers: Layers) -> int:
     """Bytes that arrived in one attempt: per layer, the last completed count less the first one seen."""
-    return sum(max(0, entry[1] - entry[0]) for entry in layers.values())
+    return sum(layer.moved for layer in layers.values())
 
 
 def _seconds(value: float) -> str:

@@ -12,7 +12,8 @@ input before any request. :class:`Sync` then runs them through the same
 
 1. stale ``downloading``/``queued`` ledger records of dead processes are marked
    interrupted (their pulls resume below: the server kept the partial layers);
-2. the server is read once (``GET /api/tags``, ``GET /api/ps``);
+2. the server is read once (``GET /api/tags``, ``GET /api/ps``) and every model is
+   planned (_model_plan); the plans are scheduled by their steps:
 3. removals first (``state: absent``, and with ``exclusive`` the undeclared
    models not matched by ``protect``), so a pull finds the disk space they free;
 4. unloads; 5. pulls, ``concurrency`` at a time, started in order of priority and
@@ -22,8 +23,10 @@ input before any request. :class:`Sync` then runs them through the same
    may be built on a model pulled in step 5; a custom model whose base is not on
    the server holds a host pull slot too, since Ollama pulls the base).
 
-In check mode the same steps run as predictions (no mutating request, no
-ledger write) and give the ``plan``.
+The executor (_model_apply) runs each plan, or in check mode reports it (no
+mutating request, no ledger write): that gives the ``plan``. A plan's transfer
+runs in a host pull slot that the sync takes in the order above and hands to
+the executor.
 """
 
 from __future__ import annotations
@@ -35,12 +38,10 @@ import os
 import re
 import threading
 import time
-from contextlib import suppress
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import (
-    ABSENT,
     ACTIVE_STATUSES,
     FAILED,
     OK,
@@ -50,14 +51,17 @@ from ansible_collections.llmops.ollama.plugins.module_utils._ledger import (
     now_iso,
     record_process_alive,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._models import DEFINITION_FIELDS, InvalidSpec, ModelManager, ModelResult, ModelSpec
+from ansible_collections.llmops.ollama.plugins.module_utils._model_apply import ModelResult
+from ansible_collections.llmops.ollama.plugins.module_utils._model_plan import Plan, base_name
+from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import DEFINITION_FIELDS, STATES, InvalidSpec, ModelSpec, model_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils._models import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils._records import ServerState, bare_digest
+from ansible_collections.llmops.ollama.plugins.module_utils._records import bare_digest
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
 
 PRIORITIES = ("high", "normal", "low")
-STATES = ("present", "loaded", "absent", "unloaded")
-ENTRY_KEYS = ("name", "state", "priority", "digest", "update", "force", "insecure", "keep_alive", "options", "check_memory", *DEFINITION_FIELDS)
+# the keys of a models entry: ollama_model's options of one model (one declaration: _model_spec.model_argument_spec), and priority
+ENTRY_KEYS = ("name", "state", "priority", *(key for key in model_argument_spec() if key != "state"))
 MAX_CONCURRENCY = 16
 COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped")
 ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped")
@@ -363,23 +367,13 @@ def read_lock(path: str) -> Dict[str, Dict[str, Any]]:
 # ---------------------------------------------------------------------------- the sync
 
 
-def needs_pull(spec: ModelSpec, state: ServerState) -> bool:
-    """Whether bringing this spec to its state starts a pull (the work that runs concurrently)."""
-    if spec.custom or spec.state not in ("present", "loaded"):
-        return False
-    if state.model(spec.name) is None or spec.force:
-        return True
-    if spec.update:
-        return not (spec.digest and state.digest(spec.name) == spec.digest)
-    return False
-
-
 class Item:
     """One model during a sync: its declaration, its result, and notes for its message."""
 
     def __init__(self, declared: Declared) -> None:
         self.declared = declared
         self.spec = declared.spec
+        self.plan: Optional[Plan] = None
         self.phase = ""
         self.result: Optional[ModelResult] = None
         self.skipped = False
@@ -414,7 +408,9 @@ class Sync:
         self.fail_fast = fail_fast
         self.poll = poll
         self._clock = clock
-        self.check_mode = manager.check_mode
+        self.executor = manager.executor
+        # the executor decides what check mode means; the sync only schedules: pulls one after the other, without slots or locks
+        self.dry_run = manager.executor.check_mode
         self.items: List[Item] = []
         self.failures: List[Item] = []
         self.protected: List[Dict[str, str]] = []
@@ -425,15 +421,13 @@ class Sync:
     # ---------------------------------------------------------------- entry point
     def run(self) -> Dict[str, Any]:
         started = self._clock()
-        if self.check_mode:
-            self.interrupted = self._interrupted_preview()
-        else:
-            self.interrupted = self.ledger.recover_interrupted()
-        state = self.manager.state  # GET /api/tags + GET /api/ps; OllamaError goes to the caller
-        before = _model_table(state)
+        self.interrupted = self.executor.recover_interrupted()
+        before = self.manager.table()  # GET /api/tags + GET /api/ps; OllamaError goes to the caller
         items = [Item(declared) for declared in self.declared]
-        items.extend(Item(declared) for declared in self._removals(state))
+        items.extend(Item(declared) for declared in self._removals())
         self.items = items
+        for item in items:
+            self._plan(item)
         interrupted_keys = {}
         for entry in self.interrupted:
             try:
@@ -442,14 +436,14 @@ class Sync:
                 continue
         for item in items:
             entry = interrupted_keys.get(item.spec.name.key)
-            if entry and needs_pull(item.spec, state):
+            if entry and item.plan is not None and item.plan.pulls:
                 done, total = format_size(int(entry.get("completed") or 0)), format_size(int(entry.get("total") or 0))
                 what = entry.get("operation") or "pull"
                 item.notes.append("the earlier %s by process %s stopped at %s of %s (interrupted); resumed" % (what, entry.get("pid"), done, total))
 
         removals = [item for item in items if item.spec.state == "absent"]
         unloads = [item for item in items if item.spec.state == "unloaded"]
-        pulls = sorted((item for item in items if needs_pull(item.spec, state)), key=lambda item: item.declared.rank)
+        pulls = sorted((item for item in items if item.plan is not None and item.plan.pulls), key=lambda item: item.declared.rank)
         chosen = {id(item) for item in removals + unloads + pulls}
         others = [item for item in items if id(item) not in chosen]
         for phase, group in (("remove", removals), ("unload", unloads), ("pull", pulls), ("other", others)):
@@ -459,29 +453,38 @@ class Sync:
 
         self._serial(removals)
         self._serial(unloads)
-        if self.check_mode:
+        if self.dry_run:
             self._serial(pulls)
         else:
             self._concurrent(pulls)
-        self._serial(others)
+        self._serial(others, again=not self.dry_run)
         self.manager.finish([item.result for item in items if item.result is not None])
         return self._outcome(order, before, self._clock() - started)
 
     # ---------------------------------------------------------------- what to remove
-    def _removals(self, state: ServerState) -> List[Declared]:
+    def _plan(self, item: Item, again: bool = False) -> None:
+        """Plan one model (again: with the server as it is now, after the models before it); a read that fails is its result."""
+        if again:
+            self.manager.refresh_tags()
+        try:
+            item.plan = self.manager.plan(item.spec)
+        except OllamaError as exc:
+            item.plan = None
+            item.result = self.manager.executor.failed(item.spec, "%s: %s" % (item.spec.name.display, exc), self.manager.describe(item.spec.name))
+
+    def _removals(self) -> List[Declared]:
         if not self.exclusive:
             return []
         declared = {declared.spec.name.key for declared in self.declared}
         bases: Dict[str, str] = {}
         for declared_model in self.declared:
-            if declared_model.spec.custom:
-                try:
-                    bases[parse_name(declared_model.spec.definition["from"]).key] = declared_model.spec.name.display
-                except (InvalidModelName, KeyError, TypeError):
-                    continue
+            base = base_name(declared_model.spec)
+            if base is not None:
+                bases[base.key] = declared_model.spec.name.display
         removals = []
-        names = sorted(state.names.items(), key=lambda pair: pair[1].display.lower())
-        for position, (key, name) in enumerate(names):
+        names = sorted(self.manager.names(), key=lambda name: name.display.lower())
+        for position, name in enumerate(names):
+            key = name.key
             if key in declared:
                 continue
             glob = protected_by(name, self.protect)
@@ -495,24 +498,6 @@ class Sync:
             removals.append(Declared(spec, "normal", len(self.declared) + position, "%s (not declared)" % name.display, declared=False))
         return removals
 
-    def _interrupted_preview(self) -> List[Dict[str, Any]]:
-        found = []
-        for record in self.ledger.records().values():
-            if record.get("interrupted") and "interrupted_pid" not in record:
-                progress = record.get("progress") if isinstance(record.get("progress"), dict) else {}
-                found.append(
-                    {
-                        "name": record.get("name"),
-                        "pid": record.get("pid"),
-                        "operation": record.get("operation") or "",
-                        "status": "(interrupted)",
-                        "started_at": record.get("started_at"),
-                        "completed": progress.get("completed"),
-                        "total": progress.get("total"),
-                    }
-                )
-        return found
-
     # ---------------------------------------------------------------- running
     def _stopped(self) -> bool:
         with self._lock:
@@ -523,49 +508,31 @@ class Sync:
             with self._lock:
                 self.failures.append(item)
 
-    def _serial(self, items: List[Item]) -> None:
+    def _serial(self, items: List[Item], again: bool = False) -> None:
+        """Run models one after the other; ``again``: plan each again first (the models before it may have changed the server)."""
         for item in items:
             if self._stopped():
                 self._skip(item)
                 continue
-            slot = self._base_pull_slot(item)
-            try:
-                item.result = self.manager.ensure_one(item.spec)
-            finally:
-                if slot is not None:
-                    slot.release()
+            if item.result is None:  # not already failed while planning
+                if again:
+                    self._plan(item, again=False)
+                if item.plan is not None:
+                    # a transfer here (a create whose base Ollama pulls) waits for a host pull slot in the executor
+                    item.result = self.manager.apply(item.plan)
             self._done(item)
-
-    def _base_pull_slot(self, item: Item) -> Optional[FileLock]:
-        """A host pull slot for a custom model whose base is not on the server (Ollama pulls the base during the create), once one is free."""
-        base = (item.spec.definition or {}).get("from")
-        if self.check_mode or not base:
-            return None
-        try:
-            if self.manager.state.model(parse_name(base)) is not None:
-                return None
-        except InvalidModelName:
-            return None
-        slot = self.ledger.try_pull_slot(self.host_limit)
-        while slot is None:
-            time.sleep(self.poll)
-            slot = self.ledger.try_pull_slot(self.host_limit)
-        return slot
 
     def _skip(self, item: Item) -> None:
         first = self.failures[0].spec.name.display if self.failures else "another model"
         result = ModelResult(item.spec)
-        result.before = {"state": "absent"} if self.manager.state.model(item.spec.name) is None else {"state": "present"}
+        present = self.manager.present(item.spec.name)
+        result.before = {"state": "present"} if present else {"state": "absent"}
         result.after = dict(result.before)
         result.status = "skipped"
         result.msg = "not started: fail_fast is on and %s failed" % first
         item.result = result
         item.skipped = True
-        if not self.check_mode:
-            record = self.ledger.read(item.spec.name) or {}
-            if record.get("status") == QUEUED and record.get("pid") == os.getpid():
-                present = self.manager.state.model(item.spec.name) is not None
-                self.ledger.set_status(item.spec.name, OK if present else ABSENT, result.msg, queue_position=None, queued_at=None)
+        self.manager.executor.mark_not_started(item.spec.name, present, result.msg, os.getpid())
 
     def _concurrent(self, jobs: List[Item]) -> None:
         """Start the pulls in order, at most ``concurrency`` at once and each with a host pull slot and the model's pull lock."""
@@ -615,11 +582,11 @@ class Sync:
     def _pull(self, item: Item, slot: FileLock, model_lock: FileLock, wake: threading.Event) -> None:
         name = item.spec.name
         try:
-            self.ledger.update(name, queue_position=None, queued_at=None, interrupted=None)
-            with suppress(OllamaError):
-                # another process may have pulled it meanwhile: look again (one GET) before pulling
-                self.manager.state.set_tags(self.manager.client.tags())
-            item.result = self.manager.ensure_one(item.spec)
+            self.manager.executor.mark_started(name)
+            # another process may have pulled it meanwhile: look again (one GET) and plan again before pulling
+            self._plan(item, again=True)
+            if item.result is None and item.plan is not None:
+                item.result = self.manager.apply(item.plan, slot_held=True)
             if item.waited_for is not None and not item.result.failed and not item.result.changed:
                 item.notes.append("pulled by process %s on this host while this sync waited for it" % item.waited_for)
         except Exception as exc:  # a thread must leave a result, whatever went wrong
@@ -667,18 +634,10 @@ class Sync:
                 continue  # another process pulls or queued it; its record is its own
             item.queue_position = position
             why = "a pull slot on this host (at most %d at once)" % self.host_limit if self.host_limit else "its turn"
-            self.ledger.set_status(
-                item.spec.name,
-                QUEUED,
-                "queued: number %d in line for a pull on this host, waiting for %s" % (position, why),
-                operation="pull",
-                queue_position=position,
-                queued_at=self._queued_at,
-            )
+            self.manager.executor.mark_queued(item.spec.name, position, why, self._queued_at)
 
     # ---------------------------------------------------------------- the outcome
     def _outcome(self, order: List[Item], before: List[Dict[str, Any]], seconds: float) -> Dict[str, Any]:
-        state = self.manager.state
         results = []
         for item in self.items:
             results.append(self._result_entry(item))
@@ -695,7 +654,7 @@ class Sync:
                 counts["loaded"] += 1
         unavailable = self._unavailable(results)
         counts["unavailable"] = len(unavailable)
-        after = self._after_table(before) if self.check_mode else _model_table(state)
+        after = self._after_table(before) if self.dry_run else self.manager.table()
         plan = []
         for item in order:
             result = item.result
@@ -756,9 +715,8 @@ class Sync:
         after = result.after or {}
         digest = record.get("digest") or (after.get("digest") if isinstance(after.get("digest"), str) else "") or ""
         size = int(record.get("size_bytes") or 0)
-        if not size and self.check_mode:
-            manifest = self.manager._manifests.get(item.spec.name.key)  # pylint: disable=protected-access
-            size = manifest.total if manifest is not None else 0
+        if not size and self.dry_run:
+            size = result.expected_size
         return {
             "name": record.get("name") or item.spec.name.display,
             "action": action,
@@ -787,7 +745,6 @@ class Sync:
             after_state = (item.result.after or {}).get("state") if item.result is not None else None
             if entry["action"] in ("failed", "skipped") or after_state in (None, "absent"):
                 names.append(entry["name"])
-        state = self.manager.state
         for key, record in self.ledger.records().items():
             if key in handled or record.get("status") != OK:
                 continue
@@ -795,7 +752,7 @@ class Sync:
                 name = parse_name(str(record.get("name") or ""))
             except InvalidModelName:
                 continue
-            if state.model(name) is None:
+            if not self.manager.present(name):
                 names.append(name.display)
         return names
 
@@ -842,14 +799,6 @@ def _action(item: Item, result: ModelResult) -> str:
     return "unchanged"
 
 
-def _model_table(state: ServerState) -> List[Dict[str, Any]]:
-    rows = []
-    for key, entry in state.models.items():
-        rows.append({"name": state.names[key].display, "digest": bare_digest(entry.get("digest")), "state": "loaded" if key in state.loaded else "present"})
-    rows.sort(key=lambda row: row["name"].lower())
-    return rows
-
-
 def table_text(rows: List[Dict[str, Any]]) -> str:
     """A model list as diff text: one line per model, ``name  id  state``."""
     return "".join("%s  %s  %s\n" % (row["name"], (row.get("digest") or "-")[:12], row["state"]) for row in rows)
@@ -883,7 +832,6 @@ __all__ = [
     "SyncError",
     "check_protect",
     "failure_text",
-    "needs_pull",
     "parse_lock",
     "parse_models",
     "protected_by",

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 CRYPTOGRAPHY_IMPORT_ERROR: Optional[str]
 try:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -135,3 +136,79 @@ def leaf_der(data: Optional[bytes]) -> Optional[bytes]:
         return _load_first(data).public_bytes(serialization.Encoding.DER)
     except ValueError:
         return None
+
+
+# The problems of a provided certificate that an explicit option may accept (accept_certificate), and those it may not.
+ACCEPTABLE_CERTIFICATE_ISSUES = ("expired", "not_yet_valid", "name_mismatch", "unverifiable")
+
+
+def _not_before(cert: Any) -> datetime.datetime:
+    value = getattr(cert, "not_valid_before_utc", None)
+    if value is None:
+        value = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def san_covers(pattern: str, name: str) -> bool:
+    """Whether a certificate's DNS name covers a host name, as RFC 6125 section 6.4 has clients match.
+
+    Case-insensitive, a trailing dot ignored. A wildcard is only ``*`` as the whole left-most label of a
+    name with at least two more labels (``*.example.com``); it stands for exactly one label, never for
+    the bare domain nor for two labels, and partial wildcards (``w*.example.com``) cover nothing, as
+    browsers have it. A binding's own wildcard name (``*.example.com``) is covered only by the same wildcard.
+    """
+    pattern = pattern.lower().rstrip(".")
+    name = name.lower().rstrip(".")
+    if not pattern or not name:
+        return False
+    if pattern == name:
+        return True
+    first, _dot, rest = pattern.partition(".")
+    if "*" in rest or "*" not in first:
+        return False
+    if first != "*" or rest.count(".") < 1:
+        return False
+    label, _dot, name_rest = name.partition(".")
+    return bool(label) and label != "*" and name_rest == rest
+
+
+def provided_certificate_issues(
+    cert_data: Optional[bytes], key_data: Optional[bytes], cert_path: str, key_path: str, names: List[str], now: Optional[datetime.datetime] = None
+) -> List[Tuple[str, str]]:
+    """What is wrong with a certificate and key given for ``tls: provided``: (kind, message) pairs, empty when nothing.
+
+    Kinds in ACCEPTABLE_CERTIFICATE_ISSUES may be accepted deliberately; ``unreadable`` and ``key_mismatch`` never
+    (nginx could not serve them either).
+    """
+    if cert_data is None:
+        return [("unreadable", "the certificate %s does not exist or cannot be read" % cert_path)]
+    if key_data is None:
+        return [("unreadable", "the private key %s does not exist or cannot be read" % key_path)]
+    if not HAS_CRYPTOGRAPHY:
+        return [("unverifiable", "the cryptography Python library is not installed on the managed node, so the certificate %s cannot be checked" % cert_path)]
+    try:
+        cert = _load_first(cert_data)
+    except ValueError as exc:
+        return [("unreadable", "%s is not a PEM certificate: %s" % (cert_path, exc))]
+    try:
+        key = serialization.load_pem_private_key(key_data, password=None)
+    except TypeError:
+        return [("unreadable", "the private key %s is encrypted: nginx reads it without a passphrase here, give it unencrypted (mode 0600)" % key_path)]
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        return [("unreadable", "%s is not a PEM private key: %s" % (key_path, exc))]
+    issues: List[Tuple[str, str]] = []
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.DER, spki) != cert.public_key().public_bytes(serialization.Encoding.DER, spki):
+        issues.append(("key_mismatch", "the private key %s does not belong to the certificate %s" % (key_path, cert_path)))
+    now = now or _utcnow()
+    not_before, not_after = _not_before(cert), _not_after(cert)
+    if now < not_before:
+        issues.append(("not_yet_valid", "the certificate %s is not valid before %s" % (cert_path, not_before.strftime("%Y-%m-%dT%H:%M:%SZ"))))
+    if now > not_after:
+        issues.append(("expired", "the certificate %s expired on %s" % (cert_path, not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))))
+    sans = _dns_names(cert)
+    missing = [name for name in names if not any(san_covers(pattern, name) for pattern in sans)]
+    if missing:
+        held = ", ".join(sans) if sans else "no DNS names in its subject alternative names (clients ignore the common name)"
+        issues.append(("name_mismatch", "the certificate %s does not cover %s: it holds %s" % (cert_path, ", ".join(missing), held)))
+    return issues

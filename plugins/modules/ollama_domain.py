@@ -22,7 +22,15 @@ description:
     that M(llmops.ollama.ollama_domain_info) uses to report hand edits, and with O(api_keys) a C(<domain>.keys) file
     (mode 0600) that holds the keys. A leading wildcard is spelled C(_wildcard) in these file names.
   - Another server block, managed or not, that serves one of the names on one of the ports makes the module fail and name
-    the file, unless O(force=true).
+    the file and line, unless O(force=true). Names are matched as nginx matches them (any case, a trailing dot, C(.example.com),
+    wildcards at either end, regular expressions, C($hostname)), in every file C(nginx -T) shows, and so are listen addresses
+    (none, which is C(*:80) for root, a port alone, C(*), an IP address, C([::]), a host name such as C(localhost)).
+    After writing, a C(conflicting server name) warning of C(nginx -t) for one of the names undoes the change as well.
+  - A binding is not the default server of its address and port unless O(default_server=true). A request whose C(Host)
+    is none of its names (another DNS name that points at the host, an IP address other than its O(listen_address)) gets
+    HTTP 421 from it, even when nginx hands such requests to it because it is the first or only server block there.
+  - With O(mirror_path), the binding serves a mirror directory that M(llmops.ollama.ollama_mirror) fills, as the read paths of
+    a registry (C(/v2/<name>/manifests/<tag>), C(/v2/<name>/blobs/sha256:<hex>)), to Ollama servers that pull through it.
 author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
@@ -130,13 +138,26 @@ options:
     description:
       - Path of the certificate (full chain, PEM). Required with O(tls=provided) and O(tls=acme).
       - With O(tls=selfsigned), where to write it; C(<tls_dir>/<domain>.crt) by default.
-      - A missing or unreadable file makes C(nginx -t) fail, and the module then restores the previous configuration.
+      - With O(tls=provided), checked before anything is changed, and refused unless O(accept_certificate) accepts the problem
+        deliberately. It must be readable PEM and within its validity period, its subject alternative names must cover
+        O(domain) and every one of O(aliases) (as clients match them per RFC 6125, where a wildcard stands for exactly one left-most
+        label; the common name is ignored), and O(private_key) must belong to it.
     type: path
   private_key:
     description:
       - Path of the private key (PEM). Required with O(tls=provided) and O(tls=acme).
       - With O(tls=selfsigned), where to write it (mode 0600); C(<tls_dir>/<domain>.key) by default.
     type: path
+  accept_certificate:
+    description:
+      - Problems of a O(tls=provided) certificate to accept deliberately, with a warning, instead of refusing the certificate.
+      - V(expired) and V(not_yet_valid) accept a certificate outside its validity period; V(name_mismatch) one that does not
+        cover every name; V(unverifiable) skips the checks when the C(cryptography) library is missing on the managed node.
+      - A key that does not belong to the certificate, or a file that cannot be read, is always refused.
+    type: list
+    elements: str
+    choices: [expired, not_yet_valid, name_mismatch, unverifiable]
+    default: []
   tls_dir:
     description:
       - Directory for self-signed certificates and keys when O(certificate) and O(private_key) are not given.
@@ -195,6 +216,27 @@ options:
     type: list
     elements: str
     default: []
+  default_server:
+    description:
+      - Make this binding the default server of its address and ports (nginx C(listen ... default_server)), so that it answers
+        requests for any C(Host), also those that name none of O(domain) and O(aliases).
+      - When false (the default), such requests get HTTP 421 (Misdirected Request) from this binding, also where nginx makes it
+        the default because it is the first server block on the port; another server block with C(default_server) keeps them.
+        A request addressed by IP to a specific O(listen_address) (a health probe to V(http://127.0.0.1:PORT/)) is served.
+      - Only one server block may be the default of an address and port; the module refuses when another one already is.
+    type: bool
+    default: false
+  mirror_path:
+    description:
+      - Serve this directory, a mirror filled by M(llmops.ollama.ollama_mirror) (its O(llmops.ollama.ollama_mirror#module:path)),
+        instead of proxying to Ollama. Ollama servers then pull C(<domain>[:port]/<namespace>/<model>:<tag>) from it.
+      - "Only the registry read paths under C(<mirror_path>/v2) are served: GET and HEAD (other methods get HTTP 405), C(Range)
+        requests, sendfile; manifests as C(application/vnd.docker.distribution.manifest.v2+json) with C(Cache-Control: no-cache),
+        blobs as C(application/octet-stream), cached as immutable. Everything else gets HTTP 404."
+      - O(allow), O(public), O(api_keys), O(rate_limit) and TLS apply as for any binding. Ollama sends no API key when it pulls,
+        so a mirror for Ollama servers is protected with O(allow).
+      - The directory must exist. Cannot be combined with O(upstream) or O(upstreams) (O(api_url) is ignored).
+    type: path
   rate_limit:
     description:
       - Requests per second allowed per client IP address (nginx C(limit_req)); beyond it, HTTP 429. No limit when not set.
@@ -265,9 +307,10 @@ options:
     default: false
   verify:
     description:
-      - After applying, send C(GET /api/version) through the proxy (to O(listen_address) or 127.0.0.1, with the domain as
+      - After applying, send C(GET /api/version) (with O(mirror_path), C(GET /v2/)) through the proxy (to O(listen_address) or 127.0.0.1, with the domain as
         TLS server name and C(Host), and the first API key), and fail unless it answers HTTP 200 within O(verify_timeout) seconds.
-        With TLS, the proxy must present the configured certificate.
+        With TLS, the proxy must present the configured certificate. With O(api_keys), the same request without a key must
+        answer HTTP 401. A failure names the process that holds the port when it is not this nginx.
     type: bool
     default: false
   verify_timeout:
@@ -328,6 +371,15 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
+- name: Serve a model mirror to the fleet's Ollama servers (they pull mirror.example.com/library/llama3.2:1b)
+  llmops.ollama.ollama_domain:
+    domain: mirror.example.com
+    mirror_path: /srv/ollama-mirror
+    tls: provided
+    certificate: /etc/ssl/certs/mirror.example.com.fullchain.pem
+    private_key: /etc/ssl/private/mirror.example.com.key
+    allow: [10.20.0.0/16]
+
 - name: Remove a binding
   llmops.ollama.ollama_domain:
     domain: old-ollama.example.com
@@ -355,10 +407,16 @@ binding:
       type: str
       sample: https://ollama.example.com
     upstreams:
-      description: The Ollama servers behind the proxy.
+      description: The Ollama servers behind the proxy (empty for a mirror).
       type: list
       elements: str
       sample: ["http://127.0.0.1:11434"]
+    mirror_path:
+      description: The mirror directory served; null when the binding proxies to Ollama.
+      type: str
+    default_server:
+      description: Whether the binding is the default server of its address and ports.
+      type: bool
     listen_address:
       description: The address nginx listens on; null for all IPv4 addresses.
       type: str
@@ -435,6 +493,30 @@ binding:
     backup_file:
       description: The backup of the previous virtual host file (or the backup directory), when this run made one.
       type: str
+verified:
+  description: What the check from outside saw (O(verify=true)).
+  returned: when O(verify=true) and not in check mode
+  type: dict
+  contains:
+    address:
+      description: The address the check connected to.
+      type: str
+    port:
+      description: The port the check connected to.
+      type: int
+    path:
+      description: The path requested.
+      type: str
+    certificate_sha256:
+      description: SHA-256 fingerprint (hex) of the certificate the proxy presented, equal to the configured one; null without TLS.
+      type: str
+    with_key:
+      description: The HTTP status with the first API key (or without a key when there are none).
+      type: int
+    without_key:
+      description: The HTTP status without a key (401); null when the binding has no API keys.
+      type: int
+  sample: {address: 127.0.0.1, port: 8443, path: /api/version, certificate_sha256: 9f86d0..., with_key: 200, without_key: 401}
 certificate_renewed:
   description: Why a self-signed certificate was (or in check mode would be) made.
   returned: when a self-signed certificate was made
@@ -444,6 +526,13 @@ nginx_message:
   description: nginx's own message when C(nginx -t) or the reload failed (the module then failed and restored the previous files).
   returned: on failure
   type: str
+certificate_issues:
+  description:
+    - What is wrong with a O(tls=provided) certificate that was refused (V(unreadable), V(key_mismatch), V(expired),
+      V(not_yet_valid), V(name_mismatch), V(unverifiable)).
+  returned: on failure because of the certificate
+  type: list
+  elements: str
 conflicts:
   description: The server blocks that conflict with the binding, by file and line.
   returned: on failure because of a conflict
@@ -455,8 +544,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils._domain import DomainError, DomainManager, MissingCryptography
-from ansible_collections.llmops.ollama.plugins.module_utils._nginx import TLS_MODES, TLS_PROTOCOLS, ConfigError
-from ansible_collections.llmops.ollama.plugins.module_utils._tls import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.llmops.ollama.plugins.module_utils._nginx import DEFAULT_CONFIG_DIR, TLS_MODES, TLS_PROTOCOLS, ConfigError, url_secrets
+from ansible_collections.llmops.ollama.plugins.module_utils._tls import ACCEPTABLE_CERTIFICATE_ISSUES, CRYPTOGRAPHY_IMPORT_ERROR
 
 
 def argument_spec() -> dict:
@@ -474,6 +563,7 @@ def argument_spec() -> dict:
             "tls": {"type": "str", "default": "none", "choices": list(TLS_MODES)},
             "certificate": {"type": "path"},
             "private_key": {"type": "path"},
+            "accept_certificate": {"type": "list", "elements": "str", "choices": list(ACCEPTABLE_CERTIFICATE_ISSUES), "default": []},
             "tls_dir": {"type": "path", "default": "/etc/ssl/llmops-ollama"},
             "renew_days": {"type": "int", "default": 30},
             "selfsigned_days": {"type": "int", "default": 365},
@@ -483,11 +573,13 @@ def argument_spec() -> dict:
             "allow": {"type": "list", "elements": "str", "default": []},
             "public": {"type": "bool", "default": False},
             "api_keys": {"type": "list", "elements": "str", "default": [], "no_log": True},
+            "default_server": {"type": "bool", "default": False},
+            "mirror_path": {"type": "path"},
             "rate_limit": {"type": "int"},
             "rate_limit_burst": {"type": "int"},
             "read_timeout": {"type": "int", "default": 600},
             "send_timeout": {"type": "int", "default": 600},
-            "config_dir": {"type": "path", "default": "/etc/nginx/conf.d"},
+            "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR},
             "backup_dir": {"type": "path"},
             "backups": {"type": "int", "default": 5},
             "acme_webroot": {"type": "path", "default": "/var/lib/llmops-ollama/acme"},
@@ -510,6 +602,9 @@ def main() -> None:
         mutually_exclusive=[("upstream", "upstreams")],
         supports_check_mode=True,
     )
+    # A URL with user:password@ is refused, but Ansible would still repeat it (invocation.module_args with -vvv, messages).
+    for secret in url_secrets([module.params.get("api_url"), module.params.get("upstream"), *(module.params.get("upstreams") or [])]):
+        module.no_log_values.add(secret)
     params = dict(module.params)
     binary = params["nginx_binary"]
     if "/" not in binary:

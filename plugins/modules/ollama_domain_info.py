@@ -94,10 +94,16 @@ bindings:
       type: str
       sample: https://ollama.example.com
     upstreams:
-      description: The Ollama servers behind the proxy.
+      description: The Ollama servers behind the proxy (empty for a mirror).
       type: list
       elements: str
       sample: ["http://127.0.0.1:11434"]
+    mirror_path:
+      description: The mirror directory served; null when the binding proxies to Ollama.
+      type: str
+    default_server:
+      description: Whether the binding is the default server of its address and ports.
+      type: bool
     listen_address:
       description: The address nginx listens on; null for all IPv4 addresses.
       type: str
@@ -179,14 +185,14 @@ bindings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.module_utils._domain import list_bindings
-from ansible_collections.llmops.ollama.plugins.module_utils._nginx import ConfigError
+from ansible_collections.llmops.ollama.plugins.module_utils._nginx import DEFAULT_CONFIG_DIR, ConfigError, url_secrets
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "domain": {"type": "str"},
-            "config_dir": {"type": "path", "default": "/etc/nginx/conf.d"},
+            "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR},
             "api_url": {"type": "str"},
             "api_key": {"type": "str", "no_log": True},
             "validate_certs": {"type": "bool"},
@@ -194,6 +200,9 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
+    # api_url is not used here; when module_defaults give one with user:password@, it is masked in every output.
+    for secret in url_secrets([module.params.get("api_url")]):
+        module.no_log_values.add(secret)
     try:
         bindings = list_bindings(module.params["config_dir"], module.params["domain"])
     except ConfigError as exc:

@@ -16,6 +16,11 @@ description:
   - A server that does not answer is not an error by default; the module returns RV(healthy=false) and the RV(reason).
   - With O(wait=true) it polls until the server answers or O(wait_timeout) passes, and fails after that.
     The P(llmops.ollama.ollama_server#role) role uses this as its health probe.
+  - An Ollama server can answer C(GET /) and C(/api/version) while generation hangs. With O(probe=inference) the module
+    also asks one model for one token (an embedding for an embedding model) and the server is healthy only when that
+    answer comes within O(probe_timeout); RV(inference) reports the latency and the reason of a failure.
+  - Every loaded model reports the share of it in GPU memory (RV(loaded[].gpu_percent)). With O(expect_gpu=true) a model
+    partly or wholly on the CPU is a warning (RV(gpu_warnings)); with O(require_gpu=true) it fails the module.
 author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
@@ -41,6 +46,40 @@ options:
       - Seconds between two probes when O(wait=true).
     type: float
     default: 1
+  probe:
+    description:
+      - V(version) asks C(GET /), C(/api/version), C(/api/tags) and C(/api/ps) only.
+      - V(inference) also makes a one-token generate (C(num_predict=1)) on O(probe_model), or an embed when that model only
+        embeds (decided by the C(capabilities) the server reports, else by the model family). The server is healthy only
+        when it answers within O(probe_timeout); this catches a server whose API answers while its runners hang.
+      - The probe loads the model when it is not loaded yet; that load counts into the latency and the timeout.
+    type: str
+    choices: [version, inference]
+    default: version
+  probe_model:
+    description:
+      - The model the inference probe asks. Defaults to the smallest local model on the server.
+      - With O(probe=inference), a server without any model is not healthy.
+    type: str
+  probe_timeout:
+    description:
+      - Seconds the inference probe may take in all, loading the model included.
+      - With O(wait=true) it never runs past O(wait_timeout) either.
+    type: float
+    default: 60
+  expect_gpu:
+    description:
+      - For a server deployed with a GPU. Warn about every loaded model not wholly in GPU memory (fallen back to the CPU
+        in part or in whole), naming the model and its share.
+    type: bool
+    default: false
+  require_gpu:
+    description:
+      - Like O(expect_gpu), but a loaded model not wholly in GPU memory fails the module (RV(healthy=false)), naming the
+        model and its share. Implies O(expect_gpu).
+      - With O(probe=inference) the probed model is loaded, so it is judged too.
+    type: bool
+    default: false
   disk_path:
     description:
       - A path on the managed host, usually where the models live; the free and total space of its filesystem is returned
@@ -48,7 +87,10 @@ options:
       - This saves a separate C(df) task per host in health reports.
     type: path
 notes:
-  - Only read requests are sent (C(GET /), C(/api/version), C(/api/tags), C(/api/ps)), so check mode runs it as usual.
+  - With O(probe=version) only read requests are sent (C(GET /), C(/api/version), C(/api/tags), C(/api/ps)).
+  - With O(probe=inference) one C(POST /api/generate) or C(POST /api/embed) is sent (and C(POST /api/show) when the
+    server does not list capabilities). It changes no model on the server but may load one into memory; check mode sends
+    it too, since a health probe that skipped it in check mode would report something it did not see.
 seealso:
   - name: Ollama API
     description: The endpoints this module reads.
@@ -70,6 +112,14 @@ EXAMPLES = r"""
     api_url: http://127.0.0.1:11434
     wait: true
     wait_timeout: 120
+
+- name: A health probe that proves the server still answers generations, on a GPU host
+  llmops.ollama.ollama_info:
+    probe: inference
+    probe_model: llama3.2:1b
+    probe_timeout: 30
+    require_gpu: true
+  register: ollama
 
 - name: Report the free space where the models live too
   llmops.ollama.ollama_info:
@@ -158,6 +208,10 @@ loaded:
     context_length:
       description: The context length it was loaded with, when the server reports it.
       type: int
+    gpu_percent:
+      description: The share of the model in GPU memory (C(size_vram / size * 100)), 0 on the CPU; null when the size is unknown.
+      type: float
+      sample: 100.0
     details:
       description: Format, family, parameter size and quantization of the model.
       type: dict
@@ -166,6 +220,43 @@ loaded_count:
   returned: always
   type: int
   sample: 1
+gpu_warnings:
+  description:
+    - With O(expect_gpu=true) or O(require_gpu=true), one message per loaded model not wholly in GPU memory, naming it and its share.
+    - Empty otherwise.
+  returned: always
+  type: list
+  elements: str
+  sample: ["llama3.2:1b runs partly on the CPU: only 30% of it is in GPU memory, 70% in system memory"]
+inference:
+  description: The result of the inference probe; null with O(probe=version) or when the server did not answer the API.
+  returned: always
+  type: dict
+  contains:
+    healthy:
+      description: Whether the model answered within O(probe_timeout).
+      type: bool
+    reason:
+      description: Why not; empty when it did.
+      type: str
+      sample: "inference probe of smollm2:135m: POST /api/generate: no answer from the Ollama server at http://127.0.0.1:11434 within 30 seconds"
+    model:
+      description: The model asked.
+      type: str
+      sample: smollm2:135m
+    kind:
+      description: V(generate) or V(embed).
+      type: str
+    latency:
+      description: Seconds from the request to the answer (loading the model plus the first token); null on failure.
+      type: float
+      sample: 0.412
+    load_duration:
+      description: Seconds the server reports it spent loading the model; null when it does not say.
+      type: float
+    timeout:
+      description: The probe timeout, in seconds.
+      type: float
 disk:
   description:
     - The space of the filesystem that holds O(disk_path); null when O(disk_path) is not set.
@@ -196,15 +287,44 @@ disk:
 """
 
 import time
+from typing import Any, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     InvalidApiUrl,
+    OllamaClient,
     client_from_params,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._health import disk_facts, probe
+from ansible_collections.llmops.ollama.plugins.module_utils._health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
+
+
+def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[float]) -> Dict[str, Any]:
+    """One probe as the options ask: the API reads, then the inference probe when asked, then the GPU verdict."""
+    facts = probe(client, deadline, disk_path=params["disk_path"])
+    facts["inference"] = None
+    facts["gpu_warnings"] = []
+    if facts["healthy"] and params["probe"] == "inference":
+        timeout = params["probe_timeout"]
+        if deadline is not None:
+            # While waiting, the inference probe does not outlast wait_timeout either.
+            timeout = min(timeout, max(round(deadline - time.monotonic(), 1), MIN_REQUEST_TIMEOUT))
+        inference = probe_inference(client, params["probe_model"], timeout)
+        facts["inference"] = inference
+        if inference["healthy"]:
+            # The probe may have loaded the model: judge its placement too.
+            after = probe(client, deadline)
+            if after["healthy"]:
+                facts.update(loaded=after["loaded"], loaded_count=after["loaded_count"])
+        else:
+            facts.update(healthy=False, reason=inference["reason"])
+    if params["expect_gpu"] or params["require_gpu"]:
+        warnings, failures = gpu_verdict(facts["loaded"], params["require_gpu"])
+        facts["gpu_warnings"] = warnings + failures
+        if failures and facts["healthy"]:
+            facts.update(healthy=False, reason="require_gpu: " + "; ".join(failures))
+    return facts
 
 
 def main() -> None:
@@ -213,12 +333,21 @@ def main() -> None:
         wait={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 60},
         wait_interval={"type": "float", "default": 1},
+        probe={"type": "str", "choices": ["version", "inference"], "default": "version"},
+        probe_model={"type": "str"},
+        probe_timeout={"type": "float", "default": 60},
+        expect_gpu={"type": "bool", "default": False},
+        require_gpu={"type": "bool", "default": False},
         disk_path={"type": "path"},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["wait_timeout"] < 0 or params["wait_interval"] <= 0:
         module.fail_json(msg="wait_timeout must be 0 or more and wait_interval more than 0 (got %s and %s)" % (params["wait_timeout"], params["wait_interval"]))
+    if params["probe_timeout"] <= 0:
+        module.fail_json(msg="probe_timeout must be more than 0 seconds (got %s)" % params["probe_timeout"])
+    if params["probe_model"] is not None and not params["probe_model"].strip():
+        module.fail_json(msg="probe_model must name a model (got an empty string); leave it out to probe the smallest model")
     try:
         client = client_from_params(params, retries=0)
     except InvalidApiUrl as exc:
@@ -227,19 +356,27 @@ def main() -> None:
     deadline = time.monotonic() + params["wait_timeout"]
     while True:
         # While waiting, no request may outlast wait_timeout (a server that accepts but never answers).
-        facts = probe(client, deadline if params["wait"] else None)
-        if facts["healthy"] or not params["wait"]:
+        facts = probe_once(client, params, deadline if params["wait"] else None)
+        gpu_failed = params["require_gpu"] and facts["reason"].startswith("require_gpu: ")
+        if facts["healthy"] or not params["wait"] or gpu_failed:
             break
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             module.fail_json(
                 msg="The Ollama server at %s did not become healthy within %s seconds. Last reason: %s. "
                 "Check that the server runs and listens there (for a container: docker logs)." % (client.api_url, params["wait_timeout"], facts["reason"]),
-                disk=disk_facts(params["disk_path"]),
                 **facts,
             )
         time.sleep(min(params["wait_interval"], remaining))
-    module.exit_json(changed=False, disk=disk_facts(params["disk_path"]), **facts)
+    if params["require_gpu"] and facts["reason"].startswith("require_gpu: "):
+        module.fail_json(
+            msg="The Ollama server at %s runs models on the CPU although require_gpu is set: %s. Check the GPU driver and the "
+            "container's GPU access (docker run --gpus), and whether the model fits in GPU memory." % (client.api_url, "; ".join(facts["gpu_warnings"])),
+            **facts,
+        )
+    for warning in facts["gpu_warnings"]:
+        module.warn("expect_gpu: %s" % warning)
+    module.exit_json(changed=False, **facts)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
   - llmops.ollama._connection
+  - llmops.ollama._transfer
   - llmops.ollama._attributes
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
 attributes:
@@ -151,61 +152,6 @@ options:
       - Quantize the custom model's weights (with O(from)); the base must be an F16 or F32 model.
     type: str
     choices: [q4_K_M, q4_K_S, q8_0]
-  retries:
-    description:
-      - How often a failed or stalled pull or create is tried again (and a read of the server on HTTP 429 or 5xx).
-        Every retry resumes; layers already downloaded are not downloaded again.
-    type: int
-    default: 3
-  retry_delay:
-    description:
-      - Seconds to wait before a retry.
-    type: float
-    default: 2
-  stall_timeout:
-    description:
-      - Seconds without progress after which a pull or create counts as stalled, and is retried (the retry resumes).
-      - Progress means that the completed bytes grow. Ollama keeps sending a progress line about every 60 ms even while
-        a download is stuck, so lines that repeat the same byte count are a stall.
-      - Phases without byte counts (such as C(verifying sha256 digest) and C(writing manifest)), and the start of each
-        layer, count as progress, so they never count as stalled by this rule.
-      - A connection on which nothing arrives at all counts as stalled after the largest of O(stall_timeout), O(timeout)
-        and 20 seconds per GB of the model (Ollama hashes the layers in silence before it writes the manifest).
-    type: float
-    default: 60
-  registry_url:
-    description:
-      - Base URL of the registry to read manifests from (C(/v2/<namespace>/<model>/manifests/<tag>)) for the free-space check before a pull,
-        the O(digest) check before an update, and the predictions of check mode.
-      - By default V(https://registry.ollama.ai) for C(registry.ollama.ai) models, and C(https://<host>) for others
-        (C(http) with O(insecure=true)).
-      - Manifests are read without credentials; a URL with credentials (C(https://user:token@host)) is refused.
-      - When the manifest cannot be read, the check is skipped with a warning, and the pull goes ahead.
-        When the registry answers that it has no such model (HTTP 404), check mode fails as the real run would.
-    type: str
-  models_path:
-    description:
-      - The Ollama models directory on this host (with C(blobs/) and C(manifests/)), for the free-space check.
-      - By default E(OLLAMA_MODELS), else C(~/.ollama/models), when O(api_url) is on this host. For a server elsewhere the check
-        is skipped with a warning unless this is set (a mounted models directory).
-    type: path
-  min_free_space:
-    description:
-      - Free space to keep on the models disk after a pull, as bytes or a size with a unit (V(10 GB), V(512MiB)).
-    type: raw
-    default: 0
-  max_concurrent_pulls:
-    description:
-      - At most this many pulls run at once on the host (across tasks and playbooks, through locks in O(state_dir)).
-        A pull waiting for a slot has status C(queued). V(0) means no limit.
-    type: int
-    default: 3
-  state_dir:
-    description:
-      - The ledger directory on this host, with per-model status, live pull progress and a JSON-lines operation log per model.
-      - When it cannot be written, the task goes on without it and warns.
-    type: path
-    default: /var/lib/llmops-ollama
 notes:
   - Pulls of several models in one task run one after the other; to pull in parallel use several tasks with C(async).
   - A failure of one model of a list does not stop the others; the task fails at the end and RV(models) says which model failed and why.
@@ -429,45 +375,21 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     OllamaError,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._models import (
-    InvalidSpec,
+from ansible_collections.llmops.ollama.plugins.module_utils._model_module import (
     check_transfer_params,
     failure_message,
     manager_from_module,
-    specs_from_params,
     summary,
     transfer_argument_spec,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import InvalidSpec, model_argument_spec, specs_from_params
 
 
 def argument_spec() -> dict:
     spec = connection_argument_spec()
-    spec.update(
-        name={"type": "list", "elements": "str", "required": True, "aliases": ["model"]},
-        state={"type": "str", "default": "present", "choices": ["present", "absent", "loaded", "unloaded"]},
-        update={"type": "bool", "default": False},
-        force={"type": "bool", "default": False},
-        digest={"type": "str"},
-        insecure={"type": "bool", "default": False},
-        keep_alive={"type": "raw"},
-        options={"type": "dict"},
-        check_memory={"type": "bool", "default": False},
-        system={"type": "str"},
-        template={"type": "str"},
-        parameters={"type": "dict"},
-        messages={
-            "type": "list",
-            "elements": "dict",
-            "options": {
-                "role": {"type": "str", "required": True, "choices": ["system", "user", "assistant", "tool"]},
-                "content": {"type": "str", "required": True},
-            },
-        },
-        license={"type": "raw"},
-        quantize={"type": "str", "choices": ["q4_K_M", "q4_K_S", "q8_0"]},
-    )
+    spec["name"] = {"type": "list", "elements": "str", "required": True, "aliases": ["model"]}
+    spec.update(model_argument_spec())
     spec.update(transfer_argument_spec())
-    spec["from"] = {"type": "str"}
     return spec
 
 

@@ -279,8 +279,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     client_from_params,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
-from ansible_collections.llmops.ollama.plugins.module_utils._models import InvalidSpec, check_size
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DEFAULT_STATE_DIR, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import InvalidSpec, check_size
 from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._records import (
     SORT_KEYS,
@@ -310,7 +310,7 @@ def argument_spec() -> dict:
         page_size={"type": "int", "default": 0},
         declared={"type": "list", "elements": "str"},
         history={"type": "int", "default": 0},
-        state_dir={"type": "path", "default": "/var/lib/llmops-ollama"},
+        state_dir={"type": "path", "default": DEFAULT_STATE_DIR},
     )
     return spec
 

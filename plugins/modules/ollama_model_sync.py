@@ -14,7 +14,8 @@ description:
   - Takes the models a host should have (typically from inventory) and makes the Ollama server match them in one task.
     Each model is handled exactly as M(llmops.ollama.ollama_model) handles it (same pulls with retries that resume, digest pins,
     custom models, loads), through the same code.
-  - It reads C(GET /api/tags) and C(GET /api/ps) once; a host that already matches costs those two requests and nothing else.
+  - It reads C(GET /api/tags) and C(GET /api/ps) once; a host that already matches costs those two requests and one
+    C(GET /api/version) for RV(health), and nothing else.
   - Removals run first (so pulls find the space they free), then unloads, then the pulls, O(concurrency) at a time, started in order of
     C(priority) and then of declaration, then loads of present models and custom models.
   - Pulls also respect a limit per host across processes (O(max_concurrent_pulls), locks in the ledger at O(state_dir)). A second
@@ -29,6 +30,7 @@ author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
   - llmops.ollama._connection
+  - llmops.ollama._transfer
   - llmops.ollama._attributes
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
 attributes:
@@ -77,12 +79,6 @@ options:
       - How many pulls run at once within this task, from 1 to 16.
     type: int
     default: 3
-  max_concurrent_pulls:
-    description:
-      - At most this many pulls run at once on the host, counting every task and playbook that pulls there (the slots of
-        M(llmops.ollama.ollama_model)). V(0) means no limit besides O(concurrency).
-    type: int
-    default: 3
   fail_fast:
     description:
       - V(false) lets the other models go on when one fails; the task fails at the end with a message that names each failed model and why.
@@ -113,45 +109,13 @@ options:
     type: str
     choices: [write, read]
     default: write
-  retries:
+  disk_path:
     description:
-      - How often a failed or stalled pull is tried again (each retry resumes).
-    type: int
-    default: 3
-  retry_delay:
-    description:
-      - Seconds to wait before a retry.
-    type: float
-    default: 2
-  stall_timeout:
-    description:
-      - Seconds without progress after which a pull counts as stalled and is retried (the retry resumes).
-      - Progress means that the completed bytes grow; progress lines that repeat the same byte count are a stall.
-        Phases without byte counts (such as C(verifying sha256 digest)) never count as stalled by this rule.
-      - A connection on which nothing arrives at all counts as stalled after the largest of O(stall_timeout), O(timeout)
-        and 20 seconds per GB of the model. See M(llmops.ollama.ollama_model).
-    type: float
-    default: 60
-  registry_url:
-    description:
-      - Base URL of the registry to read manifests from, for the free-space check before a pull (see M(llmops.ollama.ollama_model)).
-    type: str
-  models_path:
-    description:
-      - The Ollama models directory on this host, for the free-space check (see M(llmops.ollama.ollama_model)).
+      - A path on the managed host whose filesystem's free and total space is returned in RV(health.disk), as
+        M(llmops.ollama.ollama_info) returns it for its O(llmops.ollama.ollama_info#module:disk_path).
+      - Defaults to O(models_path), or to the Ollama models directory when the server runs on this host; nothing is
+        measured when neither is known.
     type: path
-  min_free_space:
-    description:
-      - Free space to keep on the models disk after each pull, as bytes or a size with a unit (V(10 GB)).
-    type: raw
-    default: 0
-  state_dir:
-    description:
-      - The ledger directory on this host (statuses, live progress, pull slots and locks, the history of syncs).
-      - When it cannot be created or written, the sync still runs, with a warning, but without progress, host-wide pull slots and locks,
-        or history; RV(ledger_error) says why (in check mode too, found without writing anything).
-    type: path
-    default: /var/lib/llmops-ollama
 notes:
   - Run it with C(async) and poll M(llmops.ollama.ollama_model_info) to show live progress of long pulls (percent, bytes, speed, ETA);
     the P(llmops.ollama.ollama_models#role) role does that.
@@ -325,6 +289,65 @@ ledger_error:
   returned: always
   type: str
   sample: ""
+health:
+  description:
+    - The server's health and facts after the task, with the keys and meaning of what M(llmops.ollama.ollama_info) returns,
+      so that a health report needs no second module call.
+    - Built from the C(GET /api/tags) and C(GET /api/ps) the sync reads anyway, one C(GET /api/version) and the free space of
+      O(disk_path). RV(health.healthy) is false with RV(health.reason) when the version cannot be read.
+  returned: always
+  type: dict
+  contains:
+    api_url:
+      description: The API URL that was asked.
+      type: str
+      sample: http://127.0.0.1:11434
+    healthy:
+      description: Whether the server answered.
+      type: bool
+      sample: true
+    reason:
+      description: Why it is not healthy; empty when it is.
+      type: str
+      sample: ""
+    version:
+      description: The server's version (C(GET /api/version)).
+      type: str
+      sample: 0.12.6
+    models:
+      description: The names of the models on the server, sorted.
+      type: list
+      elements: str
+      sample: [llama3.2:1b]
+    models_count:
+      description: How many models the server holds.
+      type: int
+      sample: 1
+    models_total_size:
+      description: Their total size in bytes.
+      type: int
+      sample: 1321098329
+    models_total_size_human:
+      description: The same in human form.
+      type: str
+      sample: 1.3 GB
+    loaded:
+      description:
+        - The models loaded in memory, as M(llmops.ollama.ollama_info) returns them (name, model, size, size_vram, digest,
+          expires_at, context_length, details, gpu_percent).
+      type: list
+      elements: dict
+      sample: [{name: llama3.2:1b, model: llama3.2:1b, size: 2019393189, size_vram: 0, expires_at: "2026-11-22T10:15:00Z", gpu_percent: 0.0}]
+    loaded_count:
+      description: How many models are loaded.
+      type: int
+      sample: 1
+    disk:
+      description:
+        - The space of the filesystem that holds O(disk_path) (path, free, free_human, total, total_human, error); null when no
+          path is known. When the path cannot be read, C(free) is null and C(error) says why.
+      type: dict
+      sample: {path: /var/lib/ollama/models, free: 75940012032, free_human: 75.9 GB, total: 105089261568, total_human: 105.1 GB, error: ""}
 diff:
   description: The model list before and after, one line per model (C(name id state)).
   returned: when diff mode is on
@@ -341,13 +364,14 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import unusable_message, unwritable_reason
-from ansible_collections.llmops.ollama.plugins.module_utils._models import (
-    InvalidSpec,
+from ansible_collections.llmops.ollama.plugins.module_utils._model_health import read_health, unread_health
+from ansible_collections.llmops.ollama.plugins.module_utils._model_module import (
     check_transfer_params,
     manager_from_module,
     summary,
     transfer_argument_spec,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import InvalidSpec
 from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
     LOCK_MODES,
     MAX_CONCURRENCY,
@@ -374,6 +398,7 @@ def argument_spec() -> dict:
         lock_file={"type": "path"},
         lock_content={"type": "str"},
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
+        disk_path={"type": "path"},
     )
     spec.update(transfer_argument_spec())
     return spec
@@ -438,8 +463,9 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     for warning in parsed["warnings"]:
         module.warn(warning)
-    # the sync holds the host's pull slots itself, in priority order: the manager takes none
-    manager = manager_from_module(module, parsed["min_free_space"], 0, check_memory=any(d.spec.check_memory for d in parsed["declared"]))
+    manager = manager_from_module(
+        module, parsed["min_free_space"], params["max_concurrent_pulls"], check_memory=any(d.spec.check_memory for d in parsed["declared"])
+    )
     client, ledger = manager.client, manager.ledger
     sync = Sync(
         manager,
@@ -454,7 +480,8 @@ def main() -> None:
     try:
         outcome = sync.run()
     except OllamaError as exc:
-        module.fail_json(msg="cannot read the models on the Ollama server: %s" % exc, api_url=client.api_url)
+        unread = unread_health(client, str(exc), params["disk_path"] or manager.models_path)
+        module.fail_json(msg="cannot read the models on the Ollama server: %s" % exc, api_url=client.api_url, health=unread)
 
     results = [item.result for item in sync.items if item.result is not None]
     output = {
@@ -469,6 +496,7 @@ def main() -> None:
         "pull": summary(results),
         "seconds": outcome["seconds"],
         "ledger_error": ledger.error,
+        "health": read_health(client, manager.state, params["disk_path"] or manager.models_path),
     }
     if module.check_mode and not ledger.error:
         reason = unwritable_reason(params["state_dir"])

@@ -306,12 +306,10 @@ def test_rollback_on_a_broken_certificate(nginx: NginxServer, ca: LoopbackCA, si
     assert run.rc == 2
     result = run.results("Bind")
     assert result["failed"] is True
-    assert result["msg"].startswith(
-        "nginx -t rejected the new configuration for rb.ollama.test, so the previous files were restored and nginx was not reloaded: "
-    )
-    assert "nginx: [emerg]" in result["msg"]
+    # Checked before anything is written (issue 13, class 5); nginx -t's roll back is exercised by the next test.
+    assert result["msg"].startswith("the certificate for rb.ollama.test was refused before anything was changed: ")
     assert str(bad) in result["msg"]
-    assert result["nginx_message"] in result["msg"]
+    assert result["certificate_issues"] == ["unreadable"]
     no_traceback(run)
     # The previous files, byte for byte, no stray file, no backup left by the failed attempt, no reload.
     assert tree_digest(nginx.conf_d) == before_tree

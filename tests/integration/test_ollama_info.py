@@ -341,3 +341,148 @@ def test_health_playbook_fails_when_down() -> None:
     assert run.rc == 2
     assert run.results("Fail when the server is not healthy")["failed"] is True
     assert "is not healthy: GET /: cannot reach" in run.results("Fail when the server is not healthy")["msg"]
+
+
+# ---------------------------------------------------------------- the inference probe and the GPU truth
+
+
+def inference_requests(sim) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in sim.requests() if r["path"] in ("/api/generate", "/api/embed", "/api/chat")]
+
+
+def test_inference_probe_asks_the_smallest_model_and_reports_the_latency(loaded_sim) -> None:
+    api(loaded_sim, "POST", "/api/pull", {"model": "qwen2.5:0.5b", "stream": False})
+    loaded_sim.clear_requests()
+    run = run_playbook("info.yml", {"info_api_url": loaded_sim.url, "info_probe": "inference", "info_probe_timeout": 20})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is True and info["reason"] == ""
+    probe = info["inference"]
+    assert (probe["healthy"], probe["model"], probe["kind"], probe["reason"], probe["timeout"]) == (True, "smollm2:135m", "generate", "", 20)
+    assert 0 <= probe["latency"] < 20
+    assert inference_requests(loaded_sim) == [("POST", "/api/generate")]
+
+
+def test_version_probe_sends_no_inference_and_reports_no_inference(loaded_sim) -> None:
+    run = run_playbook("info.yml", {"info_api_url": loaded_sim.url})
+    info = run.results("Probe")
+    assert info["inference"] is None and info["gpu_warnings"] == []
+    assert inference_requests(loaded_sim) == []
+
+
+def test_inference_probe_of_an_embedding_model_embeds(sim) -> None:
+    api(sim, "POST", "/api/pull", {"model": "all-minilm:latest", "stream": False})
+    sim.clear_requests()
+    run = run_playbook("info.yml", {"info_api_url": sim.url, "info_probe": "inference", "info_probe_model": "all-minilm:latest"})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is True
+    assert (info["inference"]["model"], info["inference"]["kind"]) == ("all-minilm:latest", "embed")
+    assert inference_requests(sim) == [("POST", "/api/embed")]
+    # the probe loaded it: it shows among the loaded models
+    assert [m["name"] for m in info["loaded"]] == ["all-minilm:latest"]
+
+
+def test_a_hung_runner_makes_the_inference_probe_unhealthy_within_probe_timeout(loaded_sim) -> None:
+    loaded_sim.faults(hang_inference=True)
+    try:
+        started = time.monotonic()
+        run = run_playbook("info.yml", {"info_api_url": loaded_sim.url, "info_probe": "inference", "info_probe_timeout": 2})
+        elapsed = time.monotonic() - started
+        # the version probe still calls this server healthy
+        version_only = run_playbook("info.yml", {"info_api_url": loaded_sim.url}).results("Probe")
+    finally:
+        loaded_sim.clear_faults()
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["healthy"] is False
+    assert info["reason"] == (
+        "inference probe of smollm2:135m: POST /api/generate: no answer within the probe timeout of 2 seconds (a hung runner, or a model too slow to load)"
+    )
+    assert info["inference"]["healthy"] is False and info["inference"]["latency"] is None
+    assert info["version"], "the API itself answered"
+    assert elapsed < 20, "the probe must give up after probe_timeout, not hang with the runner"
+    assert version_only["healthy"] is True
+
+
+def test_wait_with_the_inference_probe_fails_naming_the_hung_runner(loaded_sim) -> None:
+    loaded_sim.faults(hang_inference=True)
+    try:
+        run = run_playbook(
+            "info.yml",
+            {"info_api_url": loaded_sim.url, "info_probe": "inference", "info_probe_timeout": 1, "info_wait": True, "info_wait_timeout": 3},
+        )
+    finally:
+        loaded_sim.clear_faults()
+    assert run.rc == 2
+    info = run.results("Probe")
+    prefix = "The Ollama server at %s did not become healthy within 3 seconds. " % loaded_sim.url
+    assert info["msg"].startswith(prefix + "Last reason: inference probe of smollm2:135m")
+
+
+def test_inference_probe_without_models_or_with_a_missing_model_is_unhealthy(sim) -> None:
+    run = run_playbook("info.yml", {"info_api_url": sim.url, "info_probe": "inference"})
+    info = run.results("Probe")
+    assert info["healthy"] is False
+    assert info["reason"] == "inference probe: the server at %s holds no model to ask; name one with probe_model or pull one" % sim.url
+
+    run = run_playbook("info.yml", {"info_api_url": sim.url, "info_probe": "inference", "info_probe_model": "nope:1b"})
+    assert run.results("Probe")["reason"] == "inference probe: nope:1b is not on the server at %s (it holds: no model); pull it or name another" % sim.url
+
+
+@pytest.mark.parametrize(
+    ("variables", "fragment"),
+    [
+        ({"info_probe_timeout": 0}, "probe_timeout must be more than 0 seconds (got 0.0)"),
+        ({"info_probe_model": " "}, "probe_model must name a model (got an empty string)"),
+        ({"info_probe": "chat"}, "value of probe must be one of: version, inference, got: chat"),
+    ],
+)
+def test_bad_probe_options_fail_naming_the_option(sim, variables: dict, fragment: str) -> None:
+    run = run_playbook("info.yml", {"info_api_url": sim.url, **variables})
+    assert run.rc == 2
+    assert fragment in run.results("Probe")["msg"]
+    assert sim.requests() == [], "nothing is asked before the options are valid"
+
+
+def test_gpu_percent_of_each_loaded_model_and_no_verdict_unless_asked(loaded_sim) -> None:
+    run = run_playbook("info.yml", {"info_api_url": loaded_sim.url})
+    info = run.results("Probe")
+    assert [(m["name"], m["gpu_percent"]) for m in info["loaded"]] == [("smollm2:135m", 0.0)]
+    assert info["gpu_warnings"] == [] and info["healthy"] is True
+
+
+def test_a_partial_cpu_fallback_is_a_warning_with_expect_gpu_and_a_failure_with_require_gpu(loaded_sim) -> None:
+    loaded_sim.faults(vram_fraction=0.3)
+    message = "smollm2:135m runs partly on the CPU: only 30% of it is in GPU memory, 70% in system memory"
+
+    run = run_playbook("info.yml", {"info_api_url": loaded_sim.url, "info_expect_gpu": True})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert [(m["name"], m["gpu_percent"]) for m in info["loaded"]] == [("smollm2:135m", 30.0)]
+    assert info["healthy"] is True
+    assert info["gpu_warnings"] == [message]
+    assert info["warnings"] == ["expect_gpu: " + message]
+
+    run = run_playbook("info.yml", {"info_api_url": loaded_sim.url, "info_require_gpu": True, "info_wait": True, "info_wait_timeout": 30})
+    assert run.rc == 2
+    info = run.results("Probe")
+    assert info["failed"] is True and info["healthy"] is False
+    assert info["msg"].startswith("The Ollama server at %s runs models on the CPU although require_gpu is set: %s." % (loaded_sim.url, message))
+    assert info["reason"] == "require_gpu: " + message
+
+    loaded_sim.faults(vram_fraction=1.0)
+    run = run_playbook("info.yml", {"info_api_url": loaded_sim.url, "info_require_gpu": True})
+    assert run.rc == 0, run.stderr
+    info = run.results("Probe")
+    assert info["gpu_warnings"] == [] and [m["gpu_percent"] for m in info["loaded"]] == [100.0]
+
+
+def test_require_gpu_judges_the_model_the_inference_probe_loaded(sim) -> None:
+    api(sim, "POST", "/api/pull", {"model": "smollm2:135m", "stream": False})
+    sim.faults(vram_fraction=0)
+    run = run_playbook("info.yml", {"info_api_url": sim.url, "info_probe": "inference", "info_require_gpu": True})
+    assert run.rc == 2
+    info = run.results("Probe")
+    assert info["inference"]["healthy"] is True
+    assert "smollm2:135m runs wholly on the CPU (0% of it in GPU memory)" in info["msg"]

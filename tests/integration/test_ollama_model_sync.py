@@ -179,8 +179,19 @@ def test_check_then_add_then_unchanged_with_diff_and_history(sim, tmp_path: Path
     sim.clear_requests()
     second = one(sim, tmp_path, diff=True, models=models)
     assert (second["changed"], second["summary"]["unchanged"], second["plan"]) == (False, 3, [])
-    assert [(r["method"], r["path"]) for r in sim.requests()] == [("GET", "/api/tags"), ("GET", "/api/ps")]
+    # a converged host: the two reads, and the one GET /api/version of the health facts
+    assert [(r["method"], r["path"]) for r in sim.requests()] == [("GET", "/api/tags"), ("GET", "/api/ps"), ("GET", "/api/version")]
     assert second["diff"]["before"] == second["diff"]["after"] == first["diff"]["after"]
+    # the health facts are ollama_info's, key for key
+    health = second["health"]
+    probe = run_playbook("info.yml", {"info_api_url": sim.url}).results("Probe")
+    for key in ("api_url", "healthy", "reason", "version", "models", "models_count", "models_total_size", "models_total_size_human", "loaded_count"):
+        assert health[key] == probe[key], key
+    # expires_at is read at another moment by each; every other field of a loaded model is the same
+    assert [dict(entry, expires_at="") for entry in health["loaded"]] == [dict(entry, expires_at="") for entry in probe["loaded"]]
+    assert [sorted(entry) for entry in health["loaded"]] == [sorted(entry) for entry in probe["loaded"]]
+    assert (health["healthy"], health["models_count"], [entry["name"] for entry in health["loaded"]]) == (True, 3, ["qwen2.5:0.5b"])
+    assert health["disk"]["path"] == str(sim.data) and health["disk"]["free"] > 0 and health["disk"]["error"] == ""
 
     info = run_playbook("sync_info.yml", dict(env(sim, tmp_path), history=5)).results("Info")
     history = info["history"]

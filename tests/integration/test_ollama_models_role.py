@@ -19,6 +19,8 @@ from tests.ollama_sim.testing import mutating
 
 pytestmark = pytest.mark.integration
 
+# the role's plain run of the sync (a host that matches; in check mode, the plan that fails as the real run would)
+DIRECT_SYNC = "Run the model sync (the host matches, nothing to watch; in check mode, the plan)"
 PROGRESS_RE = re.compile(r"^llama3\.2:latest: (\d+\.\d)% \((\d+\.\d) of 6\.3 MB\) at [0-9.]+ (?:B|KB|MB|GB)/s, ETA \S+$")
 
 
@@ -77,8 +79,10 @@ def test_role_plans_then_shows_progress_and_the_summary_then_is_idempotent(make_
     assert planned.rc == 0, planned.stdout[-3000:]
     assert tags(slow) == {}
     assert planned.results("Compare the declared models with the server")["plan"][0]["name"] == "smollm2:135m"
-    assert task_results(planned, "Start the model sync in the background")[0].get("skipped") is True
-    counts = planned.results("Print the counts of the sync")["msg"]
+    # no background job: its tasks are an include that check mode skips
+    assert task_results(planned, "Apply the difference in the background, with progress")[0].get("skipped") is True
+    assert task_results(planned, "Start the model sync in the background") == []
+    counts = planned.results("Print the summary of the sync")["msg"][:3]
     assert counts[0] == "Model sync of localhost (check mode: nothing was changed)"
     assert counts[2].split() == ["2", "0", "0", "0", "0", "0", "0", "0", "0"]
 
@@ -88,10 +92,10 @@ def test_role_plans_then_shows_progress_and_the_summary_then_is_idempotent(make_
     percents = [float(match.group(1)) for match in map(PROGRESS_RE.match, lines) if match]
     assert len(percents) >= 2, lines
     assert percents == sorted(percents) and 0 < percents[0] < 100, "progress grows between reports"
-    counts = first.results("Print the counts of the sync")["msg"]
+    counts = first.results("Print the summary of the sync")["msg"][:3]
     assert counts[1].split() == ["added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped"]
     assert counts[2].split() == ["2", "0", "0", "0", "0", "0", "0", "0", "0"]
-    rows = first.results("Print each model of the sync")["msg"]
+    rows = first.results("Print the summary of the sync")["msg"][3:]
     assert rows[0].split() == ["model", "action", "status", "MB", "pulled", "seconds"]
     assert [row.split()[:3] for row in rows[1:]] == [["llama3.2:latest", "pulled", "stopped"], ["smollm2:135m", "pulled", "stopped"]]
     assert first.stats["changed"] == 1
@@ -100,7 +104,7 @@ def test_role_plans_then_shows_progress_and_the_summary_then_is_idempotent(make_
     again = run_playbook("models_role.yml", variables)
     assert again.rc == 0 and again.stats["changed"] == 0, "idempotent"
     assert all(result.get("skipped") for result in task_results(again, "Print the pull progress"))
-    assert again.results("Print the counts of the sync")["msg"][2].split() == ["0", "0", "0", "0", "0", "2", "0", "0", "0"]
+    assert again.results("Print the summary of the sync")["msg"][2].split() == ["0", "0", "0", "0", "0", "2", "0", "0", "0"]
 
 
 def test_role_records_the_history_and_writes_the_lock_file_on_a_converged_host(sim, tmp_path: Path) -> None:
@@ -119,8 +123,9 @@ def test_role_records_the_history_and_writes_the_lock_file_on_a_converged_host(s
 
     third = run_playbook("models_role.yml", locked)
     assert third.rc == 0 and third.stats["changed"] == 0, "idempotent"
-    assert all(result.get("skipped") for result in task_results(third, "Start the model sync in the background")), "no background job"
-    assert third.results("Print the counts of the sync")["msg"][2].split() == ["0", "0", "0", "0", "0", "1", "0", "0", "0"]
+    assert task_results(third, "Apply the difference in the background, with progress")[0].get("skipped") is True, "no background job"
+    assert task_results(third, "Start the model sync in the background") == []
+    assert third.results("Print the summary of the sync")["msg"][2].split() == ["0", "0", "0", "0", "0", "1", "0", "0", "0"]
     runs = history(sim, tmp_path)
     assert [entry["summary"]["added"] for entry in runs] == [0, 0, 1], "each run, converged ones too, appends its counts"
     assert [entry["summary"]["unchanged"] for entry in runs] == [1, 1, 0]
@@ -134,10 +139,10 @@ def test_role_counts_the_models_that_fail_fast_did_not_start(sim, tmp_path: Path
     for check in (True, False):  # the plan predicts it; the real run does it
         run = run_playbook("models_role.yml", variables, check=check)
         assert run.rc != 0
-        counts = run.results("Print the counts of the sync")["msg"]
+        counts = run.results("Print the summary of the sync")["msg"][:3]
         assert counts[1].split()[-1] == "skipped"
         assert dict(zip(counts[1].split(), map(int, counts[2].split()))) == expected, (check, counts)
-        failed = run.results("Fail as the real run would" if check else "Wait for the sync to finish")
+        failed = run.results(DIRECT_SYNC if check else "Wait for the sync to finish")
         assert failed["failed"] is True and "no-such-model:7b" in failed["msg"], failed
         assert "not started because fail_fast is on: smollm2:135m" in failed["msg"]
     assert tags(sim) == {}
@@ -176,7 +181,7 @@ def test_role_fails_before_any_change_when_the_ledger_cannot_be_written(sim, tmp
             assert failed["msg"].startswith("ollama_models_state_dir (%s) cannot be written" % state_dir), failed["msg"]
             assert "Run the play with become: true" in failed["msg"] and "or set ollama_models_state_dir to a directory" in failed["msg"]
             assert task_results(run, "Start the model sync in the background") == []
-            assert task_results(run, "Run the model sync (the host matches, nothing to watch)") == []
+            assert task_results(run, DIRECT_SYNC) == []
     finally:
         if state_dir.is_dir():
             state_dir.chmod(0o700)
@@ -190,7 +195,7 @@ def test_role_fails_after_printing_the_summary_when_a_model_fails(sim, tmp_path:
     failed = run.results("Wait for the sync to finish")
     assert failed["failed"] is True
     assert failed["msg"].startswith("1 of 2 models failed: no-such-model:7b: model 'no-such-model:7b' not found")
-    assert run.results("Print the counts of the sync")["msg"][2].split() == ["1", "0", "0", "0", "0", "0", "1", "1", "0"]
+    assert run.results("Print the summary of the sync")["msg"][2].split() == ["1", "0", "0", "0", "0", "0", "1", "1", "0"]
     assert "smollm2:135m" in tags(sim)
 
 

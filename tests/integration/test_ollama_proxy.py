@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
+import ssl
 import subprocess
 from pathlib import Path
 from typing import Any, Iterator
@@ -44,8 +46,8 @@ def role_vars(nginx: NginxServer, domains: list[dict[str, Any]], **extra: Any) -
 def tasks_that_ran(run: PlaybookRun) -> dict[str, list[dict[str, Any]]]:
     """Results by task name (without the role prefix), for the tasks that were not skipped.
 
-    The role binds and verifies every domain in one looped task each ("Bind the domains",
-    "Verify the domains"): their items are listed as "Bind <domain>" and "Verify <domain>".
+    The role binds and verifies every domain in one looped task each ("Domains, bind",
+    "Domains, verify"): their items are listed as "Bind <domain>" and "Verify <domain>".
     """
     found: dict[str, list[dict[str, Any]]] = {}
     for play in run.data["plays"]:
@@ -54,10 +56,10 @@ def tasks_that_ran(run: PlaybookRun) -> dict[str, list[dict[str, Any]]]:
             name = task["task"]["name"].split(" : ", 1)[-1]
             if result is None or result.get("skipped"):
                 continue
-            if name in ("Bind the domains", "Verify the domains"):
+            if name in ("Domains, bind", "Domains, verify"):
                 for item in result.get("results", []):
                     if not item.get("skipped"):
-                        found.setdefault("%s %s" % (name.split()[0], item["ollama_proxy_domain_name"]), []).append(item)
+                        found.setdefault("%s %s" % (name.split()[-1].title(), item["ollama_proxy_domain_name"]), []).append(item)
                 continue
             found.setdefault(name, []).append(result)
     return found
@@ -73,6 +75,12 @@ def test_role_binds_domains_and_reloads_once(nginx: NginxServer, sim) -> None:
     ran = tasks_that_ran(run)
     assert [r["changed"] for r in ran["Bind roles.ollama.test"]] == [True]
     assert [r["changed"] for r in ran["Verify roles.ollama.test"]] == [False]
+    # checked from outside: the certificate just configured, 200 with the key, 401 without it
+    verified = ran["Verify roles.ollama.test"][0]["verified"]
+    der = ssl.PEM_cert_to_DER_cert((nginx.root / "tls" / "roles.ollama.test.crt").read_text())
+    assert verified["certificate_sha256"] == hashlib.sha256(der).hexdigest()
+    assert (verified["port"], verified["with_key"], verified["without_key"]) == (nginx.https_port, 200, 401)
+    assert ran["Verify open.ollama.test"][0]["verified"]["without_key"] == 401
     assert len(ran["Validate the nginx configuration"]) == 1
     assert len(ran["Reload nginx with its binary"]) == 1
     assert "Start nginx" not in ran
@@ -117,6 +125,31 @@ def test_role_starts_nginx_when_it_does_not_run(tmp_path: Path, sim) -> None:
         # The role started this nginx as a daemon; stop exactly that master, by the pid it wrote.
         if nginx.pid_file.exists():
             os.kill(int(nginx.pid_file.read_text().strip()), signal.SIGTERM)
+
+
+def test_role_fails_when_another_server_holds_the_port(nginx: NginxServer, tmp_path: Path, sim) -> None:
+    """A second standalone nginx for the same ports: the role names the port and its holder, never reports success."""
+    domain = {"domain": "held.ollama.test", "upstream": sim.url, "tls": "selfsigned", "allow": ["127.0.0.1"], "api_keys": [KEY]}
+    first = run_playbook("proxy_role.yml", role_vars(nginx, [domain]), timeout=180)
+    assert first.rc == 0, first.stdout[-3000:]
+    holder = int(nginx.pid_file.read_text().strip())
+
+    second = NginxServer(tmp_path / "second")
+    second.http_port, second.https_port = nginx.http_port, nginx.https_port
+    try:
+        run = run_playbook("proxy_role.yml", role_vars(second, [domain]), timeout=180)
+        assert run.rc != 0, run.stdout[-3000:]
+        messages = " ".join(failure_messages(run))
+        assert "port %d" % nginx.https_port in messages, messages
+        assert "pid %d" % holder in messages and "nginx" in messages, messages
+        assert KEY not in run.stdout
+    finally:
+        if second.pid_file.exists():
+            os.kill(int(second.pid_file.read_text().strip()), signal.SIGTERM)
+    # the first binding still answers with its own certificate
+    cert = nginx.root / "tls" / "held.ollama.test.crt"
+    answer = request(nginx.https_port, "/api/version", host="held.ollama.test", tls=True, ca_file=cert, headers={"Authorization": "Bearer " + KEY})
+    assert answer.status == 200
 
 
 def test_role_refuses_bad_variables(nginx: NginxServer) -> None:

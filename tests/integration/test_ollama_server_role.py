@@ -195,6 +195,15 @@ def test_forced_amd_fails_without_devices(role_vars: dict) -> None:
         ({"ollama_server_models_path": "/srv/../etc"}, "climbs with .."),
         ({"ollama_server_min_free_disk": "lots"}, "lots"),
         ({"ollama_server_port": "eleven"}, "ollama_server_port"),
+        ({"ollama_server_load_timeout": "soon"}, "is not a Go duration (such as 10m or 1h30m) or whole seconds"),
+        ({"ollama_server_gpu_overhead": "lots"}, "lots"),
+        ({"ollama_server_max_queue": 0}, "ollama_server_max_queue must be at least 1"),
+        ({"ollama_server_visible_gpus": ["0,1"]}, "ollama_server_visible_gpus needs GPU indices or UUIDs"),
+        ({"ollama_server_https_proxy": "proxy.example.com:3128"}, "ollama_server_https_proxy must be empty or a proxy URL"),
+        ({"ollama_server_no_proxy": ["a.example, b.example"]}, "ollama_server_no_proxy needs one host, domain or CIDR per item"),
+        ({"ollama_server_ca_certificates": ["/nonexistent/private-ca.pem"]}, "files are not readable on the controller: /nonexistent/private-ca.pem"),
+        ({"ollama_server_watchdog_inference_minutes": -1}, "ollama_server_watchdog_inference_minutes must be 0 (off) or more"),
+        ({"ollama_server_cloud": "maybe"}, "ollama_server_cloud"),
     ],
 )
 def test_bad_variables_fail_before_any_change(role_vars: dict, override: dict, fragment: str) -> None:
@@ -369,3 +378,193 @@ def test_preload_models_after_the_health_check(role_vars: dict) -> None:
     again = run_playbook("server.yml", variables)
     assert again.rc == 0, again.stdout[-3000:]
     assert changed_tasks(again) == []
+
+
+def container_env(name: str) -> dict:
+    return dict(item.split("=", 1) for item in inspect(name)["Config"]["Env"])
+
+
+def make_ca(directory: Path, name: str) -> Path:
+    """A self-signed CA certificate in PEM form, made with the openssl command."""
+    key, cert = directory / (name + ".key"), directory / (name + ".pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=%s" % name],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert
+
+
+def test_server_settings_and_private_cas_reach_the_container(role_vars: dict, tmp_path: Path) -> None:
+    ca_one, ca_two = make_ca(tmp_path, "llmops-test-ca-one"), make_ca(tmp_path, "llmops-test-ca-two")
+    ca_dir = tmp_path / "ca"
+    variables = dict(
+        role_vars,
+        ollama_server_max_queue=64,
+        ollama_server_load_timeout="10m",
+        ollama_server_sched_spread=True,
+        ollama_server_gpu_overhead="512 MiB",
+        ollama_server_visible_gpus=["0", "GPU-5d4c"],
+        ollama_server_https_proxy="http://proxy.example.com:3128",
+        ollama_server_no_proxy=["mirror.internal", "10.0.0.0/8"],
+        ollama_server_ca_certificates=[str(ca_one)],
+        ollama_server_ca_dir=str(ca_dir),
+    )
+    run = run_playbook("server.yml", variables)
+    assert run.rc == 0, run.stdout[-3000:]
+    env = container_env(CONTAINER)
+    assert {key: env.get(key) for key in ("OLLAMA_MAX_QUEUE", "OLLAMA_LOAD_TIMEOUT", "OLLAMA_SCHED_SPREAD", "OLLAMA_GPU_OVERHEAD")} == {
+        "OLLAMA_MAX_QUEUE": "64",
+        "OLLAMA_LOAD_TIMEOUT": "10m",
+        "OLLAMA_SCHED_SPREAD": "1",
+        "OLLAMA_GPU_OVERHEAD": str(512 * 1024 * 1024),
+    }
+    assert (env["HTTPS_PROXY"], env["NO_PROXY"]) == ("http://proxy.example.com:3128", "mirror.internal,10.0.0.0/8")
+    # cloud features are off unless asked
+    assert env["OLLAMA_NO_CLOUD"] == "1"
+    # this host has no GPU: the selection has nothing to select
+    assert "CUDA_VISIBLE_DEVICES" not in env and "ROCR_VISIBLE_DEVICES" not in env
+
+    # the CA bundle: on the host, mounted read-only, named by SSL_CERT_FILE, readable inside the container
+    bundle = ca_dir / "llmops-ca-bundle.pem"
+    assert bundle.read_text() == ca_one.read_text().strip() + "\n"
+    assert env["SSL_CERT_FILE"] == "/usr/local/share/llmops-ollama/ca/llmops-ca-bundle.pem"
+    mounts = {m["Destination"]: m for m in inspect(CONTAINER)["Mounts"]}
+    assert mounts["/usr/local/share/llmops-ollama/ca"]["Source"] == str(ca_dir)
+    assert mounts["/usr/local/share/llmops-ollama/ca"]["RW"] is False
+    inside = docker("exec", CONTAINER, "python3", "-c", "import os; print(open(os.environ['SSL_CERT_FILE']).read(), end='')")
+    assert inside.stdout == bundle.read_text()
+    # ... and a TLS library in the container loads it as a trusted CA
+    loaded = docker(
+        "exec",
+        CONTAINER,
+        "python3",
+        "-c",
+        "import ssl; c = ssl.create_default_context(); print([dict(x[0] for x in s['subject'])['commonName'] for s in c.get_ca_certs()])",
+    )
+    assert "llmops-test-ca-one" in loaded.stdout
+
+    assert changed_tasks(run_playbook("server.yml", variables)) == []
+
+    # a second CA: the bundle changes and the running container is restarted to read it (not recreated)
+    before = inspect(CONTAINER)
+    run = run_playbook("server.yml", dict(variables, ollama_server_ca_certificates=[str(ca_one), str(ca_two)]))
+    assert run.rc == 0, run.stdout[-3000:]
+    assert changed_tasks(run) == ["Write the CA bundle", "Restart the container for the changed CA certificates"]
+    after = inspect(CONTAINER)
+    assert after["Id"] == before["Id"] and after["State"]["StartedAt"] != before["State"]["StartedAt"]
+    assert bundle.read_text() == ca_one.read_text().strip() + "\n" + ca_two.read_text().strip() + "\n"
+
+    # cloud on, no CAs: the variables and the mount go away
+    run = run_playbook("server.yml", dict(role_vars, ollama_server_cloud=True, ollama_server_ca_dir=str(ca_dir)))
+    assert run.rc == 0, run.stdout[-3000:]
+    env = container_env(CONTAINER)
+    assert not {"OLLAMA_NO_CLOUD", "SSL_CERT_FILE", "HTTPS_PROXY", "OLLAMA_MAX_QUEUE"} & set(env)
+    assert "/usr/local/share/llmops-ollama/ca" not in {m["Destination"] for m in inspect(CONTAINER)["Mounts"]}
+    assert not bundle.exists()
+
+
+def test_a_ca_file_without_a_certificate_fails_before_any_change(role_vars: dict, tmp_path: Path) -> None:
+    key = tmp_path / "not-a-cert.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
+    run = run_playbook("server.yml", dict(role_vars, ollama_server_ca_certificates=[str(key)], ollama_server_ca_dir=str(tmp_path / "ca")))
+    assert run.rc == 2
+    message = json.dumps(run.results("Check values the argument spec cannot"))
+    assert "these files hold no PEM certificate (-----BEGIN CERTIFICATE-----): %s" % key in message
+    assert inspect(CONTAINER) is None and not (tmp_path / "ca").exists()
+
+
+def test_require_gpu_fails_for_preloaded_models_on_the_cpu_and_passes_in_vram(role_vars: dict) -> None:
+    variables = dict(role_vars, ollama_server_preload_models=["smollm2:135m"], ollama_server_require_gpu=True)
+    run = run_playbook("server.yml", variables)
+    assert run.rc == 2
+    failure = run.results("Check that the preloaded models run on the GPU")
+    assert "runs models on the CPU although require_gpu is set: smollm2:135m runs wholly on the CPU (0% of it in GPU memory)" in failure["msg"]
+
+    # the simulator with --gpu (OLLAMA_SIM_GPU) reports every loaded model in VRAM
+    run = run_playbook("server.yml", dict(variables, ollama_server_env={"OLLAMA_SIM_GPU": "1"}))
+    assert run.rc == 0, run.stdout[-3000:]
+    placement = run.results("Check that the preloaded models run on the GPU")
+    assert placement["gpu_warnings"] == [] and [m["gpu_percent"] for m in placement["loaded"]] == [100.0]
+
+
+def test_watchdog_restarts_after_k_failed_inference_probes_and_says_why(role_vars: dict, tmp_path: Path) -> None:
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    Receiver.events = []
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    paths = {
+        "ollama_server_watchdog_bin": str(tmp_path / "bin" / "ollama_watchdog.py"),
+        "ollama_server_watchdog_config": str(tmp_path / "etc" / "watchdog.json"),
+        "ollama_server_watchdog_state_dir": str(tmp_path / "state"),
+        "ollama_server_watchdog_log": str(tmp_path / "watchdog.log"),
+        "ollama_server_watchdog_cron_file": str(tmp_path / "cron.d" / "llmops-ollama-watchdog"),
+    }
+    (tmp_path / "cron.d").mkdir()
+    variables = dict(
+        role_vars,
+        ollama_server_preload_models=["smollm2:135m"],
+        ollama_server_watchdog=True,
+        ollama_server_watchdog_scheduler="cron",
+        ollama_server_watchdog_failures=3,
+        ollama_server_watchdog_inference_minutes=5,
+        ollama_server_watchdog_inference_timeout=2,
+        ollama_server_alert_webhook="http://127.0.0.1:%s/alerts" % receiver.server_address[1],
+        **paths,
+    )
+    api = "http://127.0.0.1:%s" % role_vars["ollama_server_port"]
+    try:
+        run = run_playbook("server.yml", variables)
+        assert run.rc == 0, run.stdout[-3000:]
+        config = json.loads(Path(paths["ollama_server_watchdog_config"]).read_text())
+        assert (config["inference_interval"], config["inference_timeout"], config["inference_model"]) == (300, 2, "")
+
+        def probe() -> dict:
+            subprocess.run(["python3", paths["ollama_server_watchdog_bin"], "--config", paths["ollama_server_watchdog_config"]], check=True, timeout=120)
+            return json.loads((tmp_path / "state" / "status.json").read_text())
+
+        healthy = probe()
+        assert healthy["healthy"] is True and healthy["last_detail"].startswith("version ")
+        assert "inference smollm2:135m answered in " in healthy["last_detail"]
+        started = inspect(CONTAINER)["State"]["StartedAt"]
+
+        # a hung runner: /api/version still answers, generation never does
+        req = urllib.request.Request(api + "/_sim/faults", data=json.dumps({"hang_inference": True}).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=10).close()
+        assert get_json(api + "/api/version")["version"]
+        state = probe()
+        assert state["healthy"] is True and state["last_detail"].startswith("version "), "within the 5 minutes: the version check only"
+        # five minutes pass: the inference check is due again
+        status = tmp_path / "state" / "status.json"
+        status.write_text(json.dumps(dict(json.loads(status.read_text()), last_inference=time.time() - 301)))
+        for count in (1, 2):
+            state = probe()
+            assert (state["healthy"], state["consecutive_failures"], state["failed_check"]) == (False, count, "inference")
+            assert inspect(CONTAINER)["State"]["StartedAt"] == started, "no restart before K failures"
+        restarted = probe()
+        assert restarted["restarts"] == 1 and restarted["consecutive_failures"] == 0
+        assert inspect(CONTAINER)["State"]["StartedAt"] != started
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                get_json(api + "/api/version", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        recovered = probe()
+        assert recovered["healthy"] is True and recovered["inference_failing"] is False
+
+        assert [(e["event"], e["check"], e["level"]) for e in Receiver.events] == [
+            ("unhealthy", "inference", "WARN"),
+            ("restarted", "inference", "CRITICAL"),
+            ("recovered", "inference", "INFO"),
+        ]
+        why = "inference probe of smollm2:135m: POST /api/generate failed: no answer within 2 seconds"
+        assert Receiver.events[0]["detail"] == "inference check failed: " + why
+        assert Receiver.events[1]["detail"].startswith("after 3 failed inference checks (%s); docker restart %s: done" % (why, CONTAINER))
+        assert "inference smollm2:135m answered in " in Receiver.events[2]["detail"]
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+        docker("rm", "-f", CONTAINER, check=False)

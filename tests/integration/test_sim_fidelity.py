@@ -160,7 +160,7 @@ def test_errors_reach_the_client(client: ollama.Client, sim: Sim) -> None:
     assert (error.value.status_code, error.value.error) == (500, "pull model manifest: file does not exist")
     with pytest.raises(ollama.ResponseError) as error:
         client.show("nope")
-    assert (error.value.status_code, error.value.error) == (404, "model 'nope' not found")
+    assert (error.value.status_code, error.value.error) == (404, "model 'nope:latest' not found")
     sim.faults(status=503)
     with pytest.raises(ollama.ResponseError) as error:
         client.list()

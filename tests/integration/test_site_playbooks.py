@@ -55,6 +55,31 @@ def test_rolling_site_stops_at_the_batch_that_fails_its_health_gate(make_sim, tm
     assert "did not become healthy within 3 seconds" in gate["msg"]
 
 
+def test_converged_host_reports_its_health_from_the_model_sync(sim, tmp_path: Path) -> None:
+    """A converged host with declared models: the health report reads the facts of the model sync, no ollama_info probe."""
+    inventory = fleet_inventory(tmp_path / "one.json", {"host-1": sim.url}, tmp_path / "state")
+    variables = {"ollama_site_manage_server": False, "ollama_models_list": ["smollm2:135m"], "ollama_health_models_path": str(sim.data)}
+    first = run_playbook(REPO / "playbooks" / "site.yml", variables, inventory=inventory)
+    assert first.rc == 0 and first.data["stats"]["host-1"]["changed"] == 1, first.stdout[-3000:]
+
+    sim.clear_requests()
+    again = run_playbook(REPO / "playbooks" / "site.yml", variables, inventory=inventory)
+    assert again.rc == 0 and again.data["stats"]["host-1"]["changed"] == 0, again.stdout[-3000:]
+    assert again.results("Probe the Ollama API", host="host-1").get("skipped") is True, "no second probe of the server"
+    assert [request["method"] for request in sim.requests()].count("GET") == len(sim.requests()), "nothing changed on the server"
+    report = again.results("Print the health report", host="host-1")["msg"]
+
+    # the same report as health.yml's, which probes the server with ollama_info
+    probed = run_playbook(REPO / "playbooks" / "health.yml", {"ollama_health_models_path": str(sim.data)}, inventory=inventory)
+    assert probed.rc == 0, probed.stdout[-3000:]
+    assert probed.results("Probe the Ollama API", host="host-1").get("skipped") is not True
+    expected = probed.results("Print the health report", host="host-1")["msg"]
+    assert report[:6] == expected[:6]
+    assert report[1] == "healthy: True" and report[3].startswith("models: 1 (") and report[3].endswith("): smollm2:135m"), report
+    assert report[6].startswith("disk free: ") and report[6].endswith(" at %s" % sim.data), report
+    assert expected[6].endswith(" at %s" % sim.data)
+
+
 def test_remove_refuses_without_confirmation(tmp_path: Path) -> None:
     inventory = fleet_inventory(tmp_path / "one.json", {"host-1": "http://127.0.0.1:%s" % free_port()}, tmp_path / "state")
     run = run_playbook(REPO / "playbooks" / "remove.yml", {}, inventory=inventory)

@@ -5,7 +5,10 @@
 The first line on stdout is ``listening on HOST:PORT`` (the real port when 0 was asked
 for); request logs go to stderr. Environment read as Ollama does: OLLAMA_HOST (default
 listen address), OLLAMA_MODELS (default data directory), OLLAMA_KEEP_ALIVE,
-OLLAMA_NOPRUNE, OLLAMA_ORIGINS, OLLAMA_CONTEXT_LENGTH, OLLAMA_MAX_LOADED_MODELS.
+OLLAMA_NOPRUNE, OLLAMA_ORIGINS, OLLAMA_CONTEXT_LENGTH, OLLAMA_MAX_LOADED_MODELS, and
+SSL_CERT_FILE / SSL_CERT_DIR (the CAs trusted when downloading over https, as Go reads them);
+OLLAMA_SIM_REGISTRY and OLLAMA_SIM_BLOB_REDIRECT are the defaults of --registry and --blob-redirect
+(for the simulator's Docker image).
 """
 
 from __future__ import annotations
@@ -54,7 +57,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--gpu", action="store_true", default=_truthy("OLLAMA_SIM_GPU"), help="report loaded models in VRAM (size_vram = size)")
     parser.add_argument("--token-delay", type=float, default=0.005, help="seconds between streamed tokens")
     parser.add_argument("--version", default=os.environ.get("OLLAMA_SIM_VERSION") or VERSION, help="what /api/version reports")
+    parser.add_argument(
+        "--registry",
+        default=os.environ.get("OLLAMA_SIM_REGISTRY") or None,
+        help="download models of registry.ollama.ai over HTTP from this registry base URL (e.g. another simulator's URL) instead of the built-in catalogue",
+    )
+    parser.add_argument(
+        "--blob-redirect",
+        action="store_true",
+        default=_truthy("OLLAMA_SIM_BLOB_REDIRECT"),
+        help="as registry.ollama.ai: answer a /v2 blob GET or HEAD without Range with a 307 to the same blob on another loopback name (/cdn/v2/...)",
+    )
     args = parser.parse_args(argv)
+    if args.registry and not args.registry.startswith(("http://", "https://")):
+        parser.error("--registry must be an http:// or https:// URL, got %r" % args.registry)
     if not args.data:
         parser.error("--data is required (or set OLLAMA_MODELS)")
     host, port_text = parse_listen(args.listen)
@@ -77,6 +93,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     faults = Faults()
     api = OllamaAPI(settings, catalog, faults)
+    api.downloads.registry = args.registry.rstrip("/") if args.registry else None
     if not settings.noprune:
         api.store.prune()
     try:
@@ -84,6 +101,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except OSError as exc:
         sys.stderr.write("Error: listen tcp %s:%d: bind: %s\n" % (host, port, str(exc.strerror or exc).lower()))
         return 1
+    server.registry.redirect_blobs = args.blob_redirect
     bound_host, bound_port = server.server_address[:2]
     shown = "[%s]" % bound_host if ":" in str(bound_host) else bound_host
     print("listening on %s:%d" % (shown, bound_port), flush=True)

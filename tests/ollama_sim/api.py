@@ -3,28 +3,91 @@
 """The Ollama API, transport aside: each endpoint takes the request body and returns a
 :class:`Reply` (one JSON document, an NDJSON stream, plain text or nothing).
 
-Status codes and error texts follow server/routes.go and server/create.go of Ollama.
+Status codes and error texts follow server/routes.go and server/create.go of Ollama v0.32.15.
+
+Cloud models (internal/modelref, server/model_resolver.go, server/cloud_proxy.go): a
+reference may end in ``:cloud`` or ``:local`` (``gpt-oss:120b:cloud``, ``qwen3:8b:local``);
+the ``x:tag-cloud`` tag form counts as ``:cloud`` too. Pull and delete turn ``x:tag:cloud``
+into ``x:tag-cloud`` (NormalizePullName), a small local manifest whose config names
+``remote_host`` and ``remote_model``. Inference and show of a ``:cloud`` reference go to the
+cloud (here: simulated from the catalogue's cloud models; unknown ones are 404); a local
+manifest with a remote host runs remotely as well, its replies carrying ``remote_model`` and
+``remote_host``; neither ever loads a runner, so ``/api/ps`` never lists them. ``x:local``
+never reaches the cloud (404 for a cloud model). ``OLLAMA_NO_CLOUD`` (envconfig.Bool) makes
+all of that 403 ``ollama cloud is disabled: remote model is unavailable`` (``... remote model
+details are unavailable`` for show); pulling the stubs and listing them still work.
+
+A model whose capabilities include ``thinking`` thinks first (``think`` defaults to true for
+it): its replies stream ``thinking`` tokens before the content; ``think: false`` turns that off.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from . import VERSION, gguf
-from .catalog import MEDIA_ADAPTER, MEDIA_LICENSE, MEDIA_MESSAGES, MEDIA_MODEL, MEDIA_PARAMS, MEDIA_SYSTEM, MEDIA_TEMPLATE, Catalog
+from .catalog import (
+    CLOUD_HOST,
+    MEDIA_ADAPTER,
+    MEDIA_LICENSE,
+    MEDIA_MESSAGES,
+    MEDIA_MODEL,
+    MEDIA_PARAMS,
+    MEDIA_PROJECTOR,
+    MEDIA_SYSTEM,
+    MEDIA_TEMPLATE,
+    Catalog,
+    gguf_metadata,
+    make_gguf,
+)
 from .errors import ApiError
 from .faults import Faults
 from .godata import go_json_line, go_quote, go_time
 from .models import Creator, LocalModel, config_from_metadata, load_model, read_metadata, tags_entry
-from .names import ModelName, parse_name
+from .names import SOURCE_CLOUD, SOURCE_LOCAL, ModelName, RefError, normalize_pull_name, parse_name, parse_ref
 from .pull import Downloads, PullLog, Stats, pull_stream
-from .runtime import Scheduler, embedding, parse_keep_alive, reply_text, token_ids, tokens
+from .runtime import Scheduler, embedding, parse_keep_alive, reply_text, thinking_text, token_ids, tokens
 from .store import DiskFull, InvalidDigest, Store
+
+CLOUD_INFERENCE_UNAVAILABLE = "remote model is unavailable"
+# set by the Anthropic /v1/messages endpoint (c.Set("relax_thinking")): think on a model that cannot is dropped
+RELAX_THINKING = "_sim_relax_thinking"
+CLOUD_DETAILS_UNAVAILABLE = "remote model details are unavailable"
+_TRUE = ("1", "t", "true", "TRUE", "True", "T")
+_FALSE = ("0", "f", "false", "FALSE", "False", "F")
+
+
+def cloud_disabled_error(operation: str) -> str:
+    """internal/cloud.DisabledError."""
+    return "ollama cloud is disabled: %s" % operation if operation else "ollama cloud is disabled"
+
+
+def env_bool(name: str) -> bool:
+    """envconfig.Bool: unset or empty is false, an unparsable value is true."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return False
+    return value not in _FALSE
+
+
+# convert.LoadModelMetadata: the architectures a safetensors import takes (a few of them)
+SAFETENSORS_ARCHITECTURES = {
+    "LlamaForCausalLM": "llama",
+    "MistralForCausalLM": "llama",
+    "Qwen2ForCausalLM": "qwen2",
+    "Qwen3ForCausalLM": "qwen3",
+    "Gemma2ForCausalLM": "gemma2",
+    "Gemma3ForCausalLM": "gemma3",
+    "Phi3ForCausalLM": "phi3",
+    "BertModel": "bert",
+}
 
 _GO_TYPES = {str: "string", bool: "bool", list: "[]interface {}", dict: "map[string]interface {}"}
 
@@ -32,7 +95,8 @@ _GO_TYPES = {str: "string", bool: "bool", list: "[]interface {}", dict: "map[str
 @dataclass
 class Reply:
     """What an endpoint answers: ``body`` (JSON), ``lines`` (NDJSON stream), ``text``,
-    ``content`` (raw bytes of a known ``length``) or nothing."""
+    ``content`` (raw bytes of a known ``length``), ``chunks`` (raw bytes streamed as they
+    come: server-sent events) or nothing."""
 
     status: int = 200
     body: Any = None
@@ -41,6 +105,7 @@ class Reply:
     content: Optional[Iterator[bytes]] = None
     length: int = 0
     headers: Dict[str, str] = field(default_factory=dict)
+    chunks: Optional[Iterator[bytes]] = None
 
 
 @dataclass
@@ -53,6 +118,7 @@ class Settings:
     noprune: bool = False
     token_delay: float = 0.005
     version: str = VERSION
+    no_cloud: Optional[bool] = None  # None: OLLAMA_NO_CLOUD of the environment
 
 
 def _json_kind(value: Any) -> str:
@@ -161,7 +227,38 @@ class OllamaAPI:
         self.stats = Stats()
         self.downloads = Downloads(self.store, faults, self.stats, settings.rate)
         self.pulls = PullLog()
-        self.scheduler = Scheduler(gpu=settings.gpu)
+        self.scheduler = Scheduler(gpu=settings.gpu, vram_fraction=lambda: faults.vram_fraction)
+
+    def no_cloud(self) -> bool:
+        """envconfig.NoCloud (OLLAMA_NO_CLOUD; the admin endpoint can switch it)."""
+        return env_bool("OLLAMA_NO_CLOUD") if self.settings.no_cloud is None else bool(self.settings.no_cloud)
+
+    def wait_inference(self) -> None:
+        """The hang_inference fault: a hung runner never answers (until the fault is cleared)."""
+        while self.faults.hang_inference:
+            time.sleep(0.05)
+
+    def ref(self, raw: str, fallback_status: int, fallback_message: str) -> tuple:
+        """parseAndValidateModelRef: (base, name, source); errors as writeModelRefParseError."""
+        try:
+            base, source = parse_ref(raw)
+        except RefError as exc:
+            if str(exc).startswith("use either"):
+                raise ApiError(400, str(exc)) from None
+            raise ApiError(fallback_status, fallback_message) from None
+        name = parse_name(base)
+        if not name.is_valid():
+            raise ApiError(400, "invalid model name")
+        return base, name, source
+
+    def remote_entry(self, base: str, operation: str) -> Any:
+        """The cloud (ollama.com, simulated from the catalogue) serving ``base``, or its error."""
+        if self.no_cloud():
+            raise ApiError(403, cloud_disabled_error(operation))
+        entry = self.catalog.remote(base)
+        if entry is None:
+            raise ApiError(404, "model '%s' not found" % base)
+        return entry
 
     # ------------------------------------------------------------------ helpers
     def _progress(self, lines: Iterator[Dict[str, Any]], stream: bool) -> Reply:
@@ -176,6 +273,11 @@ class OllamaAPI:
     def version(self, _body: bytes) -> Reply:
         return Reply(body={"version": self.settings.version})
 
+    def status(self, _body: bytes) -> Reply:
+        """GET /api/status (StatusHandler): whether cloud features are disabled, and by what."""
+        disabled = self.no_cloud()
+        return Reply(body={"cloud": {"disabled": disabled, "source": "env" if disabled else "none"}})
+
     def _listing(self) -> List[tuple]:
         """(mtime_ns, /api/tags entry) of every readable model, most recently modified first."""
         entries = []
@@ -189,14 +291,6 @@ class OllamaAPI:
     def tags(self, _body: bytes) -> Reply:
         return Reply(body={"models": [entry for _mtime, entry in self._listing()]})
 
-    def openai_models(self, _body: bytes) -> Reply:
-        """GET /v1/models (openai.ToListCompletion; an empty list is null)."""
-        data = [
-            {"id": entry["name"], "object": "model", "created": mtime_ns // 1_000_000_000, "owned_by": parse_name(entry["name"]).namespace}
-            for mtime_ns, entry in self._listing()
-        ]
-        return Reply(body={"object": "list", "data": data or None})
-
     def ps(self, _body: bytes) -> Reply:
         return Reply(body={"models": [runner.as_ps() for runner in self.scheduler.list()]})
 
@@ -205,13 +299,29 @@ class OllamaAPI:
         model = body.text("model") or body.text("name")
         if not model:
             raise ApiError(400, "model is required")
-        name = parse_name(model)
+        try:
+            base, source = parse_ref(model)
+        except RefError as exc:
+            raise ApiError(400, str(exc)) from None
+        name = parse_name(base)
         if not name.is_valid():
             raise ApiError(400, "invalid model name")
+        verbose = body.flag("verbose", False)
+        if source == SOURCE_CLOUD:
+            entry = self.remote_entry(base, CLOUD_DETAILS_UNAVAILABLE)
+            return Reply(body=self._remote_show(entry, base))
+        name = self.store.canonical(name)
         found = self._model(name)
         if found is None:
-            raise ApiError(404, "model '%s' not found" % model)
-        system = body.text("system") or None
+            raise ApiError(404, "model '%s' not found" % name.display())
+        if found.remote_host and self.no_cloud():
+            raise ApiError(403, cloud_disabled_error(CLOUD_DETAILS_UNAVAILABLE))
+        if source == SOURCE_LOCAL and found.remote_host:
+            raise ApiError(404, "model '%s' not found" % model.strip())
+        return Reply(body=self._show_body(found, body.text("system") or None, verbose))
+
+    def _show_body(self, found: LocalModel, system: Optional[str], verbose: bool) -> Dict[str, Any]:
+        """GetModelInfo: the ShowResponse fields in api.ShowResponse order (omitempty as Go)."""
         reply: Dict[str, Any] = {}
         if found.licenses:
             reply["license"] = "\n".join(found.licenses)
@@ -219,16 +329,74 @@ class OllamaAPI:
         parameters = found.parameters_text()
         if parameters:
             reply["parameters"] = parameters
-        reply["template"] = found.template
+        if found.template:
+            reply["template"] = found.template
         if system or found.system:
             reply["system"] = system or found.system
         reply["details"] = found.details()
         if found.messages:
             reply["messages"] = [{"role": m.get("role", ""), "content": m.get("content", "")} for m in found.messages]
-        reply["model_info"] = found.model_info(verbose=body.flag("verbose", False))
-        reply["capabilities"] = found.capabilities()
+        if found.remote_model:
+            reply["remote_model"] = found.remote_model
+        if found.remote_host:
+            reply["remote_host"] = found.remote_host
+        if found.remote:
+            info: Dict[str, Any] = {}
+            family = found.config.get("model_family")
+            if family:
+                info["general.architecture"] = family
+                if found.config.get("base_name"):
+                    info["general.basename"] = found.config["base_name"]
+                if found.config.get("context_length"):
+                    info["%s.context_length" % family] = found.config["context_length"]
+                if found.config.get("embedding_length"):
+                    info["%s.embedding_length" % family] = found.config["embedding_length"]
+            reply["model_info"] = info
+        else:
+            reply["model_info"] = found.model_info(verbose=verbose)
+            tensors = found.tensors()
+            if tensors:
+                reply["tensors"] = tensors
+        caps = found.capabilities()
+        if caps:
+            reply["capabilities"] = caps
         reply["modified_at"] = go_time(found.manifest.mtime_ns)
-        return Reply(body=reply)
+        if found.config.get("requires"):
+            reply["requires"] = found.config["requires"]
+        return reply
+
+    def _remote_show(self, entry: Any, base: str) -> Dict[str, Any]:
+        """What ollama.com answers to /api/show for a cloud model (simulated from the catalogue)."""
+        spec = entry.spec
+        family = spec.get("architecture", "")
+        info: Dict[str, Any] = {}
+        if family:
+            info["general.architecture"] = family
+            if spec.get("basename"):
+                info["general.basename"] = spec["basename"]
+            if spec.get("context_length"):
+                info["%s.context_length" % family] = int(spec["context_length"])
+            if spec.get("embedding_length"):
+                info["%s.embedding_length" % family] = int(spec["embedding_length"])
+        caps = list(spec.get("capabilities") or ["completion"])
+        if family in ("gptoss", "gpt-oss") and "thinking" not in caps:
+            caps.append("thinking")
+        return {
+            "modelfile": '# Modelfile generated by "ollama show"\n# To build a new Modelfile based on this, replace FROM with:\n# FROM %s\n\nFROM %s\n'
+            % (base, base),
+            "template": "{{ .Prompt }}",
+            "details": {
+                "parent_model": "",
+                "format": "",
+                "family": family,
+                "families": [family] if family else None,
+                "parameter_size": gguf.human_number(int(spec["parameter_count"])) if spec.get("parameter_count") else "",
+                "quantization_level": spec.get("file_type", ""),
+            },
+            "model_info": info,
+            "capabilities": caps,
+            "modified_at": _now(),
+        }
 
     def pull(self, raw: bytes) -> Reply:
         body = Body(raw, "PullRequest")
@@ -238,12 +406,18 @@ class OllamaAPI:
         # model.ParseName, which drops an "http://" or "https://" prefix, and hands
         # PullModel name.DisplayShortest(): PullModel's errInsecureProtocol check
         # ("insecure protocol http") never fires through /api/pull. insecure only
-        # turns the registry requests into plain http, and this registry is built in.
-        body.flag("insecure", False)
+        # turns the registry requests into plain http (a registry reached over HTTP: download.py).
+        insecure = body.flag("insecure", False)
+        requested = model
+        try:
+            # modelref.NormalizePullName: x:8b:cloud -> x:8b-cloud, x:8b:local -> x:8b
+            model, _cloud = normalize_pull_name(model)
+        except RefError as exc:
+            raise ApiError(400, "invalid model name" if str(exc) == "model is required" else str(exc)) from None
         if not parse_name(model).is_valid():
             raise ApiError(400, "invalid model name")
-        lines = pull_stream(self.catalog, self.store, self.downloads, self.faults, model, self.settings.noprune)
-        return self._progress(self.pulls.track(model, lines), stream)
+        lines = pull_stream(self.catalog, self.store, self.downloads, self.faults, model, self.settings.noprune, insecure)
+        return self._progress(self.pulls.track(requested, lines), stream)
 
     def push(self, raw: bytes) -> Reply:
         body = Body(raw, "PushRequest")
@@ -266,7 +440,11 @@ class OllamaAPI:
         model = body.text("model") or body.text("name")
         if not model:
             raise ApiError(400, "model is required")
-        name = parse_name(model)
+        try:
+            normalized, _cloud = normalize_pull_name(model)
+        except RefError as exc:
+            raise ApiError(400, str(exc)) from None
+        name = parse_name(normalized)
         if not name.is_valid():
             raise ApiError(400, "name %s is invalid" % go_quote(model))
         removed = self.store.remove_manifest(self.store.canonical(name))
@@ -368,14 +546,79 @@ class OllamaAPI:
         metadata = read_metadata(blob)
         if not metadata:
             raise ApiError(500, "unexpected EOF")
+        # ggufLayersWithMediaType: the GGUF's general.type picks the layer kind
+        kind = str(metadata.get("general.type", ""))
+        if kind == "adapter":
+            media = MEDIA_ADAPTER
+        elif kind in ("projector", "mmproj"):
+            media = MEDIA_PROJECTOR
         creator.layers.append(creator.existing(media, digest, path))
+        return metadata
+
+    def _convert_safetensors(self, creator: Creator, files: Dict[str, Any]) -> Dict[str, Any]:
+        """convert.ConvertModel, in short: config.json names the architecture, the safetensors
+        headers give the parameter count; the result is a new F16 GGUF model layer."""
+        config_digest = files.get("config.json")
+        if config_digest is None:
+            raise ApiError(500, "open config.json: file does not exist")
+        try:
+            config = json.loads(self.store.read_blob(str(config_digest)))
+        except (OSError, InvalidDigest):
+            raise ApiError(500, "open config.json: file does not exist") from None
+        except ValueError as exc:
+            raise ApiError(500, "parse config.json: %s" % exc) from None
+        architectures = config.get("architectures") if isinstance(config, dict) else None
+        if not isinstance(architectures, list) or not architectures:
+            raise ApiError(500, "unknown architecture")
+        arch = SAFETENSORS_ARCHITECTURES.get(str(architectures[0]))
+        if arch is None:
+            raise ApiError(500, "unsupported architecture %s" % go_quote(str(architectures[0])))
+        parameters = 0
+        for path in sorted(files):
+            if not path.endswith(".safetensors"):
+                continue
+            try:
+                head = self.store.read_blob(str(files[path]), 8 + (1 << 20))
+                length = struct.unpack("<Q", head[:8])[0]
+                header = json.loads(head[8 : 8 + length])
+            except (OSError, InvalidDigest, ValueError, struct.error):
+                raise ApiError(500, "%s: invalid safetensors header" % path) from None
+            for tensor, info in header.items():
+                if tensor != "__metadata__" and isinstance(info, dict):
+                    count = 1
+                    for dim in info.get("shape") or []:
+                        count *= int(dim)
+                    parameters += count
+        spec = {
+            "architecture": arch,
+            "basename": str(config.get("_name_or_path") or architectures[0]).rsplit("/", 1)[-1],
+            "parameter_count": parameters,
+            "file_type": "F16",
+            "context_length": int(config.get("max_position_embeddings") or 4096),
+            "embedding_length": int(config.get("hidden_size") or 2048),
+            "block_count": int(config.get("num_hidden_layers") or 1),
+        }
+        metadata = gguf_metadata(spec)
+        data = make_gguf(size=max(4096, min(parameters * 2, 4 << 20)), seed="converted|%s" % "|".join(str(files[p]) for p in sorted(files)), **spec)
+        creator.layers.append(creator.new(MEDIA_MODEL, data))
         return metadata
 
     def _create_lines(self, body: Body, name: ModelName, files: Dict[str, Any], kind: str, adapters: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         creator = Creator(self.store, self.faults.disk_full)
         old = self.store.read_manifest(name)
         source = body.text("from")
-        if source:
+        try:
+            from_base, from_source = parse_ref(source) if source else ("", "")
+        except RefError:
+            raise ApiError(400, "invalid model name") from None
+        if source and from_source == SOURCE_CLOUD:
+            # a cloud model made local: a config naming the remote host and model, no weights
+            if not parse_name(from_base).is_valid():
+                raise ApiError(400, "invalid model name")
+            creator.config = {"model_format": "", "model_family": "", "model_families": None, "model_type": "", "file_type": ""}
+            creator.config.update({"remote_host": CLOUD_HOST, "remote_model": from_base})
+        elif source:
+            source = from_base
             from_name = parse_name(source)
             if not from_name.is_valid():
                 raise ApiError(400, "invalid model name")
@@ -391,12 +634,14 @@ class OllamaAPI:
             creator.config = {key: value for key, value in base.config.items() if key != "rootfs"}
         elif body.raw("files") is not None:
             if kind == "safetensors":
-                raise ApiError(400, "supplied file was not in GGUF format")
-            if kind != "gguf":
+                yield {"status": "converting model"}
+                metadata = self._convert_safetensors(creator, files)
+                creator.config = config_from_metadata(metadata)
+            elif kind != "gguf":
                 raise ApiError(400, "unknown type")
-            if not files:
+            elif not files:
                 raise ApiError(400, "no files provided to convert")
-            for path in sorted(files):
+            for path in sorted(files) if kind == "gguf" else []:
                 yield {"status": "parsing GGUF"}
                 metadata = self._gguf_layer(creator, path, str(files[path]), MEDIA_MODEL)
                 if not creator.config:
@@ -409,7 +654,12 @@ class OllamaAPI:
                 raise ApiError(400, "only one adapter is currently supported")
             for path, digest in adapters.items():
                 yield {"status": "parsing GGUF"}
-                self._gguf_layer(creator, path, str(digest), MEDIA_ADAPTER)
+                self._gguf_layer(creator, path, str(digest), MEDIA_MODEL)  # general.type "adapter" makes it an adapter layer
+
+        for key in ("renderer", "parser", "requires"):
+            value = body.text(key)
+            if value:
+                creator.config[key] = value
 
         quantize = body.text("quantize") or body.text("quantization")
         if quantize:
@@ -454,6 +704,87 @@ class OllamaAPI:
         yield {"status": "success"}
 
     # --------------------------------------------------------------- inference
+    def _resolve(self, model: str, fallback_status: int, fallback_message: str) -> tuple:
+        """The model of an inference request: (LocalModel, None) for a local one, or
+        (None, remote) with remote = {model, remote_model, remote_host} for one served by the cloud.
+
+        ``x:cloud``/``x:tag-cloud`` go straight to the cloud (cloudPassthroughMiddleware and
+        proxyCloudJSONRequest); a local manifest with remote_host/remote_model runs remotely
+        too and its replies carry ``remote_model`` and ``remote_host``; ``x:local`` never does.
+        """
+        base, name, source = self.ref(model, fallback_status, fallback_message)
+        if source == SOURCE_CLOUD:
+            entry = self.remote_entry(base, CLOUD_INFERENCE_UNAVAILABLE)
+            return None, {"model": base, "caps": list(entry.spec.get("capabilities") or ["completion"])}
+        found = self._model(self.store.canonical(name))
+        if found is None:
+            raise ApiError(404, "model '%s' not found" % model)
+        if found.remote:
+            if source == SOURCE_LOCAL:
+                raise ApiError(404, "model '%s' not found" % model)
+            if self.no_cloud():
+                raise ApiError(403, cloud_disabled_error(CLOUD_INFERENCE_UNAVAILABLE))
+            return None, {"model": model, "remote_model": found.remote_model, "remote_host": found.remote_host, "caps": found.capabilities()}
+        return found, None
+
+    def _remote_reply(self, body: Body, remote: Dict[str, Any], chat: bool) -> Reply:
+        """A reply from the (simulated) cloud: no local runner is loaded, /api/ps stays empty."""
+        started = time.monotonic()
+        stream = body.flag("stream", True)
+        head: Dict[str, Any] = {"model": remote["model"]}
+        if remote.get("remote_model"):
+            head["remote_model"] = remote["remote_model"]
+            head["remote_host"] = remote["remote_host"]
+        if chat:
+            messages = body.get("messages", list, [])
+            if body.get("tools", list, []) and "tools" not in remote["caps"]:
+                raise ApiError(400, "%s does not support tools" % remote["model"])
+            prompt = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+            last_user = next((str(m.get("content", "")) for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), prompt)
+        else:
+            prompt = last_user = body.text("prompt")
+        if last_user:
+            pieces, reason = self._pieces(body, remote["model"], last_user, remote["caps"])
+        else:  # a load (or, with keep_alive 0, an unload) request, answered by the remote server
+            pieces, reason = [], "unload" if parse_keep_alive(body.raw("keep_alive")) == 0 else "load"
+
+        def lines() -> Iterator[Dict[str, Any]]:
+            for kind, piece in pieces:
+                time.sleep(self.settings.token_delay)
+                yield self._piece_line(head, kind, piece, chat)
+            final = self._piece_line(head, "content", "", chat)
+            final["done"] = True
+            final["done_reason"] = reason
+            if pieces:
+                metrics = self._metrics(started, started, prompt, len(pieces))
+                metrics.pop("load_duration", None)
+                final.update(metrics)
+            yield final
+
+        if stream:
+            return Reply(lines=lines())
+        last: Dict[str, Any] = {}
+        for line in lines():
+            last = line
+        thinking = self._joined(pieces, "thinking")
+        if chat:
+            last["message"] = {"role": "assistant", "content": self._joined(pieces, "content")}
+            if thinking:
+                last["message"]["thinking"] = thinking
+        else:
+            last = self._with_response(last, self._joined(pieces, "content"), thinking)
+        return Reply(body=last)
+
+    @staticmethod
+    def _with_response(line: Dict[str, Any], response: str, thinking: str) -> Dict[str, Any]:
+        """The non-streamed generate answer: the whole response (and thinking, after it)."""
+        out: Dict[str, Any] = {}
+        for key, value in line.items():
+            out[key] = response if key == "response" else value
+            if key == "response" and thinking:
+                out["thinking"] = thinking
+        return out
+
     def _inference_model(self, model: str, invalid_status: int, invalid_message: str) -> LocalModel:
         if not model:
             raise ApiError(invalid_status, invalid_message)
@@ -468,6 +799,9 @@ class OllamaAPI:
     def _check_think(self, body: Body, model: str, found: LocalModel) -> None:
         think = body.raw("think")
         if think and think not in ("false", "none") and "thinking" not in found.capabilities():
+            if body.raw(RELAX_THINKING):  # /v1/messages sets relax_thinking: the request goes on without
+                body.data.pop("think", None)
+                return
             raise ApiError(400, "%s does not support thinking" % go_quote(model))
 
     def _metrics(self, started: float, loaded: float, prompt: str, count: int) -> Dict[str, int]:
@@ -482,10 +816,15 @@ class OllamaAPI:
             "eval_duration": max(count, 1) * int(self.settings.token_delay * 1e9 or 1_000_000),
         }
 
-    def _pieces(self, body: Body, model: str, prompt: str) -> tuple:
+    def _pieces(self, body: Body, model: str, prompt: str, caps: List[str]) -> tuple:
+        """([(kind, token)], done_reason): a thinking model thinks first (think defaults to true
+        for it, as in Ollama); num_predict counts thinking and content tokens alike."""
         options = body.mapping("options")
         text = reply_text(model, prompt, body.raw("format") not in (None, ""))
-        pieces = tokens(text)
+        pieces = [("content", piece) for piece in tokens(text)]
+        think = body.raw("think")
+        if "thinking" in caps and think not in (False, "false", "none"):
+            pieces = [("thinking", piece) for piece in tokens(thinking_text(prompt))] + pieces
         limit = options.get("num_predict")
         reason = "stop"
         if isinstance(limit, (int, float)) and not isinstance(limit, bool) and 0 <= limit < len(pieces):
@@ -493,13 +832,35 @@ class OllamaAPI:
             reason = "length"
         return pieces, reason
 
+    @staticmethod
+    def _piece_line(head: Dict[str, Any], kind: str, piece: str, chat: bool) -> Dict[str, Any]:
+        """One streamed response: a content token, or a thinking token (content empty)."""
+        line = dict(head, created_at=_now())
+        content = piece if kind == "content" else ""
+        if chat:
+            line["message"] = {"role": "assistant", "content": content}
+            if kind == "thinking":
+                line["message"]["thinking"] = piece
+        else:
+            line["response"] = content
+            if kind == "thinking":
+                line["thinking"] = piece
+        line["done"] = False
+        return line
+
+    @staticmethod
+    def _joined(pieces: List[tuple], kind: str) -> str:
+        return "".join(piece for piece_kind, piece in pieces if piece_kind == kind)
+
     def generate(self, raw: bytes) -> Reply:
         started = time.monotonic()
         body = Body(raw, "GenerateRequest")
         keep_alive = parse_keep_alive(body.raw("keep_alive"))
         stream = body.flag("stream", True)
         model = body.text("model")
-        found = self._inference_model(model, 404, "model '%s' not found" % model)
+        found, remote = self._resolve(model, 404, "model '%s' not found" % model)
+        if remote is not None:
+            return self._remote_reply(body, remote, chat=False)
         prompt = body.text("prompt")
         if not prompt and keep_alive == 0:
             self.scheduler.expire(found)
@@ -511,20 +872,21 @@ class OllamaAPI:
         if body.text("suffix") and "insert" not in caps:
             raise ApiError(400, "%s does not support insert" % found.name.full())
         options = body.mapping("options")
+        self.wait_inference()
         runner = self.scheduler.acquire(found, keep_alive, options)
         loaded = time.monotonic()
         if not prompt:
             self.scheduler.release(runner, keep_alive)
             return Reply(body={"model": model, "created_at": _now(), "response": "", "done": True, "done_reason": "load"})
-        pieces, reason = self._pieces(body, model, prompt)
+        pieces, reason = self._pieces(body, model, prompt, caps)
 
         def lines() -> Iterator[Dict[str, Any]]:
             try:
-                for piece in pieces:
+                for kind, piece in pieces:
                     time.sleep(self.settings.token_delay)
-                    yield {"model": model, "created_at": _now(), "response": piece, "done": False}
+                    yield self._piece_line({"model": model}, kind, piece, chat=False)
                 final: Dict[str, Any] = {"model": model, "created_at": _now(), "response": "", "done": True, "done_reason": reason}
-                final["context"] = token_ids(prompt) + token_ids("".join(pieces))
+                final["context"] = token_ids(prompt) + token_ids(self._joined(pieces, "content"))
                 final.update(self._metrics(started, loaded, prompt, len(pieces)))
                 yield final
             finally:
@@ -535,8 +897,7 @@ class OllamaAPI:
         last: Dict[str, Any] = {}
         for line in lines():
             last = line
-        last["response"] = "".join(pieces)
-        return Reply(body=last)
+        return Reply(body=self._with_response(last, self._joined(pieces, "content"), self._joined(pieces, "thinking")))
 
     def chat(self, raw: bytes) -> Reply:
         started = time.monotonic()
@@ -544,7 +905,9 @@ class OllamaAPI:
         keep_alive = parse_keep_alive(body.raw("keep_alive"))
         stream = body.flag("stream", True)
         model = body.text("model")
-        found = self._inference_model(model, 400, "model is required")
+        found, remote = self._resolve(model, 400, "model is required")
+        if remote is not None:
+            return self._remote_reply(body, remote, chat=True)
         messages = body.get("messages", list, [])
         if not messages and keep_alive == 0:
             self.scheduler.expire(found)
@@ -556,6 +919,7 @@ class OllamaAPI:
         if body.get("tools", list, []) and "tools" not in caps:
             raise ApiError(400, "%s does not support tools" % found.name.full())
         options = body.mapping("options")
+        self.wait_inference()
         runner = self.scheduler.acquire(found, keep_alive, options)
         loaded = time.monotonic()
         if not messages:
@@ -563,13 +927,13 @@ class OllamaAPI:
             return Reply(body={"model": model, "created_at": _now(), "message": {"role": "assistant", "content": ""}, "done_reason": "load", "done": True})
         prompt = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
         last_user = next((str(m.get("content", "")) for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), prompt)
-        pieces, reason = self._pieces(body, model, last_user)
+        pieces, reason = self._pieces(body, model, last_user, caps)
 
         def lines() -> Iterator[Dict[str, Any]]:
             try:
-                for piece in pieces:
+                for kind, piece in pieces:
                     time.sleep(self.settings.token_delay)
-                    yield {"model": model, "created_at": _now(), "message": {"role": "assistant", "content": piece}, "done": False}
+                    yield self._piece_line({"model": model}, kind, piece, chat=True)
                 final: Dict[str, Any] = {
                     "model": model,
                     "created_at": _now(),
@@ -587,7 +951,9 @@ class OllamaAPI:
         last: Dict[str, Any] = {}
         for line in lines():
             last = line
-        last["message"] = {"role": "assistant", "content": "".join(pieces)}
+        last["message"] = {"role": "assistant", "content": self._joined(pieces, "content")}
+        if self._joined(pieces, "thinking"):
+            last["message"]["thinking"] = self._joined(pieces, "thinking")
         return Reply(body=last)
 
     def _embedding_model(self, model: str, empty_status: int, empty_message: str) -> LocalModel:
@@ -617,7 +983,16 @@ class OllamaAPI:
             inputs = []
         else:
             raise ApiError(400, "invalid input type")
+        base, _name, source = self.ref(model, 404, "model '%s' not found" % model)
+        if source == SOURCE_CLOUD:
+            self.remote_entry(base, CLOUD_INFERENCE_UNAVAILABLE)
+            raise ApiError(400, "%s does not support embeddings" % go_quote(base))
         found = self._embedding_model(model, 404, "model '%s' not found" % model)
+        if found.remote:
+            if self.no_cloud():
+                raise ApiError(403, cloud_disabled_error(CLOUD_INFERENCE_UNAVAILABLE))
+            raise ApiError(400, "%s does not support embeddings" % go_quote(model))
+        self.wait_inference()
         runner = self.scheduler.acquire(found, keep_alive, body.mapping("options"))
         loaded = time.monotonic()
         self.scheduler.release(runner, keep_alive)
@@ -644,6 +1019,7 @@ class OllamaAPI:
         keep_alive = parse_keep_alive(body.raw("keep_alive"))
         model = body.text("model")
         found = self._embedding_model(model, 400, "model is required")
+        self.wait_inference()
         runner = self.scheduler.acquire(found, keep_alive, body.mapping("options"))
         self.scheduler.release(runner, keep_alive)
         prompt = body.text("prompt")
@@ -658,9 +1034,10 @@ class OllamaAPI:
         def simple(handler: Callable[[bytes], Reply]) -> Callable[..., Reply]:
             return lambda raw, **_: handler(raw)
 
-        return [
+        return [  # noqa: RUF005
             (("GET", "HEAD"), r"/", lambda raw, **_: Reply(text="Ollama is running", headers={"Content-Type": "text/plain; charset=utf-8"})),
             (("GET", "HEAD"), r"/api/version", simple(self.version)),
+            (("GET",), r"/api/status", simple(self.status)),
             (("GET", "HEAD"), r"/api/tags", simple(self.tags)),
             (("GET",), r"/api/ps", simple(self.ps)),
             (("POST",), r"/api/show", simple(self.show)),
@@ -675,5 +1052,9 @@ class OllamaAPI:
             (("POST",), r"/api/chat", simple(self.chat)),
             (("POST",), r"/api/embed", simple(self.embed)),
             (("POST",), r"/api/embeddings", simple(self.embeddings)),
-            (("GET",), r"/v1/models", simple(self.openai_models)),
-        ]
+        ] + self._compat_routes()
+
+    def _compat_routes(self) -> List[tuple]:
+        from .openai import OpenAICompat  # the /v1 endpoints wrap these handlers
+
+        return OpenAICompat(self).routes()

@@ -9,8 +9,13 @@ config layer is Ollama's ``ConfigV2`` JSON. The same catalogue therefore yields 
 sha256 digests on every run, and bumping ``version`` yields new model bytes (an update).
 
 The built-in catalogue holds ``llama3.2:1b``, ``llama3.2:latest``, ``qwen2.5:0.5b``,
-``smollm2:135m``, ``all-minilm:latest``, ``nomic-embed-text:latest`` and
-``hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M``, each a few MB.
+``smollm2:135m``, ``all-minilm:latest``, ``nomic-embed-text:latest``,
+``hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M``, ``qwen3:8b`` (completion, tools,
+thinking), ``gemma3:4b`` (completion, vision), each a few MB, and the cloud models
+``gpt-oss:120b-cloud``, ``gpt-oss:20b-cloud`` (completion, tools, thinking) and
+``qwen3-coder:480b-cloud`` (completion, tools): small manifests (a config, no model layer)
+whose inference runs remotely, as on ollama.com. ``gpt-oss:120b:cloud`` pulls
+``gpt-oss:120b-cloud`` (modelref.NormalizePullName).
 
 Catalogue file (``--catalog FILE``), JSON::
 
@@ -29,6 +34,12 @@ Catalogue file (``--catalog FILE``), JSON::
           "embedding_length": 2048,           # GGUF <arch>.embedding_length
           "block_count": 16,                  # GGUF <arch>.block_count
           "embedding": false,                 # true: an embedding-only model
+          "vision": false,                    # true: <arch>.vision.block_count (vision)
+          "renderer": "", "parser": "",       # config renderer/parser (Modelfile RENDERER/PARSER)
+          "requires": "0.6.0",                # config requires (minimum Ollama version)
+          "remote_host": "https://ollama.com:443",  # with remote_model: a cloud model, no
+          "remote_model": "gpt-oss:120b",           # model layer; inference runs remotely
+          "capabilities": ["completion"],     # config capabilities (cloud models)
           "template": "{{ .Prompt }}",        # optional template layer
           "system": "You are ...",            # optional system layer
           "params": {"stop": ["<|eot_id|>"]}, # optional params layer
@@ -134,6 +145,60 @@ CHATML_TEMPLATE = """{{- if .Messages }}
 {{ .Prompt }}<|im_end|>
 {{ end }}<|im_start|>assistant
 {{ end }}{{ .Response }}{{ if .Response }}<|im_end|>{{ end }}"""
+
+QWEN3_TEMPLATE = """{{- $lastUserIdx := -1 -}}
+{{- range $idx, $msg := .Messages -}}
+{{- if eq $msg.Role "user" }}{{ $lastUserIdx = $idx }}{{ end -}}
+{{- end }}
+{{- if or .System .Tools }}<|im_start|>system
+{{ if .System }}
+{{ .System }}
+{{- end }}
+{{- if .Tools }}
+
+# Tools
+
+You may call one or more functions to assist with the user query.
+{{- range .Tools }}
+{"type": "function", "function": {{ .Function }}}
+{{- end }}
+{{- end -}}
+<|im_end|>
+{{ end }}
+{{- range $i, $_ := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 -}}
+{{- if eq .Role "user" }}<|im_start|>user
+{{ .Content }}<|im_end|>
+{{ else if eq .Role "assistant" }}<|im_start|>assistant
+{{ if (and $.IsThinkSet (and .Thinking (gt $i $lastUserIdx))) -}}
+<think>{{ .Thinking }}</think>
+{{ end -}}
+{{ .Content }}{{ if not $last }}<|im_end|>
+{{ end }}
+{{- end }}
+{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
+{{ if and $.IsThinkSet (not $.Think) -}}
+<think>
+
+</think>
+
+{{ end -}}
+{{ end }}
+{{- end }}"""
+
+GEMMA3_TEMPLATE = """{{- range $i, $_ := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 }}
+{{- if or (eq .Role "user") (eq .Role "system") }}<start_of_turn>user
+{{ .Content }}<end_of_turn>
+{{ if $last }}<start_of_turn>model
+{{ end }}
+{{- else if eq .Role "assistant" }}<start_of_turn>model
+{{ .Content }}{{ if not $last }}<end_of_turn>
+{{ end }}
+{{- end }}
+{{- end }}"""
+
+CLOUD_HOST = "https://ollama.com:443"
 
 LLAMA_STOP = {"stop": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]}
 CHATML_STOP = {"stop": ["<|im_start|>", "<|im_end|>"]}
@@ -246,6 +311,74 @@ BUILTIN_MODELS: List[Dict[str, Any]] = [
         "template": LLAMA3_TEMPLATE,
         "params": LLAMA_STOP,
     },
+    {
+        "name": "qwen3:8b",
+        "architecture": "qwen3",
+        "basename": "Qwen3",
+        "size_label": "8B",
+        "parameter_count": 8190735360,
+        "file_type": "Q4_K_M",
+        "size": 5242880 + 17,
+        "context_length": 40960,
+        "embedding_length": 4096,
+        "block_count": 36,
+        "template": QWEN3_TEMPLATE,
+        "params": {"repeat_penalty": 1, "stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0.6, "top_k": 20, "top_p": 0.95},
+        "license": APACHE_LICENSE,
+    },
+    {
+        "name": "gemma3:4b",
+        "architecture": "gemma3",
+        "basename": "Gemma-3",
+        "size_label": "4B",
+        "parameter_count": 4299915632,
+        "file_type": "Q4_K_M",
+        "size": 4194304 + 301,
+        "context_length": 131072,
+        "embedding_length": 2560,
+        "block_count": 34,
+        "vision": True,
+        "template": GEMMA3_TEMPLATE,
+        "params": {"stop": ["<end_of_turn>"], "temperature": 1, "top_k": 64, "top_p": 0.95},
+        "requires": "0.6.0",
+        "license": "Gemma Terms of Use\n\n(abridged by the Ollama API simulator)",
+    },
+    {
+        "name": "gpt-oss:120b-cloud",
+        "architecture": "gptoss",
+        "basename": "gpt-oss",
+        "parameter_count": 116829156672,
+        "file_type": "MXFP4",
+        "context_length": 131072,
+        "embedding_length": 2880,
+        "remote_host": CLOUD_HOST,
+        "remote_model": "gpt-oss:120b",
+        "capabilities": ["completion", "tools", "thinking"],
+    },
+    {
+        "name": "gpt-oss:20b-cloud",
+        "architecture": "gptoss",
+        "basename": "gpt-oss",
+        "parameter_count": 20914757184,
+        "file_type": "MXFP4",
+        "context_length": 131072,
+        "embedding_length": 2880,
+        "remote_host": CLOUD_HOST,
+        "remote_model": "gpt-oss:20b",
+        "capabilities": ["completion", "tools", "thinking"],
+    },
+    {
+        "name": "qwen3-coder:480b-cloud",
+        "architecture": "qwen3moe",
+        "basename": "Qwen3-Coder",
+        "parameter_count": 480154875392,
+        "file_type": "FP8",
+        "context_length": 262144,
+        "embedding_length": 6144,
+        "remote_host": CLOUD_HOST,
+        "remote_model": "qwen3-coder:480b",
+        "capabilities": ["completion", "tools"],
+    },
 ]
 
 
@@ -332,10 +465,17 @@ class SyntheticBlob(Blob):
         return b"".join(out)
 
 
+def is_remote(spec: Dict[str, Any]) -> bool:
+    """A cloud model: a config naming the remote host and model, no model layer."""
+    return bool(spec.get("remote_host") and spec.get("remote_model"))
+
+
 def gguf_metadata(spec: Dict[str, Any]) -> Dict[str, Any]:
     """The GGUF key/values of a catalogue (or test) model description."""
     arch = spec.get("architecture", "llama")
     file_type = spec.get("file_type", "Q4_K_M")
+    if is_remote(spec):
+        return {}
     if file_type not in gguf.FILE_TYPES:
         raise CatalogError("unknown file_type %r" % file_type)
     embedding_length = int(spec.get("embedding_length", 2048))
@@ -357,6 +497,9 @@ def gguf_metadata(spec: Dict[str, Any]) -> Dict[str, Any]:
     }
     if spec.get("embedding"):
         metadata["%s.pooling_type" % arch] = gguf.Typed(4, 1)
+    if spec.get("vision"):
+        metadata["%s.vision.block_count" % arch] = 27
+        metadata["%s.vision.embedding_length" % arch] = 1152
     metadata.update(spec.get("metadata") or {})
     return metadata
 
@@ -367,7 +510,8 @@ def make_gguf(size: int = 4096, seed: str = "test", **spec: Any) -> bytes:
     ``spec`` takes the catalogue keys (architecture, parameter_count, file_type,
     context_length, embedding_length, block_count, embedding, metadata).
     """
-    blob = SyntheticBlob(MEDIA_MODEL, gguf.build_header(gguf_metadata(spec)), size, seed)
+    metadata = gguf_metadata(spec)
+    blob = SyntheticBlob(MEDIA_MODEL, gguf.build_header(metadata, gguf.model_tensors(metadata)), size, seed)
     return blob.read(0, blob.size)
 
 
@@ -414,8 +558,11 @@ class CatalogEntry:
         if self._built is not None:
             return self._built
         spec = self.spec
+        if is_remote(spec):
+            return self._build_remote()
         seed = "%s|%d|model" % (self.name.full().lower(), self.version)
-        header = gguf.build_header(gguf_metadata(spec))
+        metadata = gguf_metadata(spec)
+        header = gguf.build_header(metadata, gguf.model_tensors(metadata))
         layers: List[Blob] = [SyntheticBlob(MEDIA_MODEL, header, int(spec.get("size", 2 * 1024 * 1024)), seed)]
         if spec.get("template"):
             layers.append(BytesBlob(MEDIA_TEMPLATE, spec["template"].encode("utf-8")))
@@ -426,18 +573,51 @@ class CatalogEntry:
             layers.append(BytesBlob(MEDIA_PARAMS, go_json_line(spec["params"], sort_keys=True)))
         if spec.get("system"):
             layers.append(BytesBlob(MEDIA_SYSTEM, spec["system"].encode("utf-8")))
-        metadata = gguf_metadata(spec)
         arch = metadata["general.architecture"]
-        config = {
+        config: Dict[str, Any] = {
             "model_format": "gguf",
             "model_family": arch,
             "model_families": [arch],
             "model_type": gguf.human_number(int(metadata["general.parameter_count"])),
             "file_type": gguf.file_type_name(metadata),
-            "architecture": "amd64",
-            "os": "linux",
-            "rootfs": {"type": "layers", "diff_ids": [layer.digest for layer in layers]},
         }
+        for key in ("renderer", "parser", "requires"):
+            if spec.get(key):
+                config[key] = spec[key]
+        config.update({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [layer.digest for layer in layers]}})
+        return self._finish(layers, config)
+
+    def _build_remote(self) -> BuiltModel:
+        """A cloud model's manifest: only a config with remote_host/remote_model (and a template, if any)."""
+        spec = self.spec
+        arch = spec.get("architecture", "")
+        layers: List[Blob] = []
+        if spec.get("template"):
+            layers.append(BytesBlob(MEDIA_TEMPLATE, spec["template"].encode("utf-8")))
+        config: Dict[str, Any] = {
+            "model_format": "",
+            "model_family": arch,
+            "model_families": [arch] if arch else None,
+            "model_type": gguf.human_number(int(spec.get("parameter_count", 0))) if spec.get("parameter_count") else "",
+            "file_type": spec.get("file_type", ""),
+        }
+        for key in ("renderer", "parser", "requires"):
+            if spec.get(key):
+                config[key] = spec[key]
+        config["remote_host"] = spec["remote_host"]
+        config["remote_model"] = spec["remote_model"]
+        if spec.get("capabilities"):
+            config["capabilities"] = list(spec["capabilities"])
+        if spec.get("context_length"):
+            config["context_length"] = int(spec["context_length"])
+        if spec.get("embedding_length"):
+            config["embedding_length"] = int(spec["embedding_length"])
+        if spec.get("basename"):
+            config["base_name"] = spec["basename"]
+        config.update({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [layer.digest for layer in layers]}})
+        return self._finish(layers, config)
+
+    def _finish(self, layers: List[Blob], config: Dict[str, Any]) -> BuiltModel:
         config_blob = BytesBlob(MEDIA_CONFIG, go_json_line(config))
         manifest = go_json(
             {
@@ -449,6 +629,10 @@ class CatalogEntry:
         )
         self._built = BuiltModel(self.name, self.version, layers, config_blob, manifest, "sha256:" + hashlib.sha256(manifest).hexdigest())
         return self._built
+
+    @property
+    def remote(self) -> bool:
+        return is_remote(self.spec)
 
 
 class Catalog:
@@ -511,6 +695,16 @@ class Catalog:
                 return entry.build()
         return None
 
+    def remote(self, base: str) -> Optional[CatalogEntry]:
+        """The cloud model ollama.com serves as ``base`` (``gpt-oss:120b``): the entry whose remote_model it is."""
+        wanted = parse_name(base).key
+        with self._lock:
+            entries = list(self._entries.values())
+        for entry in entries:
+            if entry.remote and parse_name(str(entry.spec["remote_model"])).key == wanted:
+                return entry
+        return None
+
     def find_blob(self, repository: str, digest: str) -> Optional[Blob]:
         with self._lock:
             entries = list(self._entries.values())
@@ -535,6 +729,7 @@ class Catalog:
                     "manifest_digest": built.manifest_digest,
                     "digest": built.manifest_digest.split(":", 1)[1],
                     "size": built.total_size,
+                    "remote": entry.remote,
                     "layers": [blob.descriptor() for blob in built.blobs()],
                 }
             )

@@ -41,6 +41,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--api-url", required=True, help="e.g. http://127.0.0.1:11434")
     parser.add_argument("--data", required=True, help="models directory for the simulator (also holds sim.log, sim.pid)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the simulator to answer")
+    parser.add_argument("--registry", help="passed to the simulator: download registry.ollama.ai names over HTTP from this registry URL")
     args = parser.parse_args(argv)
 
     url = urlsplit(args.api_url)
@@ -57,7 +58,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     listen = "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
     with open(data / "sim.log", "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.ollama_sim", "--listen", listen, "--data", str(data)],
+            [sys.executable, "-m", "tests.ollama_sim", "--listen", listen, "--data", str(data)] + (["--registry", args.registry] if args.registry else []),
             cwd=str(REPO),
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -18,6 +18,19 @@
 - ``{"disk_full": true}``: blob writes (pull, create, blob upload) fail with Go's ENOSPC
   text, ``write <path>: no space left on device``. Until cleared.
 - ``{"slow_ms": 300}``: every API response is delayed that long. Until cleared.
+- ``{"hang_inference": true}``: inference (``/api/generate``, ``/api/chat``, ``/api/embed``,
+  ``/api/embeddings`` and the ``/v1`` inference endpoints) never answers, as a hung runner:
+  the request waits until the fault is cleared or the client goes away, while ``/``,
+  ``/api/version``, ``/api/tags``, ``/api/ps`` and the rest still answer. Until cleared.
+- ``{"vram_fraction": 0.3}``: loaded models report ``size_vram = 0.3 * size`` in ``/api/ps``
+  (a partial CPU fallback; 0 is all on the CPU, 1.0 all in VRAM, what ``--gpu`` gives).
+  Until cleared.
+- ``{"respond": {"path": "/api/tags", "status": 200, "body": ANY}}``: requests to that path
+  (any method, or only ``"method"``) answer that status and body instead of the endpoint:
+  ``body`` is any JSON value, sent as JSON; ``"raw": "text"`` sends the text as it is
+  (``"content_type"`` sets its type, default ``application/json``). ``"count": N`` answers
+  N times, otherwise until cleared. A list of such objects arms several paths at once;
+  ``{"respond": null}`` disarms them all.
 - ``{"crash": true}``: the process exits at once (status 2, no answer) on the next API
   request; ``{"crash": "now"}``: right after answering this request.
 
@@ -36,7 +49,7 @@ DEFAULT_ERRORS = {
     502: "bad gateway",
     503: "server busy, please try again.  maximum pending requests exceeded",
 }
-KNOWN = ("stall", "cut_at_percent", "status", "count", "error", "path", "disk_full", "slow_ms", "crash")
+KNOWN = ("stall", "cut_at_percent", "status", "count", "error", "path", "disk_full", "slow_ms", "crash", "hang_inference", "vram_fraction", "respond")
 
 
 class FaultError(ValueError):
@@ -47,6 +60,45 @@ def _number(value: Any, key: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise FaultError("%s must be a number between %s and %s" % (key, low, high))
     return float(value)
+
+
+def _respond(value: Any) -> Optional[list]:
+    """Validate the respond fault: a list of {path, status, body|raw, method, count, content_type}."""
+    if value is None or value is False:
+        return None
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise FaultError('respond must be {"path": "/api/tags", "status": 200, "body": ...} or a list of them')
+        unknown = sorted(set(item) - {"path", "status", "body", "raw", "method", "count", "content_type"})
+        if unknown:
+            raise FaultError("respond: unknown key(s) %s" % ", ".join(unknown))
+        path = item.get("path")
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise FaultError('respond.path must be a request path such as "/api/tags"')
+        status = item.get("status", 200)
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise FaultError("respond.status must be an HTTP status (100-599)")
+        if "raw" in item and not isinstance(item["raw"], str):
+            raise FaultError("respond.raw must be a string")
+        count = item.get("count")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise FaultError("respond.count must be a positive integer")
+        method = item.get("method")
+        if method is not None and not isinstance(method, str):
+            raise FaultError("respond.method must be a string such as GET")
+        entry = {"path": path, "status": status, "content_type": str(item.get("content_type") or "application/json")}
+        if "raw" in item:
+            entry["raw"] = item["raw"]
+        else:
+            entry["body"] = item.get("body")
+        if count is not None:
+            entry["count"] = count
+        if method is not None:
+            entry["method"] = method.upper()
+        out.append(entry)
+    return out or None
 
 
 class Faults:
@@ -115,6 +167,13 @@ class Faults:
             if crash not in (True, False, None, "now", "next"):
                 raise FaultError('crash must be true (next API request) or "now"')
             new["crash"] = None if not crash else ("now" if crash == "now" else "next")
+        if "hang_inference" in request:
+            new["hang_inference"] = bool(request["hang_inference"]) or None
+        if "vram_fraction" in request:
+            value = request["vram_fraction"]
+            new["vram_fraction"] = None if value is None or value is False else _number(value, "vram_fraction", 0, 1)
+        if "respond" in request:
+            new["respond"] = _respond(request["respond"])
         with self._lock:
             for key, value in new.items():
                 if value is None:
@@ -148,6 +207,35 @@ class Faults:
     def take_crash(self) -> bool:
         with self._lock:
             return self._state.pop("crash", None) is not None
+
+    def take_respond(self, method: str, path: str) -> Optional[Dict[str, Any]]:
+        """The respond fault armed for this request, if any (counted ones disarm when used up)."""
+        with self._lock:
+            armed = self._state.get("respond")
+            if not armed:
+                return None
+            for entry in armed:
+                if entry["path"] != path or entry.get("method", method) != method:
+                    continue
+                if "count" in entry:
+                    entry["count"] -= 1
+                    if entry["count"] <= 0:
+                        armed.remove(entry)
+                        if not armed:
+                            del self._state["respond"]
+                return dict(entry)
+            return None
+
+    @property
+    def hang_inference(self) -> bool:
+        with self._lock:
+            return bool(self._state.get("hang_inference"))
+
+    @property
+    def vram_fraction(self) -> Optional[float]:
+        with self._lock:
+            value = self._state.get("vram_fraction")
+            return None if value is None else float(value)
 
     @property
     def disk_full(self) -> bool:

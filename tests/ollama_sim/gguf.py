@@ -4,14 +4,15 @@
 
 The simulator's model blobs start with a real GGUF header whose key/value metadata
 (architecture, file type, parameter count, context length...) is what ``/api/show``
-reports as ``model_info`` and what ``/api/create`` reads from uploaded files. There are
-no tensors: the rest of a blob is filler.
+reports as ``model_info`` and what ``/api/create`` reads from uploaded files. The header
+also lists tensor infos (name, shape, ggml type, offset) as ``/api/show`` reports them in
+``tensors``; the tensor data itself is not there: the rest of a blob is filler.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 MAGIC = b"GGUF"
 
@@ -73,6 +74,44 @@ BITS_PER_WEIGHT = {
     "Q2_K": 3.4,
 }
 
+# ggml tensor types (fs/ggml TensorType.String)
+TENSOR_TYPES = {
+    "F32": 0,
+    "F16": 1,
+    "Q4_0": 2,
+    "Q4_1": 3,
+    "Q5_0": 6,
+    "Q5_1": 7,
+    "Q8_0": 8,
+    "Q2_K": 10,
+    "Q3_K": 11,
+    "Q4_K": 12,
+    "Q5_K": 13,
+    "Q6_K": 14,
+    "BF16": 30,
+}
+TENSOR_TYPE_NAMES = {number: name for name, number in TENSOR_TYPES.items()}
+# the tensor type most weights of a file type use
+FILE_TYPE_TENSOR = {
+    "F32": "F32",
+    "F16": "F16",
+    "BF16": "BF16",
+    "Q4_0": "Q4_0",
+    "Q4_1": "Q4_1",
+    "Q8_0": "Q8_0",
+    "Q5_0": "Q5_0",
+    "Q5_1": "Q5_1",
+    "Q2_K": "Q2_K",
+    "Q3_K_S": "Q3_K",
+    "Q3_K_M": "Q3_K",
+    "Q3_K_L": "Q3_K",
+    "Q4_K_S": "Q4_K",
+    "Q4_K_M": "Q4_K",
+    "Q5_K_S": "Q5_K",
+    "Q5_K_M": "Q5_K",
+    "Q6_K": "Q6_K",
+}
+
 # keys whose integer values are written as uint64 rather than uint32
 _UINT64_KEYS = ("general.parameter_count",)
 
@@ -122,13 +161,49 @@ def _encode(kind: int, value: Any, key: str) -> bytes:
     return struct.pack(_SCALARS[kind], value)
 
 
-def build_header(metadata: Dict[str, Any]) -> bytes:
-    """A GGUF v3 header with these key/values and no tensors."""
-    out = [MAGIC, struct.pack("<IQQ", 3, 0, len(metadata))]
+def build_header(metadata: Dict[str, Any], tensors: Optional[List[Tuple[str, List[int], str]]] = None) -> bytes:
+    """A GGUF v3 header with these key/values and tensor infos ``(name, shape, ggml type name)``."""
+    tensors = list(tensors or [])
+    out = [MAGIC, struct.pack("<IQQ", 3, len(tensors), len(metadata))]
     for key, value in metadata.items():
         kind = _value_type(key, value)
         out.append(_string(key) + struct.pack("<I", kind) + _encode(kind, value, key))
+    offset = 0
+    for name, shape, type_name in tensors:
+        out.append(_string(name) + struct.pack("<I", len(shape)) + b"".join(struct.pack("<Q", dim) for dim in shape))
+        out.append(struct.pack("<IQ", TENSOR_TYPES[type_name], offset))
+        count = 1
+        for dim in shape:
+            count *= dim
+        offset += (count * 2 + 31) // 32 * 32
     return b"".join(out)
+
+
+def model_tensors(metadata: Dict[str, Any], limit_blocks: int = 2) -> List[Tuple[str, List[int], str]]:
+    """A plausible tensor list for a model (the first ``limit_blocks`` blocks of a llama-like layout)."""
+    arch = str(metadata.get("general.architecture", "llama"))
+    embedding = int(metadata.get("%s.embedding_length" % arch, 2048) or 2048)
+    feed_forward = int(metadata.get("%s.feed_forward_length" % arch, embedding * 4) or embedding * 4)
+    heads_kv = int(metadata.get("%s.attention.head_count_kv" % arch, 8) or 8)
+    heads = int(metadata.get("%s.attention.head_count" % arch, 32) or 32)
+    kv = max(1, embedding * heads_kv // max(heads, 1))
+    blocks = min(int(metadata.get("%s.block_count" % arch, 1) or 1), limit_blocks)
+    weight = FILE_TYPE_TENSOR.get(file_type_name(metadata), "F16")
+    tensors: List[Tuple[str, List[int], str]] = [("token_embd.weight", [embedding, 32000], weight)]
+    for block in range(blocks):
+        prefix = "blk.%d." % block
+        tensors += [
+            (prefix + "attn_norm.weight", [embedding], "F32"),
+            (prefix + "attn_q.weight", [embedding, embedding], weight),
+            (prefix + "attn_k.weight", [embedding, kv], weight),
+            (prefix + "attn_v.weight", [embedding, kv], weight),
+            (prefix + "attn_output.weight", [embedding, embedding], weight),
+            (prefix + "ffn_norm.weight", [embedding], "F32"),
+            (prefix + "ffn_up.weight", [embedding, feed_forward], weight),
+            (prefix + "ffn_down.weight", [feed_forward, embedding], "Q6_K" if weight == "Q4_K" else weight),
+        ]
+    tensors.append(("output_norm.weight", [embedding], "F32"))
+    return tensors
 
 
 class _Reader:
@@ -177,6 +252,24 @@ def read_header(data: bytes) -> Tuple[Dict[str, Any], int]:
         key = reader.string()
         metadata[key] = reader.value(reader.unpack("<I"))
     return metadata, reader.pos
+
+
+def read_tensors(data: bytes) -> List[Dict[str, Any]]:
+    """The tensor infos of a GGUF header as ``/api/show`` lists them: ``{name, type, shape}``."""
+    _metadata, position = read_header(data)
+    reader = _Reader(data)
+    reader.take(8)
+    count = reader.unpack("<Q")
+    reader.pos = position
+    tensors = []
+    for _index in range(count):
+        name = reader.string()
+        dims = reader.unpack("<I")
+        shape = [reader.unpack("<Q") for _dim in range(dims)]
+        kind = reader.unpack("<I")
+        reader.unpack("<Q")
+        tensors.append({"name": name, "type": TENSOR_TYPE_NAMES.get(kind, "unknown"), "shape": shape})
+    return tensors
 
 
 def file_type_name(metadata: Dict[str, Any]) -> str:

@@ -35,6 +35,8 @@ from .names import ModelName
 from .store import DiskFull, InvalidDigest, Manifest, Store
 
 DEFAULT_TEMPLATE = "{{ .Prompt }}"
+# ggml.ParseFileType: what /api/create's quantize takes (Q4_K is Q4_K_M)
+QUANTIZE_TYPES = {"F32": "F32", "F16": "F16", "BF16": "BF16", "Q8_0": "Q8_0", "Q4_K_S": "Q4_K_S", "Q4_K_M": "Q4_K_M", "Q4_K": "Q4_K_M"}
 _CONFIG_ORDER = (
     "model_format",
     "model_family",
@@ -66,14 +68,51 @@ def modelfile_quote(text: str) -> str:
     return text
 
 
+def _read_gguf(path: Path, parse: Any) -> Any:
+    """Parse the start of a GGUF blob: 64 KiB first, up to 4 MiB when the header is longer."""
+    size = 1 << 16
+    while True:
+        with open(path, "rb") as handle:
+            head = handle.read(size)
+        try:
+            return parse(head)
+        except gguf.GGUFError as exc:
+            if str(exc) != "unexpected EOF" or len(head) < size or size >= 1 << 22:
+                raise
+            size *= 4
+
+
 def read_metadata(path: Path) -> Dict[str, Any]:
     """The GGUF key/values at the start of a model blob ({} when unreadable)."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 20)
-        return gguf.read_header(head)[0]
+        return _read_gguf(path, lambda head: gguf.read_header(head)[0])
     except (OSError, gguf.GGUFError):
         return {}
+
+
+def read_tensors(path: Path) -> List[Dict[str, Any]]:
+    """The tensor infos of a model blob ([] when unreadable)."""
+    try:
+        return _read_gguf(path, gguf.read_tensors)
+    except (OSError, gguf.GGUFError):
+        return []
+
+
+def _append(caps: List[str], cap: str) -> None:
+    if cap not in caps:
+        caps.append(cap)
+
+
+def template_capabilities(template: str) -> List[str]:
+    """goTemplateCapabilities: tools and insert from the template's variables, thinking from its tags."""
+    caps: List[str] = []
+    if re.search(r"\.Tools\b", template):
+        caps.append("tools")
+    if re.search(r"\.Suffix\b", template):
+        caps.append("insert")
+    if ("<think>" in template and "</think>" in template) or re.search(r"\.Think(ing)?\b", template):
+        caps.append("thinking")
+    return caps
 
 
 @dataclass
@@ -92,6 +131,7 @@ class LocalModel:
     licenses: List[str] = field(default_factory=list)
     messages: List[Dict[str, Any]] = field(default_factory=list)
     metadata: Dict[str, Any] = field(default_factory=dict)
+    projectors: List[Path] = field(default_factory=list)
 
     @property
     def name(self) -> ModelName:
@@ -105,17 +145,56 @@ class LocalModel:
         value = self.metadata.get("%s.%s" % (self.architecture, suffix))
         return int(value) if isinstance(value, (int, float)) else default
 
+    @property
+    def remote_host(self) -> str:
+        return str(self.config.get("remote_host") or "")
+
+    @property
+    def remote_model(self) -> str:
+        return str(self.config.get("remote_model") or "")
+
+    @property
+    def remote(self) -> bool:
+        """A cloud model (Config.RemoteHost and RemoteModel set): inference runs remotely."""
+        return bool(self.remote_host and self.remote_model)
+
     def capabilities(self) -> List[str]:
-        caps = []
-        if self.model_path is not None:
-            caps.append("embedding" if "%s.pooling_type" % self.architecture in self.metadata else "completion")
-        if re.search(r"\.Tools\b", self.template):
-            caps.append("tools")
-        if re.search(r"\.Suffix\b", self.template):
-            caps.append("insert")
-        if re.search(r"\.Think(ing)?\b", self.template):
-            caps.append("thinking")
+        """Model.Capabilities (/api/show): config, GGUF, projector, template, model family."""
+        caps: List[str] = []
+        for cap in self.config.get("capabilities") or []:
+            _append(caps, str(cap))
+        if self.model_path is not None and self.metadata:
+            _append(caps, "embedding" if "%s.pooling_type" % self.architecture in self.metadata else "completion")
+            if "%s.vision.block_count" % self.architecture in self.metadata:
+                _append(caps, "vision")
+        if self.projectors:
+            _append(caps, "vision")
+        for cap in template_capabilities(self.template):
+            _append(caps, cap)
+        if self.config.get("model_family") in ("gptoss", "gpt-oss"):
+            _append(caps, "thinking")
         return caps
+
+    def list_capabilities(self) -> List[str]:
+        """buildModelListSummary (/api/tags): GGUF keys in file order, config, template, family, projector."""
+        caps: List[str] = []
+        if not self.remote and self.model_path is not None and self.metadata:
+            if "%s.vision.block_count" % self.architecture in self.metadata:
+                caps.append("vision")
+            _append(caps, "embedding" if "%s.pooling_type" % self.architecture in self.metadata else "completion")
+        for cap in self.config.get("capabilities") or []:
+            _append(caps, str(cap))
+        for cap in template_capabilities(self.template):
+            if cap != "thinking":
+                _append(caps, cap)
+        if "thinking" in template_capabilities(self.template) or self.config.get("model_family") in ("gptoss", "gpt-oss"):
+            _append(caps, "thinking")
+        if self.projectors:
+            _append(caps, "vision")
+        return caps
+
+    def tensors(self) -> List[Dict[str, Any]]:
+        return read_tensors(self.model_path) if self.model_path is not None else []
 
     def details(self, with_parent: bool = True) -> Dict[str, Any]:
         return {
@@ -135,13 +214,16 @@ class LocalModel:
             "# FROM %s" % self.name.display(),
             "",
         ]
-        if self.model_path is not None:
-            lines.append("FROM %s" % self.model_path)
+        lines.append("FROM %s" % (self.model_path if self.model_path is not None else ""))
         lines.extend("ADAPTER %s" % modelfile_quote(str(path)) for path in self.adapters)
         lines.append("TEMPLATE %s" % modelfile_quote(self.template))
         system = self.system if system is None else system
         if system:
             lines.append("SYSTEM %s" % modelfile_quote(system))
+        if self.config.get("renderer"):
+            lines.append("RENDERER %s" % modelfile_quote(str(self.config["renderer"])))
+        if self.config.get("parser"):
+            lines.append("PARSER %s" % modelfile_quote(str(self.config["parser"])))
         for key in sorted(self.params):
             value = self.params[key]
             for item in value if isinstance(value, list) else [value]:
@@ -167,9 +249,9 @@ class LocalModel:
         return info
 
 
-def load_model(store: Store, name: ModelName) -> Optional[LocalModel]:
+def load_model(store: Store, name: ModelName, manifest: Optional[Manifest] = None) -> Optional[LocalModel]:
     """The stored model of that name (any case), or None."""
-    manifest = store.read_manifest(name)
+    manifest = manifest or store.read_manifest(name)
     if manifest is None:
         return None
     config: Dict[str, Any] = {}
@@ -196,6 +278,7 @@ def load_model(store: Store, name: ModelName) -> Optional[LocalModel]:
             model.adapters.append(path)
             continue
         if media == MEDIA_PROJECTOR:
+            model.projectors.append(path)
             continue
         try:
             data = path.read_bytes()
@@ -221,30 +304,52 @@ def load_model(store: Store, name: ModelName) -> Optional[LocalModel]:
 
 
 def tags_entry(store: Store, manifest: Manifest) -> Optional[Dict[str, Any]]:
-    """One model of ``GET /api/tags`` (None when its config cannot be read, as Ollama skips it)."""
-    config: Dict[str, Any] = {}
+    """One model of ``GET /api/tags`` (None when its config cannot be read, as Ollama skips it).
+
+    buildModelListSummary: details from the config, then context and embedding length and the
+    quantization from the GGUF header (local models only); parent_model is the model layer's
+    ``from``; capabilities as :meth:`LocalModel.list_capabilities`.
+    """
     digest = manifest.config.get("digest")
     if digest:
         try:
-            config = json.loads(store.read_blob(digest))
+            json.loads(store.read_blob(digest))
         except (OSError, ValueError, InvalidDigest):
             return None
+    model = load_model(store, manifest.name, manifest)
+    if model is None:
+        return None
+    config = model.config
     display = manifest.name.display()
-    return {
-        "name": display,
-        "model": display,
-        "modified_at": go_time(manifest.mtime_ns),
-        "size": manifest.size,
-        "digest": manifest.digest,
-        "details": {
-            "parent_model": "",
-            "format": config.get("model_format", ""),
-            "family": config.get("model_family", ""),
-            "families": config.get("model_families"),
-            "parameter_size": config.get("model_type", ""),
-            "quantization_level": config.get("file_type", ""),
-        },
+    entry: Dict[str, Any] = {"name": display, "model": display}
+    if model.remote_model:
+        entry["remote_model"] = model.remote_model
+    if model.remote_host:
+        entry["remote_host"] = model.remote_host
+    details: Dict[str, Any] = {
+        "parent_model": model.parent_model,
+        "format": config.get("model_format", ""),
+        "family": config.get("model_family", ""),
+        "families": config.get("model_families"),
+        "parameter_size": config.get("model_type", ""),
+        "quantization_level": config.get("file_type", ""),
     }
+    context = int(config.get("context_length") or 0)
+    embedding_length = int(config.get("embedding_length") or 0)
+    if not model.remote and model.metadata:
+        context = context or model.kv("context_length", 0)
+        embedding_length = embedding_length or model.kv("embedding_length", 0)
+        if details["quantization_level"] in ("", "unknown"):
+            details["quantization_level"] = gguf.file_type_name(model.metadata)
+    if context:
+        details["context_length"] = context
+    if embedding_length:
+        details["embedding_length"] = embedding_length
+    entry.update({"modified_at": go_time(manifest.mtime_ns), "size": manifest.size, "digest": manifest.digest, "details": details})
+    caps = model.list_capabilities()
+    if caps:
+        entry["capabilities"] = caps
+    return entry
 
 
 def ordered_config(config: Dict[str, Any]) -> Dict[str, Any]:
@@ -314,25 +419,25 @@ class Creator:
         return None
 
     def quantize(self, want_text: str) -> Iterator[Dict[str, Any]]:
-        """Quantize an F16/F32 model layer (quantizeLayer)."""
-        want = want_text.upper()
-        if want not in gguf.FILE_TYPES:
-            raise ApiError(500, "unsupported quantization type %s" % want_text)
+        """Quantize an F16/BF16/F32 model layer (createModel, ggml.ParseFileType, quantizeLayer)."""
+        want = QUANTIZE_TYPES.get(want_text.upper())
+        if want is None:
+            raise ApiError(500, "unsupported quantization type %s - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0" % want_text.upper())
         layer = self.model_layer()
         if layer is None:
             return
         metadata = read_metadata(self.store.blob_path(layer.digest))
         current = gguf.file_type_name(metadata)
-        if current not in ("F16", "F32"):
-            raise ApiError(500, "quantization is only supported for F16 and F32 models")
+        if current not in ("F16", "BF16", "F32"):
+            raise ApiError(500, "quantization is only supported for F16, BF16 and F32 models")
         if current == want:
             return
-        status = "quantizing %s model to %s" % (current, want)
+        status = "quantizing %s model to %s" % (current, want_text.upper())
         for step in range(1, 5):
             yield {"status": status, "digest": "0000000000000000000", "total": layer.size, "completed": layer.size * step // 4}
         metadata["general.file_type"] = gguf.FILE_TYPES[want]
         size = max(4096, int(layer.size * gguf.BITS_PER_WEIGHT.get(want, 8.0) / gguf.BITS_PER_WEIGHT[current]))
-        blob = SyntheticBlob(MEDIA_MODEL, gguf.build_header(metadata), size, "%s|%s" % (layer.digest, want))
+        blob = SyntheticBlob(MEDIA_MODEL, gguf.build_header(metadata, gguf.model_tensors(metadata)), size, "%s|%s" % (layer.digest, want))
         yield {"status": "verifying conversion"}
         self.replace(MEDIA_MODEL, None)
         self.layers.insert(0, self.new(MEDIA_MODEL, blob.read(0, blob.size)))

@@ -16,6 +16,7 @@ but always keeps the tag (``llama3.2:latest``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 DEFAULT_HOST = "registry.ollama.ai"
@@ -135,3 +136,61 @@ def parse_name(text: str) -> ModelName:
         bare.model,
         bare.tag or DEFAULT_TAG,
     )
+
+
+# ------------------------------------------------------------------ source suffixes
+SOURCE_UNSPECIFIED = ""
+SOURCE_LOCAL = "local"
+SOURCE_CLOUD = "cloud"
+
+
+class RefError(ValueError):
+    """A model reference modelref.ParseRef refuses (the text is Ollama's)."""
+
+
+def _source_suffix(raw: str) -> tuple[str, str, bool]:
+    """parseSourceSuffix: ``x:cloud``, ``x:local`` and the ``x:tag-cloud`` tag form."""
+    index = raw.rfind(":")
+    if index >= 0:
+        suffix_raw = raw[index + 1 :].strip()
+        suffix = suffix_raw.lower()
+        if suffix == "cloud":
+            return raw[:index], SOURCE_CLOUD, True
+        if suffix == "local":
+            return raw[:index], SOURCE_LOCAL, True
+        if "/" not in suffix_raw and suffix.endswith("-cloud"):
+            return raw[: index + 1] + suffix_raw[: -len("-cloud")], SOURCE_CLOUD, True
+    return raw, SOURCE_UNSPECIFIED, False
+
+
+def parse_ref(raw: str) -> tuple[str, str]:
+    """modelref.ParseRef: (base reference, source) with the ``:cloud``/``:local`` suffix stripped.
+
+    ``gpt-oss:120b:cloud`` and ``gpt-oss:120b-cloud`` -> (``gpt-oss:120b``, cloud);
+    ``qwen3:8b:local`` -> (``qwen3:8b``, local). Raises RefError for an empty reference
+    (``model is required``) or two suffixes.
+    """
+    raw = raw.strip()
+    if not raw:
+        raise RefError("model is required")
+    base, source, explicit = _source_suffix(raw)
+    if explicit and _source_suffix(base)[2]:
+        raise RefError("use either :local or :cloud, not both: %s" % json_quote(raw))
+    return base, source
+
+
+def has_explicit_tag(name: str) -> bool:
+    return name.rfind(":") > name.rfind("/")
+
+
+def normalize_pull_name(raw: str) -> tuple[str, bool]:
+    """modelref.NormalizePullName: ``x:8b:cloud`` -> ``x:8b-cloud``, ``x:cloud`` stays, ``x:local`` -> ``x``."""
+    base, source = parse_ref(raw)
+    if source != SOURCE_CLOUD:
+        return base, False
+    return (base + "-cloud" if has_explicit_tag(base) else base + ":cloud"), True
+
+
+def json_quote(text: str) -> str:
+    """Go's %q for plain text."""
+    return json.dumps(text, ensure_ascii=False)

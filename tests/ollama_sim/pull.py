@@ -8,11 +8,16 @@ for it; each waiter reports ``{"status": "pulling <12 hex>", "digest", "total",
 ``completed`` again and again: a stall shows in the numbers, never as silence); the
 download is cancelled when its last waiter goes away, and the ``sha256-<hex>-partial``
 file it leaves is resumed by the next pull.
-Bytes come from the catalogue at ``--rate`` bytes per second.
+Bytes come from the catalogue at ``--rate`` bytes per second, or, for a name whose model
+comes from a registry (``--registry URL`` for names of registry.ollama.ai; the name's own
+host for any other host the catalogue does not hold), over HTTP as Ollama fetches them
+(see download.py): the manifest, then each blob in Range parts; the digests are checked
+after the downloads, and the manifest is stored under the name as pulled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -20,10 +25,11 @@ import time
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from .catalog import Blob, Catalog
+from .download import FetchError, RemoteDownload, base_url, blob_url, fetch_manifest
 from .errors import ApiError, StreamCut
 from .faults import Faults
-from .names import parse_name
-from .store import DiskFull, Store
+from .names import DEFAULT_HOST, ModelName, parse_name
+from .store import DiskFull, InvalidDigest, Store, digest_hex
 
 TICK = 0.06
 
@@ -223,23 +229,49 @@ class Download:
 class Downloads:
     """The running downloads, one per digest (blobDownloadManager)."""
 
-    def __init__(self, store: Store, faults: Faults, stats: Stats, rate: float) -> None:
+    def __init__(self, store: Store, faults: Faults, stats: Stats, rate: float, registry: Optional[str] = None) -> None:
         self.store = store
         self.faults = faults
         self.stats = stats
         self.rate = rate
+        # --registry: the base URL names of registry.ollama.ai are downloaded from (None: the catalogue)
+        self.registry = registry
         self._lock = threading.Lock()
-        self._active: Dict[str, Download] = {}
+        self._active: Dict[str, Any] = {}
+
+    def source(self, catalog: Catalog, name: ModelName, insecure: bool) -> Optional[str]:
+        """The registry base URL the model is downloaded from, or None for the built-in catalogue."""
+        if name.host.lower() == DEFAULT_HOST:
+            return base_url(self.registry, insecure) if self.registry else None
+        if catalog.lookup(name) is not None:
+            return None  # hf.co and the like: no internet here, the catalogue stands in
+        return base_url("https://" + name.host, insecure)
 
     def acquire(self, blob: Blob) -> Download:
         """Join the running download of the blob, or start one."""
+        return self._join(blob.digest, lambda: Download(self, blob))
+
+    def acquire_remote(self, digest: str, url: str) -> RemoteDownload:
+        """Join the running download of the blob, or prepare one (its HEAD) and start it; FetchError when preparing fails."""
+        with self._lock:
+            running = self._active.get(digest)
+        if running is None:
+            candidate = RemoteDownload(self, digest, url, self.store.blob_path(digest))
+            candidate.prepare()
+        else:
+            candidate = None
+        return self._join(digest, lambda: candidate or RemoteDownload(self, digest, url, self.store.blob_path(digest)), prepare=candidate is None)
+
+    def _join(self, digest: str, make: Any, prepare: bool = False) -> Any:
         while True:
             with self._lock:
-                running = self._active.get(blob.digest)
+                running = self._active.get(digest)
                 if running is None:
-                    download = Download(self, blob)
+                    download = make()
+                    if prepare:
+                        download.prepare()
                     download.refs = 1
-                    self._active[blob.digest] = download
+                    self._active[digest] = download
                     download.thread.start()
                     return download
                 if not running.cancelled.is_set() and not running.cut:
@@ -247,20 +279,22 @@ class Downloads:
                     return running
             running.done.wait()
 
-    def release(self, download: Download) -> None:
+    def release(self, download: Any) -> None:
         """Leave a download; the last one to leave cancels it (the partial stays)."""
         with self._lock:
             download.refs -= 1
             if download.refs <= 0 and not download.done.is_set():
                 download.cancelled.set()
 
-    def finished(self, download: Download) -> None:
+    def finished(self, download: Any) -> None:
         with self._lock:
             if self._active.get(download.digest) is download:
                 del self._active[download.digest]
 
 
-def pull_stream(catalog: Catalog, store: Store, downloads: Downloads, faults: Faults, model: str, noprune: bool) -> Iterator[Dict[str, Any]]:
+def pull_stream(
+    catalog: Catalog, store: Store, downloads: Downloads, faults: Faults, model: str, noprune: bool, insecure: bool = False
+) -> Iterator[Dict[str, Any]]:
     """The NDJSON lines of ``POST /api/pull`` (PullModel); errors raise ApiError."""
     name = parse_name(model)
     if not name.is_valid():
@@ -270,6 +304,10 @@ def pull_stream(catalog: Catalog, store: Store, downloads: Downloads, faults: Fa
     unused: Set[str] = old.digests() if old else set()
 
     yield {"status": "pulling manifest"}
+    source = downloads.source(catalog, name, insecure)
+    if source is not None:
+        yield from _remote_pull(store, downloads, faults, name, source, unused, noprune)
+        return
     built = catalog.lookup(name)
     if built is None:
         raise ApiError(500, "pull model manifest: file does not exist")
@@ -314,6 +352,84 @@ def pull_stream(catalog: Catalog, store: Store, downloads: Downloads, faults: Fa
     yield {"status": "writing manifest"}
     store.write_manifest(name, built.manifest)
     unused -= {blob.digest for blob in blobs}
+    if unused and not noprune:
+        yield {"status": "removing unused layers"}
+        store.delete_unused(unused)
+    yield {"status": "success"}
+
+
+def _remote_pull(store: Store, downloads: Downloads, faults: Faults, name: ModelName, base: str, unused: Set[str], noprune: bool) -> Iterator[Dict[str, Any]]:
+    """PullModel against a registry over HTTP (after "pulling manifest")."""
+    repository = "%s/%s" % (name.namespace, name.model)
+    try:
+        raw, manifest = fetch_manifest(base, repository, name.tag)
+    except FetchError as exc:
+        raise ApiError(500, "pull model manifest: %s" % exc.message) from None
+    layers = [dict(layer) for layer in manifest.get("layers") or [] if isinstance(layer, dict)]
+    config = manifest.get("config")
+    if isinstance(config, dict) and config.get("digest"):
+        layers.append(dict(config))
+    for layer in layers:
+        if not isinstance(layer.get("digest"), str) or not layer["digest"]:
+            raise ApiError(500, "%s: digest is empty" % repository)
+        try:
+            digest_hex(layer["digest"])
+        except InvalidDigest as exc:
+            raise ApiError(500, str(exc)) from None
+    total = sum(int(layer.get("size") or 0) for layer in layers)
+    missing = [layer for layer in layers if not store.has_blob(layer["digest"])]
+    cut = faults.take_cut() if missing else None
+    cut_byte = None if cut is None else int(total * cut / 100)
+
+    verify: Dict[str, bool] = {}
+    before = 0
+    for layer in layers:
+        digest, size = layer["digest"], int(layer.get("size") or 0)
+        if store.has_blob(digest):
+            on_disk = store.blob_size(digest)
+            yield {"status": "pulling %s" % digest[7:19], "digest": digest, "total": on_disk, "completed": on_disk}
+            verify.setdefault(digest, False)
+            before += size
+            continue
+        try:
+            download = downloads.acquire_remote(digest, blob_url(base, repository, digest))
+        except FetchError as exc:
+            raise ApiError(500, exc.message) from None
+        verify[digest] = True
+        try:
+            if cut_byte is not None and cut_byte < before + size:
+                download.stop_at(max(0, cut_byte - before))
+                cut_byte = None
+            while not download.done.wait(TICK):
+                yield download.progress()  # blobDownload.Wait: the first line after a tick
+            if download.cut:
+                raise StreamCut()
+            if download.error:
+                raise ApiError(500, download.error)
+            if not store.has_blob(digest):
+                raise ApiError(500, "context canceled")
+            yield download.progress()
+        finally:
+            downloads.release(download)
+        before += size
+
+    yield {"status": "verifying sha256 digest"}
+    for digest, needed in verify.items():
+        if not needed:
+            continue
+        hasher = hashlib.sha256()
+        with open(store.blob_path(digest), "rb") as handle:
+            for piece in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(piece)
+        got = "sha256:" + hasher.hexdigest()
+        if got != digest:
+            with contextlib.suppress(OSError):
+                store.blob_path(digest).unlink()
+            raise ApiError(500, "digest mismatch, file must be downloaded again: want %s, got %s" % (digest, got))
+
+    yield {"status": "writing manifest"}
+    store.write_manifest(name, raw)
+    unused -= {layer["digest"] for layer in layers}
     if unused and not noprune:
         yield {"status": "removing unused layers"}
         store.delete_unused(unused)

@@ -49,6 +49,8 @@ def _parse_range(header: Optional[str], size: int) -> Optional[Tuple[int, int]]:
 class Registry:
     """Registry v2 endpoints over the catalogue."""
 
+    redirect_blobs = False  # --blob-redirect
+
     def __init__(self, catalog: Catalog, stats: Stats, rate: float) -> None:
         self.catalog = catalog
         self.stats = stats
@@ -78,11 +80,16 @@ class Registry:
             },
         )
 
-    def blob(self, repo: str, digest: str, headers: Optional[Mapping[str, str]] = None, **_: object) -> Reply:
+    def blob(self, repo: str, digest: str, headers: Optional[Mapping[str, str]] = None, cdn: Optional[str] = None, **_: object) -> Reply:
         blob = self.catalog.find_blob(repo, digest)
         range_header = headers.get("Range") if headers is not None else None
         if blob is None:
             return _error(404, "BLOB_UNKNOWN", "blob unknown to registry", {"Digest": digest})
+        if self.redirect_blobs and not cdn and not range_header:
+            # --blob-redirect, as registry.ollama.ai sends blobs to its CDN: another host name, same port
+            host, _colon, port = (headers.get("Host", "") if headers is not None else "").rpartition(":")
+            other = "localhost" if host != "localhost" else "127.0.0.1"
+            return Reply(307, headers={"Location": "http://%s:%s/cdn/v2/%s/blobs/%s" % (other, port, repo, digest)})
         headers = {
             "Content-Type": "application/octet-stream",
             "Docker-Content-Digest": blob.digest,
@@ -117,4 +124,5 @@ class Registry:
             (("GET", "HEAD"), r"/v2/?", self.root),
             (("GET", "HEAD"), r"/v2/(?P<repo>.+)/manifests/(?P<reference>[^/]+)", self.manifest),
             (("GET", "HEAD"), r"/v2/(?P<repo>.+)/blobs/(?P<digest>sha256:[0-9a-f]{64})", self.blob),
+            (("GET", "HEAD"), r"/(?P<cdn>cdn)/v2/(?P<repo>.+)/blobs/(?P<digest>sha256:[0-9a-f]{64})", self.blob),
         ]

@@ -20,7 +20,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .errors import ApiError
 from .godata import FOREVER_SECONDS, GoDurationError, go_time, parse_go_duration
@@ -82,8 +82,12 @@ class Runner:
     context_length: int
     expires_at: float
     requests: int = 0
+    on_gpu: bool = False
+    vram_fraction: Optional[float] = None
 
     def as_ps(self) -> Dict[str, Any]:
+        if self.vram_fraction is not None:
+            self.size_vram = int(self.size * self.vram_fraction)
         return {
             "name": self.name,
             "model": self.name,
@@ -99,8 +103,11 @@ class Runner:
 class Scheduler:
     """Loaded runners with their expiry (server/sched.go, much simplified)."""
 
-    def __init__(self, gpu: bool = False, max_loaded: Optional[int] = None) -> None:
+    def __init__(self, gpu: bool = False, max_loaded: Optional[int] = None, vram_fraction: Optional[Callable[[], Optional[float]]] = None) -> None:
+        """``gpu``: loaded models sit in VRAM (a vram_fraction of 1.0); ``vram_fraction``: a callable
+        giving the share of each loaded model held in VRAM (the ``vram_fraction`` fault), None when unset."""
         self.gpu = gpu
+        self.vram_fraction = vram_fraction or (lambda: None)
         self.max_loaded = max_loaded or int(os.environ.get("OLLAMA_MAX_LOADED_MODELS", "0") or 0) or 3
         self._lock = threading.Lock()
         self._runners: Dict[str, Runner] = {}
@@ -125,7 +132,7 @@ class Scheduler:
         with self._lock:
             self._purge(now)
             runner = self._runners.get(key)
-            if runner is None or runner.context_length != context or runner.size_vram != (model.manifest.size if gpu else 0):
+            if runner is None or runner.context_length != context or runner.on_gpu != gpu:
                 while len(self._runners) >= self.max_loaded:
                     idle = [r for r in self._runners.values() if r.requests == 0] or list(self._runners.values())
                     del self._runners[min(idle, key=lambda r: r.expires_at).key]
@@ -138,6 +145,7 @@ class Scheduler:
                     details=model.details(with_parent=False),
                     context_length=context,
                     expires_at=now + session,
+                    on_gpu=gpu,
                 )
                 self._runners[key] = runner
             runner.requests += 1
@@ -160,9 +168,15 @@ class Scheduler:
             self._runners.pop(key, None)
 
     def list(self) -> List[Runner]:
+        fraction = self.vram_fraction()
         with self._lock:
             self._purge(time.time())
-            return sorted(self._runners.values(), key=lambda r: -r.expires_at)
+            runners = sorted(self._runners.values(), key=lambda r: -r.expires_at)
+            for runner in runners:
+                runner.vram_fraction = fraction
+                if fraction is None:
+                    runner.size_vram = runner.size if runner.on_gpu else 0
+            return runners
 
 
 # ------------------------------------------------------------------------------ replies
@@ -171,6 +185,11 @@ def reply_text(model: str, prompt: str, structured: bool) -> str:
         return '{"reply": "simulated", "model": "%s"}' % model
     index = int(hashlib.sha256(prompt.encode("utf-8")).hexdigest(), 16) % len(REPLIES)
     return REPLIES[index]
+
+
+def thinking_text(prompt: str) -> str:
+    """What a thinking model thinks before it answers (deterministic)."""
+    return "The user asks: %s. A short, direct answer will do." % " ".join(prompt.split()[:8])
 
 
 def tokens(text: str) -> List[str]:

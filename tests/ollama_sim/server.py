@@ -20,6 +20,8 @@ Admin endpoints (never logged, never faulted, no Host check):
 - ``GET /_sim/pulls`` -> ``{"active", "max_active", "pulls": [{"model", "started",
   "finished", "outcome"}, ...]}``: the pull streams in the order they started and the most
   that ran at once; ``DELETE`` clears it
+- ``GET /_sim/status`` -> ``{"cloud_disabled": bool}``; ``POST`` with ``{"cloud_disabled": bool}``
+  switches ``OLLAMA_NO_CLOUD`` of the running simulator
 - ``GET /_sim/catalog`` -> ``{"models": [...]}``; ``POST /_sim/catalog`` with
   ``{"model": NAME, "version": N}`` (new bytes, new digest), ``{"add": {model spec}}`` or
   ``{"remove": NAME}``
@@ -204,6 +206,10 @@ class SimServer(ThreadingHTTPServer):
             if method == "DELETE":
                 api.pulls.clear()
             return Reply(body=api.pulls.snapshot())
+        if path == "/_sim/status":
+            if method == "POST" and isinstance(data, dict) and "cloud_disabled" in data:
+                api.settings.no_cloud = bool(data["cloud_disabled"])
+            return Reply(body={"cloud_disabled": api.no_cloud()})
         if path == "/_sim/catalog":
             if method == "POST":
                 try:
@@ -333,6 +339,11 @@ class Handler(BaseHTTPRequestHandler):
         fault = sim.faults.take_status(self._path)
         if fault is not None:
             return Reply(fault[0], {"error": fault[1]}, headers=extra)
+        canned = sim.faults.take_respond(self.command, self._path)
+        if canned is not None:
+            data = canned["raw"].encode("utf-8") if "raw" in canned else go_json(canned["body"])
+            headers = dict(extra, **{"Content-Type": canned["content_type"]})
+            return Reply(canned["status"], content=iter([data]), length=len(data), headers=headers)
         delay = sim.faults.slow_ms
         if delay:
             time.sleep(delay / 1000.0)
@@ -371,6 +382,9 @@ class Handler(BaseHTTPRequestHandler):
         head = self.command == "HEAD"
         if reply.lines is not None:
             self._stream(reply)
+            return
+        if reply.chunks is not None:
+            self._raw_stream(reply)
             return
         if reply.content is not None:
             self._start(reply.status, None, reply.length, reply.headers)
@@ -420,6 +434,27 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         finally:
             close = getattr(lines, "close", None)
+            if close is not None:
+                close()
+
+    def _raw_stream(self, reply: Reply) -> None:
+        """A stream of raw chunks (server-sent events of the /v1 endpoints), each flushed at once."""
+        chunks = reply.chunks
+        if chunks is None:
+            return
+        try:
+            self._start(reply.status, None, None, reply.headers)
+            if self.command != "HEAD":
+                for data in chunks:
+                    if not data:
+                        continue
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if self._chunked else data)
+                    self.wfile.flush()
+            if self._chunked:
+                self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        finally:
+            close = getattr(chunks, "close", None)
             if close is not None:
                 close()
 

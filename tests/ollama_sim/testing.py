@@ -46,8 +46,12 @@ class Sim:
         env: Optional[Mapping[str, str]] = None,
         args: Optional[List[str]] = None,
         host: str = "127.0.0.1",
+        registry: Optional[str] = None,
+        blob_redirect: bool = False,
     ) -> None:
         self.data = Path(data)
+        self.registry = registry
+        self.blob_redirect = blob_redirect
         self.host = host
         self.rate = rate
         self.catalog = catalog
@@ -69,6 +73,10 @@ class Sim:
             argv += ["--rate", str(self.rate)]
         if self.catalog is not None:
             argv += ["--catalog", str(self.catalog)]
+        if self.registry is not None:
+            argv += ["--registry", self.registry]
+        if self.blob_redirect:
+            argv += ["--blob-redirect"]
         argv += self.args
         env = dict(os.environ)
         env.update(self.env)
@@ -167,9 +175,12 @@ class Sim:
         status, _headers, payload = self.request("POST", path, body, timeout=timeout)
         return status, [json.loads(line) for line in payload.splitlines() if line.strip()]
 
-    def pull(self, model: str, timeout: float = 60) -> List[Dict[str, Any]]:
-        """Pull a model to completion; raise SimError when it fails."""
-        status, lines = self.stream("/api/pull", {"model": model}, timeout=timeout)
+    def pull(self, model: str, timeout: float = 60, insecure: bool = False) -> List[Dict[str, Any]]:
+        """Pull a model to completion (``insecure``: plain http to its registry); raise SimError when it fails."""
+        body: Dict[str, Any] = {"model": model}
+        if insecure:
+            body["insecure"] = True
+        status, lines = self.stream("/api/pull", body, timeout=timeout)
         if status != 200 or not lines or lines[-1].get("status") != "success":
             raise SimError("pull %s failed: %s %s" % (model, status, lines[-1:] if lines else ""))
         return lines
@@ -238,9 +249,18 @@ def run_sim(
     env: Optional[Mapping[str, str]] = None,
     args: Optional[List[str]] = None,
     host: str = "127.0.0.1",
+    registry: Optional[str] = None,
+    blob_redirect: bool = False,
 ) -> Iterator[Sim]:
-    """Start the simulator on a free port of a loopback address; always kill it afterwards."""
-    sim = Sim(Path(data_dir), rate=rate, catalog=catalog, env=env, args=args, host=host)
+    """Start the simulator on a free port of a loopback address; always kill it afterwards.
+
+    ``registry``: a base URL (e.g. another simulator's ``url``) that names of registry.ollama.ai
+    are downloaded from over HTTP (``--registry``), instead of the built-in catalogue.
+    ``blob_redirect``: this simulator's /v2 registry answers blob requests without Range with
+    a 307 to another loopback host name, as registry.ollama.ai does to its CDN; Ollama (and a
+    simulator downloading from it) needs that or a ``Location`` header (``--blob-redirect``).
+    """
+    sim = Sim(Path(data_dir), rate=rate, catalog=catalog, env=env, args=args, host=host, registry=registry, blob_redirect=blob_redirect)
     try:
         sim.start()
         yield sim

@@ -4,12 +4,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Ollama watchdog: one probe per run, started by a systemd timer or cron.
 
-Each run asks the Ollama API for /api/version within a timeout. After
-``failures`` consecutive failed probes it restarts the container. It keeps a
+Each run asks the Ollama API for /api/version within a timeout (the ``version``
+check). With ``inference_interval`` set (seconds), it also asks one model for
+one token (``num_predict: 1``; an embedding for an embedding model) within
+``inference_timeout`` (the ``inference`` check), at most once per interval, and
+on every run while that check is failing, so that a server whose API answers
+while its runners hang is caught. A run fails when a check it made failed; after
+``failures`` consecutive failed runs it restarts the container. It keeps a
 status JSON between runs, appends one log line per run and event, and posts
 each event as JSON to a webhook: unhealthy (WARN), restarted (CRITICAL),
-restart_failed (CRITICAL), recovered (INFO), disk_low (WARN). A webhook that
-fails is logged, never fatal.
+restart_failed (CRITICAL), recovered (INFO), disk_low (WARN). The events of a
+failure carry ``check`` (``version`` or ``inference``), the check that failed.
+A webhook that fails is logged, never fatal. A run that finds another still
+running (a long inference probe) does nothing.
 
 usage: python3 ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
 """
@@ -17,6 +24,8 @@ usage: python3 ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
 from __future__ import annotations
 
 import argparse
+import errno
+import fcntl
 import http.client
 import json
 import os
@@ -45,7 +54,12 @@ DEFAULTS = {
     "disk_path": "",
     "disk_min_bytes": 0,
     "host": "",
+    "inference_interval": 0,
+    "inference_model": "",
+    "inference_timeout": 60,
 }
+# Model families that only embed (when the server does not list capabilities).
+EMBEDDING_FAMILIES = ("bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "xlm-roberta")
 # What a probe or a webhook post can raise: network errors, HTTP errors (OSError),
 # a garbled or cut answer (http.client.HTTPException) and an answer that is not JSON (ValueError).
 REQUEST_ERRORS = (OSError, ValueError, http.client.HTTPException)
@@ -110,6 +124,7 @@ class Watchdog:
             sys.stderr.write("watchdog: cannot write the log %s: %s\n%s" % (self.config["log_file"], exc, line))
 
     def probe(self) -> Tuple[bool, str]:
+        """The version check: GET /api/version within ``timeout``."""
         url = self.config["api_url"].rstrip("/") + "/api/version"
         try:
             with urllib.request.urlopen(url, timeout=float(self.config["timeout"])) as response:
@@ -119,6 +134,81 @@ class Watchdog:
         if not isinstance(answer, dict) or not answer.get("version"):
             return False, "GET %s answered without a version: %.200r" % (url, answer)
         return True, "version %s" % answer["version"]
+
+    def _call(self, method: str, path: str, payload: Optional[Dict[str, Any]], timeout: float) -> Any:
+        url = self.config["api_url"].rstrip("/") + path
+        data = None if payload is None else json.dumps(payload).encode("utf-8")
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"} if data else {})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read().decode("utf-8"))
+
+    @staticmethod
+    def _embeds(entry: Dict[str, Any]) -> bool:
+        capabilities = entry.get("capabilities")
+        if isinstance(capabilities, list) and capabilities:
+            return "embedding" in capabilities and "completion" not in capabilities
+        details = entry.get("details") or {}
+        families = [details.get("family"), *(details.get("families") or [])]
+        return any(str(family or "").lower() in EMBEDDING_FAMILIES for family in families)
+
+    def probe_inference(self) -> Tuple[bool, str]:
+        """The inference check: one token from ``inference_model`` (default: the smallest model) within ``inference_timeout``."""
+        timeout = float(self.config["inference_timeout"])
+        started = time.monotonic()
+        model = str(self.config["inference_model"] or "")
+        step = "GET /api/tags"
+        try:
+            tags = self._call("GET", "/api/tags", None, timeout)
+            models = [m for m in (tags or {}).get("models") or [] if isinstance(m, dict)]
+            if model:
+                entry = next((m for m in models if model in (m.get("name"), m.get("model"))), {"name": model})
+            else:
+                local = [m for m in models if not m.get("remote_host") and int(m.get("size") or 0) > 0]
+                if not local:
+                    return False, "inference probe: the server holds no model to ask (set the watchdog's inference model, or pull one)"
+                entry = min(local, key=lambda m: (int(m.get("size") or 0), str(m.get("name"))))
+                model = str(entry.get("name") or entry.get("model"))
+            remaining = max(timeout - (time.monotonic() - started), 0.5)
+            if self._embeds(entry):
+                step = "POST /api/embed"
+                answer = self._call("POST", "/api/embed", {"model": model, "input": "Hi"}, remaining)
+                ok = isinstance(answer, dict) and bool(answer.get("embeddings"))
+            else:
+                step = "POST /api/generate"
+                payload = {"model": model, "prompt": "Hi", "stream": False, "options": {"num_predict": 1}}
+                answer = self._call("POST", "/api/generate", payload, remaining)
+                ok = isinstance(answer, dict) and "error" not in answer
+        except REQUEST_ERRORS as exc:
+            reason = describe(exc)
+            if isinstance(exc, socket.timeout) or "timed out" in reason:
+                reason = "no answer within %g seconds" % timeout
+            return False, "inference probe of %s: %s failed: %s" % (model or "the smallest model", step, reason)
+        elapsed = time.monotonic() - started
+        if not ok:
+            return False, "inference probe of %s: %s answered %.200r" % (model, step, answer)
+        if elapsed > timeout:
+            return False, "inference probe of %s: answered after %.1f seconds, more than %g" % (model, elapsed, timeout)
+        return True, "inference %s answered in %.2f seconds" % (model, elapsed)
+
+    def inference_due(self) -> bool:
+        """Whether this run makes the inference check: on, and due by its interval or still failing."""
+        interval = float(self.config["inference_interval"] or 0)
+        if interval <= 0:
+            return False
+        if self.state.get("inference_failing"):
+            return True
+        return time.time() - float(self.state.get("last_inference", 0) or 0) >= interval
+
+    def check(self) -> Tuple[bool, str, str]:
+        """The checks of this run: (healthy, detail, the check that decided)."""
+        healthy, detail = self.probe()
+        if not healthy or not self.inference_due():
+            return healthy, detail, "version"
+        ok, inference = self.probe_inference()
+        self.state["last_inference"] = time.time()
+        self.state["inference_failing"] = not ok
+        self.state["last_inference_detail"] = inference
+        return ok, inference if not ok else "%s; %s" % (detail, inference), "inference"
 
     def restart(self) -> Tuple[bool, str]:
         argv = [self.config["docker"], "restart", self.config["container"]]
@@ -130,10 +220,11 @@ class Watchdog:
             return False, "%s exited %s: %s" % (" ".join(argv), result.returncode, (result.stderr or result.stdout).strip())
         return True, "%s: done" % " ".join(argv)
 
-    def event(self, name: str, detail: str) -> None:
+    def event(self, name: str, detail: str, check: str = "") -> None:
         payload = {
             "level": LEVELS[name],
             "event": name,
+            "check": check,
             "host": self.config["host"],
             "container": self.config["container"],
             "detail": detail,
@@ -175,38 +266,61 @@ class Watchdog:
         self.state["disk_free_bytes"] = free
 
     def run(self) -> int:
+        lock = self._lock()
+        if lock is None:
+            self.log("INFO skipped: another watchdog run is still probing")
+            return 0
         try:
-            self._run()
+            try:
+                self._run()
+            finally:
+                self._save_state()
         finally:
-            self._save_state()
+            os.close(lock)
         return 0
 
+    def _lock(self) -> Optional[int]:
+        """An exclusive lock on the state directory (flock on its descriptor); None when another run holds it."""
+        os.makedirs(self.config["state_dir"], exist_ok=True)
+        handle = os.open(self.config["state_dir"], os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(handle)
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return None
+            raise
+        return handle
+
     def _run(self) -> None:
-        healthy, detail = self.probe()
+        healthy, detail, check = self.check()
         self.state["last_check"] = now()
         self.state["last_detail"] = detail
         if healthy:
             if not self.state.get("healthy", True):
-                self.event("recovered", "%s after %d failed probes" % (detail, self.state.get("consecutive_failures", 0)))
+                what = self.state.get("failed_check") or check
+                self.event("recovered", "%s after %d failed probes" % (detail, self.state.get("consecutive_failures", 0)), what)
             self.state["consecutive_failures"] = 0
             self.state["healthy"] = True
+            self.state["failed_check"] = ""
             self.log("INFO ok %s" % detail)
         else:
             failures = int(self.state.get("consecutive_failures", 0)) + 1
             self.state["consecutive_failures"] = failures
+            self.state["failed_check"] = check
             if self.state.get("healthy", True):
-                self.event("unhealthy", detail)
+                self.event("unhealthy", "%s check failed: %s" % (check, detail), check)
             else:
-                self.log("WARN probe failed (%d/%d): %s" % (failures, self.config["failures"], detail))
+                self.log("WARN %s check failed (%d/%d): %s" % (check, failures, self.config["failures"], detail))
             self.state["healthy"] = False
             if failures >= int(self.config["failures"]):
                 restarted, how = self.restart()
                 if restarted:
                     self.state["restarts"] = int(self.state.get("restarts", 0)) + 1
                     self.state["consecutive_failures"] = 0
-                    self.event("restarted", "after %d failed probes (%s); %s" % (failures, detail, how))
+                    self.event("restarted", "after %d failed %s checks (%s); %s" % (failures, check, detail, how), check)
                 else:
-                    self.event("restart_failed", "after %d failed probes (%s); %s" % (failures, detail, how))
+                    self.event("restart_failed", "after %d failed %s checks (%s); %s" % (failures, check, detail, how), check)
         self.check_disk()
 
 

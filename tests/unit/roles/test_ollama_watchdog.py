@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import http.server
 import importlib.util
 import json
+import os
 import socket
 import stat
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -237,3 +240,160 @@ def test_the_status_file_is_replaced_atomically(tmp_path: Path, serve) -> None:
     run(values)
     assert sorted(path.name for path in Path(values["state_dir"]).iterdir()) == ["status.json"], "no temp file left"
     assert stat.S_ISREG(Path(values["state_dir"], "status.json").stat().st_mode)
+
+
+# ---------------------------------------------------------------- the inference check
+
+TAGS = {
+    "models": [
+        {"name": "big:7b", "model": "big:7b", "size": 4_000_000_000, "capabilities": ["completion"]},
+        {"name": "smollm2:135m", "model": "smollm2:135m", "size": 270_000_000, "capabilities": ["completion", "tools"]},
+        {"name": "all-minilm:latest", "model": "all-minilm:latest", "size": 45_000_000, "capabilities": ["embedding"]},
+        {"name": "gpt-oss:120b-cloud", "model": "gpt-oss:120b-cloud", "size": 384, "remote_host": "https://ollama.com:443"},
+    ]
+}
+
+
+def ollama(hang: Callable[[], bool] = lambda: False, tags: dict = TAGS) -> Callable[[Any], bytes]:
+    """An Ollama stand-in for the watchdog's requests; generate and embed sleep 2 s while ``hang()``."""
+
+    def answer(server: Any) -> bytes:
+        _method, path, body = server.received[-1]
+        if path == "/api/version":
+            return ok(b'{"version":"0.32.15"}')
+        if path == "/api/tags":
+            return ok(json.dumps(tags).encode())
+        if hang():
+            time.sleep(2)
+        if path == "/api/generate":
+            return ok(json.dumps({"model": json.loads(body)["model"], "response": "Hello", "done": True, "load_duration": 1000}).encode())
+        if path == "/api/embed":
+            return ok(json.dumps({"model": json.loads(body)["model"], "embeddings": [[0.1, 0.2]]}).encode())
+        return ok(b'{"error":"not found"}', "404 Not Found")
+
+    return answer
+
+
+def serve_ollama(serve, **kwargs: Any) -> Any:
+    holder: dict = {}
+    handler = ollama(**kwargs)
+    holder["server"] = serve(lambda: handler(holder["server"]))
+    return holder["server"]
+
+
+def paths(server: Any) -> list[str]:
+    return [path for _method, path, _body in server.received]
+
+
+def test_the_inference_check_asks_the_smallest_local_model_for_one_token(tmp_path: Path, serve) -> None:
+    api = serve_ollama(serve, tags={"models": [m for m in TAGS["models"] if m["name"] != "all-minilm:latest"]})
+    state, events = run(config(tmp_path, api.url, inference_interval=300, inference_timeout=5))
+    assert events == []
+    assert state["healthy"] is True and state["inference_failing"] is False and state["last_inference"] > 0
+    assert paths(api) == ["/api/version", "/api/tags", "/api/generate"]
+    generate = json.loads(api.received[-1][2])
+    assert generate == {"model": "smollm2:135m", "prompt": "Hi", "stream": False, "options": {"num_predict": 1}}
+    assert state["last_detail"].startswith("version 0.32.15; inference smollm2:135m answered in ")
+
+    # within the interval, a healthy server gets the version check only
+    api.received.clear()
+    state, events = run(config(tmp_path, api.url, inference_interval=300, inference_timeout=5))
+    assert paths(api) == ["/api/version"] and state["last_detail"] == "version 0.32.15"
+
+
+def test_an_embedding_model_is_asked_for_an_embedding(tmp_path: Path, serve) -> None:
+    api = serve_ollama(serve)
+    state, _events = run(config(tmp_path, api.url, inference_interval=60, inference_timeout=5, inference_model="all-minilm:latest"))
+    assert state["healthy"] is True
+    assert paths(api) == ["/api/version", "/api/tags", "/api/embed"]
+    assert json.loads(api.received[-1][2]) == {"model": "all-minilm:latest", "input": "Hi"}
+
+
+def test_the_inference_check_is_off_by_default(tmp_path: Path, serve) -> None:
+    api = serve_ollama(serve)
+    state, _events = run(config(tmp_path, api.url))
+    assert paths(api) == ["/api/version"] and "last_inference" not in state
+
+
+def test_a_hung_runner_restarts_only_after_k_consecutive_failed_inference_checks(tmp_path: Path, serve, fake_docker) -> None:
+    hung = {"on": True}
+    api = serve_ollama(serve, hang=lambda: hung["on"])
+    hook = serve(lambda: ok(b"", "204 No Content"))
+    values = config(
+        tmp_path,
+        api.url,
+        failures=3,
+        inference_interval=3600,
+        inference_timeout=0.5,
+        inference_model="smollm2:135m",
+        docker=str(fake_docker(0)),
+        webhook=hook.url + "/alerts",
+    )
+    first, events = run(values)
+    assert (first["healthy"], first["consecutive_failures"], first["failed_check"]) == (False, 1, "inference")
+    assert [(e["event"], e["check"]) for e in events] == [("unhealthy", "inference")]
+    assert "inference check failed: inference probe of smollm2:135m: POST /api/generate failed: no answer within 0.5 seconds" in events[0]["detail"]
+
+    # still failing: probed again at once although the interval (an hour) has not passed; no restart before K = 3
+    second, events = run(values)
+    assert second["consecutive_failures"] == 2 and events == []
+    assert not (tmp_path / "docker.calls").exists()
+    third, events = run(values)
+    assert [(e["event"], e["check"], e["level"]) for e in events] == [("restarted", "inference", "CRITICAL")]
+    assert events[0]["detail"].startswith("after 3 failed inference checks (inference probe of smollm2:135m: POST /api/generate failed: no answer")
+    assert (tmp_path / "docker.calls").read_text() == "restart ollama-test\n"
+    assert (third["consecutive_failures"], third["restarts"]) == (0, 1)
+    assert paths(api).count("/api/generate") == 3
+
+    # after the restart the inference check runs again at once, and says it recovered
+    hung["on"] = False
+    fourth, events = run(values)
+    assert fourth["healthy"] is True and fourth["inference_failing"] is False
+    assert [(e["event"], e["check"]) for e in events] == [("recovered", "inference")]
+    posted = [json.loads(body) for _m, _p, body in hook.received]
+    assert [(p["event"], p["check"]) for p in posted] == [("unhealthy", "inference"), ("restarted", "inference"), ("recovered", "inference")]
+
+
+def test_a_healthy_run_between_failures_starts_the_count_again(tmp_path: Path, serve, fake_docker) -> None:
+    hung = {"on": True}
+    api = serve_ollama(serve, hang=lambda: hung["on"])
+    values = config(tmp_path, api.url, failures=2, inference_interval=3600, inference_timeout=0.5, docker=str(fake_docker(0)))
+    assert run(values)[0]["consecutive_failures"] == 1
+    hung["on"] = False
+    assert run(values)[0]["consecutive_failures"] == 0
+    hung["on"] = True
+    # the interval has not passed since the good probe: only the version check runs, and it passes
+    state, events = run(values)
+    assert state["consecutive_failures"] == 0 and events == []
+    assert not (tmp_path / "docker.calls").exists()
+
+
+def test_a_version_failure_skips_the_inference_check_and_names_its_check(tmp_path: Path) -> None:
+    state, events = run(config(tmp_path, "http://127.0.0.1:%d" % closed_port(), inference_interval=60))
+    assert state["failed_check"] == "version" and "last_inference" not in state
+    assert [(e["event"], e["check"]) for e in events] == [("unhealthy", "version")]
+    assert events[0]["detail"].startswith("version check failed: GET http://127.0.0.1:")
+
+
+def test_a_server_without_models_fails_the_inference_check_clearly(tmp_path: Path, serve) -> None:
+    api = serve_ollama(serve, tags={"models": []})
+    state, events = run(config(tmp_path, api.url, inference_interval=60))
+    assert state["healthy"] is False
+    assert events[0]["detail"] == (
+        "inference check failed: inference probe: the server holds no model to ask (set the watchdog's inference model, or pull one)"
+    )
+
+
+def test_a_run_while_another_is_still_probing_does_nothing(tmp_path: Path, serve) -> None:
+    api = serve_ollama(serve)
+    values = config(tmp_path, api.url)
+    Path(values["state_dir"]).mkdir(parents=True)
+    holder = os.open(values["state_dir"], os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        dog = watchdog.Watchdog(values)
+        assert dog.run() == 0
+    finally:
+        os.close(holder)
+    assert api.received == [] and dog.events == []
+    assert "INFO skipped: another watchdog run is still probing" in (tmp_path / "log" / "watchdog.log").read_text()

@@ -16,19 +16,18 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._definition import compare_definition
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
-from ansible_collections.llmops.ollama.plugins.module_utils._models import (
+from ansible_collections.llmops.ollama.plugins.module_utils._model_module import failure_message, summary
+from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import (
     InvalidSpec,
-    ModelManager,
     ModelSpec,
     check_options,
-    compare_definition,
-    failure_message,
     parse_keep_alive,
     specs_from_params,
-    summary,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils._models import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils._names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._registry import Manifest, ManifestNotFound, ResourceError
 
@@ -55,6 +54,14 @@ class FakeOllama:
 
     api_url = "http://127.0.0.1:11434"
     timeout = 30.0
+    # the client's typed writes, as they are: they build the request and hand it to call/stream below
+    copy = OllamaClient.copy
+    delete = OllamaClient.delete
+    load = OllamaClient.load
+    load_embedding = OllamaClient.load_embedding
+    unload = OllamaClient.unload
+    pull_stream = OllamaClient.pull_stream
+    create_stream = OllamaClient.create_stream
 
     def __init__(self) -> None:
         self.registry: Dict[str, bytes] = {}
@@ -101,6 +108,10 @@ class FakeOllama:
     def tags(self) -> list:
         self.requests.append(("GET", "/api/tags", None))
         return [dict(m) for m in self.models.values()]
+
+    def version(self) -> str:
+        self.requests.append(("GET", "/api/version", None))
+        return "0.12.6"
 
     def ps(self) -> list:
         self.requests.append(("GET", "/api/ps", None))
@@ -509,10 +520,10 @@ def test_absent_unloads_then_deletes(fake: FakeOllama, tmp_path: Path) -> None:
 
 
 def test_check_memory_refuses_a_model_that_does_not_fit(fake: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ansible_collections.llmops.ollama.plugins.module_utils import _models
+    from ansible_collections.llmops.ollama.plugins.module_utils import _model_apply
 
     fake.put("huge:70b", size=10**12)
-    monkeypatch.setattr(_models, "mem_available", lambda: 8 * 10**9)
+    monkeypatch.setattr(_model_apply, "mem_available", lambda: 8 * 10**9)
     result = manager(fake, tmp_path, run_command=lambda argv: (0, "1024\n", ""), nvidia_smi="/usr/bin/nvidia-smi").ensure(
         [spec("huge:70b", state="loaded", check_memory=True)]
     )[0]

@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._pull import FAILED, NOT_FOUND, PAUSED, OperationFailed, Transfer, classify
@@ -48,6 +48,8 @@ class Script:
 
     api_url = "http://127.0.0.1:11434"
     timeout = 30.0
+    pull_stream = OllamaClient.pull_stream  # the client's typed streams, over stream() below
+    create_stream = OllamaClient.create_stream
 
     def __init__(self, *attempts: List[Any]) -> None:
         self.attempts = list(attempts)
@@ -153,6 +155,8 @@ class Timeline:
 
     api_url = "http://127.0.0.1:11434"
     timeout = 30.0
+    pull_stream = OllamaClient.pull_stream  # the client's typed streams, over stream() below
+    create_stream = OllamaClient.create_stream
 
     def __init__(self, *attempts: List[Any]) -> None:
         self.now = 0.0

@@ -16,6 +16,15 @@ from typing import Any, Dict, List
 import pytest
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
+from ansible_collections.llmops.ollama.plugins.module_utils._host import (
+    ResourceError,
+    api_is_local,
+    default_models_path,
+    free_bytes,
+    mem_available,
+    space_needed,
+    vram_free,
+)
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DOWNLOADING, FAILED, PAUSED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._records import (
@@ -32,15 +41,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils._records import (
 from ansible_collections.llmops.ollama.plugins.module_utils._registry import (
     Manifest,
     ManifestNotFound,
-    ResourceError,
-    api_is_local,
-    default_models_path,
     fetch_manifest,
-    free_bytes,
-    mem_available,
     registry_base,
-    space_needed,
-    vram_free,
 )
 
 DIGEST = "a" * 64

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.llmops.ollama.plugins.module_utils._files import FileChange, Transaction
 from ansible_collections.llmops.ollama.plugins.module_utils._nginx import (
     ConfigError,
-    FileChange,
     Nginx,
-    Transaction,
     build_binding,
     file_slug,
     find_conflicts,

@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils._domain import DomainError, DomainManager, list_bindings
 from ansible_collections.llmops.ollama.plugins.module_utils._nginx import ConfigError
+from ansible_collections.llmops.ollama.plugins.module_utils._tls import make_selfsigned
 
 KEY = "unit-key-0123456789abcdefABCDEF"
 
@@ -101,10 +102,14 @@ def test_check_mode_writes_nothing(env) -> None:
 def test_failed_nginx_test_restores_everything(env) -> None:
     tmp, conf_d, nginx = env
     run(conf_d, nginx)
+    # A certificate that passes the checks before any change (the scripted nginx -t then refuses the configuration).
+    cert_pem, key_pem = make_selfsigned(["ollama.test"], 30)
+    (tmp / "ok.pem").write_bytes(cert_pem)
+    (tmp / "ok.key").write_bytes(key_pem)
     before = snapshot(tmp)
     nginx.test_results = [(1, 'nginx: [emerg] cannot load certificate "/nope.pem"\nnginx: configuration file test failed'), (0, "")]
     with pytest.raises(DomainError) as info:
-        run(conf_d, nginx, tls="provided", certificate="/nope.pem", private_key="/nope.key", api_keys=[KEY])
+        run(conf_d, nginx, tls="provided", certificate=str(tmp / "ok.pem"), private_key=str(tmp / "ok.key"), api_keys=[KEY])
     assert "nginx -t rejected the new configuration for ollama.test" in str(info.value)
     assert 'cannot load certificate "/nope.pem"' in str(info.value)
     assert info.value.details["nginx_message"] == 'nginx: [emerg] cannot load certificate "/nope.pem"'

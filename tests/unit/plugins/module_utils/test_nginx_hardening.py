@@ -13,10 +13,9 @@ import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils import _nginx
 from ansible_collections.llmops.ollama.plugins.module_utils._domain import DomainError, DomainManager, list_bindings
+from ansible_collections.llmops.ollama.plugins.module_utils._files import FileChange, Transaction
 from ansible_collections.llmops.ollama.plugins.module_utils._nginx import (
     ConfigError,
-    FileChange,
-    Transaction,
     Upstream,
     build_binding,
     normalize_domain,

@@ -15,6 +15,7 @@ from typing import Any, List
 import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DOWNLOADING, OK, QUEUED, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._model_plan import ModelFacts, plan_model
 from ansible_collections.llmops.ollama.plugins.module_utils._names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._records import ServerState
 from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
@@ -22,7 +23,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
     SyncError,
     check_protect,
     failure_text,
-    needs_pull,
     parse_lock,
     parse_models,
     protected_by,
@@ -186,7 +186,7 @@ def declare(*models: Any) -> list:
 
 
 def run_sync(fake: FakeOllama, tmp_path: Path, models: List[Any], check_mode: bool = False, **kwargs: Any) -> tuple:
-    mgr = manager(fake, tmp_path, check_mode=check_mode, max_concurrent_pulls=0)
+    mgr = manager(fake, tmp_path, check_mode=check_mode, max_concurrent_pulls=kwargs.get("host_limit", 3))
     kwargs.setdefault("poll", 0.02)
     sync = Sync(mgr, mgr.ledger, declare(*models), **kwargs)
     return sync, sync.run()
@@ -404,6 +404,12 @@ def test_unavailable_counts_models_the_ledger_knew(fake: FakeOllama, tmp_path: P
     _sync, outcome = run_sync(fake, tmp_path, ["here"])
     assert outcome["unavailable"] == ["vanished:latest"]
     assert outcome["summary"]["unavailable"] == 1 and outcome["changed"] is False
+
+
+def needs_pull(spec: Any, state: ServerState) -> bool:
+    """Whether the plan of a model pulls (what puts it into the sync's pull phase)."""
+    facts = ModelFacts(spec, entry=state.model(spec.name), loaded=state.loaded_entry(spec.name), manifest_read=True)
+    return plan_model(facts).pulls
 
 
 def test_needs_pull() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.module_utils import _models
+from ansible_collections.llmops.ollama.plugins.module_utils import _model_module, _models
 from ansible_collections.llmops.ollama.plugins.modules import ollama_model_info
 from tests.unit.plugins.module_utils.test_models import FakeOllama
 
@@ -20,7 +20,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeOllama:
     server = FakeOllama()
     (tmp_path / "models" / "blobs").mkdir(parents=True)
     # the modules build their client (and manager) through module_utils: patch them there
-    for module in (_models, ollama_model_info):
+    for module in (_model_module, ollama_model_info):
         monkeypatch.setattr(module, "client_from_params", lambda params, **_kw: server)
-    monkeypatch.setattr(_models, "ModelManager", functools.partial(_models.ModelManager, manifest_fetcher=server.manifest, sleep=lambda _s: None))
+    monkeypatch.setattr(_model_module, "ModelManager", functools.partial(_models.ModelManager, manifest_fetcher=server.manifest, sleep=lambda _s: None))
     return server

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ def run_model_module(module: Any, args: dict, capsys: pytest.CaptureFixture, tmp
 def assert_documented(module: Any) -> None:
     """Every option of the argument spec (but the shared connection ones) documented with its type, default, choices, elements."""
     documentation = yaml.safe_load(module.DOCUMENTATION)
-    documented = documentation["options"]
+    documented = dict(fragment_options(documentation), **documentation["options"])
+    documented = {key: option for key, option in documented.items() if key not in CONNECTION_OPTIONS}
     spec = module.argument_spec()
     assert set(documented) == {k for k in spec if k not in CONNECTION_OPTIONS}, module.__name__
     for key, option in documented.items():
@@ -51,6 +53,18 @@ def assert_documented(module: Any) -> None:
     yaml.safe_load(module.EXAMPLES)
     assert_descriptions_are_text(documentation)
     assert_descriptions_are_text(yaml.safe_load(module.RETURN))
+
+
+def fragment_options(documentation: dict) -> dict:
+    """The options the module's own doc fragments (llmops.ollama._name) add to its documentation."""
+    options: dict = {}
+    for fragment in documentation.get("extends_documentation_fragment") or []:
+        collection, _dot, name = fragment.rpartition(".")
+        if collection != "llmops.ollama":
+            continue
+        source = importlib.import_module("ansible_collections.llmops.ollama.plugins.doc_fragments.%s" % name)
+        options.update(yaml.safe_load(source.ModuleDocFragment.DOCUMENTATION).get("options") or {})
+    return options
 
 
 def assert_descriptions_are_text(node: Any, path: str = "") -> None:

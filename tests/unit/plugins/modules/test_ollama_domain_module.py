@@ -140,3 +140,25 @@ def test_module_check_mode(fake_nginx: Path, capsys) -> None:
     result = run_module(ollama_domain, args, capsys, check_mode=True)
     assert result["changed"] is True
     assert list(conf_d.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"api_url": "http://admin:pw-0123456789@127.0.0.1:11434"},
+        {"upstream": "http://admin:pw-0123456789@127.0.0.1:11434"},
+        {"upstream": "admin:pw-0123456789@127.0.0.1:11434"},
+        {"upstreams": ["http://127.0.0.1:11434", "http://u:pw-0123456789@10.0.0.1:11434/x"]},
+    ],
+)
+def test_credentials_in_urls_are_masked_in_every_output(fake_nginx: Path, capsys, args: dict) -> None:
+    """Refused, and the value appears neither in the message nor in invocation.module_args (issue 13, class 7)."""
+    conf_d = fake_nginx.parent / "conf.d"
+    full = dict({"domain": "ollama.test", "allow": ["127.0.0.1"], "config_dir": str(conf_d), "nginx_binary": str(fake_nginx)}, **args)
+    result = run_module(ollama_domain, full, capsys)
+    assert result["failed"] is True
+    assert "module_args" in result.get("invocation", {}), result
+    assert "pw-0123456789" not in json.dumps(result)
+    assert list(conf_d.iterdir()) == []
+    info = run_module(ollama_domain_info, {"config_dir": str(conf_d), "api_url": "http://admin:pw-0123456789@127.0.0.1:11434"}, capsys)
+    assert "pw-0123456789" not in json.dumps(info)

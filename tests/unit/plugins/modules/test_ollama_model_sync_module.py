@@ -37,11 +37,11 @@ def test_sync_then_unchanged_with_diff_history_and_lock_file(fake: FakeOllama, c
 
     fake.requests.clear()
     pinned = run(ollama_model_sync, {"models": ["a", "b"], "lock_file": str(lock), "lock_mode": "read"}, capsys, tmp_path)
-    assert pinned["changed"] is False and [path for _m, path, _p in fake.requests] == ["/api/tags", "/api/ps"]
+    assert pinned["changed"] is False and [path for _m, path, _p in fake.requests] == ["/api/tags", "/api/ps", "/api/version"]
     # the same pins given as text (a lock file kept on the controller): the same result, and a pin that differs fails before any request
     fake.requests.clear()
     given = run(ollama_model_sync, {"models": ["a", "b"], "lock_content": lock.read_text(), "lock_mode": "read"}, capsys, tmp_path)
-    assert given["changed"] is False and [path for _m, path, _p in fake.requests] == ["/api/tags", "/api/ps"]
+    assert given["changed"] is False and [path for _m, path, _p in fake.requests] == ["/api/tags", "/api/ps", "/api/version"]
     assert "lock_file_changed" not in given
     fake.requests.clear()
     other = run(ollama_model_sync, {"models": [{"name": "a", "digest": "1" * 64}], "lock_content": lock.read_text(), "lock_mode": "read"}, capsys, tmp_path)
@@ -117,3 +117,46 @@ def test_server_down_fails_plainly(fake: FakeOllama, capsys, tmp_path: Path) -> 
     result = run(ollama_model_sync, {"models": ["a"]}, capsys, tmp_path)
     assert result["failed"] is True
     assert result["msg"] == "cannot read the models on the Ollama server: GET /api/tags: cannot reach the Ollama server at http://127.0.0.1:11434: refused"
+    assert (result["health"]["healthy"], result["health"]["models"]) == (False, [])
+    assert result["health"]["reason"].startswith("GET /api/tags: cannot reach the Ollama server")
+
+
+HEALTH_KEYS = {
+    "api_url",
+    "healthy",
+    "reason",
+    "version",
+    "models",
+    "models_count",
+    "models_total_size",
+    "models_total_size_human",
+    "loaded",
+    "loaded_count",
+    "disk",
+}
+
+
+def test_health_is_what_ollama_info_returns(fake: FakeOllama, capsys, tmp_path: Path) -> None:
+    from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+
+    fake.put("a", size=4000)
+    fake.put("b")
+    fake.call("POST", "/api/generate", {"model": "b:latest"})
+    result = run(ollama_model_sync, {"models": ["a", {"name": "b", "state": "loaded"}]}, capsys, tmp_path)
+    health = result["health"]
+    assert set(health) == HEALTH_KEYS
+    assert (health["healthy"], health["reason"], health["version"]) == (True, "", "0.12.6")
+    assert (health["models"], health["models_count"], health["loaded_count"]) == (["a:latest", "b:latest"], 2, 1)
+    assert health["models_total_size"] == sum(model["size"] for model in fake.models.values())
+    assert health["loaded"][0]["name"] == "b:latest" and health["loaded"][0]["gpu_percent"] == 0.0
+    assert health["disk"]["path"] == str(tmp_path / "models") and health["disk"]["free"] > 0 and health["disk"]["error"] == ""
+    elsewhere = run(ollama_model_sync, {"models": ["a"], "disk_path": str(tmp_path)}, capsys, tmp_path)["health"]["disk"]
+    assert elsewhere["path"] == str(tmp_path)
+
+    def no_version() -> str:
+        raise OllamaError("GET /api/version: HTTP 500", status=500)
+
+    fake.version = no_version  # type: ignore[method-assign]
+    unhealthy = run(ollama_model_sync, {"models": ["a"]}, capsys, tmp_path)
+    assert unhealthy["changed"] is False and not unhealthy.get("failed"), "an unhealthy report does not fail the sync"
+    assert (unhealthy["health"]["healthy"], unhealthy["health"]["reason"]) == (False, "GET /api/version: HTTP 500")

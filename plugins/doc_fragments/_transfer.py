@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """The transfer options of the modules that pull and create models (ollama_model, ollama_model_sync)."""
+
+    DOCUMENTATION = r"""
+options:
+  retries:
+    description:
+      - How often a failed or stalled pull or create is tried again (and a read of the server on HTTP 429 or 5xx).
+        Every retry resumes; layers already downloaded are not downloaded again.
+    type: int
+    default: 3
+  retry_delay:
+    description:
+      - Seconds to wait before a retry.
+    type: float
+    default: 2
+  stall_timeout:
+    description:
+      - Seconds without progress after which a pull or create counts as stalled, and is retried (the retry resumes).
+      - Progress means that the completed bytes grow. Ollama keeps sending a progress line about every 60 ms even while
+        a download is stuck, so lines that repeat the same byte count are a stall.
+      - Phases without byte counts (such as C(verifying sha256 digest) and C(writing manifest)), and the start of each
+        layer, count as progress, so they never count as stalled by this rule.
+      - A connection on which nothing arrives at all counts as stalled after the largest of O(stall_timeout), O(timeout)
+        and 20 seconds per GB of the model (Ollama hashes the layers in silence before it writes the manifest).
+    type: float
+    default: 60
+  registry_url:
+    description:
+      - Base URL of the registry to read manifests from (C(/v2/<namespace>/<model>/manifests/<tag>)) for the free-space check before a pull,
+        the C(digest) check before an update, and the predictions of check mode.
+      - By default V(https://registry.ollama.ai) for C(registry.ollama.ai) models, and C(https://<host>) for others
+        (C(http) with C(insecure=true)).
+      - Manifests are read without credentials; a URL with credentials (C(https://user:token@host)) is refused.
+      - When the manifest cannot be read, the check is skipped with a warning, and the pull goes ahead.
+        When the registry answers that it has no such model (HTTP 404), check mode fails as the real run would.
+    type: str
+  models_path:
+    description:
+      - The Ollama models directory on this host (with C(blobs/) and C(manifests/)), for the free-space check.
+      - By default E(OLLAMA_MODELS), else C(~/.ollama/models), when O(api_url) is on this host. For a server elsewhere the check
+        is skipped with a warning unless this is set (a mounted models directory).
+    type: path
+  min_free_space:
+    description:
+      - Free space to keep on the models disk after each pull, as bytes or a size with a unit (V(10 GB), V(512MiB)).
+    type: raw
+    default: 0
+  max_concurrent_pulls:
+    description:
+      - At most this many pulls run at once on the host, counting every task and playbook that pulls there (through locks in
+        O(state_dir)). A pull waiting for a slot has status C(queued). V(0) means no limit.
+      - A custom model whose base is not on the server holds a slot too while it is created, since Ollama pulls the base.
+    type: int
+    default: 3
+  state_dir:
+    description:
+      - The ledger directory on this host, with per-model status, live pull progress, a JSON-lines operation log per model,
+        the host's pull slots and locks, and the history of syncs.
+      - When it cannot be created or written, the task still runs, with a warning, but without them.
+    type: path
+    default: /var/lib/llmops-ollama
+"""

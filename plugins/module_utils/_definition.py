@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Whether a custom model on the server matches its desired definition (pure: /api/show in, differences out)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils._records import parse_parameters, safe_name
+
+
+def _same_name(a: Any, b: Any) -> bool:
+    first, second = safe_name(str(a or "")), safe_name(str(b or ""))
+    if first is None or second is None:
+        return str(a or "").strip().lower() == str(b or "").strip().lower()
+    return first == second
+
+
+def _same_value(desired: Any, current: Any) -> bool:
+    if isinstance(desired, list) or isinstance(current, list):
+        desired_list = desired if isinstance(desired, list) else [desired]
+        current_list = current if isinstance(current, list) else [current]
+        return len(desired_list) == len(current_list) and all(_same_value(d, c) for d, c in zip(desired_list, current_list))
+    if isinstance(desired, bool) or isinstance(current, bool):
+        return desired is current or desired == current
+    if isinstance(desired, (int, float)) and isinstance(current, (int, float)):
+        return math.isclose(float(desired), float(current), rel_tol=1e-6, abs_tol=1e-9)
+    return desired == current
+
+
+def compare_definition(definition: Dict[str, Any], show: Dict[str, Any], recorded: Optional[Dict[str, Any]] = None) -> List[Tuple[str, Any, Any]]:
+    """The fields of a desired definition that differ from /api/show: (field, current, desired).
+
+    Only the fields given are compared; for parameters, only the names given.
+    ``from`` is compared with the parent model the server reports, or else
+    with what the ledger recorded at creation (``recorded``).
+    """
+    differences: List[Tuple[str, Any, Any]] = []
+    details = show.get("details") or {}
+    if "from" in definition:
+        parent = details.get("parent_model") if isinstance(details, dict) else None
+        if not parent and recorded:
+            parent = recorded.get("from")
+        if parent and not _same_name(parent, definition["from"]):
+            differences.append(("from", parent, definition["from"]))
+    for key in ("system", "template"):
+        if key in definition and (show.get(key) or "") != definition[key]:
+            differences.append((key, show.get(key) or "", definition[key]))
+    if "license" in definition:
+        desired = definition["license"]
+        desired_text = "\n".join(desired) if isinstance(desired, list) else desired
+        current = show.get("license") or ""
+        current_text = "\n".join(current) if isinstance(current, list) else current
+        if current_text.strip() != desired_text.strip():
+            differences.append(("license", current_text, desired_text))
+    if "parameters" in definition:
+        current_params = parse_parameters(show.get("parameters"))
+        changed_current = {}
+        changed_desired = {}
+        for key, value in sorted(definition["parameters"].items()):
+            if key not in current_params or not _same_value(value, current_params[key]):
+                changed_current[key] = current_params.get(key)
+                changed_desired[key] = value
+        if changed_desired:
+            differences.append(("parameters", changed_current, changed_desired))
+    if "messages" in definition:
+        current_messages = [{"role": m.get("role"), "content": m.get("content")} for m in (show.get("messages") or []) if isinstance(m, dict)]
+        if current_messages != definition["messages"]:
+            differences.append(("messages", current_messages, definition["messages"]))
+    if "quantize" in definition:
+        level = str(details.get("quantization_level") or "") if isinstance(details, dict) else ""
+        if level.upper() != definition["quantize"].upper():
+            differences.append(("quantize", level, definition["quantize"]))
+    return differences
+
+
+__all__ = ["compare_definition"]

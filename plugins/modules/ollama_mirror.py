@@ -1,0 +1,424 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_mirror
+short_description: Fill and keep a mirror directory of Ollama models, and write or read bundles for air gaps
+version_added: 0.2.0
+description:
+  - Keeps a directory that is a static tree of the Docker Registry v2 read paths Ollama pulls from
+    (C(v2/<namespace>/<model>/manifests/<tag>) and C(v2/<namespace>/<model>/blobs/sha256:<hex>)), so that a web server
+    (M(llmops.ollama.ollama_domain) with O(llmops.ollama.ollama_domain#module:mirror_path)) can serve it to a whole fleet,
+    and the models are fetched from the internet once.
+  - Each blob is stored once in C(<path>/blobs/sha256-<hex>), however many models use it; the per-model blob paths under
+    C(v2/) are hard links to it, so the web server needs no special mapping. C(<path>/mirror.json) indexes the models, their
+    sources, digests and sizes. Only C(<path>/v2/) is meant to be served.
+  - Models come from a registry (O(source)) through the registry protocol, or from a bundle file (O(bundle)). O(bundle_dest)
+    writes the models as one tar file to carry across an air gap.
+  - Every blob's size and sha256 are checked while it streams to disk (never held in memory). A broken download leaves its
+    partial file in C(<path>/.partial/), and the next attempt (or run) resumes it with C(Range). A few blobs are fetched at once.
+  - A blob or manifest appears in the tree only complete and verified (a temporary name, then a rename). When a blob does not
+    match its digest or size, its partial file is removed and no manifest is placed.
+  - Live progress of a fetch goes to a ledger (O(state_dir)) per model, as for pulls, readable with M(llmops.ollama.ollama_model_info).
+author:
+  - llmops.ollama maintainers (@llmops)
+extends_documentation_fragment:
+  - llmops.ollama._attributes
+  - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Manifests are read from the registry (or the bundle's index and members are verified) to tell what would be fetched,
+        with sizes; nothing is written.
+  diff_mode:
+    support: full
+    details:
+      - The models of the mirror with their digests, before and after.
+  idempotent:
+    support: full
+    details:
+      - A model already mirrored at the manifest the registry serves is not fetched again; the task reports a change only when
+        something was fetched, placed, removed or written.
+options:
+  path:
+    description:
+      - The mirror directory. It is created when its parent exists.
+      - V(/) and a path that exists but is not a directory are refused.
+    type: path
+    required: true
+  models:
+    description:
+      - The models, with the same syntax and normalisation as M(llmops.ollama.ollama_model) (V(llama3.2) is V(llama3.2:latest)).
+      - An entry is a name, a name pinned to a digest as C(name@sha256:<64 hex>), or a dictionary with C(name) and C(digest).
+        A pinned model is fetched only when the source serves exactly that manifest; a mismatch fails before anything is fetched.
+      - With O(bundle), leaving it out takes every model of the bundle. With O(bundle_dest) and no O(bundle), leaving it out
+        writes every model of the mirror.
+    type: list
+    elements: raw
+  state:
+    description:
+      - V(present) fetches the models that are missing or whose tag moved upstream.
+      - V(absent) removes their manifests and per-model links; their blobs stay until O(prune).
+    type: str
+    choices: [present, absent]
+    default: present
+  prune:
+    description:
+      - Remove stored blobs that no model of the mirror uses any more, and left-over partial downloads.
+    type: bool
+    default: false
+  source:
+    description:
+      - Base URL of the registry that C(registry.ollama.ai) names are read from. Names with another host (such as
+        C(hf.co/<user>/<repo>:<quant>)) are read from C(https://<host>) (C(http) with O(insecure=true)).
+      - Default V(https://registry.ollama.ai). Not with O(bundle).
+    type: str
+  bundle:
+    description:
+      - Read the models from this bundle file (written by O(bundle_dest)) instead of a registry.
+      - Every manifest and blob of the bundle is verified against its index before anything is placed.
+    type: path
+  bundle_dest:
+    description:
+      - After the mirror holds the models, write them to this file as one tar file (index, manifests, each blob once).
+      - An existing bundle with the same models and digests is left alone. The file is written under a temporary name and renamed.
+    type: path
+  insecure:
+    description:
+      - Read registries of names with a host of their own over plain C(http).
+    type: bool
+    default: false
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificates of the registries.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for a registry to answer (connect, or the next bytes of a download).
+    type: float
+    default: 60
+  retries:
+    description:
+      - How often a broken download or a failed manifest read is tried again within the run; each retry resumes.
+    type: int
+    default: 3
+  parallel:
+    description:
+      - How many blobs are downloaded at once.
+    type: int
+    default: 3
+  min_free_space:
+    description:
+      - Free space to keep on the mirror's disk after the fetch, as bytes or a size with a unit (V(10 GB)).
+      - Before any download the bytes the manifests list (less the blobs already stored) are compared with the free space.
+    type: raw
+    default: 0
+  state_dir:
+    description:
+      - The ledger directory that gets the live progress and status of each model's fetch.
+      - Default C(<path>/.state) (not served), so a mirror's progress never mixes with the pulls of an Ollama server on the same host.
+    type: path
+  api_url:
+    description:
+      - Not used (the mirror does not talk to an Ollama server). Accepted so that C(module_defaults) for the action group reach this module.
+    type: str
+  api_key:
+    description:
+      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
+    type: str
+notes:
+  - The tree is served by nginx with C(root <path>) for C(location /v2/) only; see the README section "Fleets and air gaps".
+  - Hosts pull C(<mirror host>/<namespace>/<model>:<tag>); the models keep the digests of their upstream registry.
+  - Two registries' models that would share one C(v2/<namespace>/<model>) path are refused; use another mirror directory.
+seealso:
+  - module: llmops.ollama.ollama_domain
+  - module: llmops.ollama.ollama_model
+"""
+
+EXAMPLES = r"""
+- name: Fill the mirror from registry.ollama.ai
+  llmops.ollama.ollama_mirror:
+    path: /srv/ollama-mirror
+    models:
+      - llama3.2:1b
+      - qwen2.5:0.5b
+      - hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M
+
+- name: Mirror exactly one version
+  llmops.ollama.ollama_mirror:
+    path: /srv/ollama-mirror
+    models:
+      - name: smollm2:135m
+        digest: "sha256:{{ smollm2_digest }}"
+
+- name: Write a bundle to carry across the air gap
+  llmops.ollama.ollama_mirror:
+    path: /srv/ollama-mirror
+    models: [llama3.2:1b]
+    bundle_dest: /media/usb/models.tar
+
+- name: Inside the air gap, fill the mirror from the bundle (verified before anything is placed)
+  llmops.ollama.ollama_mirror:
+    path: /srv/ollama-mirror
+    bundle: /media/usb/models.tar
+
+- name: Drop a model and the blobs nothing uses any more
+  llmops.ollama.ollama_mirror:
+    path: /srv/ollama-mirror
+    models: [qwen2.5:0.5b]
+    state: absent
+    prune: true
+"""
+
+RETURN = r"""
+models:
+  description: The models the task handled, as the mirror holds them (or would, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Canonical C(host/namespace/model:tag).
+      type: str
+    display:
+      description: The short name, as C(ollama list) shows it.
+      type: str
+    repository:
+      description: The C(namespace/model) path in the tree.
+      type: str
+    digest:
+      description: The manifest digest (the one Ollama shows after pulling it through the mirror).
+      type: str
+    size:
+      description: Bytes of the model's blobs.
+      type: int
+    source:
+      description: The registry base URL, or C(bundle:<file>).
+      type: str
+    changed:
+      description: Whether its manifest or links were (or would be) placed.
+      type: bool
+  sample: [{"name": "registry.ollama.ai/library/llama3.2:1b", "digest": "sha256:baf6...", "size": 1321098329, "changed": true}]
+fetched:
+  description: The blobs fetched (or to fetch, in check mode), each once, with C(digest), C(size) and C(resumed_from) (bytes already there).
+  returned: always
+  type: list
+  elements: dict
+fetch_bytes:
+  description: Bytes still to fetch at the start of the run (sizes less partial files).
+  returned: always
+  type: int
+transferred:
+  description: Bytes that came over the network (or out of the bundle) in this run.
+  returned: always
+  type: int
+removed:
+  description: The models taken out of the mirror (O(state=absent)).
+  returned: always
+  type: list
+  elements: dict
+pruned:
+  description: The stored blobs and partial files removed by O(prune), with their sizes.
+  returned: always
+  type: list
+  elements: dict
+bundle:
+  description: The bundle written by O(bundle_dest), with C(path), C(changed), C(models) and C(bytes); absent without O(bundle_dest).
+  returned: when bundle_dest is set
+  type: dict
+ledger_error:
+  description: Why the progress ledger could not be used (empty when it was).
+  returned: always
+  type: str
+"""
+
+import os
+from typing import Any, Dict, List
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmops.ollama.plugins.module_utils._ledger import FAILED, OK, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils._mirror import (
+    OLLAMA_REGISTRY,
+    Entry,
+    Mirror,
+    MirrorError,
+    Progress,
+    parse_models,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils._registry_client import RegistryClient
+from ansible_collections.llmops.ollama.plugins.module_utils._units import InvalidSize, parse_size
+
+
+def argument_spec() -> Dict[str, Any]:
+    return {
+        "path": {"type": "path", "required": True},
+        "models": {"type": "list", "elements": "raw"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "prune": {"type": "bool", "default": False},
+        "source": {"type": "str"},
+        "bundle": {"type": "path"},
+        "bundle_dest": {"type": "path"},
+        "insecure": {"type": "bool", "default": False},
+        "validate_certs": {"type": "bool", "default": True},
+        "timeout": {"type": "float", "default": 60},
+        "retries": {"type": "int", "default": 3},
+        "parallel": {"type": "int", "default": 3},
+        "min_free_space": {"type": "raw", "default": 0},
+        "state_dir": {"type": "path"},
+        "api_url": {"type": "str"},
+        "api_key": {"type": "str", "no_log": True},
+    }
+
+
+class Clients:
+    """One registry client per base URL."""
+
+    def __init__(self, params: Dict[str, Any]) -> None:
+        self.params = params
+        self._clients: Dict[str, RegistryClient] = {}
+
+    def __call__(self, base: str) -> RegistryClient:
+        if base not in self._clients:
+            self._clients[base] = RegistryClient(
+                base, validate_certs=self.params["validate_certs"], timeout=self.params["timeout"], retries=self.params["retries"]
+            )
+        return self._clients[base]
+
+
+def check_params(params: Dict[str, Any]) -> int:
+    if params["source"] is not None and params["bundle"] is not None:
+        raise MirrorError("source and bundle are mutually exclusive: models come either from a registry or from a bundle file")
+    if params["state"] == "absent" and (params["bundle"] or params["bundle_dest"]):
+        raise MirrorError("bundle and bundle_dest go with state=present")
+    if params["state"] == "absent" and not params["models"]:
+        raise MirrorError("state=absent needs models: the models to take out of the mirror")
+    if params["state"] == "present" and not params["models"] and not params["bundle"] and not params["bundle_dest"]:
+        raise MirrorError("models is required (or bundle, to take every model of a bundle)")
+    if params["parallel"] < 1 or params["retries"] < 0:
+        raise MirrorError("parallel must be at least 1 and retries at least 0")
+    source = params["source"]
+    if source is not None and not source.startswith(("http://", "https://")):
+        raise MirrorError("source %r is not a registry base URL; give one such as https://registry.ollama.ai" % source)
+    if source is not None and "@" in source.split("://", 1)[1].split("/", 1)[0]:
+        raise MirrorError("source must not carry credentials (user:token@host); the registry read paths are public")
+    try:
+        return parse_size(params["min_free_space"])
+    except InvalidSize as exc:
+        raise MirrorError("min_free_space: %s" % exc) from None
+
+
+def progress_for(ledger: Ledger, entries: List[Entry], missing: List[Dict[str, Any]]) -> Progress:
+    digests = {blob["digest"] for blob in missing}
+    users: Dict[str, List[str]] = {}
+    writers: Dict[str, Any] = {}
+    totals: Dict[str, int] = {}
+    for entry in entries:
+        needed = [blob for blob in entry.blobs if blob["digest"] in digests]
+        if not needed:
+            continue
+        key = entry.name.key
+        totals[key] = sum(blob["size"] for blob in needed)
+        writers[key] = ledger.progress(entry.name) if ledger.enabled else None
+        for blob in needed:
+            users.setdefault(blob["digest"], []).append(key)
+        ledger.start(entry.name, "mirror", message="fetching into the mirror")
+    return Progress({k: v for k, v in writers.items() if v is not None}, totals, users)
+
+
+def run(module: AnsibleModule) -> Dict[str, Any]:
+    params = module.params
+    min_free = check_params(params)
+    mirror = Mirror(params["path"], check_mode=module.check_mode, warn=module.warn)
+    wanted = parse_models(params["models"] or [])
+    result: Dict[str, Any] = {"changed": False, "models": [], "fetched": [], "fetch_bytes": 0, "transferred": 0, "removed": [], "pruned": []}
+    ledger_error = ""
+    if params["state"] == "absent":
+        removed = mirror.remove(wanted)
+    else:
+        removed = []
+        entries: List[Entry] = []
+        if params["bundle"]:
+            entries = mirror.load_bundle(params["bundle"], wanted, min_free)
+            mirror.transferred = sum(blob["size"] for blob in mirror.fetched) if not module.check_mode else 0
+        elif wanted:
+            clients = Clients(params)
+            source = params["source"] or OLLAMA_REGISTRY
+            entries = mirror.resolve(wanted, source, params["insecure"], clients)
+            missing = mirror.plan_fetch(entries, min_free)
+            ledger = None
+            progress = None
+            if missing and not module.check_mode:
+                ledger = Ledger.open(params["state_dir"] or os.path.join(mirror.tree.root, ".state"))
+                ledger_error = ledger.error
+                if ledger.error:
+                    module.warn("no progress is recorded: %s" % ledger.error)
+                else:
+                    progress = progress_for(ledger, entries, missing)
+            try:
+                mirror.download(missing, clients, params["parallel"], progress)
+            except MirrorError as exc:
+                if ledger is not None and ledger.enabled:
+                    for key in progress.done if progress else []:
+                        entry = next(e for e in entries if e.name.key == key)
+                        ledger.set_status(entry.name, FAILED, str(exc), operation="mirror")
+                        ledger.log(entry.name, "mirror failed", message=str(exc))
+                raise
+            if ledger is not None and ledger.enabled and progress is not None:
+                for key in progress.done:
+                    entry = next(e for e in entries if e.name.key == key)
+                    ledger.set_status(entry.name, OK, "in the mirror at %s" % mirror.tree.root, operation="mirror", digest=entry.digest)
+                    ledger.log(entry.name, "mirrored", digest=entry.digest, bytes=progress.done[key])
+        placed = mirror.place(entries)
+        result["changed"] = bool(placed or mirror.fetched)
+        if params["bundle_dest"]:
+            records = [entry.record() for entry in entries] if entries or wanted else list(mirror.index.values())
+            if not records:
+                raise MirrorError("the mirror at %s holds no models to write to bundle_dest; give models" % mirror.tree.root)
+            changed, index = mirror.write_bundle(records, params["bundle_dest"])
+            result["bundle"] = {
+                "path": params["bundle_dest"],
+                "changed": changed,
+                "models": [model["name"] for model in index["models"]],
+                "bytes": sum(blob["size"] for blob in index["blobs"]),
+            }
+            result["changed"] = result["changed"] or changed
+    pruned = mirror.prune() if params["prune"] else []
+    result.update(
+        changed=bool(result["changed"] or removed or pruned),
+        models=mirror.models,
+        fetched=mirror.fetched,
+        fetch_bytes=sum(blob["size"] - blob["resumed_from"] for blob in mirror.fetched),
+        transferred=mirror.transferred,
+        removed=removed,
+        pruned=pruned,
+        ledger_error=ledger_error,
+    )
+    if module._diff:
+        result["diff"] = {
+            "before": {"models": dict(sorted(mirror.before.items()))},
+            "after": {"models": dict(sorted(mirror.after().items()))},
+        }
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(module)
+    except MirrorError as exc:
+        module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg="the mirror at %s cannot be written: %s" % (module.params["path"], exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
