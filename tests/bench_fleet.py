@@ -86,7 +86,7 @@ def ping_run(playbook: Path, inventory_path: str, env: dict[str, str]) -> float:
 def measure(single: str, fleet: str, ping: Path, env: dict[str, str]) -> dict[str, float]:
     """The fastest of ROUNDS timings of each run, the four runs interleaved so that load changes hit them alike."""
     times: dict[str, list[float]] = {"site_one": [], "site_many": [], "ping_one": [], "ping_many": []}
-    for _ in range(ROUNDS):
+    for _round in range(ROUNDS):
         times["site_one"].append(site_run(single, env))
         times["site_many"].append(site_run(fleet, env))
         times["ping_one"].append(ping_run(ping, single, env))

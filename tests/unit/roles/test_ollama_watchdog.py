@@ -15,7 +15,7 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
@@ -254,8 +254,9 @@ TAGS = {
 }
 
 
-def ollama(hang: Callable[[], bool] = lambda: False, tags: dict = TAGS) -> Callable[[Any], bytes]:
+def ollama(hang: Callable[[], bool] = lambda: False, tags: Optional[dict] = None) -> Callable[[Any], bytes]:
     """An Ollama stand-in for the watchdog's requests; generate and embed sleep 2 s while ``hang()``."""
+    tags = TAGS if tags is None else tags
 
     def answer(server: Any) -> bytes:
         _method, path, body = server.received[-1]
