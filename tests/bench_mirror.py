@@ -8,18 +8,17 @@
 2. Memory: the peak RSS of the ollama_mirror process fetching the 1 GB model must stay < 80 MB
    (the blobs stream to disk, hashed on the way; never a whole blob in memory).
 
-3. Fleet (``--fleet``, not yet part of ``make bench``): the mirror is served by a real nginx
-   (ollama_domain with mirror_path) and 20 simulators pull the model through it as Ollama does
-   (``<mirror>/<namespace>/<model>:<tag>``, insecure). Bytes served by the upstream stand-in /
-   model size must be <= 1.01, and every host must end with the upstream manifest digest.
-   It needs ollama_domain to send the blob Location header that Ollama requires (see
-   /work/coord/mirror_layout.md); the collection's own ``mirror:`` pulls (issue 11 item 3) will
-   replace the direct ``/api/pull`` here.
+3. Fleet (skipped with ``--no-fleet``): the mirror is served by a real nginx (ollama_domain with mirror_path) and
+   20 simulators sync the model through it with ollama_model_sync (``mirror:``, ``mirror_insecure``),
+   in one ansible-playbook run over a fleet inventory: the servers download
+   ``<mirror>/<namespace>/<model>:<tag>`` for real and the collection copies it to the canonical name.
+   Bytes served by the upstream stand-in / model size must be <= 1.01, and every host must end
+   with the canonical name only, at the upstream manifest digest.
 
 Run from the repository root::
 
-    .venv/bin/python -m tests.bench_mirror            # figures 1 and 2
-    .venv/bin/python -m tests.bench_mirror --fleet    # figure 3 as well
+    .venv/bin/python -m tests.bench_mirror               # figures 1, 2 and 3 (as make bench)
+    .venv/bin/python -m tests.bench_mirror --no-fleet    # figures 1 and 2 only
 
 It prints the figures and exits 1 when one is not met.
 """
@@ -32,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
@@ -104,7 +104,8 @@ def memory(root: Path, sim: Sim, total: int) -> Dict[str, Any]:
 
 
 def fleet(root: Path, upstream: Sim, total: int, hosts: int = FLEET_HOSTS) -> Dict[str, Any]:
-    """Fill a mirror once, serve it with ollama_domain on a private nginx, and let ``hosts`` simulators pull through it."""
+    """Fill a mirror once, serve it with ollama_domain on a private nginx, and sync ``hosts`` simulators through it
+    with ollama_model_sync (``mirror:``), in one ansible-playbook run over a fleet inventory (5 forks)."""
     mirror = root / "mirror-fleet"
     mirror.mkdir()
     upstream.clear_stats()
@@ -121,19 +122,38 @@ def fleet(root: Path, upstream: Sim, total: int, hosts: int = FLEET_HOSTS) -> Di
         if bind.rc != 0:
             raise SystemExit("ollama_domain could not serve the mirror:\n%s" % bind.stdout[-2000:])
         nginx.wait_generation_after(before)
-        name = "localhost:%d/%s" % (nginx.http_port, MODEL)
-        digests = []
-        started = time.monotonic()
-        for index in range(hosts):
-            with run_sim(root / ("host-%02d" % index), rate=0) as host:
-                status, lines = host.stream("/api/pull", {"model": name, "insecure": True}, timeout=600)
-                if status != 200 or not lines or lines[-1].get("status") != "success":
-                    raise SystemExit("host %d could not pull %s through the mirror: %s" % (index, name, lines[-1:]))
-                tags = {m["name"]: m["digest"] for m in host.call("GET", "/api/tags")[1]["models"]}
-                digests.append("sha256:" + tags.get(name, ""))
-            for path in (root / ("host-%02d" % index)).rglob("sha256-*"):
-                path.unlink()  # keep the disk of 20 hosts to one model at a time
-        seconds = time.monotonic() - started
+        with ExitStack() as stack:
+            sims = {"host-%02d" % index: stack.enter_context(run_sim(root / ("host-%02d" % index), rate=0)) for index in range(hosts)}
+            inventory = {
+                "all": {
+                    "vars": {"fleet_models": [MODEL], "fleet_mirror": "http://localhost:%d" % nginx.http_port, "fleet_mirror_insecure": True},
+                    "hosts": {
+                        name: {
+                            "ansible_connection": "local",
+                            "ansible_python_interpreter": sys.executable,
+                            "sim_url": sim.url,
+                            "models_path": str(sim.data),
+                            "state_dir": str(root / ("state-" + name)),
+                        }
+                        for name, sim in sims.items()
+                    },
+                }
+            }
+            (root / "fleet.yml").write_text(json.dumps(inventory))
+            started = time.monotonic()
+            run = run_playbook("mirror_fleet.yml", inventory=str(root / "fleet.yml"), env={"ANSIBLE_FORKS": "5"}, timeout=3600)
+            seconds = time.monotonic() - started
+            digests, failures = [], []
+            for name, sim in sims.items():
+                synced = run.results("Sync through the mirror", host=name)
+                if synced.get("failed"):
+                    failures.append("%s: %s" % (name, synced.get("msg")))
+                tags = {m["name"]: m["digest"] for m in sim.call("GET", "/api/tags")[1]["models"]}
+                if set(tags) != {MODEL}:
+                    failures.append("%s lists %s, not only %s" % (name, sorted(tags), MODEL))
+                digests.append("sha256:" + tags.get(MODEL, ""))
+            if failures:
+                raise SystemExit("the fleet sync through the mirror failed: %s" % "; ".join(failures))
     finally:
         nginx.stop()
     served = upstream.stats()["served"]
@@ -163,17 +183,17 @@ def main() -> int:
             print("   peak RSS of the module process: %.1f MB   target: < 80 MB   %s" % (mem["peak_rss"] / 1048576.0, "OK" if met else "NOT MET"))
             record("peak RSS of ollama_mirror fetching 1 GB", "< 80 MB", "%.1f MB" % (mem["peak_rss"] / 1048576.0), met, mem["peak_rss"] / RSS_LIMIT)
 
-            if "--fleet" in sys.argv[1:]:
+            if "--no-fleet" not in sys.argv[1:]:
                 hosts = fleet(root, sim, total)
                 met = hosts["ratio"] <= FLEET_RATIO_LIMIT and hosts["same_digest"]
                 ok = ok and met
-                print("3. %d simulators pull a %.2f GB model through the mirror (%.1f s)" % (hosts["hosts"], total / 1e9, hosts["seconds"]))
+                print("3. %d hosts sync a %.2f GB model through the mirror (ollama_model_sync) (%.1f s)" % (hosts["hosts"], total / 1e9, hosts["seconds"]))
                 print(
                     "   upstream bytes / model size: %.3f   target: <= %.2f; every host has the upstream digest: %s   %s"
                     % (hosts["ratio"], FLEET_RATIO_LIMIT, hosts["same_digest"], "OK" if met else "NOT MET")
                 )
                 record(
-                    "%d hosts pull 1 GB through the mirror: upstream bytes / model size" % hosts["hosts"],
+                    "%d hosts sync 1 GB through the mirror (ollama_model_sync mirror:): upstream bytes / model size" % hosts["hosts"],
                     "<= 1.01, upstream digests",
                     "%.3f, digests %s" % (hosts["ratio"], "equal" if hosts["same_digest"] else "DIFFER"),
                     met,

@@ -68,4 +68,33 @@ options:
       - When it cannot be created or written, the task still runs, with a warning, but without them.
     type: path
     default: /var/lib/llmops-ollama
+  mirror:
+    description:
+      - Pull through this mirror, a registry of the fleet's own that M(llmops.ollama.ollama_mirror) fills and
+        M(llmops.ollama.ollama_domain) (or the P(llmops.ollama.ollama_proxy#role) role) serves with C(mirror_path).
+        Give its base URL, V(https://mirror.example:8443) (or V(http://mirror.example:8080) with O(mirror_insecure=true)).
+        A path, a query or credentials are refused (Ollama reads a registry at the root of its host).
+      - A model C(<host>/<namespace>/<model>:<tag>) is pulled by the server as C(<mirror host[:port]>/<namespace>/<model>:<tag>) (the
+        way M(llmops.ollama.ollama_mirror) stores models of every registry, C(hf.co) ones included), then copied to its own name, and the
+        mirror-named model is deleted (its blobs stay, since the copy uses them). The model keeps its own name and the upstream manifest digest
+        (the mirror serves the manifest bytes unchanged), so records, digest pins and lock files are those of the upstream registry.
+      - The manifest read before a pull (free-space check, digest pin check, check mode) comes from the mirror's C(/v2/) path;
+        O(registry_url) is then only used by O(mirror_fallback).
+      - A model the mirror does not have fails, naming the mirror, before anything is pulled, unless O(mirror_fallback=true).
+      - A model that is already as desired causes no request to the mirror. Custom models (C(from)) are created as usual; their base is
+        not pulled through the mirror (declare the base as a model of its own to get it from the mirror first).
+      - An https mirror with a certificate of a private CA needs that CA trusted by the Ollama server (the P(llmops.ollama.ollama_server#role)
+        role's C(ollama_server_ca_certificates)), and by the host where this module runs for the manifest read (or O(validate_certs=false)).
+    type: str
+  mirror_insecure:
+    description:
+      - Pull from O(mirror) over plain http (Ollama's C(insecure)). Needs an C(http://) O(mirror); an C(https://) one with this set is refused.
+    type: bool
+    default: false
+  mirror_fallback:
+    description:
+      - When O(mirror) does not have a model (its manifest answers HTTP 404), pull the model from its own registry instead, with a warning.
+      - V(false) fails that model, naming the mirror.
+    type: bool
+    default: false
 """

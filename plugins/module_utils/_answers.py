@@ -21,6 +21,8 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 MAX_DEPTH = 32
 MAX_ITEMS = 100000
 MAX_TEXT = 16 * 1024 * 1024
+# A model manifest lists a few layers: anything larger is not one.
+MAX_MANIFEST = 4 * 1024 * 1024
 
 
 class AnswerError(ValueError):
@@ -94,14 +96,22 @@ SHOW: Dict[str, Any] = {
     "modified_at": "str",
     "remote_host": "str",
     "remote_model": "str",
-    "messages": ("list", "any"),
+    "messages": ("list", {"role": "str", "content": "str", "images": ("list", "str")}),
     "tensors": ("list", "any"),
 }
 # A line of a pull, push or create stream.
 PROGRESS: Dict[str, Any] = {"status": "str", "digest": "str", "total": "int", "completed": "int", "error": "str"}
 # A generate or embed answer (the inference probe, loads and unloads).
-GENERATE: Dict[str, Any] = {"response": "str", "done": "bool", "done_reason": "str", "model": "str", "error": "str"}
-EMBED: Dict[str, Any] = {"embeddings": ("list", ("list", "num")), "model": "str"}
+GENERATE: Dict[str, Any] = {
+    "response": "str",
+    "done": "bool",
+    "done_reason": "str",
+    "model": "str",
+    "error": "str",
+    "load_duration": "num",
+    "total_duration": "num",
+}
+EMBED: Dict[str, Any] = {"embeddings": ("list", ("list", "num")), "model": "str", "error": "str", "load_duration": "num", "total_duration": "num"}
 _LAYER: Dict[str, Any] = {_REQUIRED: ("digest", "size"), "mediaType": "str", "digest": "str", "size": "int", "urls": ("list", "str")}
 # A Docker Registry v2 image manifest as Ollama's registry serves it.
 MANIFEST: Dict[str, Any] = {

@@ -23,11 +23,13 @@ import ssl
 import time
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
-from ansible.module_utils.basic import AnsibleFallbackNotFound
+from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule
 from ansible.module_utils.six.moves.http_client import HTTPException
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request, make_context
+
+from ansible_collections.llmops.ollama.plugins.module_utils import _answers as answers
 
 DEFAULT_API_URL = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
@@ -56,6 +58,14 @@ class OllamaError(Exception):
     def retryable(self) -> bool:
         """True for connection failures and for statuses that invite a retry."""
         return self.status is None or self.status in RETRY_STATUSES
+
+
+class MalformedAnswer(OllamaError):
+    """An answer whose shape is not what the collection reads (see _answers); never retried."""
+
+    @property
+    def retryable(self) -> bool:
+        return False
 
 
 class InvalidApiUrl(ValueError):
@@ -238,13 +248,18 @@ class OllamaClient:
         """Send one request; return the open response or raise OllamaError."""
         url = self.api_url + path
         content_type = "application/json"
+        headers: Dict[str, str] = {}
         if isinstance(payload, (bytes, bytearray)):  # a blob upload: the bytes as they are
-            body: Optional[bytes] = bytes(payload)
+            body: Any = bytes(payload)
             content_type = "application/octet-stream"
+        elif isinstance(payload, FileUpload):  # a blob upload streamed from a file (see push_blob_file)
+            body, content_type = payload, "application/octet-stream"
+            headers["Content-Length"] = str(payload.size)
         else:
             body = None if payload is None else json.dumps(payload).encode("utf-8")
+        headers.update(self._headers(body, content_type))
         request = self._request_factory(
-            headers=self._headers(body, content_type),
+            headers=headers,
             validate_certs=self.validate_certs,
             timeout=self.timeout if timeout is None else timeout,
             follow_redirects="none",
@@ -320,9 +335,20 @@ class OllamaClient:
         if not raw.strip():
             return None
         try:
-            return json.loads(raw.decode("utf-8"))
-        except ValueError:
-            raise OllamaError("%s %s: the server answered with something that is not JSON: %r" % (method, path, raw[:200]), url=self.api_url + path) from None
+            return answers.parse(raw, None, "%s %s" % (method, path))
+        except answers.AnswerError as exc:
+            if exc.field or "not JSON" not in exc.problem:
+                raise MalformedAnswer(str(exc), status=200, url=self.api_url + path) from None
+            raise MalformedAnswer(
+                "%s %s: the server answered with something that is not JSON: %r" % (method, path, raw[:200]), status=200, url=self.api_url + path
+            ) from None
+
+    def checked(self, method: str, path: str, data: Any, shape: Any) -> Any:
+        """``data`` when it has ``shape`` (see _answers); else MalformedAnswer naming the endpoint and the field."""
+        try:
+            return answers.check(data, shape, "%s %s" % (method, path))
+        except answers.AnswerError as exc:
+            raise MalformedAnswer(str(exc), status=200, url=self.api_url + path) from None
 
     def get(self, path: str, timeout: Optional[float] = None) -> Any:
         """GET is safe to repeat: retried."""
@@ -352,11 +378,12 @@ class OllamaClient:
                 if not line:
                     continue
                 try:
-                    item = json.loads(line.decode("utf-8"))
-                except ValueError:
-                    raise OllamaError("%s %s: a stream line is not JSON: %r" % (method, path, line[:200]), url=self.api_url + path) from None
+                    item = answers.parse(line, None, "%s %s" % (method, path))
+                except answers.AnswerError:
+                    raise MalformedAnswer("%s %s: a stream line is not JSON: %r" % (method, path, line[:200]), status=200, url=self.api_url + path) from None
                 if not isinstance(item, dict):
-                    raise OllamaError("%s %s: a stream line is not a JSON object: %r" % (method, path, line[:200]), url=self.api_url + path)
+                    raise MalformedAnswer("%s %s: a stream line is not a JSON object: %r" % (method, path, line[:200]), status=200, url=self.api_url + path)
+                self.checked(method, path, item, answers.PROGRESS)
                 if "error" in item:
                     message = str(item["error"])
                     raise OllamaError("%s %s: %s" % (method, path, message), status=200, url=self.api_url + path, server_message=message)
@@ -371,10 +398,7 @@ class OllamaClient:
 
     def version(self, timeout: Optional[float] = None) -> str:
         data = self._object("/api/version", self.get("/api/version", timeout=timeout))
-        version = data.get("version", "")
-        if not isinstance(version, str):
-            raise OllamaError("GET /api/version: the version is not a string: %r" % (version,), url=self.api_url + "/api/version")
-        return version
+        return str(self.checked("GET", "/api/version", data, answers.VERSION)["version"])
 
     def tags(self, timeout: Optional[float] = None) -> list:
         """The models on the server (GET /api/tags)."""
@@ -385,27 +409,27 @@ class OllamaClient:
         return self._models("/api/ps", self.get("/api/ps", timeout=timeout))
 
     # ---------------------------------------------------------------- shapes of answers
-    def _object(self, path: str, data: Any) -> Dict[str, Any]:
+    def _object(self, path: str, data: Any, method: str = "GET") -> Dict[str, Any]:
         """An answer that must be a JSON object (an empty body counts as an empty one)."""
         if data is None:
             return {}
         if not isinstance(data, dict):
-            raise OllamaError("GET %s: the answer is not a JSON object: %s" % (path, _excerpt(data)), url=self.api_url + path)
+            raise MalformedAnswer("%s %s: the answer is not a JSON object: %s" % (method, path, _excerpt(data)), status=200, url=self.api_url + path)
         return data
 
     def _models(self, path: str, data: Any) -> list:
-        """``models`` of /api/tags or /api/ps: a list of objects, each with a name (or model) string."""
-        models = self._object(path, data).get("models") or []
-        if not isinstance(models, list):
-            raise OllamaError("GET %s: 'models' is not a list: %s" % (path, _excerpt(models)), url=self.api_url + path)
-        for index, entry in enumerate(models):
-            if not isinstance(entry, dict) or not isinstance(entry.get("name") or entry.get("model"), str):
-                raise OllamaError("GET %s: models[%d] is not a model (an object with a name): %s" % (path, index, _excerpt(entry)), url=self.api_url + path)
-        return list(models)
+        """``models`` of /api/tags or /api/ps, checked against _answers.TAGS or PS (an empty body has none)."""
+        if data is None:
+            return []
+        try:
+            return answers.models_of(data, "GET %s" % path, answers.TAGS if path == "/api/tags" else answers.PS)
+        except answers.AnswerError as exc:
+            raise MalformedAnswer(str(exc), status=200, url=self.api_url + path) from None
 
-    def show(self, model: str, verbose: bool = False) -> Dict[str, Any]:
-        """A model's definition (POST /api/show); read-only, so retried."""
-        return self.call("POST", "/api/show", {"model": model, "verbose": verbose}, retry=True) or {}
+    def show(self, model: str, verbose: bool = False, timeout: Optional[float] = None) -> Dict[str, Any]:
+        """A model's definition (POST /api/show), checked against _answers.SHOW; read-only, so retried."""
+        data = self._object("/api/show", self.call("POST", "/api/show", {"model": model, "verbose": verbose}, retry=True, timeout=timeout), "POST")
+        return self.checked("POST", "/api/show", data, answers.SHOW)
 
     # ---------------------------------------------------------------- writes: the only place that sends them
     def copy(self, source: str, destination: str) -> None:
@@ -423,7 +447,7 @@ class OllamaClient:
             payload["keep_alive"] = keep_alive
         if options:
             payload["options"] = options
-        return self.call("POST", "/api/generate", payload, retry=True, timeout=timeout)
+        return answer_of("POST", "/api/generate", self.call("POST", "/api/generate", payload, retry=True, timeout=timeout), answers.GENERATE)
 
     def load_embedding(self, model: str, keep_alive: Any = None, options: Optional[Dict[str, Any]] = None, timeout: Optional[float] = None) -> Any:
         """POST /api/embed with no input: loads an embedding model (which refuses /api/generate)."""
@@ -432,11 +456,16 @@ class OllamaClient:
             payload["keep_alive"] = keep_alive
         if options:
             payload["options"] = options
-        return self.call("POST", "/api/embed", payload, retry=True, timeout=timeout)
+        return answer_of("POST", "/api/embed", self.call("POST", "/api/embed", payload, retry=True, timeout=timeout), answers.EMBED)
 
     def unload(self, model: str) -> Any:
         """POST /api/generate with keep_alive 0: unloads the model."""
-        return self.call("POST", "/api/generate", {"model": model, "keep_alive": 0, "stream": False}, retry=True)
+        answer = self.call("POST", "/api/generate", {"model": model, "keep_alive": 0, "stream": False}, retry=True)
+        return answer_of("POST", "/api/generate", answer, answers.GENERATE)
+
+    def checked_object(self, method: str, path: str, data: Any, shape: Any) -> Dict[str, Any]:
+        """A JSON object answer (an empty body reads as an empty one) checked against ``shape``; else MalformedAnswer."""
+        return self.checked(method, path, self._object(path, data, method), shape)
 
     def pull_stream(self, model: str, insecure: bool = False, timeout: Optional[float] = None) -> Iterator[Dict[str, Any]]:
         """POST /api/pull, streamed (never retried here: the caller retries, and the server resumes)."""
@@ -462,10 +491,99 @@ class OllamaClient:
         """POST /api/blobs/sha256:<hex> with the blob's bytes (for files and adapters of a create)."""
         self.request("POST", "/api/blobs/%s" % digest, data, retry=True, timeout=timeout)
 
+    def push_blob_file(self, digest: str, path: str, size: int, timeout: Optional[float] = None) -> None:
+        """POST /api/blobs/sha256:<hex> with a file's bytes, streamed from disk in chunks (never whole in memory).
+
+        The server checks the digest of what it received (400 digest mismatch when the file changed)."""
+
+        def action() -> bytes:
+            with open(path, "rb") as handle:
+                response = self._open("POST", "/api/blobs/%s" % digest, FileUpload(handle, size), timeout)
+                try:
+                    return response.read()
+                finally:
+                    response.close()
+
+        try:
+            self._with_retries(action, True)
+        except OSError as exc:
+            raise OllamaError("POST /api/blobs/%s: cannot read %s: %s" % (digest, path, exc)) from None
+
+
+class FileUpload:
+    """A file object for a streamed upload: http.client reads it in blocks (8 KiB) while sending."""
+
+    def __init__(self, handle: Any, size: int) -> None:
+        self.handle = handle
+        self.size = size
+
+    def read(self, amount: int = -1) -> bytes:
+        return self.handle.read(amount)
+
+
+def answer_of(method: str, path: str, data: Any, shape: Any) -> Any:
+    """A JSON object answer checked against ``shape`` (None for an empty body); else MalformedAnswer naming the endpoint and the field."""
+    if data is None:
+        return None
+    endpoint = "%s %s" % (method, path)
+    if not isinstance(data, dict):
+        raise MalformedAnswer("%s: the answer is not a JSON object: %s" % (endpoint, _excerpt(data)), status=200)
+    try:
+        return answers.check(data, shape, endpoint)
+    except answers.AnswerError as exc:
+        raise MalformedAnswer(str(exc), status=200) from None
+
 
 def _excerpt(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+def url_credentials(url: Any) -> Optional[str]:
+    """The ``user:password`` part of a URL (what comes before ``@`` in its authority), or None."""
+    if not isinstance(url, str):
+        return None
+    authority = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", url.strip()).split("/", 1)[0]
+    if "@" not in authority:
+        return None
+    return authority.rsplit("@", 1)[0]
+
+
+def hide_credentials(module: Any, options: Tuple[str, ...] = ("api_url", "registry_url", "source", "mirror")) -> None:
+    """Keep credentials in URL options out of every output of the module.
+
+    :class:`OllamaModule` calls it before every result: for each option whose value
+    carries ``user:password@`` (or ``token@``), the whole value and its credentials join
+    ``module.no_log_values``, which AnsibleModule removes from the whole result,
+    ``invocation.module_args`` included (what ``-vvv`` shows), and from warnings.
+    The option is still refused, with a message that does not repeat it.
+    """
+    for option in options:
+        value = module.params.get(option)
+        secret = url_credentials(value)
+        if secret is None:
+            continue
+        module.no_log_values.add(value)
+        if value.strip() != value:
+            module.no_log_values.add(value.strip())
+        if secret:
+            module.no_log_values.add(secret)
+
+
+class OllamaModule(AnsibleModule):
+    """An AnsibleModule whose URL options (``api_url``, ``registry_url``, ``source``, ``mirror``) never show their credentials.
+
+    Every result, the failures of argument validation included (they come before any code of the
+    module runs), passes through :func:`hide_credentials` first.
+    """
+
+    def exit_json(self, **kwargs: Any) -> None:  # type: ignore[override]
+        hide_credentials(self)
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        hide_credentials(self)
+        super().fail_json(msg, **kwargs)
 
 
 def client_from_params(params: Dict[str, Any], **kwargs: Any) -> OllamaClient:

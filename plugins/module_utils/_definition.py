@@ -73,9 +73,20 @@ def compare_definition(definition: Dict[str, Any], show: Dict[str, Any], recorde
             differences.append(("messages", current_messages, definition["messages"]))
     if "quantize" in definition:
         level = str(details.get("quantization_level") or "") if isinstance(details, dict) else ""
-        if level.upper() != definition["quantize"].upper():
+        desired_level = definition["quantize"].upper()
+        if level.upper() != _QUANTIZE_ALIASES.get(desired_level, desired_level):
             differences.append(("quantize", level, definition["quantize"]))
+    for kind in ("files", "adapters"):
+        # /api/show does not name the blobs a model was made from: the ledger keeps the digests of the last create
+        if kind in definition:
+            current = recorded.get(kind) if recorded else None
+            if current != definition[kind]:
+                differences.append((kind, current if current is not None else "(not recorded)", definition[kind]))
     return differences
+
+
+# ParseFileType: Q4_K is Q4_K_M.
+_QUANTIZE_ALIASES = {"Q4_K": "Q4_K_M"}
 
 
 __all__ = ["compare_definition"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils import _answers as answers
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils._registry import disk_space
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
@@ -249,7 +250,7 @@ def probe_inference(
         if not isinstance(entry.get("capabilities"), list):
             # Older servers: /api/show has the capabilities (or at least the details).
             step = "POST /api/show"
-            entry = client.call("POST", "/api/show", {"model": model}, timeout=remaining()) or {}
+            entry = client.show(model, timeout=remaining())
         embed = is_embedding_model(entry)
         result["kind"] = "embed" if embed else "generate"
         payload: Dict[str, Any] = {"model": model}
@@ -262,8 +263,11 @@ def probe_inference(
         if keep_alive is not None:
             payload["keep_alive"] = keep_alive
         sent = time.monotonic()
-        answer = client.call("POST", step.split(" ", 1)[1], payload, timeout=remaining()) or {}
+        path = step.split(" ", 1)[1]
+        answer = client.call("POST", path, payload, timeout=remaining())
         elapsed = time.monotonic() - sent
+        # the fields read below, checked against their shape (an answer of another shape is a clear reason)
+        answer = client.checked_object("POST", path, answer, answers.EMBED if embed else answers.GENERATE)
     except OllamaError as exc:
         message = str(exc)
         if "no answer from the Ollama server" in message or "timed out" in message:

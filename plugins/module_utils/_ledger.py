@@ -24,6 +24,12 @@ case), percent-encoded so that it is one safe file name.
 
 A ledger that cannot be created or written is *disabled*: its ``error`` says
 why, callers warn with it and carry on; a read never raises.
+
+The ledger is memory, not truth: an entry of the wrong kind or permission (a
+record that is a directory or not a JSON object, a log, lock or slot file that
+cannot be opened, a history that is a directory) never stops an operation. It is
+a warning that names the path (``warnings``, and the ``warn`` callback given to
+:meth:`Ledger.open`), and the operation goes on without that entry.
 """
 
 from __future__ import annotations
@@ -169,38 +175,89 @@ def unwritable_reason(state_dir: Optional[str]) -> str:
     return ""
 
 
+# The fields of a record the collection reads, with their types: a field of another type reads as absent.
+RECORD_FIELDS: Dict[str, Any] = {
+    "name": str,
+    "key": str,
+    "status": str,
+    "message": str,
+    "operation": str,
+    "started_at": str,
+    "updated_at": str,
+    "host": str,
+    "boot_id": str,
+    "log_file": str,
+    "pid": int,
+    "pid_start": int,
+    "progress": dict,
+    "pull_layers": dict,
+    "interrupted": bool,
+}
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
 class Ledger:
     """The ledger in one state directory. Build it with :meth:`open`."""
 
-    def __init__(self, state_dir: Optional[str], error: str = "", clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, state_dir: Optional[str], error: str = "", clock: Callable[[], float] = time.time, warn: Optional[Callable[[str], None]] = None) -> None:
         self.state_dir = state_dir
         self.error = error
         self._clock = clock
         self.host = socket.gethostname()
+        self.warnings: List[str] = []
+        self.on_warning = warn
+
+    def _trouble(self, path: str, doing: str, reason: Any) -> None:
+        """Warn once per path and action that a ledger entry cannot be used; the operation goes on without it."""
+        if isinstance(reason, OSError):
+            reason = reason.strerror or str(reason)
+            if os.path.isdir(path):
+                reason = "it is a directory"
+        message = "ledger entry %s cannot be %s (%s): it is skipped and the operation goes on; remove or repair it" % (path, doing, reason)
+        if message in self.warnings:
+            return
+        self.warnings.append(message)
+        if self.on_warning is not None:
+            self.on_warning(message)
 
     # ---------------------------------------------------------------- set-up
     @classmethod
-    def open(cls, state_dir: Optional[str], create: bool = True, clock: Callable[[], float] = time.time) -> Ledger:
+    def open(
+        cls, state_dir: Optional[str], create: bool = True, clock: Callable[[], float] = time.time, warn: Optional[Callable[[str], None]] = None
+    ) -> Ledger:
         """The ledger in state_dir; disabled (with ``error``) when it cannot be used.
 
         With ``create`` the directories are made (mode 0755); without it (the
-        read-only info module) a missing directory is an empty ledger.
+        read-only info module) a missing directory is an empty ledger. ``warn``
+        is called with each warning about an entry that cannot be used.
         """
         if not state_dir:
-            return cls(None, "no state_dir was given", clock)
+            return cls(None, "no state_dir was given", clock, warn)
         state_dir = os.path.abspath(os.path.expanduser(state_dir))
         if not create:
+            if os.path.lexists(state_dir) and not os.path.isdir(state_dir):
+                return cls(None, unusable_message(state_dir, "it is not a directory"), clock, warn)
             if os.path.isdir(state_dir) and not os.access(state_dir, os.R_OK | os.X_OK):
-                return cls(None, "the ledger at %s cannot be read (permission denied)" % state_dir, clock)
-            return cls(state_dir, "", clock)
+                return cls(None, "the ledger at %s cannot be read (permission denied)" % state_dir, clock, warn)
+            return cls(state_dir, "", clock, warn)
         try:
+            if os.path.lexists(state_dir) and not os.path.isdir(state_dir):
+                raise NotADirectoryError(errno.ENOTDIR, "it is not a directory", state_dir)
             for sub in ("models", "logs", "locks", "slots"):
-                os.makedirs(os.path.join(state_dir, sub), mode=0o755, exist_ok=True)
+                target = os.path.join(state_dir, sub)
+                if os.path.lexists(target) and not os.path.isdir(target):
+                    raise NotADirectoryError(errno.ENOTDIR, "%s is not a directory" % target, target)
+                os.makedirs(target, mode=0o755, exist_ok=True)
             if not os.access(os.path.join(state_dir, "models"), os.W_OK):
                 raise PermissionError(errno.EACCES, "permission denied", state_dir)
         except OSError as exc:
-            return cls(None, unusable_message(state_dir, exc.strerror or str(exc)), clock)
-        return cls(state_dir, "", clock)
+            return cls(None, unusable_message(state_dir, exc.strerror or str(exc)), clock, warn)
+        return cls(state_dir, "", clock, warn)
 
     @property
     def enabled(self) -> bool:
@@ -218,7 +275,14 @@ class Ledger:
 
     @contextmanager
     def _locked(self, name: Union[str, ModelName]) -> Iterator[None]:
-        fd = os.open(self._lock_path(name), os.O_RDWR | os.O_CREAT, 0o644)
+        """The model's lock around a read-modify-write; a lock file that cannot be opened is a warning (the block runs unlocked)."""
+        path = self._lock_path(name)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            self._trouble(path, "opened as a lock", exc)
+            yield
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -227,14 +291,46 @@ class Ledger:
             os.close(fd)
 
     # ---------------------------------------------------------------- read
-    @staticmethod
-    def _load(path: str) -> Optional[Dict[str, Any]]:
+    def _load(self, path: str) -> Optional[Dict[str, Any]]:
+        """A record file's JSON object; None when there is none, or (with a warning) when it cannot be read or is not one."""
         try:
             with open(path, "rb") as handle:
                 data = json.loads(handle.read().decode("utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             return None
-        return data if isinstance(data, dict) else None
+        except OSError as exc:
+            self._trouble(path, "read", exc)
+            return None
+        except (ValueError, RecursionError) as exc:
+            self._trouble(path, "read", "it is not JSON: %s" % exc)
+            return None
+        if not isinstance(data, dict):
+            self._trouble(path, "read", "it is not a JSON object")
+            return None
+        wrong = sorted(key for key, kind in RECORD_FIELDS.items() if key in data and data[key] is not None and not _is(data[key], kind))
+        if wrong:
+            self._trouble(path, "read as it is", "field(s) %s of the wrong type, read as absent" % ", ".join(wrong))
+            data = {key: value for key, value in data.items() if key not in wrong}
+        return data
+
+    def _write(self, path: str, record: Dict[str, Any]) -> bool:
+        """Write a record atomically; False (with a warning) when it cannot be written."""
+        try:
+            atomic_write(path, json.dumps(record, sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            self._trouble(path, "written", exc)
+            return False
+        return True
+
+    def _lines(self, path: str) -> List[Dict[str, Any]]:
+        """The JSON objects of a JSON-lines file ([] with a warning when it exists but cannot be read)."""
+        try:
+            return _json_lines(path, strict=True)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self._trouble(path, "read", exc)
+            return []
 
     def read(self, name: Union[str, ModelName]) -> Optional[Dict[str, Any]]:
         """The status record of one model, or None. Never raises."""
@@ -249,7 +345,10 @@ class Ledger:
         directory = os.path.join(self.state_dir or "", "models")
         try:
             entries = sorted(os.listdir(directory))
-        except OSError:
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self._trouble(directory, "listed", exc)
             return []
         return [os.path.join(directory, entry) for entry in entries if entry.endswith(".json") and not entry.startswith(".")]
 
@@ -281,7 +380,7 @@ class Ledger:
         """The operation log of a model (the last ``limit`` entries when limit > 0)."""
         if not self.enabled:
             return []
-        entries = _json_lines(self.log_path(name))
+        entries = self._lines(self.log_path(name))
         return entries[-limit:] if limit > 0 else entries
 
     # ---------------------------------------------------------------- write
@@ -303,7 +402,7 @@ class Ledger:
                 else:
                     record[key] = value
             record["updated_at"] = now_iso(self._clock)
-            atomic_write(path, json.dumps(record, sort_keys=True).encode("utf-8"))
+            self._write(path, record)
         return record
 
     def set_status(
@@ -341,12 +440,16 @@ class Ledger:
         entry: Dict[str, Any] = {"time": now_iso(self._clock), "model": parsed.display, "event": event, "pid": os.getpid()}
         entry.update({k: v for k, v in fields.items() if v is not None})
         line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
+        path = self.log_path(parsed)
         with self._locked(parsed):
-            fd = os.open(self.log_path(parsed), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, line)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                self._trouble(path, "appended to", exc)
 
     # ---------------------------------------------------------------- progress and slots
     def progress(self, name: Union[str, ModelName], min_interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> ProgressWriter:
@@ -382,10 +485,19 @@ class Ledger:
         """
         if not self.enabled or limit <= 0:
             return FileLock(None)
+        unusable = 0
         for index in range(limit):
-            held = FileLock.try_take(os.path.join(self.state_dir or "", "slots", "pull-%d.lock" % index), index)
+            path = os.path.join(self.state_dir or "", "slots", "pull-%d.lock" % index)
+            try:
+                held = FileLock.try_take(path, index)
+            except OSError as exc:
+                self._trouble(path, "opened as a pull slot", exc)
+                unusable += 1
+                continue
             if held is not None:
                 return held
+        if unusable == limit:
+            return FileLock(None)  # no slot file can be used: the limit cannot be kept, the pull goes on
         return None
 
     def try_model_lock(self, name: Union[str, ModelName]) -> Optional[FileLock]:
@@ -396,7 +508,12 @@ class Ledger:
         """
         if not self.enabled:
             return FileLock(None)
-        return FileLock.try_take(os.path.join(self.state_dir or "", "locks", file_key(name) + ".pull"))
+        path = os.path.join(self.state_dir or "", "locks", file_key(name) + ".pull")
+        try:
+            return FileLock.try_take(path)
+        except OSError as exc:
+            self._trouble(path, "opened as a pull lock", exc)
+            return FileLock(None)
 
     # ---------------------------------------------------------------- interrupted operations
     def recover_interrupted(self) -> List[Dict[str, Any]]:
@@ -428,7 +545,8 @@ class Ledger:
                 for key in ("pid", "pid_start", "boot_id"):
                     record.pop(key, None)
                 record["updated_at"] = record["interrupted_at"]
-                atomic_write(path, json.dumps(record, sort_keys=True).encode("utf-8"))
+                if not self._write(path, record):
+                    continue
             progress = record.get("progress") if isinstance(record.get("progress"), dict) else {}
             item = {
                 "name": record.get("name"),
@@ -458,9 +576,15 @@ class Ledger:
         item.update(entry)
         line = (json.dumps(item, sort_keys=True) + "\n").encode("utf-8")
         path = self.history_path()
-        fd = os.open(os.path.join(self.state_dir or "", "locks", HISTORY_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        lock = os.path.join(self.state_dir or "", "locks", HISTORY_FILE + ".lock")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fd: Optional[int] = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            self._trouble(lock, "opened as a lock", exc)
+            fd = None
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
             out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(out, line)
@@ -473,30 +597,35 @@ class Ledger:
                 lines = []
             if keep > 0 and len(lines) > keep * 2:
                 atomic_write(path, b"".join(lines[-keep:]))
+        except OSError as exc:
+            self._trouble(path, "appended to", exc)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
 
     def history(self, limit: int = 0) -> List[Dict[str, Any]]:
         """The recorded runs, newest first (the last ``limit`` when limit > 0). Never raises."""
         if not self.enabled:
             return []
-        entries = _json_lines(self.history_path())[::-1]
+        entries = self._lines(self.history_path())[::-1]
         return entries[:limit] if limit > 0 else entries
 
 
-def _json_lines(path: str) -> List[Dict[str, Any]]:
-    """The JSON objects of a JSON-lines file, in file order; [] when it cannot be read; other lines are skipped."""
+def _json_lines(path: str, strict: bool = False) -> List[Dict[str, Any]]:
+    """The JSON objects of a JSON-lines file, in file order; [] when it cannot be read (OSError with ``strict``); other lines are skipped."""
     try:
         with open(path, "rb") as handle:
             lines = handle.read().decode("utf-8", "replace").splitlines()
     except OSError:
+        if strict:
+            raise
         return []
     entries = []
     for line in lines:
         try:
             item = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(item, dict):
             entries.append(item)
@@ -561,12 +690,16 @@ class ProgressWriter:
             return 0.0
         return (completed - first_done) / elapsed
 
-    def update(self, completed: int, total: int, status: str = "", force: bool = False, **extra: Any) -> Dict[str, Any]:
-        """Note the bytes done so far; write them to the ledger when the interval has passed (or ``force``)."""
+    def update(self, completed: int, total: int, status: str = "", force: bool = False, moved: Optional[int] = None, **extra: Any) -> Dict[str, Any]:
+        """Note the bytes done so far; write them to the ledger when the interval has passed (or ``force``).
+
+        ``moved``: the bytes that arrived in this run, when ``completed`` also counts bytes that were
+        already there (a resumed pull); the speed is measured on them, never on a jump to the bytes on disk.
+        """
         now = self._clock()
         if self._first_sample is None:
             self._first_sample = now
-        speed = self._speed(now, completed)
+        speed = self._speed(now, completed if moved is None else moved)
         percent = round(100.0 * completed / total, 1) if total > 0 else 0.0
         if total > 0 and completed < total and percent >= 100.0:
             percent = 99.9

@@ -21,9 +21,11 @@ from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._blobs import FILE_KINDS, upload_missing
 from ansible_collections.llmops.ollama.plugins.module_utils._host import ResourceError, free_bytes, mem_available, space_needed, vram_free
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import ABSENT, FAILED, OK, PAUSED, PROBLEM_STATUSES, QUEUED, Ledger, now_iso
 from ansible_collections.llmops.ollama.plugins.module_utils._model_plan import (
+    CHECK_CAPABILITIES,
     CHECK_MEMORY,
     CHECK_SPACE,
     COPY,
@@ -36,6 +38,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils._model_plan import (
     VERIFY,
     Plan,
     Step,
+    capabilities_message,
+    missing_capabilities,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import ModelSpec
 from ansible_collections.llmops.ollama.plugins.module_utils._names import ModelName
@@ -127,6 +131,7 @@ class _Run:
     def __init__(self) -> None:
         self.digest = ""  # the model's digest after the last pull or create
         self.backup: Optional[ModelName] = None  # the copy of a pinned update, while it is still needed
+        self.temporary: Optional[ModelName] = None  # the mirror-named model of a pull through a mirror, until deleted
 
 
 class Executor:
@@ -210,6 +215,10 @@ class Executor:
                 self._check_space(plan, step, result)
             elif step.kind == CHECK_MEMORY:
                 self._check_memory(plan, step)
+            elif step.kind == CHECK_CAPABILITIES:
+                self._check_capabilities(plan, step, bool(verbs))
+            if step.data.get("warning"):
+                self._warn(step.data["warning"])
             if step.error:
                 raise StepFailed(step.error, FAILED)
             if step.kind == PULL and step.data.get("update") and not step.data.get("changes"):
@@ -233,6 +242,8 @@ class Executor:
         finally:
             if run.backup is not None:
                 self._drop_backup(run.backup)
+            if run.temporary is not None:
+                self._drop_mirror_name(run.temporary)
 
     def _step(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
         kind = step.kind
@@ -240,11 +251,17 @@ class Executor:
             self._check_space(plan, step, result)
         elif kind == CHECK_MEMORY:
             self._check_memory(plan, step)
+        elif kind == CHECK_CAPABILITIES:
+            self._check_capabilities(plan, step, result.changed)
         elif kind == UNLOAD:
             self._unload(step.target, result)
             if plan.spec.state == "unloaded":
                 result.after["state"] = "present"
         elif kind == DELETE:
+            if step.data.get("mirror"):  # the mirror-named model, once copied to its own name
+                self._drop_mirror_name(step.target)
+                run.temporary = None
+                return
             if step.target != plan.name:  # the backup copy, no longer needed
                 self._drop_backup(step.target)
                 run.backup = None
@@ -252,11 +269,18 @@ class Executor:
             self._delete(step.target, result, step.verb)
             result.after = {"state": "absent"}
         elif kind == COPY:
-            self._backup(plan, step, run)
+            if step.data.get("mirror"):
+                self._mirror_copy(plan, step, run)
+            else:
+                self._backup(plan, step, run)
         elif kind == PULL:
+            if step.data.get("warning"):
+                self._warn(step.data["warning"])
             with self._slot(plan.name, slot_held):
                 stats = self._pull(plan, step, result)
-            run.digest = self._digest_after(plan.name)
+            if step.source is not None and step.source != plan.name:  # pulled under the mirror's name: copied below
+                run.temporary = step.source
+            run.digest = self._digest_after(step.source or plan.name)
             if step.data.get("update"):
                 if not any(later.kind == VERIFY for later in plan.steps):
                     self._updated(plan, step, result, run.digest, stats)
@@ -383,13 +407,20 @@ class Executor:
         name = plan.name
         expected = int(step.data.get("total") or 0)
         self.ledger.start(name, "pull")
-        self.ledger.log(name, "pull-started", total=expected or None, registry=registry_label(name))
+        mirror = step.data.get("mirror")
+        where: Dict[str, Any] = {"registry": registry_label(name)}
+        if mirror:
+            where.update(mirror=mirror, source=(step.source or name).display)
+        self.ledger.log(name, "pull-started", total=expected or None, **where)
         self.mutated = True
         try:
-            stats = self.transfer.pull(step.source or name, bool(step.data.get("insecure")), expected)
+            stats = self.transfer.pull(name, bool(step.data.get("insecure")), expected, source=step.source)
         except OperationFailed as exc:
             result.transfer = exc.stats
-            raise self._transfer_failure(name, exc) from None
+            failure = self._transfer_failure(name, exc)
+            if mirror:
+                failure.args = ("%s (pulled through the mirror %s as %s)" % (failure, mirror, (step.source or name).display),)
+            raise failure from None
         result.transfer = stats
         return stats
 
@@ -397,9 +428,11 @@ class Executor:
         name = plan.name
         definition = dict(step.data.get("definition") or {})
         self.ledger.start(name, "create")
-        self.ledger.update(name, source=CUSTOM, definition=definition)
+        # the files' digests are recorded once the create succeeded: they are what the next run compares with
+        self.ledger.update(name, source=CUSTOM, definition={key: value for key, value in definition.items() if key not in FILE_KINDS})
         self.ledger.log(name, "create-started", definition=definition)
         self.mutated = True
+        self._upload(name, step.data.get("blobs") or [])
         try:
             stats = self.transfer.create(name, definition)
         except OperationFailed as exc:
@@ -411,7 +444,40 @@ class Executor:
         run.digest = self._digest_after(name)
         result.after["state"] = "present"
         result.after["digest"] = run.digest
+        if any(key in definition for key in FILE_KINDS):
+            self.ledger.update(name, definition=definition)
         self.ledger.log(name, verb, digest=run.digest, differences=result.differences or None)
+
+    def _upload(self, name: ModelName, blobs: List[Dict[str, Any]]) -> None:
+        """The files and adapters of a create: each blob the server lacks (HEAD), streamed from its file."""
+        if not blobs:
+            return
+        try:
+            sent = upload_missing(self.client, blobs, timeout=max(self.client.timeout, LOAD_TIMEOUT))
+        except OllamaError as exc:
+            raise StepFailed("%s: uploading its files failed, nothing was created: %s" % (name.display, exc.server_message or exc)) from None
+        if sent:
+            self.ledger.log(name, "uploaded", files=[item["name"] for item in sent], bytes=sum(int(item["size"]) for item in sent))
+
+    def _check_capabilities(self, plan: Plan, step: Step, changed: bool) -> None:
+        """require_capabilities: fail the model when it lacks one, naming what it has (/api/tags, else /api/show)."""
+        name = plan.name
+        required = list(step.data.get("required") or [])
+        capabilities = step.data.get("capabilities")
+        if changed or capabilities is None:
+            if self.check_mode:
+                self._warn("%s: require_capabilities (%s) is checked once the model is on the server" % (name.display, ", ".join(required)))
+                return
+            capabilities = self._capabilities(name)
+        if missing_capabilities(required, capabilities):
+            raise StepFailed(capabilities_message(name, required, capabilities))
+
+    def _capabilities(self, name: ModelName) -> List[str]:
+        entry = self.state.model(name) or {}
+        found = entry.get("capabilities")
+        if not isinstance(found, list) or not found:
+            found = self.client.show(name.display).get("capabilities")
+        return [str(item) for item in found] if isinstance(found, list) else []
 
     def _transfer_failure(self, name: ModelName, exc: OperationFailed) -> StepFailed:
         if exc.kind == PAUSED:
@@ -482,6 +548,32 @@ class Executor:
             ) from None
         run.backup = backup
         self.ledger.log(name, "backup", backup=backup.display)
+
+    def _mirror_copy(self, plan: Plan, step: Step, run: _Run) -> None:
+        """Copy the model pulled from a mirror to its own name (POST /api/copy: the manifest, so the digest, is kept)."""
+        name, source = plan.name, step.source or plan.name
+        self.mutated = True
+        try:
+            self.client.copy(source.display, name.display)
+        except OllamaError as exc:
+            raise StepFailed(
+                "%s was pulled from the mirror as %s, but could not be copied to its own name: %s" % (name.display, source.display, exc.server_message or exc)
+            ) from None
+        pulled = run.digest
+        run.digest = self._digest_after(name)
+        if not run.digest:
+            raise StepFailed("%s was copied from %s, but the server does not list it afterwards" % (name.display, source.display))
+        if pulled and run.digest != pulled:
+            raise StepFailed("%s was copied from %s (sha256:%s), but the server lists it with sha256:%s" % (name.display, source.display, pulled, run.digest))
+        self.ledger.log(name, "copied", source=source.display, digest=run.digest)
+
+    def _drop_mirror_name(self, name: ModelName) -> None:
+        """Delete the mirror-named model (Ollama keeps every blob another manifest still uses)."""
+        try:
+            self.client.delete(name.display)
+        except OllamaError as exc:
+            if exc.status != 404:
+                self._warn("the mirror-named model %s could not be removed: %s; delete it with state: absent" % (name.display, exc.server_message or exc))
 
     def _drop_backup(self, backup: ModelName) -> None:
         try:

@@ -9,11 +9,12 @@ the manager built from module parameters, and the run's summaries."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import InvalidApiUrl, client_from_params
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DEFAULT_STATE_DIR, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._model_apply import ModelResult
+from ansible_collections.llmops.ollama.plugins.module_utils._model_mirror import InvalidMirror, MirrorSource, parse_mirror
 from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import InvalidSpec, check_size
 from ansible_collections.llmops.ollama.plugins.module_utils._models import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils._pull import TransferStats
@@ -30,7 +31,18 @@ def transfer_argument_spec() -> Dict[str, Any]:
         "min_free_space": {"type": "raw", "default": 0},
         "max_concurrent_pulls": {"type": "int", "default": 3},
         "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
+        "mirror": {"type": "str"},
+        "mirror_insecure": {"type": "bool", "default": False},
+        "mirror_fallback": {"type": "bool", "default": False},
     }
+
+
+def mirror_from_params(params: Dict[str, Any]) -> Optional[MirrorSource]:
+    """The mirror of the options mirror, mirror_insecure and mirror_fallback (None without one). Raises InvalidSpec."""
+    try:
+        return parse_mirror(params.get("mirror"), params.get("mirror_insecure"), params.get("mirror_fallback"))
+    except InvalidMirror as exc:
+        raise InvalidSpec(str(exc)) from None
 
 
 def check_transfer_params(params: Dict[str, Any]) -> int:
@@ -68,7 +80,7 @@ def manager_from_module(module: Any, min_free_space: int, max_concurrent_pulls: 
         client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
     except InvalidApiUrl as exc:
         module.fail_json(msg=str(exc))
-    ledger = Ledger.open(params["state_dir"], create=not module.check_mode)
+    ledger = Ledger.open(params["state_dir"], create=not module.check_mode, warn=module.warn)
     if ledger.error:
         module.warn(ledger.error)
     return ModelManager(
@@ -113,4 +125,4 @@ def failure_message(results: List[ModelResult]) -> str:
     return "%d of %d models failed: %s" % (len(failed), len(results), " | ".join(result.msg for result in failed))
 
 
-__all__ = ["check_transfer_params", "failure_message", "manager_from_module", "summary", "transfer_argument_spec"]
+__all__ = ["check_transfer_params", "failure_message", "manager_from_module", "mirror_from_params", "summary", "transfer_argument_spec"]

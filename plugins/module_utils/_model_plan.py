@@ -18,7 +18,8 @@ them and plans again.
 
 Step kinds, and what later kinds of source add without a new shape:
 
-- ``check_space`` (free disk before a transfer), ``check_memory`` (before a load);
+- ``check_space`` (free disk before a transfer; none for a cloud model), ``check_memory`` (before a load),
+  ``check_capabilities`` (require_capabilities: after the model is there, before a load);
 - ``copy`` (a second name: the backup of a pinned update; a mirror pull's copy to the
   canonical name), ``pull`` (``source`` may differ from the target: a mirror),
   ``create`` (a definition; files and adapters blobs go in ``data``), ``verify``
@@ -49,7 +50,8 @@ LOAD = "load"
 UNLOAD = "unload"
 DELETE = "delete"
 RESTORE = "restore"
-STEP_KINDS = (CHECK_SPACE, CHECK_MEMORY, COPY, PULL, CREATE, VERIFY, LOAD, UNLOAD, DELETE, RESTORE)
+CHECK_CAPABILITIES = "check_capabilities"
+STEP_KINDS = (CHECK_SPACE, CHECK_MEMORY, COPY, PULL, CREATE, VERIFY, LOAD, UNLOAD, DELETE, RESTORE, CHECK_CAPABILITIES)
 # Steps that change the server (the others only look).
 WRITES = (COPY, PULL, CREATE, LOAD, UNLOAD, DELETE, RESTORE)
 
@@ -85,6 +87,8 @@ class ModelFacts:
         manifest_error: str = "",
         manifest_missing: bool = False,
         show: Optional[Dict[str, Any]] = None,
+        mirror_missing: bool = False,
+        mirror_error: str = "",
     ) -> None:
         self.spec = spec
         self.entry = entry
@@ -96,6 +100,10 @@ class ModelFacts:
         self.manifest_error = manifest_error
         self.manifest_missing = manifest_missing
         self.show = show
+        # a pull through spec.mirror: the mirror answered that it has no such model (HTTP 404), and its words;
+        # with mirror_fallback the manifest fields are then those of the model's own registry
+        self.mirror_missing = mirror_missing
+        self.mirror_error = mirror_error
 
     @property
     def digest(self) -> str:
@@ -242,6 +250,11 @@ def plan_model(facts: ModelFacts) -> Plan:
     plan = Plan(spec, describe(facts), facts.recorded)
     if spec.state == "absent":
         return _plan_absent(plan, facts)
+    if spec.state in ("loaded", "unloaded") and is_cloud(facts):
+        return plan.refuse(
+            "%s is a cloud model: it runs on %s, never in this server's memory, and /api/ps never lists it, so state %s "
+            "cannot apply; use state present (or absent) for it" % (spec.name.display, _remote_host(facts) or "ollama.com", spec.state)
+        )
     if spec.state == "unloaded":
         if facts.loaded:
             plan.add(Step(UNLOAD, spec.name, "state unloaded, and the model is loaded", verb="unloaded"))
@@ -251,9 +264,67 @@ def plan_model(facts: ModelFacts) -> Plan:
         _plan_custom(plan, facts)
     else:
         _plan_pulled(plan, facts)
+    if is_cloud(facts):  # a cloud model's manifest is a small config: no disk check before its pull
+        plan.steps = [step for step in plan.steps if step.kind != CHECK_SPACE]
+    if plan.refusal is None and plan.wants == [] and spec.require_capabilities:
+        _plan_capabilities(plan, facts)
     if plan.refusal is None and plan.wants == [] and spec.state == "loaded":
         _plan_load(plan, facts)
     return plan
+
+
+def is_cloud(facts: ModelFacts) -> bool:
+    """A cloud model: its name says so (``:cloud``, ``-cloud``), the server lists it with a remote host, or it is made from one."""
+    base = base_name(facts.spec)
+    return facts.spec.name.cloud or bool(_remote_host(facts)) or (base is not None and base.cloud)
+
+
+def _remote_host(facts: ModelFacts) -> str:
+    for source in (facts.entry, facts.show):
+        if isinstance(source, dict) and source.get("remote_host"):
+            return str(source["remote_host"])
+    return ""
+
+
+def known_capabilities(facts: ModelFacts) -> Optional[List[str]]:
+    """The model's capabilities from its /api/tags entry, else its /api/show; None when neither says."""
+    for source in (facts.entry, facts.show):
+        if isinstance(source, dict) and isinstance(source.get("capabilities"), list) and source["capabilities"]:
+            return [str(item) for item in source["capabilities"]]
+    return None
+
+
+def _plan_capabilities(plan: Plan, facts: ModelFacts) -> None:
+    """require_capabilities: a check after the model is there (pulled, created) and before it is loaded."""
+    spec = facts.spec
+    changes = any(step.kind in (PULL, CREATE) for step in plan.steps)
+    capabilities = None if changes else known_capabilities(facts)
+    if capabilities is None and not changes and facts.entry is not None and facts.show is None:
+        plan.wants.append(SHOW)  # /api/tags without capabilities (an older server): ask /api/show
+        return
+    plan.add(
+        Step(
+            CHECK_CAPABILITIES,
+            spec.name,
+            "require_capabilities: %s" % ", ".join(spec.require_capabilities),
+            data={"required": list(spec.require_capabilities), "capabilities": capabilities},
+        )
+    )
+
+
+def missing_capabilities(required: List[str], capabilities: List[str]) -> List[str]:
+    have = {str(item).lower() for item in capabilities}
+    return [item for item in required if item not in have]
+
+
+def capabilities_message(name: ModelName, required: List[str], capabilities: List[str]) -> str:
+    missing = missing_capabilities(required, capabilities)
+    return "%s lacks the capabilit%s %s that require_capabilities asks for; it has: %s" % (
+        name.display,
+        "y" if len(missing) == 1 else "ies",
+        ", ".join(missing),
+        ", ".join(capabilities) or "(none reported)",
+    )
 
 
 def _plan_absent(plan: Plan, facts: ModelFacts) -> Plan:
@@ -310,12 +381,17 @@ def _plan_pull(plan: Plan, facts: ModelFacts, verb: str, reason: str) -> None:
         return
     spec, manifest = facts.spec, facts.manifest
     name = spec.name
+    via, pull_data = _mirror_pull(plan, facts)
+    if plan.refusal is not None:
+        return
     served = manifest.digest if manifest is not None else ""
     plan.expected_size = manifest.total if manifest is not None else 0
     plan.add(Step(CHECK_SPACE, name, "a pull must fit on the models disk", data=_space_data(facts)))
     missing = _missing_message(facts)
     after = {"state": "present", "digest": spec.digest or served or UNKNOWN_DIGEST}
-    plan.add(Step(PULL, name, reason, verb=verb, transfer=True, after=after, error=missing, data={"insecure": spec.insecure, "total": plan.expected_size}))
+    pull_data.update(total=plan.expected_size)
+    plan.add(Step(PULL, name, reason, verb=verb, source=via, transfer=True, after=after, error=missing, data=pull_data))
+    _mirror_rename(plan, via)
     if spec.digest:
         error = ""
         if served and served != spec.digest:
@@ -353,12 +429,55 @@ def _missing_message(facts: ModelFacts) -> str:
     return "model '%s' not found in %s: %s" % (name.display, "%s/%s" % (name.host, name.namespace), facts.manifest_error)
 
 
+def _mirror_pull(plan: Plan, facts: ModelFacts) -> Tuple[Optional[ModelName], Dict[str, Any]]:
+    """(the name the server pulls instead of the model's own: its mirror name, or None; the pull step's data).
+
+    A model the mirror lacks is refused, naming the mirror, unless mirror_fallback: then it comes from
+    its own registry, with a warning (``data['warning']``, given in check mode and in the real run).
+    """
+    spec = facts.spec
+    mirror = spec.mirror
+    data: Dict[str, Any] = {"insecure": spec.insecure}
+    if mirror is None or not mirror.applies(spec.name):
+        return None, data
+    via = mirror.name_for(spec.name)
+    if facts.mirror_missing:
+        if mirror.fallback:
+            data["warning"] = "%s is not in the mirror %s (%s); mirror_fallback: pulling it from its own registry %s" % (
+                spec.name.display,
+                mirror.url,
+                facts.mirror_error,
+                "%s/%s" % (spec.name.host, spec.name.namespace),
+            )
+            return None, data
+        plan.refuse(
+            "%s is not in the mirror %s: %s; fill the mirror with llmops.ollama.ollama_mirror (models: [%s]), or set "
+            "mirror_fallback: true to pull it from its own registry" % (spec.name.display, mirror.url, facts.mirror_error, spec.name.display)
+        )
+        return None, data
+    data.update(insecure=mirror.insecure, mirror=mirror.url)
+    return via, data
+
+
+def _mirror_rename(plan: Plan, via: Optional[ModelName]) -> None:
+    """After a pull through a mirror: copy the mirror-named model to its own name (the same manifest, so the
+    same digest), then delete the mirror name (the blobs stay: the copy uses every one of them)."""
+    if via is None:
+        return
+    name = plan.name
+    plan.add(Step(COPY, name, "give the model pulled from the mirror its own name (same manifest, same digest)", source=via, data={"mirror": True}))
+    plan.add(Step(DELETE, via, "the mirror-named model is not needed (its blobs stay: %s uses them)" % name.display, data={"mirror": True}))
+
+
 def _plan_update(plan: Plan, facts: ModelFacts) -> None:
     """update: true on a present model: pull what the registry serves; a pin is kept by a backup copy and undone on a mismatch."""
     if _needs_manifest(plan, facts):
         return
     spec, manifest, current = facts.spec, facts.manifest, facts.digest
     name = spec.name
+    via, pull_data = _mirror_pull(plan, facts)
+    if plan.refusal is not None:
+        return
     if spec.digest and manifest is not None and manifest.digest != spec.digest:
         # the registry says what a pull would bring: refuse before pulling anything unverified
         served = manifest.digest
@@ -384,18 +503,21 @@ def _plan_update(plan: Plan, facts: ModelFacts) -> None:
         backup = backup_name(name)
         plan.add(Step(COPY, backup, "keep sha256:%s to put it back if the pulled version does not match the pin" % current, source=name, data={"backup": True}))
     after = {"state": plan.before["state"], "digest": predicted} if changes else dict(plan.before)
+    pull_data.update(total=plan.expected_size, update=True, current=current, changes=changes)
     plan.add(
         Step(
             PULL,
             name,
             "update: true: pull what the registry serves",
             verb="updated",
+            source=via,
             transfer=True,
             after=after,
             error=_missing_message(facts),
-            data={"insecure": spec.insecure, "total": plan.expected_size, "update": True, "current": current, "changes": changes},
+            data=pull_data,
         )
     )
+    _mirror_rename(plan, via)
     if backup is not None:
         undo = Step(RESTORE, name, "the pulled version does not match the pin: put sha256:%s back" % current, source=backup)
         plan.add(Step(VERIFY, name, "digest pins sha256:%s" % spec.digest, undo=undo, data={"pin": spec.digest, "current": current, "backup": backup}))
@@ -409,7 +531,7 @@ def _plan_custom(plan: Plan, facts: ModelFacts) -> None:
     definition = dict(spec.definition or {})
     base = definition.get("from")
     transfer = not facts.base_present
-    data = {"definition": definition, "base": base}
+    data = {"definition": definition, "base": base, "blobs": list(spec.blobs)}
     if facts.entry is not None and not spec.force:
         if facts.show is None:
             plan.wants.append(SHOW)
@@ -495,6 +617,7 @@ def base_name(spec: ModelSpec) -> Optional[ModelName]:
 
 __all__ = [
     "BACKUP_SUFFIX",
+    "CHECK_CAPABILITIES",
     "CHECK_MEMORY",
     "CHECK_SPACE",
     "COPY",
@@ -513,6 +636,10 @@ __all__ = [
     "Step",
     "backup_name",
     "base_name",
+    "capabilities_message",
     "describe",
+    "is_cloud",
+    "known_capabilities",
+    "missing_capabilities",
     "plan_model",
 ]

@@ -16,14 +16,18 @@ import math
 import re
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from ansible_collections.llmops.ollama.plugins.module_utils._blobs import FILE_KINDS, InvalidFiles, check_model_files
 from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._units import InvalidSize, parse_size
 
 # The desired states of a model, in the order the documentation lists them.
 STATES = ("present", "loaded", "absent", "unloaded")
-QUANTIZE_CHOICES = ("q4_K_M", "q4_K_S", "q8_0")
+# What /api/create's quantize takes (fs/ggml/type.go ParseFileType; the server upper-cases it: any case is accepted).
+QUANTIZE_CHOICES = ("F32", "F16", "BF16", "Q8_0", "Q4_K_S", "Q4_K_M", "Q4_K")
+# Model capabilities Ollama reports (/api/tags and /api/show ``capabilities``; types/model/capability.go).
+CAPABILITIES = ("completion", "tools", "insert", "vision", "embedding", "thinking")
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
-DEFINITION_FIELDS = ("from", "system", "template", "parameters", "messages", "license", "quantize")
+DEFINITION_FIELDS = ("from", "system", "template", "parameters", "messages", "license", "quantize", "files", "adapters")
 # Load options and Modelfile parameters Ollama knows (api/types.go Options and Runner), by type.
 OPTION_TYPES = {
     "num_ctx": "int",
@@ -216,6 +220,8 @@ class ModelSpec:
         options: Optional[Dict[str, Any]] = None,
         definition: Optional[Dict[str, Any]] = None,
         check_memory: bool = False,
+        require_capabilities: Optional[List[str]] = None,
+        blobs: Optional[List[Dict[str, Any]]] = None,
     ) -> None:
         self.name = name
         self.state = state
@@ -227,6 +233,9 @@ class ModelSpec:
         self.options = options or {}
         self.definition = definition
         self.check_memory = check_memory
+        self.require_capabilities = list(require_capabilities or [])
+        self.blobs = list(blobs or [])  # the files and adapters to upload: {name, path, digest, size}
+        self.mirror: Any = None  # a _model_mirror.MirrorSource to pull through (set by the modules), or None
 
     @property
     def custom(self) -> bool:
@@ -246,6 +255,7 @@ class ModelSpec:
         options: Any = None,
         definition: Optional[Dict[str, Any]] = None,
         check_memory: bool = False,
+        require_capabilities: Any = None,
     ) -> Tuple[ModelSpec, List[str]]:
         """Validate and build a spec; return (spec, warnings). Raises InvalidSpec naming the problem."""
         warnings: List[str] = []
@@ -270,34 +280,84 @@ class ModelSpec:
         warnings.extend(option_warnings)
         if state != "loaded" and (keep_alive is not None or checked_options):
             warnings.append("keep_alive and options apply to state loaded; with state %s they are not used" % state)
+        required = check_capabilities(require_capabilities)
+        if required and state not in ("present", "loaded"):
+            warnings.append("require_capabilities applies to state present or loaded; with state %s it is not used" % state)
         checked_definition = None
+        blobs: List[Dict[str, Any]] = []
         if definition:
-            checked_definition = check_definition(definition)
+            checked_definition, blobs = check_definition_files(definition)
             if update:
                 raise InvalidSpec(
                     "update applies to models pulled from a registry; %s is a custom model (from %r), re-created whenever its definition changes"
-                    % (parsed.display, checked_definition["from"])
+                    % (parsed.display, checked_definition.get("from") or "its files")
                 )
-        spec = cls(parsed, state, bool(update), bool(force), pin, bool(insecure), alive, checked_options, checked_definition, bool(check_memory))
+        spec = cls(
+            parsed, state, bool(update), bool(force), pin, bool(insecure), alive, checked_options, checked_definition, bool(check_memory), required, blobs
+        )
         return spec, warnings
 
 
-def check_definition(definition: Dict[str, Any]) -> Dict[str, Any]:
-    """Validate a custom model's definition; keep only the fields that were given."""
-    given = {key: value for key, value in definition.items() if key in DEFINITION_FIELDS and value is not None}
+def check_capabilities(value: Any, option: str = "require_capabilities") -> List[str]:
+    """A list of capabilities (CAPABILITIES), lower-cased and without repeats; InvalidSpec for anything else."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise InvalidSpec("%s must be a list of capabilities (%s), got %s" % (option, ", ".join(CAPABILITIES), _type_name(value)))
+    found: List[str] = []
+    for item in value:
+        word = item.strip().lower() if isinstance(item, str) else item
+        if word not in CAPABILITIES:
+            raise InvalidSpec("%s: unknown capability %r: choose from %s" % (option, item, ", ".join(CAPABILITIES)))
+        if word not in found:
+            found.append(word)
+    return found
+
+
+def check_definition_files(definition: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """check_definition, with files and adapters read: (definition with ``{name: digest}`` maps, the blobs to upload)."""
+    blobs: List[Dict[str, Any]] = []
+    given = dict(definition)
+    read: Dict[str, Dict[str, str]] = {}
+    for kind in FILE_KINDS:
+        if given.get(kind) is None:
+            continue
+        try:
+            files = check_model_files(given[kind], kind)
+        except InvalidFiles as exc:
+            raise InvalidSpec(str(exc)) from None
+        read[kind] = {item.name: item.digest for item in files}
+        blobs.extend(item.as_dict() for item in files)
+        given[kind] = None
+    checked = check_definition(given, with_files=bool(read.get("files")))
+    checked.update(read)
+    if "adapters" in checked and not checked.get("from") and "files" not in checked:
+        raise InvalidSpec("adapters apply a LoRA adapter to a model: give from (the base model) or files (its weights) as well")
+    return checked, blobs
+
+
+def check_definition(definition: Dict[str, Any], with_files: bool = False) -> Dict[str, Any]:
+    """Validate a custom model's definition; keep only the fields that were given (``files``: see check_definition_files)."""
+    given = {key: value for key, value in definition.items() if key in DEFINITION_FIELDS and key not in FILE_KINDS and value is not None}
     if not given:
         return {}
     base = given.get("from")
-    if not base:
+    checked: Dict[str, Any] = {}
+    if not base and not with_files:
         fields = ", ".join(sorted(given))
-        raise InvalidSpec("%s describe a custom model, which needs from: the model to build it on (for example from: llama3.2:1b)" % fields)
-    if not isinstance(base, str):
-        raise InvalidSpec("from must be a model name string, got %s" % _type_name(base))
-    try:
-        parse_name(base)
-    except InvalidModelName as exc:
-        raise InvalidSpec("from: %s" % exc) from None
-    checked: Dict[str, Any] = {"from": base}
+        raise InvalidSpec(
+            "%s describe a custom model, which needs from: the model to build it on (for example from: llama3.2:1b), or files: its own weights" % fields
+        )
+    if base:
+        if not isinstance(base, str):
+            raise InvalidSpec("from must be a model name string, got %s" % _type_name(base))
+        try:
+            parse_name(base)
+        except InvalidModelName as exc:
+            raise InvalidSpec("from: %s" % exc) from None
+        checked["from"] = base
     for key in ("system", "template"):
         if key in given:
             if not isinstance(given[key], str):
@@ -310,8 +370,8 @@ def check_definition(definition: Dict[str, Any]) -> Dict[str, Any]:
     if "license" in given:
         checked["license"] = check_license(given["license"])
     if "quantize" in given:
-        if given["quantize"] not in QUANTIZE_CHOICES:
-            raise InvalidSpec("invalid quantize %r: choose one of %s" % (given["quantize"], ", ".join(QUANTIZE_CHOICES)))
+        if not isinstance(given["quantize"], str) or given["quantize"].upper() not in QUANTIZE_CHOICES:
+            raise InvalidSpec("invalid quantize %r: choose one of %s (any case)" % (given["quantize"], ", ".join(QUANTIZE_CHOICES)))
         checked["quantize"] = given["quantize"]
     return checked
 
@@ -341,8 +401,15 @@ def model_argument_spec() -> Dict[str, Any]:
             },
         },
         "license": {"type": "raw"},
-        "quantize": {"type": "str", "choices": list(QUANTIZE_CHOICES)},
+        "quantize": {"type": "str"},
+        "files": {"type": "list", "elements": "dict", "options": _file_options()},
+        "adapters": {"type": "list", "elements": "dict", "options": _file_options()},
+        "require_capabilities": {"type": "list", "elements": "str", "choices": list(CAPABILITIES)},
     }
+
+
+def _file_options() -> Dict[str, Any]:
+    return {"path": {"type": "path", "required": True}, "name": {"type": "str"}}
 
 
 def specs_from_params(params: Dict[str, Any]) -> Tuple[List[ModelSpec], List[str]]:
@@ -359,7 +426,7 @@ def specs_from_params(params: Dict[str, Any]) -> Tuple[List[ModelSpec], List[str
     definition = {key: params.get(key) for key in DEFINITION_FIELDS}
     has_definition = any(value is not None for value in definition.values())
     if has_definition and len(names) > 1:
-        raise InvalidSpec("from, system, template, parameters, messages, license and quantize define one custom model; give a single name")
+        raise InvalidSpec("from, system, template, parameters, messages, license, quantize, files and adapters define one custom model; give a single name")
     if params.get("digest") and len(names) > 1:
         raise InvalidSpec("digest pins one model; give a single name (got %d)" % len(names))
     specs: List[ModelSpec] = []
@@ -377,6 +444,7 @@ def specs_from_params(params: Dict[str, Any]) -> Tuple[List[ModelSpec], List[str
             options=params.get("options"),
             definition=definition if has_definition else None,
             check_memory=params.get("check_memory") or False,
+            require_capabilities=params.get("require_capabilities"),
         )
         for warning in spec_warnings:
             if warning not in warnings:
@@ -389,11 +457,15 @@ def specs_from_params(params: Dict[str, Any]) -> Tuple[List[ModelSpec], List[str
 
 
 __all__ = [
+    "CAPABILITIES",
     "DEFINITION_FIELDS",
+    "QUANTIZE_CHOICES",
     "STATES",
     "InvalidSpec",
     "ModelSpec",
+    "check_capabilities",
     "check_definition",
+    "check_definition_files",
     "check_options",
     "check_size",
     "model_argument_spec",

@@ -82,6 +82,7 @@ class ModelManager:
             self.models_path = None
         self.max_concurrent_pulls = max_concurrent_pulls
         self.warnings: List[str] = []
+        self.reread_error = ""
         self._warn = warn
         self._fetch_manifest = manifest_fetcher
         self._manifests: Dict[str, Tuple[Optional[Manifest], str, bool]] = {}
@@ -154,7 +155,16 @@ class ModelManager:
         )
         for want in wants or []:
             if want == MANIFEST:
-                facts.manifest, facts.manifest_error, facts.manifest_missing = self._manifest(spec)
+                if spec.mirror is not None and spec.mirror.applies(spec.name):
+                    # through a mirror: its /v2 path serves the manifest (the same bytes, so the same digest and sizes)
+                    facts.manifest, facts.manifest_error, facts.mirror_missing = self._manifest(spec, spec.mirror)
+                    if facts.mirror_missing:
+                        facts.mirror_error, facts.manifest_error = facts.manifest_error, ""
+                        facts.manifest = None
+                        if spec.mirror.fallback:
+                            facts.manifest, facts.manifest_error, facts.manifest_missing = self._manifest(spec)
+                else:
+                    facts.manifest, facts.manifest_error, facts.manifest_missing = self._manifest(spec)
                 facts.manifest_read = True
             elif want == SHOW:
                 if spec.name.key not in self._shows:
@@ -203,6 +213,7 @@ class ModelManager:
             try:
                 self.refresh()
             except OllamaError as exc:
+                self.reread_error = str(exc)  # the records (and a lock file) must not be taken from the state before the changes
                 self.warn("the models could not be read again after the changes: %s" % exc)
         for result in results:
             if self.mutated and not result.failed:  # nothing is mutated in check mode
@@ -230,15 +241,18 @@ class ModelManager:
         return rows
 
     # ---------------------------------------------------------------- reads for the plans
-    def _manifest(self, spec: ModelSpec) -> Tuple[Optional[Manifest], str, bool]:
-        """(manifest or None, why not, whether the registry has no such model); read once per model."""
-        key = spec.name.key
+    def _manifest(self, spec: ModelSpec, mirror: Any = None) -> Tuple[Optional[Manifest], str, bool]:
+        """(manifest or None, why not, whether the registry has no such model); read once per model.
+
+        ``mirror`` (a _model_mirror.MirrorSource): read it from the mirror, as the server will pull it.
+        """
+        key = spec.name.key if mirror is None else "%s via %s" % (spec.name.key, mirror.url)
         if key not in self._manifests:
             try:
                 manifest = self._fetch_manifest(
-                    spec.name,
-                    registry_url=self.registry_url,
-                    insecure=spec.insecure,
+                    spec.name if mirror is None else mirror.name_for(spec.name),
+                    registry_url=self.registry_url if mirror is None else mirror.url,
+                    insecure=spec.insecure if mirror is None else mirror.insecure,
                     validate_certs=self.validate_certs,
                     timeout=min(self.client.timeout, 30),
                 )

@@ -24,17 +24,27 @@ defaults ``registry.ollama.ai``, ``library`` and ``latest``, as in Ollama's
 
 Names compare case-insensitively (as Ollama's ``EqualFold``), but keep the
 case the user wrote.
+
+A name may end in a source suffix, as in Ollama's ``internal/modelref``
+(``ParseRef``, ``NormalizePullName``): ``gpt-oss:120b:cloud`` is the cloud model
+``gpt-oss:120b-cloud`` (``gpt-oss:cloud`` without a tag), ``qwen3:8b:local`` is the
+local model ``qwen3:8b``; both suffixes at once are refused. A tag ending in
+``-cloud`` names a cloud model too (:attr:`ModelName.cloud`). The suffix is kept in
+:attr:`ModelName.source` and is not part of the identity of the model.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 DEFAULT_HOST = "registry.ollama.ai"
 DEFAULT_NAMESPACE = "library"
 DEFAULT_TAG = "latest"
+SOURCE_CLOUD = "cloud"
+SOURCE_LOCAL = "local"
+CLOUD_TAG_SUFFIX = "-cloud"
 
 _ALNUM_ = frozenset(string.ascii_letters + string.digits + "_")
 
@@ -101,10 +111,11 @@ class ModelName:
     be used as a dict key for "the same model".
     """
 
-    __slots__ = ("_host", "_model", "_namespace", "_scheme", "_tag")
+    __slots__ = ("_host", "_model", "_namespace", "_scheme", "_source", "_tag")
 
-    def __init__(self, host: str, namespace: str, model: str, tag: str, scheme: Optional[str] = None) -> None:
+    def __init__(self, host: str, namespace: str, model: str, tag: str, scheme: Optional[str] = None, source: Optional[str] = None) -> None:
         self._scheme = scheme
+        self._source = source
         self._host = host
         self._namespace = namespace
         self._model = model
@@ -114,6 +125,17 @@ class ModelName:
     def scheme(self) -> Optional[str]:
         """``'http'`` or ``'https'`` when the name was written with one, else None."""
         return self._scheme
+
+    @property
+    def source(self) -> Optional[str]:
+        """``'cloud'`` or ``'local'`` when the name was written with that source suffix, else None."""
+        return self._source
+
+    @property
+    def cloud(self) -> bool:
+        """Whether the name is a cloud model's: a ``:cloud`` suffix, or a tag ``cloud`` or ending in ``-cloud``."""
+        tag = self._tag.lower()
+        return SOURCE_CLOUD in (self._source, tag) or tag.endswith(CLOUD_TAG_SUFFIX)
 
     @property
     def host(self) -> str:
@@ -230,14 +252,14 @@ def parse_name(text: str) -> ModelName:
     if not text:
         raise InvalidModelName("invalid model name '': the name is empty; %s" % _FORM)
 
-    rest = text
+    rest, source = _strip_source(text)
     scheme = None
-    match = _SCHEME_RE.match(text)
+    match = _SCHEME_RE.match(rest)
     if match:
         scheme = match.group(1).lower()
         if scheme not in _SCHEMES:
             raise _error(text, "unsupported scheme %r; only 'http://' and 'https://' may precede a registry host" % match.group(1))
-        rest = text[match.end() :]
+        rest = rest[match.end() :]
 
     tag = DEFAULT_TAG
     colon = rest.rfind(":")
@@ -262,7 +284,35 @@ def parse_name(text: str) -> ModelName:
         hint = " (if %s is a registry host, add a namespace: host/namespace/model)" % _shorten(namespace) if "." in namespace else ""
         _check_part(text, "namespace", namespace, hint)
     _check_part(text, "model", model)
-    return ModelName(host, namespace, model, tag, scheme)
+    return ModelName(host, namespace, model, tag, scheme, source)
+
+
+def _strip_source(text: str) -> Tuple[str, Optional[str]]:
+    """(the name without a ``:cloud``/``:local`` suffix, the source); as modelref.NormalizePullName.
+
+    ``x:8b:cloud`` -> (``x:8b-cloud``, cloud), ``x:cloud`` -> (``x:cloud``, cloud),
+    ``x:8b:local`` -> (``x:8b``, local); a tag ending in ``-cloud`` stays as it is.
+    """
+    colon = text.rfind(":")
+    if colon < 0 or colon < text.rfind("/"):
+        return text, None
+    suffix = text[colon + 1 :].strip().lower()
+    if suffix not in (SOURCE_CLOUD, SOURCE_LOCAL):
+        if suffix.endswith(CLOUD_TAG_SUFFIX):
+            return text, SOURCE_CLOUD
+        return text, None
+    base = text[:colon]
+    inner = base.rfind(":")
+    nested = base[inner + 1 :].strip().lower()
+    if inner > base.rfind("/") and (nested in (SOURCE_CLOUD, SOURCE_LOCAL) or nested.endswith(CLOUD_TAG_SUFFIX)):
+        raise _error(text, "use either :local or :cloud, not both")
+    if suffix == SOURCE_LOCAL:
+        return base, SOURCE_LOCAL
+    if not base:
+        return text, None  # ':cloud' alone: the model part is empty (reported by the parser)
+    if inner > base.rfind("/"):  # an explicit tag: x:8b -> x:8b-cloud
+        return base + CLOUD_TAG_SUFFIX, SOURCE_CLOUD
+    return base + ":" + SOURCE_CLOUD, SOURCE_CLOUD
 
 
 def _as_name(value: Union[str, ModelName]) -> ModelName:

@@ -735,6 +735,8 @@ def _mirror_locations(b: Binding) -> List[str]:
         "            types { }",
         "            default_type application/octet-stream;",
         '            add_header Cache-Control "public, max-age=31536000, immutable" always;',
+        # Ollama reads the download URL of a blob from Location, on a 200 too (server/download.go)
+        "            add_header Location $uri always;",
         "        }",
         "",
         "        return 404;",

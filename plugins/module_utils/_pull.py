@@ -33,7 +33,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Set
 
 from ansible.module_utils.six.moves.http_client import HTTPException
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import RETRY_STATUSES, OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils._api import RETRY_STATUSES, MalformedAnswer, OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DOWNLOADING, FAILED, PAUSED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._names import ModelName
 from ansible_collections.llmops.ollama.plugins.module_utils._registry import registry_label
@@ -66,23 +66,40 @@ class OperationFailed(Exception):
 
 
 class LayerProgress:
-    """One layer of one attempt: the completed bytes first seen, the most seen since, and the layer's total."""
+    """One layer of one attempt: the completed bytes first seen, the most seen since, and the layer's total.
 
-    __slots__ = ("completed", "first", "total")
+    ``known`` is what an earlier attempt or run saw of the layer (the bytes already on the server's
+    disk, at most). A line may report 0 before the server has looked at its partial file and then
+    jump to the bytes on disk: those bytes did not move in this attempt, so when the first line says
+    0 the start is the smaller of ``known`` and the first count above 0.
+    """
 
-    def __init__(self, first: int, completed: int, total: int) -> None:
+    __slots__ = ("completed", "first", "first_positive", "known", "total")
+
+    def __init__(self, first: int, completed: int, total: int, known: int = 0) -> None:
         self.first = first
         self.completed = completed
         self.total = total
+        self.known = known
+        self.first_positive = first if first > 0 else 0
 
     def see(self, completed: int, total: int) -> None:
+        if not self.first_positive and completed > 0:
+            self.first_positive = completed
         self.completed = max(self.completed, completed)
         self.total = total or self.total
 
     @property
+    def start(self) -> int:
+        """The bytes of the layer that were there when this attempt began."""
+        if self.first > 0 or not self.known:
+            return self.first
+        return min(self.known, self.first_positive or self.completed)
+
+    @property
     def moved(self) -> int:
         """Bytes that arrived in this attempt."""
-        return max(0, self.completed - self.first)
+        return max(0, self.completed - self.start)
 
 
 Layers = Dict[str, LayerProgress]
@@ -112,6 +129,8 @@ class TransferStats:
 
 def classify(error: OllamaError) -> str:
     """``paused`` (disk full), ``not_found``, ``failed`` (permanent) or ``retry``."""
+    if isinstance(error, MalformedAnswer):
+        return FAILED  # an answer of a shape the collection cannot read: asking again gets the same
     text = (error.server_message or str(error)).lower()
     if any(marker in text for marker in DISK_FULL_MARKERS):
         return PAUSED
@@ -162,11 +181,14 @@ class Transfer:
         request_timeout = float(getattr(self.client, "timeout", 0) or 0)
         return max(float(self.stall_timeout), request_timeout, max(0, int(total or 0)) / float(VERIFY_BYTES_PER_SECOND))
 
-    def pull(self, name: ModelName, insecure: bool = False, expected_total: int = 0) -> TransferStats:
-        """POST /api/pull until it reports success; raise OperationFailed."""
+    def pull(self, name: ModelName, insecure: bool = False, expected_total: int = 0, source: Optional[ModelName] = None) -> TransferStats:
+        """POST /api/pull until it reports success; raise OperationFailed.
+
+        ``source``: the name the server pulls when it is not ``name`` (a mirror's); progress stays under ``name``.
+        """
 
         def open_stream(timeout: float) -> Iterator[Dict[str, Any]]:
-            return self.client.pull_stream(name.display, insecure, timeout=timeout)
+            return self.client.pull_stream((source or name).display, insecure, timeout=timeout)
 
         return self._run(name, "pull", "/api/pull", open_stream, expected_total)
 
@@ -179,22 +201,41 @@ class Transfer:
         return self._run(name, "create", "/api/create", open_stream, 0)
 
     # ---------------------------------------------------------------- internals
+    def _known_layers(self, name: ModelName) -> Dict[str, int]:
+        """Completed bytes per layer an earlier run saw (``pull_layers`` and the last progress of the ledger record)."""
+        record = self.ledger.read(name) or {}
+        known: Dict[str, int] = {}
+        progress = record.get("progress") if isinstance(record.get("progress"), dict) else {}
+        for source in (record.get("pull_layers"), progress.get("layers")):
+            if isinstance(source, dict):
+                for digest, completed in source.items():
+                    known[str(digest)] = max(known.get(str(digest), 0), _count(completed))
+        return known
+
     def _run(self, name: ModelName, operation: str, path: str, open_stream: Callable[[float], Iterator[Dict[str, Any]]], expected_total: int) -> TransferStats:
         stats = TransferStats()
         stats.total = expected_total
         started = self._clock()
         writer = self.ledger.progress(name, self.progress_interval, self._clock)
+        known = self._known_layers(name) if operation == "pull" else {}
         while True:
             stats.attempts += 1
             layers: Layers = {}
             try:
-                self._attempt(path, open_stream, layers, writer, expected_total, stats)
+                self._attempt(path, open_stream, layers, writer, expected_total, stats, known)
                 stats.bytes += _moved(layers)
                 stats.seconds = self._clock() - started
+                if known:
+                    self.ledger.update(name, pull_layers=None)
                 return stats
             except OllamaError as exc:
                 stats.bytes += _moved(layers)
                 stats.seconds = self._clock() - started
+                for digest, layer in layers.items():
+                    known[digest] = max(known.get(digest, 0), layer.completed)
+                if known and operation == "pull":
+                    # what is on the server's disk now, so that the next run counts only the bytes it moves
+                    self.ledger.update(name, pull_layers=dict(known))
                 kind = classify(exc)
                 if kind != "retry" or stats.attempts > self.retries:
                     raise self._failure(name, operation, exc, kind, stats) from None
@@ -211,7 +252,14 @@ class Transfer:
                 self._sleep(self.retry_delay)
 
     def _attempt(
-        self, path: str, open_stream: Callable[[float], Iterator[Dict[str, Any]]], layers: Layers, writer: Any, expected_total: int, stats: TransferStats
+        self,
+        path: str,
+        open_stream: Callable[[float], Iterator[Dict[str, Any]]],
+        layers: Layers,
+        writer: Any,
+        expected_total: int,
+        stats: TransferStats,
+        known: Optional[Dict[str, int]] = None,
     ) -> None:
         last_status = ""
         watch = _StallWatch(self.stall_timeout, self._clock)
@@ -225,13 +273,20 @@ class Transfer:
                     completed = _count(item.get("completed"))
                     layer = layers.get(digest)
                     if layer is None:
-                        layers[digest] = LayerProgress(completed, completed, total)
+                        layers[digest] = LayerProgress(completed, completed, total, (known or {}).get(digest, 0))
                     else:
                         layer.see(completed, total)
                     seen_total = sum(layer.total for layer in layers.values())
                     overall = max(expected_total, seen_total)
                     stats.total = overall
-                    writer.update(sum(layer.completed for layer in layers.values()), overall, last_status, attempt=stats.attempts)
+                    writer.update(
+                        sum(layer.completed for layer in layers.values()),
+                        overall,
+                        last_status,
+                        moved=stats.bytes + _moved(layers),
+                        attempt=stats.attempts,
+                        layers={key: value.completed for key, value in layers.items()},
+                    )
                 if watch.stalled(digest, layers):
                     of = (" of %s" % format_size(stats.total)) if stats.total else ""
                     raise OllamaError(
@@ -248,7 +303,7 @@ class Transfer:
         if last_status != "success":
             raise OllamaError("POST %s: the stream ended before 'success' (last status %r)" % (path, last_status), url=self.client.api_url + path)
         if writer.last:
-            writer.update(writer.last["total"], writer.last["total"], "success", force=True, attempt=stats.attempts)
+            writer.update(writer.last["total"], writer.last["total"], "success", force=True, moved=stats.bytes + _moved(layers), attempt=stats.attempts)
 
     def _failure(self, name: ModelName, operation: str, exc: OllamaError, kind: str, stats: TransferStats) -> OperationFailed:
         server = exc.server_message or str(exc)

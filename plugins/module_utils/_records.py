@@ -35,7 +35,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils._units import format
 OFFICIAL = "official"
 REMOTE = "remote"
 CUSTOM = "custom"
-SOURCES = (OFFICIAL, REMOTE, CUSTOM)
+CLOUD = "cloud"
+SOURCES = (OFFICIAL, REMOTE, CUSTOM, CLOUD)
 
 RUNNING = "running"
 STOPPED = "stopped"
@@ -140,7 +141,8 @@ class ServerState:
 
 
 def source_of(name: ModelName, tags_entry: Optional[Dict[str, Any]] = None, ledger_record: Optional[Dict[str, Any]] = None) -> str:
-    """official (registry.ollama.ai/library), remote (another registry or namespace), custom (made by /api/create).
+    """official (registry.ollama.ai/library), remote (another registry or namespace), custom (made by /api/create),
+    cloud (runs on a remote host: /api/tags names its ``remote_host``, or its name ends in ``:cloud``/``-cloud``).
 
     A model is custom when the ledger saw it created, or when the server
     names a parent model for it (``details.parent_model``).
@@ -150,6 +152,8 @@ def source_of(name: ModelName, tags_entry: Optional[Dict[str, Any]] = None, ledg
     details = (tags_entry or {}).get("details") or {}
     if isinstance(details, dict) and details.get("parent_model"):
         return CUSTOM
+    if (tags_entry or {}).get("remote_host") or (tags_entry is None and name.cloud):
+        return CLOUD
     if name.host.lower() == DEFAULT_HOST and name.namespace.lower() == DEFAULT_NAMESPACE:
         return OFFICIAL
     return REMOTE
@@ -236,6 +240,9 @@ def build_record(
         "modified_at": modified,
         "details": (entry.get("details") or {}) if entry else {},
         "loaded": {key: loaded.get(key) for key in LOADED_FIELDS if key in loaded} if loaded else None,
+        "capabilities": [str(item) for item in (entry.get("capabilities") or [])] if entry else [],
+        "remote_host": str(entry.get("remote_host") or "") if entry else "",
+        "remote_model": str(entry.get("remote_model") or "") if entry else "",
     }
     return record
 
@@ -286,6 +293,7 @@ def search(
     query: Optional[str] = None,
     statuses: Optional[List[str]] = None,
     sources: Optional[List[str]] = None,
+    capabilities: Optional[List[str]] = None,
     min_size: Optional[int] = None,
     max_size: Optional[int] = None,
     sort_by: str = "name",
@@ -301,6 +309,8 @@ def search(
         if statuses and record.get("status") not in statuses:
             continue
         if sources and record.get("from") not in sources:
+            continue
+        if capabilities and not set(capabilities) <= set(record.get("capabilities") or []):
             continue
         size = int(record.get("size_bytes") or 0)
         if min_size is not None and size < min_size:

@@ -15,13 +15,13 @@ memory are read by _host.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request
 
+from ansible_collections.llmops.ollama.plugins.module_utils import _answers as answers
 from ansible_collections.llmops.ollama.plugins.module_utils._host import ResourceError, disk_space
 from ansible_collections.llmops.ollama.plugins.module_utils._names import DEFAULT_HOST, ModelName
 
@@ -52,11 +52,13 @@ class Manifest:
         self.raw = raw
         self.url = url
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except ValueError:
-            raise ResourceError("the registry answered %s with something that is not a JSON manifest" % url) from None
-        if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
-            raise ResourceError("the manifest at %s has no layers list" % url)
+            data = answers.parse(raw, answers.MANIFEST, "GET %s" % url, answers.MAX_MANIFEST)
+        except answers.AnswerError as exc:
+            if not exc.field and exc.problem.startswith("is not JSON"):
+                raise ResourceError("the registry answered %s with something that is not a JSON manifest" % url) from None
+            if exc.field in ("", "layers") and ("missing" in exc.problem or "expected" in exc.problem):
+                raise ResourceError("the manifest at %s has no layers list (%s)" % (url, exc)) from None
+            raise ResourceError("the registry answered a manifest the collection cannot read: %s" % exc) from None
         self.data = data
         blobs: List[Dict[str, Any]] = []
         for item in [data.get("config"), *list(data["layers"])]:

@@ -28,9 +28,11 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request
 
+from ansible_collections.llmops.ollama.plugins.module_utils import _answers as answers
+
 MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json"
 CHUNK = 1 << 20
-MAX_MANIFEST = 4 << 20
+MAX_MANIFEST = answers.MAX_MANIFEST
 
 
 class RegistryError(Exception):
@@ -108,6 +110,11 @@ class RegistryClient:
                     response.close()
                 if len(raw) > MAX_MANIFEST:
                     raise RegistryError("the manifest at %s is larger than %d bytes; it is not a model manifest" % (redact(url), MAX_MANIFEST))
+                try:
+                    # the shape of every field read from it (layers, config, digest, size), before anything is fetched
+                    answers.parse(raw, answers.MANIFEST, "GET %s" % redact(url), MAX_MANIFEST)
+                except answers.AnswerError as exc:
+                    raise RegistryError("the registry answered a manifest that cannot be read: %s" % exc) from None
                 return raw
             except HTTPError as exc:
                 if exc.code == 404:

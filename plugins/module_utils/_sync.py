@@ -27,6 +27,12 @@ The executor (_model_apply) runs each plan, or in check mode reports it (no
 mutating request, no ledger write): that gives the ``plan``. A plan's transfer
 runs in a host pull slot that the sync takes in the order above and hands to
 the executor.
+
+With ``transfers=False`` (a real run only) the sync applies what moves no model
+bytes (removals, unloads, loads, copies, creates on a present base) and leaves
+pending the models whose plan has a transfer step, and the custom models built on
+one of them: their action is ``pending`` and ``pending`` lists them, for a second
+run (with transfers) that can be watched while it pulls.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._ledger import (
     record_process_alive,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._model_apply import ModelResult
+from ansible_collections.llmops.ollama.plugins.module_utils._model_mirror import InvalidMirror, parse_mirror
 from ansible_collections.llmops.ollama.plugins.module_utils._model_plan import Plan, base_name
 from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import DEFINITION_FIELDS, STATES, InvalidSpec, ModelSpec, model_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils._models import ModelManager
@@ -62,9 +69,12 @@ from ansible_collections.llmops.ollama.plugins.module_utils._units import format
 PRIORITIES = ("high", "normal", "low")
 # the keys of a models entry: ollama_model's options of one model (one declaration: _model_spec.model_argument_spec), and priority
 ENTRY_KEYS = ("name", "state", "priority", *(key for key in model_argument_spec() if key != "state"))
+# a models entry may pull through another mirror than the module's (or none: mirror: false)
+MIRROR_KEYS = ("mirror", "mirror_insecure", "mirror_fallback")
+ENTRY_KEYS = (*ENTRY_KEYS, *MIRROR_KEYS)
 MAX_CONCURRENCY = 16
 COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped")
-ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped")
+ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped", "pending")
 LOCK_MODES = ("write", "read")
 LOCK_HEADER = (
     "# Model lock written by llmops.ollama.ollama_model_sync: the name, digest and size of each declared model.\n"
@@ -119,8 +129,11 @@ def _unknown_key_message(where: str, key: Any) -> str:
     return "%s has an unknown key %r%s; the keys of a model are: %s" % (where, key, hint, ", ".join(ENTRY_KEYS))
 
 
-def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, lock_file: str = "") -> Tuple[List[Declared], List[str]]:
+def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, lock_file: str = "", mirror: Any = None) -> Tuple[List[Declared], List[str]]:
     """The declared models, validated; (models, warnings). Raises SyncError before anything is asked of the server.
+
+    ``mirror`` (a _model_mirror.MirrorSource, the module's) is each model's unless its entry sets
+    ``mirror`` (a URL, or false for none), ``mirror_insecure`` or ``mirror_fallback``.
 
     ``lock`` (from :func:`read_lock`) pins every model that should be present to its
     digest; a declared model the lock does not list is an error.
@@ -199,6 +212,7 @@ def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, 
                 options=entry.get("options"),
                 definition=definition if has_definition else None,
                 check_memory=flags["check_memory"],
+                require_capabilities=entry.get("require_capabilities"),
             )
         except InvalidSpec as exc:
             raise SyncError("%s: %s" % (label, exc)) from None
@@ -206,6 +220,17 @@ def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, 
             text = "%s: %s" % (label, warning)
             if text not in warnings:
                 warnings.append(text)
+        spec.mirror = mirror
+        if any(entry.get(key) is not None for key in MIRROR_KEYS):
+            own = {key: entry.get(key) for key in MIRROR_KEYS}
+            if own["mirror"] is None and mirror is not None:
+                own["mirror"] = mirror.url
+            for key, default in (("mirror_insecure", mirror.insecure if mirror else False), ("mirror_fallback", mirror.fallback if mirror else False)):
+                own[key] = _boolean(own[key], "%s: %s" % (label, key)) if own[key] is not None else default
+            try:
+                spec.mirror = parse_mirror(own["mirror"], own["mirror_insecure"], own["mirror_fallback"])
+            except InvalidMirror as exc:
+                raise SyncError("%s: %s" % (label, exc)) from None
         if spec.name.key in seen:
             first_index, first_name = seen[spec.name.key]
             raise SyncError("models[%d] (%s) and %s are the same model, %s: declare each model once" % (first_index, first_name, label, spec.name.display))
@@ -380,6 +405,7 @@ class Item:
         self.waited_for: Optional[int] = None
         self.queue_position = 0
         self.notes: List[str] = []
+        self.pending = False  # its transfer waits for a run with transfers (Sync(transfers=False))
 
 
 class Sync:
@@ -397,6 +423,7 @@ class Sync:
         fail_fast: bool = False,
         poll: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        transfers: bool = True,
     ) -> None:
         self.manager = manager
         self.ledger = ledger
@@ -411,6 +438,8 @@ class Sync:
         self.executor = manager.executor
         # the executor decides what check mode means; the sync only schedules: pulls one after the other, without slots or locks
         self.dry_run = manager.executor.check_mode
+        # False: apply what moves no model bytes and leave the models with a transfer pending (check mode predicts them all)
+        self.transfers = transfers or self.dry_run
         self.items: List[Item] = []
         self.failures: List[Item] = []
         self.protected: List[Dict[str, str]] = []
@@ -450,6 +479,10 @@ class Sync:
             for item in group:
                 item.phase = phase
         order = removals + unloads + pulls + others
+        if not self.transfers:
+            self._defer(pulls + others)
+            pulls = [item for item in pulls if not item.pending]
+            others = [item for item in others if not item.pending]
 
         self._serial(removals)
         self._serial(unloads)
@@ -460,6 +493,24 @@ class Sync:
         self._serial(others, again=not self.dry_run)
         self.manager.finish([item.result for item in items if item.result is not None])
         return self._outcome(order, before, self._clock() - started)
+
+    def _defer(self, items: List[Item]) -> None:
+        """Leave pending the models whose plan moves model bytes, and the custom models built on one of them."""
+        waiting = set()
+        for item in items:
+            if item.result is None and item.plan is not None and item.plan.transfers:
+                waiting.add(item.spec.name.key)
+        for item in items:
+            base = base_name(item.spec)
+            if item.result is not None or (item.spec.name.key not in waiting and (base is None or base.key not in waiting)):
+                continue
+            result = ModelResult(item.spec)
+            result.before = dict(item.plan.before) if item.plan is not None else {}
+            result.after = dict(result.before)
+            result.status = "pending"
+            result.msg = "its transfer is pending" if item.spec.name.key in waiting else "waits for the transfer of its base %s" % base.display
+            item.result = result
+            item.pending = True
 
     # ---------------------------------------------------------------- what to remove
     def _plan(self, item: Item, again: bool = False) -> None:
@@ -658,7 +709,7 @@ class Sync:
         plan = []
         for item in order:
             result = item.result
-            if result is None or not (result.actions or result.failed or item.skipped):
+            if result is None or not (result.actions or result.failed or item.skipped or item.pending):
                 continue
             entry = next(e for e, i in zip(results, self.items) if i is item)
             plan.append(
@@ -670,11 +721,12 @@ class Sync:
                     "priority": item.declared.priority,
                     "declared": item.declared.declared,
                     "message": entry["message"],
+                    "steps": [step.as_dict() for step in result.plan.steps] if result.plan is not None else [],
                 }
             )
         lock = []
         for entry, item in zip(results, self.items):
-            if not item.declared.declared or item.spec.state not in ("present", "loaded") or entry["action"] in ("failed", "skipped"):
+            if not item.declared.declared or item.spec.state not in ("present", "loaded") or entry["action"] in ("failed", "skipped", "pending"):
                 continue
             digest = entry["digest"]
             if not digest or len(digest) != 64:
@@ -694,6 +746,7 @@ class Sync:
             "failures": [item for item in self.items if item.result is not None and item.result.failed],
             "skipped": [item for item in self.items if item.skipped],
             "seconds": round(seconds, 3),
+            "pending": [entry["name"] for entry, item in zip(results, self.items) if item.pending],
             "changed": any(item.result is not None and item.result.changed for item in self.items),
         }
 
@@ -706,7 +759,7 @@ class Sync:
         record = result.record or {}
         action = _action(item, result)
         transfer = result.transfer
-        if action in ("failed", "skipped"):
+        if action in ("failed", "skipped", "pending"):
             status = result.status or action
             message = result.msg
         else:
@@ -781,6 +834,8 @@ class Sync:
 def _action(item: Item, result: ModelResult) -> str:
     if item.skipped:
         return "skipped"
+    if item.pending:
+        return "pending"
     if result.failed:
         return "failed"
     actions = result.actions

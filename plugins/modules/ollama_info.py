@@ -294,6 +294,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     InvalidApiUrl,
     OllamaClient,
+    OllamaModule,
     client_from_params,
     connection_argument_spec,
 )
@@ -340,7 +341,7 @@ def main() -> None:
         require_gpu={"type": "bool", "default": False},
         disk_path={"type": "path"},
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module: AnsibleModule = OllamaModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["wait_timeout"] < 0 or params["wait_interval"] <= 0:
         module.fail_json(msg="wait_timeout must be 0 or more and wait_interval more than 0 (got %s and %s)" % (params["wait_timeout"], params["wait_interval"]))

@@ -244,6 +244,7 @@ from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import FAILED, OK, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils._mirror import (
     OLLAMA_REGISTRY,
@@ -356,7 +357,7 @@ def run(module: AnsibleModule) -> Dict[str, Any]:
             ledger = None
             progress = None
             if missing and not module.check_mode:
-                ledger = Ledger.open(params["state_dir"] or os.path.join(mirror.tree.root, ".state"))
+                ledger = Ledger.open(params["state_dir"] or os.path.join(mirror.tree.root, ".state"), warn=module.warn)
                 ledger_error = ledger.error
                 if ledger.error:
                     module.warn("no progress is recorded: %s" % ledger.error)
@@ -410,7 +411,7 @@ def run(module: AnsibleModule) -> Dict[str, Any]:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module: AnsibleModule = OllamaModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         result = run(module)
     except MirrorError as exc:

@@ -43,6 +43,10 @@ options:
         V(myuser/mymodel) or V(hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M).
       - Names are normalised, so V(llama3.2) and V(llama3.2:latest) are the same model (it is handled once).
       - An invalid name fails before any request, naming the part at fault and why.
+      - A cloud model (run on ollama.com, not on this server) is named with its C(-cloud) tag (V(gpt-oss:120b-cloud)) or with the
+        C(:cloud) source suffix (V(gpt-oss:120b:cloud), the same model); V(qwen3:8b:local) is the local V(qwen3:8b). Both suffixes at
+        once fail. A cloud model has no disk check before its pull, and O(state=loaded) or O(state=unloaded) on it fails (it never
+        appears in C(/api/ps)).
     type: list
     elements: str
     required: true
@@ -107,9 +111,18 @@ options:
       - Only when O(api_url) is on this host; otherwise it is skipped with a warning.
     type: bool
     default: false
+  require_capabilities:
+    description:
+      - Fail the model when it lacks one of these capabilities, naming the ones it has (C(capabilities) of C(/api/tags), or of
+        C(/api/show) when the server does not list them there). Checked after the model is pulled or created, before it is loaded.
+      - Applies to O(state=present) and O(state=loaded). In check mode a model that is not there yet is checked in the real run.
+    type: list
+    elements: str
+    choices: [completion, tools, insert, vision, embedding, thinking]
   from:
     description:
       - Make a custom model with C(POST /api/create), built on this model (pulled first by the server when it is missing).
+      - Optional when O(files) gives the model's own weights.
       - The custom model is compared with C(POST /api/show) on every run; only a difference in a field given here re-creates it,
         and the diff names the fields that differ.
     type: str
@@ -149,9 +162,47 @@ options:
     type: raw
   quantize:
     description:
-      - Quantize the custom model's weights (with O(from)); the base must be an F16 or F32 model.
+      - Quantize the custom model's weights (with O(from) or O(files)); the weights must be F32, F16 or BF16.
+      - One of V(F32), V(F16), V(BF16), V(Q8_0), V(Q4_K_S), V(Q4_K_M) or V(Q4_K) (the same as V(Q4_K_M)), in any case
+        (V(q4_K_M) too), as the server takes it. Anything else fails before any request.
     type: str
-    choices: [q4_K_M, q4_K_S, q8_0]
+  files:
+    description:
+      - The custom model's own weights, imported with C(POST /api/create) C(files) (O(from) is optional then).
+      - Each entry is a file on the host the module runs on, with the name it has in the model; a GGUF file (V(model.gguf)), or
+        safetensors weights with their C(config.json) and tokenizer files. A file on the controller is copied to the host first
+        (M(ansible.builtin.copy)); a path that is not a readable file there fails before any request.
+      - Each file's sha256 is computed while reading it; a blob is uploaded (streamed, C(POST /api/blobs/sha256:...)) only when
+        C(HEAD /api/blobs/sha256:...) says the server lacks it.
+      - The digests are recorded in the ledger; the model is re-created only when they (or another field given) change.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description:
+          - The absolute path of the file on the host the module runs on.
+        type: path
+        required: true
+      name:
+        description:
+          - The file name in the model, relative (no C(/) at the start, no C(..)); the base name of O(files[].path) by default.
+        type: str
+  adapters:
+    description:
+      - LoRA adapters (GGUF) applied to the custom model (C(POST /api/create) C(adapters)), with O(from) or O(files); the same
+        shape, upload and comparison as O(files).
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description:
+          - The absolute path of the adapter file on the host the module runs on.
+        type: path
+        required: true
+      name:
+        description:
+          - The file name in the model; the base name of O(adapters[].path) by default.
+        type: str
 notes:
   - Pulls of several models in one task run one after the other; to pull in parallel use several tasks with C(async).
   - A failure of one model of a list does not stop the others; the task fails at the end and RV(models) says which model failed and why.
@@ -165,6 +216,11 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Pull through the fleet's mirror (filled by llmops.ollama.ollama_mirror); the model keeps its own name and digest
+  llmops.ollama.ollama_model:
+    name: llama3.2:1b
+    mirror: https://mirror.example:8443
+
 - name: Make sure a model is on the server
   llmops.ollama.ollama_model:
     name: llama3.2:1b
@@ -245,6 +301,29 @@ EXAMPLES = r"""
   retries: 30
   delay: 10
 
+- name: A cloud model (runs on ollama.com; gpt-oss:120b:cloud names the same model)
+  llmops.ollama.ollama_model:
+    name: gpt-oss:120b-cloud
+
+- name: A model that must see images
+  llmops.ollama.ollama_model:
+    name: gemma3:4b
+    require_capabilities: [vision]
+
+- name: Copy your own GGUF weights to the host
+  ansible.builtin.copy:
+    src: files/my-model.gguf
+    dest: /var/lib/llmops-ollama/import/my-model.gguf
+    mode: "0644"
+
+- name: Import them as a model (uploaded only when the server lacks the blob; re-created only when they change)
+  llmops.ollama.ollama_model:
+    name: my-model:v1
+    files:
+      - path: /var/lib/llmops-ollama/import/my-model.gguf
+        name: model.gguf
+    system: You answer briefly.
+
 - name: Remove a model
   llmops.ollama.ollama_model:
     name: qwen2.5:0.5b
@@ -289,7 +368,9 @@ models:
       type: int
       sample: 1321098329
     from:
-      description: C(official) (registry.ollama.ai/library), C(remote) (another registry or namespace) or C(custom) (made by C(/api/create)).
+      description:
+        - C(official) (registry.ollama.ai/library), C(remote) (another registry or namespace), C(custom) (made by C(/api/create))
+          or C(cloud) (run on a remote host; see RV(models[].remote_host)).
       type: str
       sample: official
     status:
@@ -318,6 +399,19 @@ models:
     modified_at:
       description: When the model was last pulled or created, as the server reports it.
       type: str
+    capabilities:
+      description: What the model can do, as C(/api/tags) reports it (C(completion), C(tools), C(insert), C(vision), C(embedding), C(thinking)).
+      type: list
+      elements: str
+      sample: [completion, tools]
+    remote_host:
+      description: For a cloud model, the host it runs on (C(remote_host) of C(/api/tags)); empty otherwise.
+      type: str
+      sample: https://ollama.com:443
+    remote_model:
+      description: For a cloud model, its name on that host; empty otherwise.
+      type: str
+      sample: gpt-oss:120b
     details:
       description: Format, family, parameter size and quantization level.
       type: dict
@@ -362,6 +456,21 @@ pull:
   returned: always
   type: dict
   sample: {models: 1, bytes: 1321098329, bytes_human: 1.3 GB, seconds: 41.2, speed: 32065493, speed_human: 32.1 MB/s, attempts: 1}
+plan:
+  description:
+    - The plan of each model that had something to do (in check mode, what a real run would do), in order; each has C(name), C(before),
+      C(after), C(refusal), C(failed) and C(steps) (C(kind), C(target), C(reason), and C(source), C(verb) where they apply).
+    - A pull through O(mirror) is a C(pull) whose C(source) is the mirror name, a C(copy) to the model's own name and a C(delete) of the mirror name.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: llama3.2:1b
+      steps:
+        - {kind: check_space, target: "llama3.2:1b", reason: a pull must fit on the models disk}
+        - {kind: pull, target: "llama3.2:1b", source: "mirror.example:8443/library/llama3.2:1b", verb: pulled, transfer: true, reason: not on the server}
+        - {kind: copy, target: "llama3.2:1b", source: "mirror.example:8443/library/llama3.2:1b", reason: give the model pulled from the mirror its own name}
+        - {kind: delete, target: "mirror.example:8443/library/llama3.2:1b", reason: the mirror-named model is not needed}
 diff:
   description: Before and after, keyed by model name (C(state), C(digest), and for a custom model the fields that differ).
   returned: when diff mode is on
@@ -373,12 +482,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     OllamaError,
+    OllamaModule,
     connection_argument_spec,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._model_module import (
     check_transfer_params,
     failure_message,
     manager_from_module,
+    mirror_from_params,
     summary,
     transfer_argument_spec,
 )
@@ -402,13 +513,16 @@ def check_params(params: dict) -> int:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module: AnsibleModule = OllamaModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
         min_free_space = check_params(params)
         specs, warnings = specs_from_params(params)
+        mirror = mirror_from_params(params)
     except InvalidSpec as exc:
         module.fail_json(msg=str(exc))
+    for spec in specs:
+        spec.mirror = mirror
     for warning in warnings:
         module.warn(warning)
     manager = manager_from_module(module, min_free_space, params["max_concurrent_pulls"], check_memory=params["check_memory"])
@@ -424,6 +538,7 @@ def main() -> None:
         "models": models,
         "actions": ["%s %s" % (action, result.record["name"]) for result in results for action in result.actions],
         "pull": summary(results),
+        "plan": [dict(result.plan.as_dict(), failed=result.failed) for result in results if result.plan is not None and result.plan.steps],
     }
     if len(models) == 1:
         output["model"] = models[0]

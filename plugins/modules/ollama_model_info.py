@@ -49,10 +49,18 @@ options:
   source:
     description:
       - Keep the models from one of these sources. C(official) is registry.ollama.ai/library, C(remote) any other registry
-        or namespace (hf.co, a private registry), C(custom) a model made by C(/api/create).
+        or namespace (hf.co, a private registry), C(custom) a model made by C(/api/create), C(cloud) a cloud model
+        (it runs on a remote host such as ollama.com, and C(/api/tags) names its C(remote_host) and C(remote_model)).
     type: list
     elements: str
-    choices: [official, remote, custom]
+    choices: [official, remote, custom, cloud]
+  capability:
+    description:
+      - Keep the models that have all of these capabilities, as the server reports them (C(capabilities) of C(/api/tags),
+        or of C(/api/show) for a server whose C(/api/tags) does not list them).
+    type: list
+    elements: str
+    choices: [completion, tools, insert, vision, embedding, thinking]
   min_size:
     description:
       - Keep the models at least this large, as bytes or a size with a unit (V(500 MB), V(1.5G), V(2 GiB)).
@@ -100,7 +108,8 @@ options:
     type: path
     default: /var/lib/llmops-ollama
 notes:
-  - It sends C(GET /api/tags) and C(GET /api/ps) once, and C(POST /api/show) (read-only) only for O(detail=true).
+  - It sends C(GET /api/tags) and C(GET /api/ps) once, and C(POST /api/show) (read-only) only for O(detail=true), or with
+    O(capability) for a model whose C(/api/tags) entry lists no capabilities.
 seealso:
   - module: llmops.ollama.ollama_model
   - module: llmops.ollama.ollama_info
@@ -157,6 +166,11 @@ EXAMPLES = r"""
   retries: 360
   delay: 10
 
+- name: The models that can see images and call tools
+  llmops.ollama.ollama_model_info:
+    capability: [vision, tools]
+  register: vision_tools
+
 - name: Models whose last operation failed (a pull, an update or a load), with the reason
   llmops.ollama.ollama_model_info:
     status: [failed]
@@ -187,6 +201,9 @@ models:
       modified_at: "2026-11-20T10:00:00.123456789Z"
       details: {format: gguf, family: llama, parameter_size: 1.2B, quantization_level: Q8_0}
       loaded: {size: 2000000000, size_vram: 0, expires_at: "2026-11-20T10:05:00Z"}
+      capabilities: [completion, tools]
+      remote_host: ""
+      remote_model: ""
 model:
   description:
     - The record of O(name) (also when it is not on the server), with C(detail) when O(detail=true) and the model is there.
@@ -271,16 +288,19 @@ history:
       seconds: 42.5
 """
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     InvalidApiUrl,
     OllamaError,
+    OllamaModule,
     client_from_params,
     connection_argument_spec,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DEFAULT_STATE_DIR, Ledger
-from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import InvalidSpec, check_size
+from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import CAPABILITIES, InvalidSpec, check_size
 from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils._records import (
     SORT_KEYS,
@@ -302,6 +322,7 @@ def argument_spec() -> dict:
         query={"type": "str"},
         status={"type": "list", "elements": "str", "choices": list(STATUSES)},
         source={"type": "list", "elements": "str", "choices": list(SOURCES)},
+        capability={"type": "list", "elements": "str", "choices": list(CAPABILITIES)},
         min_size={"type": "raw"},
         max_size={"type": "raw"},
         sort_by={"type": "str", "default": "name", "choices": list(SORT_KEYS)},
@@ -340,8 +361,19 @@ def check_params(params: dict) -> dict:
     return parsed
 
 
+def _fill_capabilities(module: AnsibleModule, client: Any, records: list) -> None:
+    """A model on the server whose /api/tags entry lists no capabilities (an older server): ask /api/show."""
+    for record in records:
+        if record.get("capabilities") or not record.get("digest"):
+            continue
+        try:
+            record["capabilities"] = [str(item) for item in client.show(record["name"]).get("capabilities") or []]
+        except OllamaError as exc:
+            module.fail_json(msg="cannot read the capabilities of %s: %s" % (record["name"], exc.server_message or exc))
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module: AnsibleModule = OllamaModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
         parsed = check_params(params)
@@ -351,7 +383,7 @@ def main() -> None:
         client = client_from_params(params)
     except InvalidApiUrl as exc:
         module.fail_json(msg=str(exc))
-    ledger = Ledger.open(params["state_dir"], create=False)
+    ledger = Ledger.open(params["state_dir"], create=False, warn=module.warn)
     if ledger.error:
         module.warn(ledger.error)
 
@@ -363,11 +395,14 @@ def main() -> None:
     name = parsed["name"]
     declared = list(parsed["declared"])
     records = [build_record(name, state, ledger)] if name is not None else all_records(state, ledger, declared)
+    if params["capability"]:
+        _fill_capabilities(module, client, records)
     result = search(
         records,
         query=params["query"],
         statuses=params["status"],
         sources=params["source"],
+        capabilities=params["capability"],
         min_size=parsed["min_size"],
         max_size=parsed["max_size"],
         sort_by=params["sort_by"],

@@ -39,6 +39,7 @@ attributes:
     details:
       - No request that changes the server is sent, and nothing is written (ledger, history, lock file).
         RV(plan) lists what a real run would do, in the order it would do it, including the removals of O(exclusive=true).
+      - O(probe=inference) sends its generate (or embed) in check mode too, as M(llmops.ollama.ollama_info) does.
   diff_mode:
     support: full
     details:
@@ -49,8 +50,14 @@ options:
   models:
     description:
       - The models the server should have. Each element is a model name, or a dictionary with the keys of M(llmops.ollama.ollama_model)
-        (C(name), C(state), C(digest), C(update), C(force), C(insecure), C(keep_alive), C(options), C(check_memory), and for a custom
-        model C(from), C(system), C(template), C(parameters), C(messages), C(license), C(quantize)) and C(priority).
+        (C(name), C(state), C(digest), C(update), C(force), C(insecure), C(keep_alive), C(options), C(check_memory),
+        C(require_capabilities), and for a custom model C(from), C(system), C(template), C(parameters), C(messages), C(license),
+        C(quantize), C(files), C(adapters)) and C(priority).
+      - A cloud model (V(gpt-oss:120b-cloud), or V(gpt-oss:120b:cloud) for the same model) is declared like any other, with
+        C(state) C(present) or C(absent); V(qwen3:8b:local) is the local V(qwen3:8b). C(require_capabilities) fails an entry whose
+        model lacks one of them, naming what it has.
+      - An element may also set C(mirror) (a URL, or V(false) to pull that model directly), C(mirror_insecure) and C(mirror_fallback),
+        which replace O(mirror), O(mirror_insecure) and O(mirror_fallback) for that model.
       - C(state) is C(present) (the default), C(loaded), C(absent) or C(unloaded), as in M(llmops.ollama.ollama_model).
       - C(priority) is C(high), C(normal) (the default) or C(low); pulls start in that order, and in declaration order within a priority.
       - A model declared twice (also as V(llama3.2) and V(llama3.2:latest)), an unknown key, a bad priority or any value that
@@ -116,6 +123,39 @@ options:
       - Defaults to O(models_path), or to the Ollama models directory when the server runs on this host; nothing is
         measured when neither is known.
     type: path
+  transfers:
+    description:
+      - V(false) applies only what moves no model bytes (removals, unloads, loads, copies, custom models whose base is present) and
+        leaves pending the models whose plan has a transfer (a pull, a custom model whose base Ollama pulls) and the custom models
+        built on one of them; RV(pending) lists them and their action is C(pending). A second run with V(true) does them, for example
+        in the background with M(llmops.ollama.ollama_model_info) watching its progress; the P(llmops.ollama.ollama_models#role) role
+        does that, so a host that already matches costs it one module call.
+      - With V(false) the task fails before any request when the ledger in O(state_dir) cannot be used (the second run's progress
+        and pull queue live there), and while a model is pending it neither appends to the history nor writes O(lock_file).
+      - In check mode it has no effect; the plan covers every model.
+    type: bool
+    default: true
+  probe:
+    description:
+      - V(version) reads C(/api/version) only, for RV(health).
+      - V(inference) also makes a one-token generate (C(num_predict=1)) on O(probe_model), or an embed when that model only
+        embeds (decided by the C(capabilities) the server reports, else by the model family), after the sync. RV(health.healthy)
+        is true only when it answers within O(probe_timeout); this catches a server whose API answers while its runners hang.
+        The same probe as O(llmops.ollama.ollama_info#module:probe=inference); its outcome is RV(health.inference).
+      - The probe loads the model when it is not loaded yet; that load counts into the latency and the timeout.
+    type: str
+    choices: [version, inference]
+    default: version
+  probe_model:
+    description:
+      - The model the inference probe asks. Defaults to the smallest local model on the server.
+      - With O(probe=inference), a server without any model is not healthy.
+    type: str
+  probe_timeout:
+    description:
+      - Seconds the inference probe may take in all, loading the model included.
+    type: float
+    default: 60
 notes:
   - Run it with C(async) and poll M(llmops.ollama.ollama_model_info) to show live progress of long pulls (percent, bytes, speed, ETA);
     the P(llmops.ollama.ollama_models#role) role does that.
@@ -126,6 +166,14 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Every host of the fleet pulls through the mirror (filled once by llmops.ollama.ollama_mirror, served by llmops.ollama.ollama_domain)
+  llmops.ollama.ollama_model_sync:
+    mirror: https://mirror.example:8443
+    models:
+      - llama3.2:1b
+      - name: hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M
+        mirror_fallback: true
+
 - name: The models of this host, as declared in inventory
   llmops.ollama.ollama_model_sync:
     models:
@@ -187,7 +235,8 @@ results:
     action:
       description:
         - What happened to the model, C(pulled), C(created) (a custom model), C(updated) (a new digest, or re-created), C(removed),
-          C(loaded), C(unloaded), C(unchanged), C(failed), or C(skipped) (not started because of O(fail_fast)).
+          C(loaded), C(unloaded), C(unchanged), C(failed), C(skipped) (not started because of O(fail_fast)), or C(pending)
+          (its transfer is left to a run with O(transfers=true)).
         - A model pulled and loaded has the action C(pulled); RV(results[].actions) lists every step.
       type: str
       sample: pulled
@@ -240,7 +289,9 @@ summary:
 plan:
   description:
     - The changes, in the order they run (or would run in check mode), removals first and pulls by priority. Each has name, action,
-      actions, phase (remove, unload, pull, other), priority, declared and message.
+      actions, phase (remove, unload, pull, other), priority, declared, message and steps (the model's plan, each with C(kind), C(target),
+      C(reason), and C(source), C(verb) where they apply; a pull through O(mirror) is a C(pull) from the mirror name, a C(copy) to the
+      model's own name and a C(delete) of the mirror name).
   returned: always
   type: list
   elements: dict
@@ -289,6 +340,13 @@ ledger_error:
   returned: always
   type: str
   sample: ""
+pending:
+  description:
+    - With O(transfers=false), the models left for a run with transfers (see O(transfers)); empty when there is none.
+  returned: always
+  type: list
+  elements: str
+  sample: [llama3.2:1b]
 health:
   description:
     - The server's health and facts after the task, with the keys and meaning of what M(llmops.ollama.ollama_info) returns,
@@ -348,6 +406,11 @@ health:
           path is known. When the path cannot be read, C(free) is null and C(error) says why.
       type: dict
       sample: {path: /var/lib/ollama/models, free: 75940012032, free_human: 75.9 GB, total: 105089261568, total_human: 105.1 GB, error: ""}
+    inference:
+      description:
+        - The result of the inference probe (O(probe=inference)), with the keys of RV(llmops.ollama.ollama_info#module:inference)
+          (healthy, reason, model, kind, latency, load_duration, timeout); null with O(probe=version) or when the server did not answer.
+      type: dict
 diff:
   description: The model list before and after, one line per model (C(name id state)).
   returned: when diff mode is on
@@ -360,6 +423,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     OllamaError,
+    OllamaModule,
     connection_argument_spec,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
@@ -368,6 +432,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._model_health import
 from ansible_collections.llmops.ollama.plugins.module_utils._model_module import (
     check_transfer_params,
     manager_from_module,
+    mirror_from_params,
     summary,
     transfer_argument_spec,
 )
@@ -399,6 +464,10 @@ def argument_spec() -> dict:
         lock_content={"type": "str"},
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
         disk_path={"type": "path"},
+        transfers={"type": "bool", "default": True},
+        probe={"type": "str", "choices": ["version", "inference"], "default": "version"},
+        probe_model={"type": "str"},
+        probe_timeout={"type": "float", "default": 60},
     )
     spec.update(transfer_argument_spec())
     return spec
@@ -415,8 +484,12 @@ def check_params(params: dict) -> dict:
         raise SyncError("give lock_file (a file on the host) or lock_content (its text), not both")
     if params["lock_mode"] == "read" and not params.get("lock_file") and content is None:
         raise SyncError("lock_mode is read but no lock_file is given: name the lock file to pin the models from (or give its text as lock_content)")
+    if params["probe_timeout"] <= 0:
+        raise SyncError("probe_timeout must be more than 0 seconds (got %s)" % params["probe_timeout"])
+    if params["probe_model"] is not None and not params["probe_model"].strip():
+        raise SyncError("probe_model must name a model (got an empty string); leave it out to probe the smallest model")
     try:
-        parsed = {"min_free_space": check_transfer_params(params)}
+        parsed = {"min_free_space": check_transfer_params(params), "mirror": mirror_from_params(params)}
     except InvalidSpec as exc:
         raise SyncError(str(exc)) from None
     parsed["protect"] = check_protect(params["protect"])
@@ -424,7 +497,7 @@ def check_params(params: dict) -> dict:
     if params["lock_mode"] == "read":
         lock = parse_lock(content, "given as lock_content") if content is not None else read_lock(params["lock_file"])
     source = params.get("lock_file") or ("given as lock_content" if content is not None else "")
-    parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, source)
+    parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, source, parsed["mirror"])
     if params["exclusive"] and not parsed["declared"]:
         raise SyncError(
             "exclusive with an empty models list would remove every model from the server; declare the models to keep "
@@ -455,7 +528,7 @@ def write_lock(module: AnsibleModule, path: str, text: str) -> bool:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module: AnsibleModule = OllamaModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
         parsed = check_params(params)
@@ -467,6 +540,12 @@ def main() -> None:
         module, parsed["min_free_space"], params["max_concurrent_pulls"], check_memory=any(d.spec.check_memory for d in parsed["declared"])
     )
     client, ledger = manager.client, manager.ledger
+    if not params["transfers"]:
+        # the run that leaves transfers to a watched second run needs the ledger that the watching reads: refuse before any request
+        reason = unwritable_reason(params["state_dir"]) if module.check_mode else ""
+        unusable = ledger.error or (unusable_message(params["state_dir"], reason) if reason else "")
+        if unusable:
+            module.fail_json(msg="transfers is false, and the run after this one needs its ledger: %s" % unusable, ledger_error=unusable, changed=False)
     sync = Sync(
         manager,
         ledger,
@@ -476,6 +555,7 @@ def main() -> None:
         concurrency=params["concurrency"],
         host_limit=params["max_concurrent_pulls"],
         fail_fast=params["fail_fast"],
+        transfers=params["transfers"],
     )
     try:
         outcome = sync.run()
@@ -496,7 +576,10 @@ def main() -> None:
         "pull": summary(results),
         "seconds": outcome["seconds"],
         "ledger_error": ledger.error,
-        "health": read_health(client, manager.state, params["disk_path"] or manager.models_path),
+        "pending": outcome["pending"],
+        "health": read_health(
+            client, manager.state, params["disk_path"] or manager.models_path, params["probe"], params["probe_model"], params["probe_timeout"]
+        ),
     }
     if module.check_mode and not ledger.error:
         reason = unwritable_reason(params["state_dir"])
@@ -506,9 +589,11 @@ def main() -> None:
     message = failure_text(outcome["failures"], outcome["skipped"], len(sync.items))
     if params["lock_file"]:
         output["lock_file_changed"] = False
-        if params["lock_mode"] == "write":
+        if params["lock_mode"] == "write" and not outcome["pending"]:  # written by the run that does the transfers
             if message:
                 module.warn("the lock file %s was not written: not every model could be brought to its state" % params["lock_file"])
+            elif manager.reread_error:
+                module.warn("the lock file %s was not written: the models could not be read after the changes" % params["lock_file"])
             else:
                 try:
                     output["lock_file_changed"] = write_lock(module, params["lock_file"], render_lock(outcome["lock"]))
@@ -517,7 +602,7 @@ def main() -> None:
                 output["changed"] = output["changed"] or output["lock_file_changed"]
     if module._diff:
         output["diff"] = {"before": table_text(outcome["before"]), "after": table_text(outcome["after"])}
-    if not module.check_mode:
+    if not module.check_mode and not outcome["pending"]:  # the run that does the transfers appends the history entry
         ledger.append_history(
             {
                 "kind": "sync",

@@ -302,11 +302,6 @@ def test_refusals_place_nothing(tmp_path: Path) -> None:
         assert tree(tmp_path / "mirror") == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ollama needs a Location header on blob answers (server/download.go): ollama_domain's mirror blob location must add "
-    "'add_header Location $uri always;' (see /work/coord/mirror_layout.md); remove this mark when it does",
-)
 def test_a_host_pulls_through_the_served_mirror_with_the_upstream_digest(tmp_path: Path, nginx: NginxServer) -> None:
     """Fill from upstream, stop upstream, serve the tree with ollama_domain (real nginx), pull through it as Ollama does."""
     with run_sim(tmp_path / "up", rate=0) as sim:

@@ -612,7 +612,7 @@ BAD_INPUT = [
     ({"name": ["llama3.2"], "registry_url": "registry.example.com"}, "registry_url 'registry.example.com' must start with http:// or https://"),
     ({"name": ["llama3.2"], "api_url": "127.0.0.1:11434"}, "has no scheme"),
     ({"name": ["llama3.2"], "state": "running"}, "value of state must be one of: present, absent, loaded, unloaded, got: running"),
-    ({"name": ["x"], "from": "llama3.2", "quantize": "q2_K"}, "value of quantize must be one of: q4_K_M, q4_K_S, q8_0, got: q2_K"),
+    ({"name": ["x"], "from": "llama3.2", "quantize": "q2_K"}, "invalid quantize 'q2_K': choose one of F32, F16, BF16, Q8_0, Q4_K_S, Q4_K_M, Q4_K"),
     ({"name": ["x"], "from": "llama3.2", "messages": [{"role": "robot", "content": "hi"}]}, "value of role must be one of: system, user, assistant, tool"),
     ({"name": ["llama3.2"], "options": "num_ctx=4096 oops"}, "argument 'options' is of type str and we were unable to convert to dict"),
     ({"name": ["llama3.2"], "registry_url": "https://user:s3cret@registry.example.com"}, "registry_url must not carry credentials (user:password@"),

@@ -450,6 +450,8 @@ BAD_INPUT = [
     ({"models": ["llama3.2"], "lock_mode": "read", "lock_file": "/nonexistent/models.lock.yml"}, "the lock file /nonexistent/models.lock.yml does not exist"),
     ({"models": ["llama3.2"], "max_concurrent_pulls": -1}, "max_concurrent_pulls must be 0 (no limit) or more"),
     ({"models": ["llama3.2"], "lock_mode": "sometimes"}, "value of lock_mode must be one of: write, read, got: sometimes"),
+    ({"models": ["llama3.2"], "probe": "inference", "probe_timeout": 0}, "probe_timeout must be more than 0 seconds (got 0"),
+    ({"models": ["llama3.2"], "probe": "inference", "probe_model": " "}, "probe_model must name a model (got an empty string)"),
 ]
 
 
@@ -461,3 +463,77 @@ def test_bad_input_fails_naming_the_problem_before_any_request(sim, tmp_path: Pa
         assert fragment in result["msg"], (step, result["msg"])
     assert sim.requests() == [], "bad input was caught before any request"
     assert not (tmp_path / "state").exists()
+
+
+# ---------------------------------------------------------------------------- transfers: false, and the inference probe
+
+
+def test_without_transfers_applies_the_rest_leaves_the_pulls_pending_then_a_run_with_transfers_does_them(sim, tmp_path: Path) -> None:
+    for model in ("smollm2:135m", "all-minilm"):
+        sim.pull(model)
+    lock = tmp_path / "models.lock.yml"
+    models = [{"name": "smollm2:135m", "state": "loaded"}, "qwen2.5:0.5b", {"name": "helper", "from": "qwen2.5:0.5b", "system": "Be brief."}]
+    step = {"models": models, "exclusive": True, "lock_file": str(lock), "transfers": False}
+    sim.clear_requests()
+    first = one(sim, tmp_path, **step)
+    assert not first.get("failed"), first.get("msg")
+    assert first["changed"] is True and first["pending"] == ["qwen2.5:0.5b", "helper:latest"]
+    assert [(r["name"], r["action"], r["status"]) for r in first["results"]] == [
+        ("smollm2:135m", "loaded", "running"),
+        ("qwen2.5:0.5b", "pending", "pending"),
+        ("helper:latest", "pending", "pending"),
+        ("all-minilm:latest", "removed", "unavailable"),
+    ]
+    assert by_name(first)["helper:latest"]["message"] == "its transfer is pending"  # its create pulls the base
+    assert [(r["method"], r["path"]) for r in mutating(sim.requests())] == [("DELETE", "/api/delete"), ("POST", "/api/generate")], "no pull, no create"
+    assert set(tags(sim)) == {"smollm2:135m"}
+    assert not lock.exists(), "no lock file while transfers are pending"
+    assert sync_history(sim, tmp_path) == [], "no history entry while transfers are pending"
+    assert first["health"]["healthy"] is True and first["health"]["models"] == ["smollm2:135m"] and first["health"]["inference"] is None
+
+    second = one(sim, tmp_path, **dict(step, transfers=True))
+    assert not second.get("failed"), second.get("msg")
+    assert (second["pending"], by_name(second)["qwen2.5:0.5b"]["action"], by_name(second)["helper:latest"]["action"]) == ([], "pulled", "created")
+    assert lock.exists() and len(sync_history(sim, tmp_path)) == 1
+
+    sim.clear_requests()
+    third = one(sim, tmp_path, **step)
+    assert (third["changed"], third["pending"], third["plan"], third["summary"]["unchanged"]) == (False, [], [], 3)
+    assert mutating(sim.requests()) == []
+    assert len(sync_history(sim, tmp_path)) == 2, "a converged host's run without transfers records its counts"
+
+
+def test_without_transfers_refuses_to_start_when_the_ledger_cannot_be_used(sim, tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("not a directory\n")
+    state_dir = str(tmp_path / "file.txt" / "state")
+    for check in (False, True):
+        result = one(sim, tmp_path, check=check, models=["smollm2:135m"], transfers=False, state_dir=state_dir)
+        assert result.get("failed") is True and "results" not in result, result
+        assert result["msg"].startswith("transfers is false, and the run after this one needs its ledger: the ledger directory %s" % state_dir)
+    assert sim.requests() == [], "refused before any request"
+
+
+def test_the_inference_probe_is_in_the_health_of_the_same_call(sim, tmp_path: Path) -> None:
+    sim.pull("smollm2:135m")
+    sim.clear_requests()
+    probed = one(sim, tmp_path, models=["smollm2:135m"], transfers=False, probe="inference", probe_timeout=20)
+    inference = probed["health"]["inference"]
+    assert (probed["changed"], probed["health"]["healthy"], inference["healthy"], inference["model"], inference["kind"]) == (
+        False,
+        True,
+        True,
+        "smollm2:135m",
+        "generate",
+    )
+    assert inference["latency"] > 0 and inference["timeout"] == 20
+    assert [r["name"] for r in probed["health"]["loaded"]] == ["smollm2:135m"], "the loaded models as read after the probe"
+    assert [(r["method"], r["path"]) for r in mutating(sim.requests())] == [("POST", "/api/generate")]
+
+    missing = one(sim, tmp_path, models=["smollm2:135m"], probe="inference", probe_model="no-such-model:1b")
+    assert not missing.get("failed"), "an unhealthy server is a fact of the result, not a failure of the sync"
+    assert missing["health"]["healthy"] is False and missing["health"]["inference"]["healthy"] is False
+    assert missing["health"]["reason"] == missing["health"]["inference"]["reason"] and "no-such-model:1b" in missing["health"]["reason"]
+
+
+def sync_history(sim, tmp_path: Path) -> list[dict]:
+    return run_playbook("sync_info.yml", dict(env(sim, tmp_path), history=20)).results("Info")["history"]

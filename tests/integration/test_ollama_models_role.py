@@ -19,8 +19,9 @@ from tests.ollama_sim.testing import mutating
 
 pytestmark = pytest.mark.integration
 
-# the role's plain run of the sync (a host that matches; in check mode, the plan that fails as the real run would)
-DIRECT_SYNC = "Run the model sync (the host matches, nothing to watch; in check mode, the plan)"
+# the role's first call of the sync: what needs no transfer (a host that matches: all of it; in check mode, the plan
+# that fails as the real run would)
+DIRECT_SYNC = "Apply what needs no transfer (in check mode, the plan)"
 PROGRESS_RE = re.compile(r"^llama3\.2:latest: (\d+\.\d)% \((\d+\.\d) of 6\.3 MB\) at [0-9.]+ (?:B|KB|MB|GB)/s, ETA \S+$")
 
 
@@ -78,9 +79,9 @@ def test_role_plans_then_shows_progress_and_the_summary_then_is_idempotent(make_
     planned = run_playbook("models_role.yml", variables, check=True)
     assert planned.rc == 0, planned.stdout[-3000:]
     assert tags(slow) == {}
-    assert planned.results("Compare the declared models with the server")["plan"][0]["name"] == "smollm2:135m"
-    # no background job: its tasks are an include that check mode skips
-    assert task_results(planned, "Apply the difference in the background, with progress")[0].get("skipped") is True
+    assert planned.results(DIRECT_SYNC)["plan"][0]["name"] == "smollm2:135m"
+    # no background job: in check mode the role ends after the plan, before its include
+    assert task_results(planned, "Apply the difference in the background, with progress") == []
     assert task_results(planned, "Start the model sync in the background") == []
     counts = planned.results("Print the summary of the sync")["msg"][:3]
     assert counts[0] == "Model sync of localhost (check mode: nothing was changed)"
@@ -123,7 +124,7 @@ def test_role_records_the_history_and_writes_the_lock_file_on_a_converged_host(s
 
     third = run_playbook("models_role.yml", locked)
     assert third.rc == 0 and third.stats["changed"] == 0, "idempotent"
-    assert task_results(third, "Apply the difference in the background, with progress")[0].get("skipped") is True, "no background job"
+    assert task_results(third, "Apply the difference in the background, with progress") == [], "no background job: the role ended"
     assert task_results(third, "Start the model sync in the background") == []
     assert third.results("Print the summary of the sync")["msg"][2].split() == ["0", "0", "0", "0", "0", "1", "0", "0", "0"]
     runs = history(sim, tmp_path)
@@ -181,7 +182,8 @@ def test_role_fails_before_any_change_when_the_ledger_cannot_be_written(sim, tmp
             assert failed["msg"].startswith("ollama_models_state_dir (%s) cannot be written" % state_dir), failed["msg"]
             assert "Run the play with become: true" in failed["msg"] and "or set ollama_models_state_dir to a directory" in failed["msg"]
             assert task_results(run, "Start the model sync in the background") == []
-            assert task_results(run, DIRECT_SYNC) == []
+            # the sync refused to start: no model was handled
+            assert [result.get("results") for result in task_results(run, DIRECT_SYNC)] == [None]
     finally:
         if state_dir.is_dir():
             state_dir.chmod(0o700)
@@ -259,7 +261,7 @@ def test_fleet_lock_file_on_the_controller(make_sim, tmp_path: Path) -> None:
     refused = run_playbook("models_role.yml", shared, inventory=fleet)
     assert refused.rc == 2
     for host in ("host-a", "host-b"):
-        message = refused.results("Check the settings", host=host)["msg"]
+        message = refused.results(DIRECT_SYNC, host=host)["msg"]
         assert "the lock file of the fleet comes from one reference host, and this play has 2; run it with --limit on that host" in message
     assert not controller_lock.exists() and tags(sims["host-a"]) == {}
 
@@ -267,7 +269,7 @@ def test_fleet_lock_file_on_the_controller(make_sim, tmp_path: Path) -> None:
     assert missing.rc == 2
     assert (
         "ollama_models_lock_controller_file %s does not exist on the controller: write it first" % controller_lock
-        in missing.results("Check the settings", host="host-b")["msg"]
+        in missing.results(DIRECT_SYNC, host="host-b")["msg"]
     )
 
     written = run_playbook("models_role.yml", shared, inventory=reference)
@@ -283,9 +285,7 @@ def test_fleet_lock_file_on_the_controller(make_sim, tmp_path: Path) -> None:
     pinned_vars = dict(shared, ollama_models_lock_mode="read", ollama_models_lock_controller_file=relative)
     planned = run_playbook("models_role.yml", pinned_vars, inventory=fleet, check=True)
     assert planned.rc == 0, planned.stdout[-3000:]
-    assert [(item["name"], item["action"]) for item in planned.results("Compare the declared models with the server", host="host-b")["plan"]] == [
-        ("smollm2:135m", "pulled")
-    ]
+    assert [(item["name"], item["action"]) for item in planned.results(DIRECT_SYNC, host="host-b")["plan"]] == [("smollm2:135m", "pulled")]
     assert tags(sims["host-b"]) == {}, "check mode pulled nothing"
 
     pinned = run_playbook("models_role.yml", pinned_vars, inventory=fleet)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -289,3 +290,25 @@ def test_role_issues_an_acme_certificate_from_pebble(nginx: NginxServer, pebble:
     assert again.rc == 0, again.stdout[-3000:]
     assert again.stats["changed"] == 0
     assert "Finish the order of acme.ollama.test" not in tasks_that_ran(again)
+
+
+def test_health_report_proxy_line_comes_from_the_check_from_outside(nginx: NginxServer, sim) -> None:
+    """issue 14: the report's proxy line is what the role's verify phase saw; without it, the configuration, marked not verified."""
+    domains = [{"domain": "report.ollama.test", "upstream": sim.url, "tls": "selfsigned", "allow": ["127.0.0.1"], "api_keys": [KEY], "verify": True}]
+    variables = role_vars(nginx, domains, ollama_api_url=sim.url, ollama_health_models_path=str(sim.data))
+    run = run_playbook("proxy_health.yml", variables, timeout=180)
+    assert run.rc == 0, run.stderr + run.stdout[-3000:]
+    der = ssl.PEM_cert_to_DER_cert((nginx.root / "tls" / "report.ollama.test.crt").read_text())
+    fingerprint = hashlib.sha256(der).hexdigest()
+    line = run.results("Print the health report")["msg"][5]
+    assert re.fullmatch(
+        r"proxy: https://report\.ollama\.test:%d \(verified: certificate sha256 %s…, 401 without a key; \d+ days left\)" % (nginx.https_port, fingerprint[:4]),
+        line,
+    ), line
+    assert run.results("Read the proxy bindings").get("skipped") is True, "no second reading of the configuration"
+    assert KEY not in run.stdout
+
+    files = run_playbook("proxy_health.yml", dict(variables, report_only=True), timeout=180)
+    assert files.rc == 0, files.stderr + files.stdout[-3000:]
+    line = files.results("Print the health report")["msg"][5]
+    assert re.fullmatch(r"proxy: https://report\.ollama\.test:%d \(not verified; \d+ days of certificate left\)" % nginx.https_port, line), line

@@ -66,7 +66,8 @@ def test_converged_host_reports_its_health_from_the_model_sync(sim, tmp_path: Pa
     again = run_playbook(REPO / "playbooks" / "site.yml", variables, inventory=inventory)
     assert again.rc == 0 and again.data["stats"]["host-1"]["changed"] == 0, again.stdout[-3000:]
     assert again.results("Probe the Ollama API", host="host-1").get("skipped") is True, "no second probe of the server"
-    assert [request["method"] for request in sim.requests()].count("GET") == len(sim.requests()), "nothing changed on the server"
+    # nothing changed on the server: reads, and the health gate's inference probe (one one-token generate, issue 14)
+    assert [(r["method"], r["path"]) for r in sim.requests() if r["method"] != "GET"] == [("POST", "/api/generate")], sim.requests()
     report = again.results("Print the health report", host="host-1")["msg"]
 
     # the same report as health.yml's, which probes the server with ollama_info
@@ -78,6 +79,26 @@ def test_converged_host_reports_its_health_from_the_model_sync(sim, tmp_path: Pa
     assert report[1] == "healthy: True" and report[3].startswith("models: 1 (") and report[3].endswith("): smollm2:135m"), report
     assert report[6].startswith("disk free: ") and report[6].endswith(" at %s" % sim.data), report
     assert expected[6].endswith(" at %s" % sim.data)
+
+
+def test_the_health_gate_of_a_converged_host_is_the_inference_probe_of_the_model_sync(sim, tmp_path: Path) -> None:
+    """issue 14: the gate asks a model for a token, in the sync's own call; a probe that gets no answer stops the rollout."""
+    inventory = fleet_inventory(tmp_path / "one.json", {"host-1": sim.url}, tmp_path / "state")
+    variables = {"ollama_site_manage_server": False, "ollama_models_list": ["smollm2:135m"], "ollama_health_models_path": str(sim.data)}
+    first = run_playbook(REPO / "playbooks" / "site.yml", variables, inventory=inventory)
+    assert first.rc == 0, first.stdout[-3000:]
+    inference = first.results("Wait for the sync to finish", host="host-1")["health"]["inference"]
+    assert (inference["healthy"], inference["model"], inference["kind"]) == (True, "smollm2:135m", "generate")
+
+    sim.clear_requests()
+    broken = run_playbook(REPO / "playbooks" / "site.yml", dict(variables, ollama_models_probe_model="no-such-model:1b"), inventory=inventory)
+    assert broken.rc != 0 and broken.data["stats"]["host-1"]["failures"] == 1
+    gate = broken.results("Print the health report", host="host-1")
+    assert gate["failed"] is True and gate["msg"][1].startswith("healthy: False (inference probe: no-such-model:1b is not on the server"), gate["msg"]
+    assert gate["msg"][-1].startswith("Ollama at %s is not healthy: inference probe: no-such-model:1b is not on the server" % sim.url), gate["msg"]
+    names = [task["task"]["name"] for play in broken.data["plays"] for task in play["tasks"]]
+    assert "Probe the Ollama API" not in names, "one module call: the sync's; the gate failed with its facts"
+    assert [r for r in sim.requests() if r["method"] != "GET"] == [], "a model that is not there is not asked"
 
 
 def test_remove_refuses_without_confirmation(tmp_path: Path) -> None:

@@ -127,7 +127,10 @@ class Download:
         self.blob = blob
         self.digest = blob.digest
         self.total = blob.size
-        self.completed = 0
+        # the bytes a partial file already holds count from the first line on, as Prepare loads them
+        # before blobDownload.Wait reports (a resumed layer never starts at 0 and then jumps)
+        partial = manager.store.partial_path(blob.digest)
+        self.completed = partial.stat().st_size if partial.is_file() and partial.stat().st_size <= blob.size else 0
         self.refs = 0
         self.error: Optional[str] = None
         self.cut = False

@@ -73,6 +73,9 @@ def test_record_of_a_loaded_model(tmp_path: Path) -> None:
         "modified_at": "2026-01-01T00:00:00Z",
         "details": {},
         "loaded": {"size": 2_000_000_000, "size_vram": 0, "expires_at": "soon"},
+        "capabilities": [],
+        "remote_host": "",
+        "remote_model": "",
     }
 
 

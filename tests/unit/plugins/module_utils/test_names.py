@@ -280,3 +280,32 @@ def test_normalize_digest_invalid(text, fragment):
 def test_normalize_digest_not_a_string(value):
     with pytest.raises(InvalidDigest, match="a digest must be a string"):
         normalize_digest(value)
+
+
+# ---------------------------------------------------------------------------- cloud and local source suffixes (issue 12 item 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "display", "source", "cloud"),
+    [
+        ("gpt-oss:120b:cloud", "gpt-oss:120b-cloud", "cloud", True),
+        ("gpt-oss:120b-cloud", "gpt-oss:120b-cloud", "cloud", True),
+        ("gpt-oss:120b:CLOUD", "gpt-oss:120b-cloud", "cloud", True),
+        ("gpt-oss:cloud", "gpt-oss:cloud", "cloud", True),
+        ("qwen3:8b:local", "qwen3:8b", "local", False),
+        ("qwen3:local", "qwen3:latest", "local", False),
+        ("myuser/model:7b:cloud", "myuser/model:7b-cloud", "cloud", True),
+        ("localhost:5000/ns/m:cloud", "localhost:5000/ns/m:cloud", "cloud", True),
+        ("llama3.2:1b", "llama3.2:1b", None, False),
+    ],
+)
+def test_source_suffixes_are_normalised_as_ollama_does(text, display, source, cloud):
+    name = parse_name(text)
+    assert (name.display, name.source, name.cloud) == (display, source, cloud)
+    assert parse_name(text) == parse_name(display)  # the suffix is not part of the identity
+
+
+@pytest.mark.parametrize("text", ["gpt-oss:120b:cloud:local", "x:local:cloud", "x:8b-cloud:local"])
+def test_both_source_suffixes_are_refused(text):
+    with pytest.raises(InvalidModelName, match="use either :local or :cloud, not both"):
+        parse_name(text)

@@ -455,3 +455,49 @@ def test_a_custom_model_on_a_present_base_takes_no_pull_slot(fake: FakeOllama, t
     finally:
         busy.release()
     assert [(entry["name"], entry["action"]) for entry in outcome["results"]] == [("ok:latest", "created")]
+
+
+def test_without_transfers_only_what_moves_no_bytes_is_applied(fake: FakeOllama, tmp_path: Path) -> None:
+    fake.publish("new")
+    for name in ("keep", "have", "extra", "loaded"):
+        fake.put(name)
+    fake.loaded["registry.ollama.ai/library/loaded:latest"] = dict(fake.models["registry.ollama.ai/library/loaded:latest"])
+    models = [
+        "keep",
+        "new",
+        {"name": "bot", "from": "missing-base", "system": "x"},  # Ollama pulls its base: a transfer
+        {"name": "ok", "from": "have", "system": "x"},  # on a present base: no transfer
+        {"name": "onnew", "from": "new", "system": "x"},  # on a base whose pull is pending
+        {"name": "loaded", "state": "unloaded"},
+    ]
+    _sync, outcome = run_sync(fake, tmp_path, models, exclusive=True, transfers=False)
+    assert [(r["name"], r["action"], r["status"]) for r in outcome["results"]] == [
+        ("keep:latest", "unchanged", "stopped"),
+        ("new:latest", "pending", "pending"),
+        ("bot:latest", "pending", "pending"),
+        ("ok:latest", "created", "stopped"),
+        ("onnew:latest", "pending", "pending"),
+        ("loaded:latest", "unloaded", "stopped"),
+        ("extra:latest", "removed", "unavailable"),
+    ]
+    assert outcome["pending"] == ["new:latest", "bot:latest", "onnew:latest"]
+    assert [(s["name"], s["action"]) for s in outcome["plan"] if s["action"] == "pending"] == [
+        ("new:latest", "pending"),
+        ("bot:latest", "pending"),
+        ("onnew:latest", "pending"),
+    ]
+    assert pulls(fake) == []
+    assert [payload["model"] for _m, path, payload in fake.requests if path == "/api/create"] == ["ok:latest"]
+    assert outcome["summary"]["added"] == 1 and outcome["summary"]["removed"] == 1 and outcome["summary"]["unloaded"] == 1
+    assert outcome["lock"] == [pin for pin in outcome["lock"] if pin["name"] not in outcome["pending"]]
+
+    # a run with transfers does the rest; check mode plans everything whatever transfers says
+    _sync, planned = run_sync(fake, tmp_path, models, check_mode=True, exclusive=True, transfers=False)
+    assert planned["pending"] == [] and [s["name"] for s in planned["plan"]] == ["new:latest", "bot:latest", "onnew:latest"]
+    _sync, done = run_sync(fake, tmp_path, models, exclusive=True)
+    assert done["pending"] == [] and pulls(fake) == ["new:latest"]
+    assert {r["name"]: r["action"] for r in done["results"] if r["action"] != "unchanged"} == {
+        "new:latest": "pulled",
+        "bot:latest": "created",
+        "onnew:latest": "created",
+    }

@@ -14,6 +14,7 @@ repeatable in CI.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,19 +22,23 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
+from ansible.module_utils.common import warnings as ansible_warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.llmops.ollama.plugins.modules import ollama_info, ollama_model, ollama_model_info, ollama_model_sync
+from ansible_collections.llmops.ollama.plugins.modules import ollama_info, ollama_mirror, ollama_model, ollama_model_info, ollama_model_sync
 from tests.unit.plugins.modules.harness import run_module
 
-DIGEST = "sha256:" + "ab" * 32
-CONFIG = "sha256:" + "cd" * 32
+# The blobs of the well-formed manifest, served for real (ollama_mirror fetches and verifies them).
+WEIGHTS = b"w" * 1000
+CONFIG_BLOB = b'{"a": "b"}'
+DIGEST = "sha256:" + hashlib.sha256(WEIGHTS).hexdigest()
+CONFIG = "sha256:" + hashlib.sha256(CONFIG_BLOB).hexdigest()
 MANIFEST = {
     "schemaVersion": 2,
     "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": CONFIG, "size": 10},
-    "layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": DIGEST, "size": 1000}],
+    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": CONFIG, "size": len(CONFIG_BLOB)},
+    "layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": DIGEST, "size": len(WEIGHTS)}],
 }
 TAG = {
     "name": "smollm2:135m",
@@ -44,12 +49,14 @@ TAG = {
     "details": {"format": "gguf", "family": "llama", "families": ["llama"], "parameter_size": "135M", "quantization_level": "Q8_0"},
     "capabilities": ["completion"],
 }
+# An embedding model (the inference probe asks it for an embedding, POST /api/embed).
+EMBED_TAG = dict(TAG, name="all-minilm:latest", model="all-minilm:latest", size=2000, capabilities=["embedding"], digest="12" * 32)
 
 # What each endpoint answers when hypothesis does not replace it.
 GOOD: Dict[Tuple[str, str], Any] = {
     ("GET", "/"): "Ollama is running",
     ("GET", "/api/version"): {"version": "0.32.15"},
-    ("GET", "/api/tags"): {"models": [TAG]},
+    ("GET", "/api/tags"): {"models": [TAG, EMBED_TAG]},
     ("GET", "/api/ps"): {"models": []},
     ("POST", "/api/show"): {"modelfile": "FROM x", "parameters": "", "template": "{{ .Prompt }}", "details": TAG["details"], "capabilities": ["completion"]},
     ("POST", "/api/pull"): [{"status": "pulling manifest"}, {"status": "success"}],
@@ -60,6 +67,8 @@ GOOD: Dict[Tuple[str, str], Any] = {
     ("DELETE", "/api/delete"): None,
     ("GET", "/v2/library/smollm2/manifests/135m"): MANIFEST,
     ("GET", "/v2/library/smollm2/manifests/360m"): MANIFEST,
+    ("GET", "/v2/library/smollm2/blobs/" + DIGEST): WEIGHTS,
+    ("GET", "/v2/library/smollm2/blobs/" + CONFIG): CONFIG_BLOB,
 }
 
 
@@ -99,6 +108,8 @@ class Handler(BaseHTTPRequestHandler):
                 body, kind = answer.encode(), "text/plain"
             elif answer is None:
                 body, kind = b"", "text/plain"
+            elif isinstance(answer, bytes):
+                body, kind = answer, "application/octet-stream"
             else:
                 body, kind = json.dumps(answer).encode(), "application/json"
         self.send_response(status)
@@ -109,6 +120,14 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     do_GET = do_POST = do_DELETE = do_HEAD = _answer
+
+
+@pytest.fixture(autouse=True)
+def _leave_no_warnings() -> Iterator[None]:
+    """Ansible keeps a module's warnings in a process-wide store: clear what these in-process runs left for the next tests."""
+    yield
+    ansible_warnings._global_warnings.clear()
+    ansible_warnings._global_deprecations.clear()
 
 
 _SERVER: Optional[AnswerServer] = None
@@ -223,7 +242,27 @@ manifest = st.one_of(
 )
 version = st.one_of(st.fixed_dictionaries({"version": maybe(st.just("0.32.15"))}), any_json)
 generate = st.one_of(
-    st.fixed_dictionaries({}, optional={"response": maybe(st.just("")), "done": maybe(st.booleans()), "done_reason": maybe(st.just("load"))}),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "response": maybe(st.just("")),
+            "done": maybe(st.booleans()),
+            "done_reason": maybe(st.just("load")),
+            "load_duration": maybe(st.integers(0, 10**10)),
+            "error": maybe(st.text(max_size=10)),
+        },
+    ),
+    any_json,
+)
+embed = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "embeddings": maybe(st.lists(maybe(st.lists(maybe(st.floats(-1, 1)), max_size=3)), max_size=2)),
+            "model": maybe(st.just("smollm2:135m")),
+            "load_duration": maybe(st.integers(0, 10**10)),
+        },
+    ),
     any_json,
 )
 
@@ -236,6 +275,7 @@ ENDPOINTS: Dict[Tuple[str, str], st.SearchStrategy] = {
     ("POST", "/api/pull"): stream,
     ("POST", "/api/create"): stream,
     ("POST", "/api/generate"): generate,
+    ("POST", "/api/embed"): embed,
     ("GET", "/v2/library/smollm2/manifests/360m"): manifest,
 }
 
@@ -248,7 +288,11 @@ def runs(tmp: Path, url: str) -> List[Tuple[str, Any, Dict[str, Any], bool]]:
     transfer = {"state_dir": state, "models_path": models, "retries": 0, "registry_url": url, "min_free_space": 0}
     return [
         ("ollama_info", ollama_info, {"api_url": url}, False),
-        ("ollama_model_info", ollama_model_info, {"api_url": url, "detail": True, "state_dir": state}, False),
+        ("ollama_info inference", ollama_info, {"api_url": url, "probe": "inference", "probe_timeout": 5}, False),
+        ("ollama_info inference embed", ollama_info, {"api_url": url, "probe": "inference", "probe_model": "all-minilm:latest", "probe_timeout": 5}, False),
+        ("ollama_mirror", ollama_mirror, {"path": str(tmp / "mirror"), "models": ["smollm2:360m"], "source": url, "retries": 0}, False),
+        ("ollama_model_info", ollama_model_info, {"api_url": url, "state_dir": state}, False),
+        ("ollama_model_info detail", ollama_model_info, {"api_url": url, "name": "smollm2:135m", "detail": True, "state_dir": state}, False),
         ("ollama_model present", ollama_model, dict(transfer, api_url=url, name="smollm2:360m", state="present"), False),
         ("ollama_model check", ollama_model, dict(transfer, api_url=url, name="smollm2:360m", state="present"), True),
         ("ollama_model loaded", ollama_model, dict(transfer, api_url=url, name="smollm2:135m", state="loaded"), False),
@@ -263,14 +307,33 @@ def runs(tmp: Path, url: str) -> List[Tuple[str, Any, Dict[str, Any], bool]]:
     ]
 
 
+# The runs that read each fuzzed endpoint (a run that never asks for it would only repeat the well-formed case).
+_MODEL_RUNS = ("ollama_model present", "ollama_model check", "ollama_model loaded", "ollama_model custom", "ollama_model absent", "ollama_model_sync")
+_SERVER_RUNS = ("ollama_info", "ollama_info inference", "ollama_info inference embed", "ollama_model_info", "ollama_model_info detail", *_MODEL_RUNS)
+READERS: Dict[Tuple[str, str], Tuple[str, ...]] = {
+    ("GET", "/api/tags"): _SERVER_RUNS,
+    ("GET", "/api/ps"): _SERVER_RUNS,
+    ("GET", "/api/version"): _SERVER_RUNS,
+    ("POST", "/api/show"): ("ollama_info inference", "ollama_info inference embed", "ollama_model_info detail", *_MODEL_RUNS),
+    ("POST", "/api/pull"): _MODEL_RUNS,
+    ("POST", "/api/create"): _MODEL_RUNS,
+    ("POST", "/api/generate"): ("ollama_info inference", *_MODEL_RUNS),
+    ("POST", "/api/embed"): ("ollama_info inference embed", *_MODEL_RUNS),
+    ("GET", "/v2/library/smollm2/manifests/360m"): ("ollama_mirror", *_MODEL_RUNS),
+}
+
+
 def changed_answers(server: AnswerServer) -> Dict[str, Any]:
     """The answers that differ from the well-formed ones, for the failure message."""
     return {"%s %s" % key: value for key, value in server.answers.items() if GOOD.get(key, object()) != value}
 
 
-def run_all(tmp: Path, capsys: pytest.CaptureFixture) -> None:
+def run_all(tmp: Path, capsys: pytest.CaptureFixture, endpoint: Optional[Tuple[str, str]] = None) -> None:
+    """Every run (or, for a fuzzed endpoint, every run that reads it) against the server's answers."""
     server = answer_server()
     for label, module, args, check_mode in runs(tmp, server.url):
+        if endpoint is not None and label not in READERS[endpoint]:
+            continue
         try:
             result = run_module(module, args, capsys, check_mode=check_mode)
         except Exception as exc:  # the property: nothing but exit_json/fail_json leaves main()
@@ -287,7 +350,7 @@ def run_all(tmp: Path, capsys: pytest.CaptureFixture) -> None:
             assert status != "downloading", (label, record, changed_answers(server))
 
 
-FUZZ = settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(max_examples=20, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 def fuzz_one(endpoint: Tuple[str, str]) -> Callable[..., None]:
@@ -297,7 +360,7 @@ def fuzz_one(endpoint: Tuple[str, str]) -> Callable[..., None]:
         server = answer_server()
         server.answers = dict(GOOD)
         server.answers[endpoint] = answer
-        run_all(tmp_path_factory.mktemp("fuzz"), capsys)
+        run_all(tmp_path_factory.mktemp("fuzz"), capsys, endpoint)
 
     return test
 
@@ -309,6 +372,7 @@ test_any_show_answer = fuzz_one(("POST", "/api/show"))
 test_any_pull_stream = fuzz_one(("POST", "/api/pull"))
 test_any_create_stream = fuzz_one(("POST", "/api/create"))
 test_any_generate_answer = fuzz_one(("POST", "/api/generate"))
+test_any_embed_answer = fuzz_one(("POST", "/api/embed"))
 test_any_registry_manifest = fuzz_one(("GET", "/v2/library/smollm2/manifests/360m"))
 
 
@@ -319,3 +383,10 @@ def test_the_well_formed_answers_pass(tmp_path: Path, capsys: pytest.CaptureFixt
     run_all(tmp_path, capsys)
     result = run_module(ollama_info, {"api_url": server.url}, capsys)
     assert result["healthy"] is True and result["version"] == "0.32.15"
+    for model, kind in (("smollm2:135m", "generate"), ("all-minilm:latest", "embed")):
+        result = run_module(ollama_info, {"api_url": server.url, "probe": "inference", "probe_model": model}, capsys)
+        assert result["healthy"] is True and result["inference"]["kind"] == kind, result
+    result = run_module(ollama_mirror, {"path": str(tmp_path / "m2"), "models": ["smollm2:360m"], "source": server.url}, capsys)
+    assert result["changed"] is True and not result.get("failed"), result
+    result = run_module(ollama_model_info, {"api_url": server.url, "name": "smollm2:135m", "detail": True, "state_dir": str(tmp_path / "s")}, capsys)
+    assert not result.get("failed") and result["models"][0]["name"] == "smollm2:135m", result

@@ -133,6 +133,7 @@ HEALTH_KEYS = {
     "loaded",
     "loaded_count",
     "disk",
+    "inference",  # ollama_info's inference probe result (null with probe: version), issue 14
 }
 
 
