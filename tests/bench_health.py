@@ -43,7 +43,7 @@ def main() -> int:
             print("the inference probe failed: %s" % cold["reason"])
             return 1
         version_times, inference_times = [], []
-        for _ in range(ROUNDS):
+        for _round in range(ROUNDS):
             started = time.perf_counter()
             client.version()
             version_times.append(time.perf_counter() - started)

@@ -491,7 +491,7 @@ def test_without_transfers_applies_the_rest_leaves_the_pulls_pending_then_a_run_
     assert sync_history(sim, tmp_path) == [], "no history entry while transfers are pending"
     assert first["health"]["healthy"] is True and first["health"]["models"] == ["smollm2:135m"] and first["health"]["inference"] is None
 
-    second = one(sim, tmp_path, **dict(step, transfers=True))
+    second = one(sim, tmp_path, **{**step, "transfers": True})
     assert not second.get("failed"), second.get("msg")
     assert (second["pending"], by_name(second)["qwen2.5:0.5b"]["action"], by_name(second)["helper:latest"]["action"]) == ([], "pulled", "created")
     assert lock.exists() and len(sync_history(sim, tmp_path)) == 1

@@ -164,7 +164,7 @@ GOOD: List[Any] = [
 
 @pytest.mark.parametrize(("reader", "answer"), GOOD, ids=["%s-%d" % (case[0], index) for index, case in enumerate(GOOD)])
 def test_answers_of_the_right_shape_pass(reader: str, answer: Any) -> None:
-    call, _ = CALLS[reader]
+    call, _shape = CALLS[reader]
     call(client_for(answer))
 
 

@@ -184,7 +184,7 @@ def test_a_broken_entry_never_stops_an_operation(
     call: Callable[[Ledger], Any],
     check: Callable[[Any], bool],
 ) -> None:
-    ledger, seen, _ = broken(tmp_path, entry, breaker)
+    ledger, seen, _path = broken(tmp_path, entry, breaker)
     result = call(ledger)
     assert check(result), (case, operation, result)
     assert seen == ledger.warnings
@@ -193,7 +193,7 @@ def test_a_broken_entry_never_stops_an_operation(
 
 
 def _everything(ledger: Ledger) -> None:
-    for _, call, check in OPERATIONS:
+    for _label, call, check in OPERATIONS:
         assert check(call(ledger))
 
 
@@ -247,7 +247,7 @@ def test_one_unusable_slot_leaves_the_others(tmp_path: Path) -> None:
 
 
 def test_wrongly_typed_fields_read_as_absent(tmp_path: Path) -> None:
-    ledger, seen, _ = broken(tmp_path, "record", _text(json.dumps({"status": 5, "progress": "x", "message": "m", "pid": True}).encode()))
+    ledger, seen, _path = broken(tmp_path, "record", _text(json.dumps({"status": 5, "progress": "x", "message": "m", "pid": True}).encode()))
     record = ledger.read(NAME)
     assert record == {"message": "m"}
     assert any("progress, pid, status" in warning or "pid, progress, status" in warning for warning in seen), seen

@@ -60,13 +60,13 @@ def runs(tmp: Path, url: str) -> List[Tuple[str, Any, Dict[str, Any]]]:
     ]
 
 
-CASES = [(label, index) for label, _, _ in runs(Path("/"), "") for index in range(len(URLS))]
+CASES = [(label, index) for label, _module, _args in runs(Path("/"), "") for index in range(len(URLS))]
 
 
 @pytest.mark.parametrize(("label", "index"), CASES, ids=["%s-%d" % case for case in CASES])
 def test_a_url_with_credentials_never_shows(tmp_path: Path, capsys: pytest.CaptureFixture, label: str, index: int) -> None:
     url = URLS[index]
-    _, module, args = next(run for run in runs(tmp_path, url) if run[0] == label)
+    _label, module, args = next(run for run in runs(tmp_path, url) if run[0] == label)
     result = run_module(module, args, capsys)
     text = json.dumps(result)
     assert SECRET not in text, (label, url, text)
