@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils import _answers as answers
 from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient, OllamaError
-from ansible_collections.llmops.ollama.plugins.module_utils._registry import disk_space
+from ansible_collections.llmops.ollama.plugins.module_utils._host import disk_space
 from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
 
 BANNER = "Ollama is running"

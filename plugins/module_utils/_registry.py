@@ -22,11 +22,10 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request
 
 from ansible_collections.llmops.ollama.plugins.module_utils import _answers as answers
-from ansible_collections.llmops.ollama.plugins.module_utils._host import ResourceError, disk_space
+from ansible_collections.llmops.ollama.plugins.module_utils._host import ResourceError
 from ansible_collections.llmops.ollama.plugins.module_utils._names import DEFAULT_HOST, ModelName
 
-# disk_space is imported by _health from here; its home is _host.
-__all__ = ["Manifest", "ManifestNotFound", "ResourceError", "disk_space", "fetch_manifest", "registry_base", "registry_label"]
+__all__ = ["Manifest", "ManifestNotFound", "ResourceError", "fetch_manifest", "registry_base", "registry_label"]
 
 OLLAMA_REGISTRY = "https://registry.ollama.ai"
 MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json;q=0.9"
