@@ -26,8 +26,8 @@ from tests.ollama_sim.testing import run_sim
 
 sys.path.insert(0, str(COLLECTIONS))
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaClient
-from ansible_collections.llmops.ollama.plugins.module_utils._health import probe_inference
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health import probe_inference
 
 ROUNDS = 20
 MODEL = "smollm2:135m"

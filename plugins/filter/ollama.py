@@ -14,7 +14,7 @@ from typing import Any, Dict, List
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.llmops.ollama.plugins.module_utils._units import InvalidSize, format_size, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, format_size, parse_size
 
 
 def _parse_size(value: Any) -> int:

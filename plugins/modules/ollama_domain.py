@@ -542,10 +542,10 @@ conflicts:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import connection_argument_spec
-from ansible_collections.llmops.ollama.plugins.module_utils._domain import DomainError, DomainManager, MissingCryptography
-from ansible_collections.llmops.ollama.plugins.module_utils._nginx import DEFAULT_CONFIG_DIR, TLS_MODES, TLS_PROTOCOLS, ConfigError, url_secrets
-from ansible_collections.llmops.ollama.plugins.module_utils._tls import ACCEPTABLE_CERTIFICATE_ISSUES, CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import DomainError, DomainManager, MissingCryptography
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, TLS_MODES, TLS_PROTOCOLS, ConfigError, url_secrets
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import ACCEPTABLE_CERTIFICATE_ISSUES, CRYPTOGRAPHY_IMPORT_ERROR
 
 
 def argument_spec() -> dict:

@@ -184,8 +184,8 @@ bindings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils._domain import list_bindings
-from ansible_collections.llmops.ollama.plugins.module_utils._nginx import DEFAULT_CONFIG_DIR, ConfigError, url_secrets
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import list_bindings
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, ConfigError, url_secrets
 
 
 def main() -> None:

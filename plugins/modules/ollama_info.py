@@ -291,14 +291,14 @@ from typing import Any, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     InvalidApiUrl,
     OllamaClient,
     OllamaModule,
     client_from_params,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
 
 
 def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[float]) -> Dict[str, Any]:

@@ -244,9 +244,10 @@ from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaModule
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import FAILED, OK, Ledger
-from ansible_collections.llmops.ollama.plugins.module_utils._mirror import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import (
     OLLAMA_REGISTRY,
     Entry,
     Mirror,
@@ -254,8 +255,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._mirror import (
     Progress,
     parse_models,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._registry_client import RegistryClient
-from ansible_collections.llmops.ollama.plugins.module_utils._units import InvalidSize, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import FAILED, OK, Ledger
 
 
 def argument_spec() -> Dict[str, Any]:

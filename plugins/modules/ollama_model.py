@@ -480,12 +480,12 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     OllamaError,
     OllamaModule,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._model_module import (
+from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import (
     check_transfer_params,
     failure_message,
     manager_from_module,
@@ -493,7 +493,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._model_module import
     summary,
     transfer_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import InvalidSpec, model_argument_spec, specs_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import InvalidSpec, model_argument_spec, specs_from_params
 
 
 def argument_spec() -> dict:

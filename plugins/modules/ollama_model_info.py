@@ -292,17 +292,16 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     InvalidApiUrl,
     OllamaError,
     OllamaModule,
     client_from_params,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import DEFAULT_STATE_DIR, Ledger
-from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import CAPABILITIES, InvalidSpec, check_size
-from ansible_collections.llmops.ollama.plugins.module_utils._names import InvalidModelName, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils._records import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
+from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DEFAULT_STATE_DIR, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.model.records import (
     SORT_KEYS,
     SOURCES,
     STATUSES,
@@ -312,6 +311,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._records import (
     search,
     show_detail,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import CAPABILITIES, InvalidSpec, check_size
 
 
 def argument_spec() -> dict:

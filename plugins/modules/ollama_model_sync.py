@@ -421,23 +421,23 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     OllamaError,
     OllamaModule,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._files import atomic_write
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import unusable_message, unwritable_reason
-from ansible_collections.llmops.ollama.plugins.module_utils._model_health import read_health, unread_health
-from ansible_collections.llmops.ollama.plugins.module_utils._model_module import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
+from ansible_collections.llmops.ollama.plugins.module_utils.model.health_facts import read_health, unread_health
+from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import unusable_message, unwritable_reason
+from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import (
     check_transfer_params,
     manager_from_module,
     mirror_from_params,
     summary,
     transfer_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._model_spec import InvalidSpec
-from ansible_collections.llmops.ollama.plugins.module_utils._sync import (
+from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import InvalidSpec
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync import (
     LOCK_MODES,
     MAX_CONCURRENCY,
     Sync,

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.module_utils import _model_module, _models
+from ansible_collections.llmops.ollama.plugins.module_utils.model import lifecycle as _models
+from ansible_collections.llmops.ollama.plugins.module_utils.model import runner as _model_module
 from ansible_collections.llmops.ollama.plugins.modules import ollama_model_info
-from tests.unit.plugins.module_utils.test_models import FakeOllama
+from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama
 
 
 @pytest.fixture

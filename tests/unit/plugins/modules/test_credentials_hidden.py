@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import url_credentials
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import url_credentials
 from ansible_collections.llmops.ollama.plugins.modules import ollama_info, ollama_mirror, ollama_model, ollama_model_info, ollama_model_sync
 from tests.unit.plugins.modules.harness import run_module
 

@@ -12,9 +12,9 @@ from typing import Any, Dict
 import pytest
 import yaml
 
-from ansible_collections.llmops.ollama.plugins.module_utils._registry_client import RegistryClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
 from ansible_collections.llmops.ollama.plugins.modules import ollama_mirror
-from tests.unit.plugins.module_utils.test_mirror_registry_client import FakeRegistry, digest_of
+from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, digest_of
 from tests.unit.plugins.modules.harness import assert_descriptions_are_text, run_module
 
 LAYER = b"weights " * 4096

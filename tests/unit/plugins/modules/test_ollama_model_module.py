@@ -12,7 +12,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.llmops.ollama.plugins.modules import ollama_model, ollama_model_info
-from tests.unit.plugins.module_utils.test_models import FakeOllama
+from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama
 from tests.unit.plugins.modules.harness import assert_documented
 from tests.unit.plugins.modules.harness import run_model_module as run
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.llmops.ollama.plugins.modules import ollama_model_info, ollama_model_sync
-from tests.unit.plugins.module_utils.test_models import FakeOllama
+from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama
 from tests.unit.plugins.modules.harness import assert_documented
 from tests.unit.plugins.modules.harness import run_model_module as run
 
@@ -108,7 +108,7 @@ def test_lock_file_in_a_missing_directory_fails_plainly(fake: FakeOllama, capsys
 
 
 def test_server_down_fails_plainly(fake: FakeOllama, capsys, tmp_path: Path) -> None:
-    from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
 
     def down() -> list:
         raise OllamaError("GET /api/tags: cannot reach the Ollama server at http://127.0.0.1:11434: refused")
@@ -138,7 +138,7 @@ HEALTH_KEYS = {
 
 
 def test_health_is_what_ollama_info_returns(fake: FakeOllama, capsys, tmp_path: Path) -> None:
-    from ansible_collections.llmops.ollama.plugins.module_utils._api import OllamaError
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
 
     fake.put("a", size=4000)
     fake.put("b")

@@ -13,9 +13,9 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common import warnings as ansible_warnings
 
-from ansible_collections.llmops.ollama.plugins.module_utils._api import MalformedAnswer
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import MalformedAnswer
 from ansible_collections.llmops.ollama.plugins.modules import ollama_model_sync
-from tests.unit.plugins.module_utils.test_models import FakeOllama
+from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama
 from tests.unit.plugins.modules.harness import run_model_module as run
 
 

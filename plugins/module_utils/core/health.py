@@ -1,0 +1,296 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Health and facts of one Ollama server: what ollama_info returns and the roles probe.
+
+- health_facts() builds the facts from answers already read (tags, ps), so a
+  module that has read them anyway (ollama_model_sync) returns the same
+  ``health`` dict without another request;
+- probe() reads them (GET /, /api/version, /api/tags, /api/ps) and calls it;
+- probe_inference() asks one model for one token (or one embedding) and times it;
+- gpu_placement() says which loaded models are not wholly in GPU memory.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.host import disk_space
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+
+BANNER = "Ollama is running"
+# The shortest timeout a probe request gets once the wait deadline has passed.
+MIN_REQUEST_TIMEOUT = 0.5
+LOADED_FIELDS = ("name", "model", "size", "size_vram", "digest", "expires_at", "context_length", "details")
+# Model families that only embed (when neither /api/tags nor /api/show says so through capabilities).
+EMBEDDING_FAMILIES = ("bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "xlm-roberta", "gte", "e5")
+PROBE_PROMPT = "Hi"
+
+
+def request_timeout(client: OllamaClient, deadline: Optional[float]) -> Optional[float]:
+    """The timeout of one probe request: the client's, but never past ``deadline`` (a time.monotonic() value).
+
+    None (the client's own timeout) without a deadline. Once the deadline has
+    passed a request still gets MIN_REQUEST_TIMEOUT, so that a last probe can
+    be made at all (a socket timeout of 0 would not even connect).
+    """
+    if deadline is None:
+        return None
+    return min(client.timeout, round(max(deadline - time.monotonic(), MIN_REQUEST_TIMEOUT), 1))
+
+
+def _sizes(model: Dict[str, Any]) -> Tuple[int, int]:
+    try:
+        return int(model.get("size") or 0), int(model.get("size_vram") or 0)
+    except (TypeError, ValueError):
+        return 0, 0
+
+
+def gpu_percent(model: Dict[str, Any]) -> Optional[float]:
+    """The share of a loaded model (an /api/ps entry) in GPU memory, size_vram/size*100 rounded to 0.1; None when its size is unknown."""
+    size, vram = _sizes(model)
+    if size <= 0:
+        return None
+    return max(0.0, min(100.0, round(vram * 100.0 / size, 1)))
+
+
+def loaded_facts(loaded: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The /api/ps entries as ollama_info reports them: LOADED_FIELDS plus ``gpu_percent``."""
+    facts = []
+    for model in loaded:
+        entry = {key: model.get(key) for key in LOADED_FIELDS if key in model}
+        entry["gpu_percent"] = gpu_percent(model)
+        facts.append(entry)
+    return facts
+
+
+def health_facts(
+    api_url: str,
+    version: str = "",
+    models: Optional[List[Dict[str, Any]]] = None,
+    loaded: Optional[List[Dict[str, Any]]] = None,
+    healthy: bool = True,
+    reason: str = "",
+    disk_path: Optional[str] = None,
+) -> Dict[str, Any]:
+    """The health facts of ollama_info from answers already read; no request is made.
+
+    ``models`` is the list of /api/tags, ``loaded`` that of /api/ps (raw entries).
+    Returns api_url, healthy, reason, version, models (sorted display names),
+    models_count, models_total_size(_human), loaded (see loaded_facts), loaded_count
+    and disk (disk_facts(disk_path): None without a path).
+    """
+    models = list(models or [])
+    loaded = list(loaded or [])
+    total = sum(int(m.get("size") or 0) for m in models)
+    return {
+        "api_url": api_url,
+        "healthy": bool(healthy),
+        "reason": "" if healthy else reason,
+        "version": version or "",
+        "models": sorted(str(m.get("name") or m.get("model")) for m in models),
+        "models_count": len(models),
+        "models_total_size": total,
+        "models_total_size_human": format_size(total),
+        "loaded": loaded_facts(loaded),
+        "loaded_count": len(loaded),
+        "disk": disk_facts(disk_path),
+    }
+
+
+def probe(client: OllamaClient, deadline: Optional[float] = None, disk_path: Optional[str] = None) -> Dict[str, Any]:
+    """Ask the server once; return the facts (health_facts), with ``healthy`` and ``reason``.
+
+    Never raises for a server that is down or answers wrongly: that is a fact
+    (``healthy: false``) with the reason in the server's or the socket's words.
+    With a ``deadline`` (time.monotonic()), each request waits at most until
+    then (see request_timeout), so a server that accepts connections but never
+    answers cannot hold a probe past it.
+    """
+    version = ""
+    try:
+        banner = client.ping(timeout=request_timeout(client, deadline))
+        if BANNER.lower() not in banner.lower():
+            reason = "GET / answered %r instead of %r: is %s an Ollama server?" % (banner[:80], BANNER, client.api_url)
+            return health_facts(client.api_url, healthy=False, reason=reason, disk_path=disk_path)
+        version = client.version(timeout=request_timeout(client, deadline))
+        models = client.tags(timeout=request_timeout(client, deadline))
+        loaded = client.ps(timeout=request_timeout(client, deadline))
+    except OllamaError as exc:
+        return health_facts(client.api_url, version=version, healthy=False, reason=str(exc), disk_path=disk_path)
+    return health_facts(client.api_url, version=version, models=models, loaded=loaded, disk_path=disk_path)
+
+
+def disk_facts(path: Optional[str]) -> Optional[Dict[str, Any]]:
+    """Free and total bytes of the filesystem that holds ``path`` (None when no path is asked).
+
+    A path that cannot be read is a fact too: ``free`` is None and ``error`` says why.
+    """
+    if not path:
+        return None
+    try:
+        free, total = disk_space(path)
+    except OSError as exc:
+        return {"path": path, "free": None, "free_human": None, "total": None, "total_human": None, "error": "%s: %s" % (path, exc.strerror or exc)}
+    return {"path": path, "free": free, "free_human": format_size(free), "total": total, "total_human": format_size(total), "error": ""}
+
+
+# ---------------------------------------------------------------- GPU placement
+
+
+def gpu_placement(loaded: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The loaded models not wholly in GPU memory: ``[{name, gpu_percent, message}]``.
+
+    ``loaded`` holds /api/ps entries (raw or as loaded_facts). A model whose size
+    is unknown is left out (nothing to judge).
+    """
+    misplaced = []
+    for model in loaded:
+        size, vram = _sizes(model)
+        share = gpu_percent(model)
+        if share is None or vram >= size:
+            continue
+        name = str(model.get("name") or model.get("model"))
+        if share == 0:
+            message = "%s runs wholly on the CPU (0%% of it in GPU memory)" % name
+        else:
+            message = "%s runs partly on the CPU: only %g%% of it is in GPU memory, %g%% in system memory" % (name, share, round(100 - share, 1))
+        misplaced.append({"name": name, "gpu_percent": share, "message": message})
+    return misplaced
+
+
+# ---------------------------------------------------------------- inference probe
+
+
+def is_embedding_model(entry: Dict[str, Any]) -> bool:
+    """Whether a model (an /api/tags entry or an /api/show answer) only embeds.
+
+    Decided by ``capabilities`` when the server reports them (Ollama 0.30 and later,
+    in /api/tags and /api/show), else by the family (bert and its kin embed).
+    """
+    capabilities = entry.get("capabilities")
+    if isinstance(capabilities, list) and capabilities:
+        return "embedding" in capabilities and "completion" not in capabilities
+    details = entry.get("details") or {}
+    families = [details.get("family"), *list(details.get("families") or [])]
+    return any(str(family or "").lower() in EMBEDDING_FAMILIES for family in families)
+
+
+def smallest_model(models: Iterable[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The smallest /api/tags entry that runs locally (cloud models are left out); None when there is none."""
+    local = [m for m in models if not m.get("remote_host") and int(m.get("size") or 0) > 0]
+    if not local:
+        return None
+    return min(local, key=lambda m: (int(m.get("size") or 0), str(m.get("name") or m.get("model"))))
+
+
+def _duration_seconds(answer: Dict[str, Any], key: str) -> Optional[float]:
+    value = answer.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return round(value / 1e9, 3)
+    return None
+
+
+def probe_inference(
+    client: OllamaClient,
+    model: Optional[str] = None,
+    timeout: float = 30,
+    models: Optional[List[Dict[str, Any]]] = None,
+    keep_alive: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Ask one model for one token (``num_predict: 1``), or one embedding for an embedding model.
+
+    ``model`` defaults to the smallest local model in ``models`` (/api/tags
+    entries; read when not given). The whole probe must answer within
+    ``timeout`` seconds (loading the model included). Never raises for a
+    server-side failure. Returns::
+
+        {"healthy": bool, "reason": str (empty when healthy), "model": str|None,
+         "kind": "generate"|"embed"|None, "latency": seconds (load plus first token)|None,
+         "load_duration": seconds|None, "timeout": timeout}
+
+    A model that is not there, a timeout, an HTTP error or an error line are
+    ``healthy: false`` with the reason; so is a server without any model when
+    ``model`` is not named.
+    """
+    result: Dict[str, Any] = {"healthy": False, "reason": "", "model": model, "kind": None, "latency": None, "load_duration": None, "timeout": timeout}
+    started = time.monotonic()
+
+    def remaining() -> float:
+        return round(max(timeout - (time.monotonic() - started), MIN_REQUEST_TIMEOUT), 1)
+
+    step = "GET /api/tags"
+    try:
+        if models is None:
+            models = client.tags(timeout=remaining())
+        if not model:
+            smallest = smallest_model(models)
+            if smallest is None:
+                result["reason"] = "inference probe: the server at %s holds no model to ask; name one with probe_model or pull one" % client.api_url
+                return result
+            model = str(smallest.get("name") or smallest.get("model"))
+            result["model"] = model
+            entry: Dict[str, Any] = smallest
+        else:
+            found = [m for m in models if model in (m.get("name"), m.get("model"))]
+            if not found:
+                names = sorted(str(m.get("name") or m.get("model")) for m in models)
+                result["reason"] = "inference probe: %s is not on the server at %s (it holds: %s); pull it or name another" % (
+                    model,
+                    client.api_url,
+                    ", ".join(names) or "no model",
+                )
+                return result
+            entry = found[0]
+        if not isinstance(entry.get("capabilities"), list):
+            # Older servers: /api/show has the capabilities (or at least the details).
+            step = "POST /api/show"
+            entry = client.show(model, timeout=remaining())
+        embed = is_embedding_model(entry)
+        result["kind"] = "embed" if embed else "generate"
+        payload: Dict[str, Any] = {"model": model}
+        if embed:
+            step = "POST /api/embed"
+            payload["input"] = PROBE_PROMPT
+        else:
+            step = "POST /api/generate"
+            payload.update(prompt=PROBE_PROMPT, stream=False, options={"num_predict": 1})
+        if keep_alive is not None:
+            payload["keep_alive"] = keep_alive
+        sent = time.monotonic()
+        path = step.split(" ", 1)[1]
+        answer = client.call("POST", path, payload, timeout=remaining())
+        elapsed = time.monotonic() - sent
+        # the fields read below, checked against their shape (an answer of another shape is a clear reason)
+        answer = client.checked_object("POST", path, answer, answers.EMBED if embed else answers.GENERATE)
+    except OllamaError as exc:
+        message = str(exc)
+        if "no answer from the Ollama server" in message or "timed out" in message:
+            message = "%s: no answer within the probe timeout of %g seconds (a hung runner, or a model too slow to load)" % (step, timeout)
+        result["reason"] = "inference probe of %s: %s" % (model or "the smallest model", message)
+        return result
+    if embed and not answer.get("embeddings"):
+        result["reason"] = "inference probe: POST /api/embed for %s answered no embedding" % model
+        return result
+    if "error" in answer:
+        result["reason"] = "inference probe: %s for %s: %s" % (step, model, answer["error"])
+        return result
+    result["latency"] = round(elapsed, 3)
+    result["load_duration"] = _duration_seconds(answer, "load_duration")
+    total = time.monotonic() - started
+    if total > timeout:
+        result["reason"] = "inference probe: %s answered after %.1f seconds, more than the probe timeout of %g" % (model, total, timeout)
+        return result
+    result["healthy"] = True
+    return result
+
+
+def gpu_verdict(loaded: Iterable[Dict[str, Any]], require: bool) -> Tuple[List[str], List[str]]:
+    """(warnings, failures) for models not wholly on the GPU: warnings, or failures with ``require``."""
+    messages = [item["message"] for item in gpu_placement(loaded)]
+    return ([], messages) if require else (messages, [])

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A Docker Registry HTTP API v2 reader for model manifests and blobs, over ``ansible.module_utils.urls``.
+
+* :meth:`RegistryClient.manifest` GETs ``/v2/<namespace>/<model>/manifests/<reference>`` and returns
+  the bytes exactly as served (their sha256 is the model's digest).
+* :meth:`RegistryClient.fetch_blob` streams ``/v2/<namespace>/<model>/blobs/sha256:<hex>`` into a
+  partial file, hashing while it writes (never a whole blob in memory). A partial file left by an
+  earlier attempt is resumed with ``Range: bytes=<n>-``; a connection that breaks is resumed the same
+  way up to ``retries`` times. The size and the sha256 are checked at the end: a mismatch removes the
+  partial file and raises :class:`BlobMismatch`. Redirects (registry.ollama.ai answers 307 to a CDN)
+  are followed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import time
+from contextlib import suppress
+from typing import Any, Callable, Optional, Tuple
+
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from ansible.module_utils.urls import Request
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
+
+MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json"
+CHUNK = 1 << 20
+MAX_MANIFEST = answers.MAX_MANIFEST
+
+
+class RegistryError(Exception):
+    """The registry could not be read; the message says where and why."""
+
+
+class NotFound(RegistryError):
+    """The registry answered 404 (no such manifest or blob)."""
+
+
+class BlobMismatch(RegistryError):
+    """A blob's bytes do not have the size or the sha256 the manifest lists (the partial file is removed)."""
+
+
+def redact(url: str) -> str:
+    """A URL without the credentials it may carry, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def hash_file(path: str, hasher: Any, limit: Optional[int] = None) -> int:
+    """Feed a file (its first ``limit`` bytes) into hasher in chunks; return the bytes read."""
+    done = 0
+    with open(path, "rb") as handle:
+        while limit is None or done < limit:
+            want = CHUNK if limit is None else min(CHUNK, limit - done)
+            data = handle.read(want)
+            if not data:
+                break
+            hasher.update(data)
+            done += len(data)
+    return done
+
+
+class RegistryClient:
+    """Reads one registry (``base_url`` such as ``https://registry.ollama.ai``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        validate_certs: bool = True,
+        timeout: float = 60,
+        retries: int = 3,
+        retry_delay: float = 1.0,
+        request_factory: Callable[..., Any] = Request,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.retry_delay = retry_delay
+        self._request_factory = request_factory
+        self._sleep = sleep
+
+    def url(self, repository: str, kind: str, reference: str) -> str:
+        return "%s/v2/%s/%s/%s" % (self.base_url, repository, kind, reference)
+
+    def _open(self, url: str, headers: dict) -> Any:
+        request = self._request_factory(headers=headers, validate_certs=self.validate_certs, timeout=self.timeout, follow_redirects="safe")
+        return request.open("GET", url)
+
+    def manifest(self, repository: str, reference: str) -> bytes:
+        """The manifest bytes as served; NotFound on 404, RegistryError otherwise."""
+        url = self.url(repository, "manifests", reference)
+        last = ""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._open(url, {"Accept": MANIFEST_ACCEPT})
+                try:
+                    raw = response.read(MAX_MANIFEST + 1)
+                finally:
+                    response.close()
+                if len(raw) > MAX_MANIFEST:
+                    raise RegistryError("the manifest at %s is larger than %d bytes; it is not a model manifest" % (redact(url), MAX_MANIFEST))
+                try:
+                    # the shape of every field read from it (layers, config, digest, size), before anything is fetched
+                    answers.parse(raw, answers.MANIFEST, "GET %s" % redact(url), MAX_MANIFEST)
+                except answers.AnswerError as exc:
+                    raise RegistryError("the registry answered a manifest that cannot be read: %s" % exc) from None
+                return raw
+            except HTTPError as exc:
+                if exc.code == 404:
+                    raise NotFound("the registry has no manifest at %s (HTTP 404)" % redact(url)) from None
+                last = "HTTP %s" % exc.code
+                if exc.code < 500 and exc.code != 429:
+                    break
+            except (URLError, OSError, ValueError, http.client.HTTPException) as exc:
+                last = str(getattr(exc, "reason", exc)) or type(exc).__name__
+            if attempt < self.retries:
+                self._sleep(self.retry_delay)
+        raise RegistryError("the registry answered GET %s with %s" % (redact(url), last))
+
+    def fetch_blob(
+        self,
+        repository: str,
+        digest: str,
+        size: int,
+        partial: str,
+        on_bytes: Optional[Callable[[int], None]] = None,
+    ) -> int:
+        """Download a blob into ``partial`` (resuming what is there), verify size and sha256; return the bytes transferred.
+
+        ``on_bytes(n)`` is called with each chunk's length (progress). On BlobMismatch the partial file is
+        removed; on a RegistryError after the retries it is kept, so the next run resumes it.
+        """
+        url = self.url(repository, "blobs", digest)
+        expected = digest.split(":", 1)[1].lower()
+        transferred = 0
+        last = ""
+
+        def counted(count: int) -> None:
+            nonlocal transferred
+            transferred += count
+            if on_bytes is not None:
+                on_bytes(count)
+
+        for attempt in range(self.retries + 1):
+            hasher = hashlib.sha256()
+            have = 0
+            if os.path.exists(partial):
+                have = hash_file(partial, hasher)
+                if have > size:
+                    _remove(partial)
+                    hasher, have = hashlib.sha256(), 0
+            if on_bytes is not None and attempt == 0 and have:
+                on_bytes(have)
+            if have < size:
+                headers = {"Range": "bytes=%d-" % have} if have else {}
+                try:
+                    hasher, complete = self._stream(url, headers, partial, have, hasher, counted)
+                except HTTPError as exc:
+                    if exc.code == 404:
+                        raise NotFound("the registry has no blob %s at %s (HTTP 404)" % (digest, redact(url))) from None
+                    if exc.code == 416:
+                        # the partial file is not a prefix the registry can continue: start afresh
+                        _remove(partial)
+                    last = "HTTP %s" % exc.code
+                    if attempt < self.retries:
+                        self._sleep(self.retry_delay)
+                    continue
+                except (URLError, OSError, ValueError, http.client.HTTPException) as exc:
+                    last = str(getattr(exc, "reason", exc)) or type(exc).__name__
+                    if attempt < self.retries:
+                        self._sleep(self.retry_delay)
+                    continue
+                have = os.path.getsize(partial)
+                if have < size and not complete:
+                    # the body ended early (a connection closed without an error): resume it like a cut
+                    last = "the answer ended after %d of %d bytes" % (have, size)
+                    if attempt < self.retries:
+                        self._sleep(self.retry_delay)
+                    continue
+            if have != size:
+                _remove(partial)
+                raise BlobMismatch("blob %s from %s has %d bytes, the manifest lists %d; the partial file was removed" % (digest, redact(url), have, size))
+            actual = hasher.hexdigest()
+            if actual != expected:
+                _remove(partial)
+                raise BlobMismatch("blob %s from %s has sha256:%s; the partial file was removed" % (digest, redact(url), actual))
+            return transferred
+        raise RegistryError(
+            "the download of blob %s from %s broke off (%s) after %d attempt(s); the partial file is kept, run the task again to resume"
+            % (digest, redact(url), last, self.retries + 1)
+        )
+
+    def _stream(self, url: str, headers: dict, partial: str, have: int, hasher: Any, on_bytes: Callable[[int], None]) -> Tuple[Any, bool]:
+        """Append the response body to partial (on_bytes counts each chunk); (the hasher of the whole file, whether the body was complete)."""
+        response = self._open(url, headers)
+        received = 0
+        try:
+            status = getattr(response, "status", None) or response.getcode()
+            declared = _content_length(response)
+            mode = "ab"
+            if have and status != 206:
+                # the registry ignored the Range header and sends the whole blob: start the file afresh
+                mode, hasher = "wb", hashlib.sha256()
+            with open(partial, mode) as handle:
+                while True:
+                    data = response.read(CHUNK)
+                    if not data:
+                        break
+                    handle.write(data)
+                    hasher.update(data)
+                    received += len(data)
+                    on_bytes(len(data))
+        finally:
+            response.close()
+        # a body shorter than its Content-Length is a cut; a complete one that is too short is the registry's size
+        return hasher, declared is None or received >= declared
+
+
+def _content_length(response: Any) -> Optional[int]:
+    headers = getattr(response, "headers", None)
+    value = headers.get("Content-Length") if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _remove(path: str) -> None:
+    with suppress(OSError):
+        os.unlink(path)

@@ -1,0 +1,803 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A mirror directory: a static tree of Docker Registry v2 read paths that Ollama pulls from, and bundles.
+
+Layout under the mirror ``path`` (nginx serves only ``/v2/`` with ``root <path>``)::
+
+    v2/<namespace>/<model>/manifests/<tag>          the manifest bytes as served upstream (digest kept)
+    v2/<namespace>/<model>/manifests/sha256:<hex>   the same manifest by its digest
+    v2/<namespace>/<model>/blobs/sha256:<hex>       a hard link to the one stored copy
+    blobs/sha256-<hex>                              each blob stored once, however many models use it
+    mirror.json                                     the index: models, sources, digests, sizes
+    .partial/sha256-<hex>.partial                   downloads in progress (resumed with Range)
+
+A blob enters ``blobs/`` only complete and verified (size and sha256), and a manifest or link
+enters ``v2/`` only through a temporary name and a rename, after every blob it names is stored.
+
+A bundle is one uncompressed tar file: ``index.json`` first (models with digests, and every
+blob's digest and size), then ``manifests/<host>/<namespace>/<model>/<tag>`` and
+``blobs/sha256-<hex>`` (each blob once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
+    DEFAULT_HOST,
+    InvalidDigest,
+    InvalidModelName,
+    ModelName,
+    normalize_digest,
+    parse_name,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import CHUNK, RegistryClient, RegistryError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+
+OLLAMA_REGISTRY = "https://registry.ollama.ai"
+HF_HOST = "hf.co"
+INDEX_FILE = "mirror.json"
+BUNDLE_INDEX = "index.json"
+BUNDLE_FORMAT = "llmops.ollama mirror bundle"
+
+
+class MirrorError(Exception):
+    """The mirror cannot do what was asked; the message says what is wrong and what to do."""
+
+
+# --------------------------------------------------------------------------- wanted models
+class Wanted:
+    """A model the task names, with an optional digest pin (bare hex)."""
+
+    __slots__ = ("name", "pin")
+
+    def __init__(self, name: ModelName, pin: Optional[str] = None) -> None:
+        self.name = name
+        self.pin = pin
+
+
+def parse_models(items: Iterable[Any]) -> List[Wanted]:
+    """Entries as ``name``, ``name@sha256:<hex>`` or ``{name, digest}``; the same model twice is one entry."""
+    found: Dict[str, Wanted] = {}
+    order: List[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            unknown = sorted(set(item) - {"name", "digest"})
+            if unknown:
+                raise MirrorError("models entry %r has unknown key(s) %s; an entry is a name or {name, digest}" % (item, ", ".join(unknown)))
+            text, digest = item.get("name"), item.get("digest")
+        else:
+            text, digest = item, None
+        if not isinstance(text, str):
+            raise MirrorError("models entry %r has no name; give a model name such as 'llama3.2:1b'" % (item,))
+        if "@" in text:
+            text, _at, pinned = text.partition("@")
+            if digest is not None and digest != pinned:
+                raise MirrorError("models entry %r pins two digests (after '@' and in digest); give one" % (item,))
+            digest = pinned
+        try:
+            name = parse_name(text)
+            pin = normalize_digest(digest) if digest is not None else None
+        except (InvalidModelName, InvalidDigest) as exc:
+            raise MirrorError(str(exc)) from None
+        if name.key in found:
+            other = found[name.key].pin
+            if pin and other and pin != other:
+                raise MirrorError("%s is listed twice with different digests (sha256:%s and sha256:%s); keep one" % (name.display, other, pin))
+            found[name.key].pin = other or pin
+            continue
+        found[name.key] = Wanted(name, pin)
+        order.append(name.key)
+    return [found[key] for key in order]
+
+
+def source_url(name: ModelName, source: str, insecure: bool = False) -> str:
+    """The registry a model is read from: ``source`` for registry.ollama.ai names, ``https://<host>`` for others."""
+    if name.host.lower() == DEFAULT_HOST:
+        return source.rstrip("/")
+    scheme = name.scheme or ("http" if insecure else "https")
+    return "%s://%s" % (scheme, name.host)
+
+
+# --------------------------------------------------------------------------- manifests
+def blob_digest(value: Any, where: str) -> str:
+    """``sha256:<hex>`` from a manifest or bundle entry; anything else is refused (it becomes a file name)."""
+    if not isinstance(value, str) or not value.startswith("sha256:"):
+        raise MirrorError("%s lists a blob digest %r that is not sha256:<64 hex>" % (where, value))
+    try:
+        return "sha256:" + normalize_digest(value)
+    except InvalidDigest as exc:
+        raise MirrorError("%s: %s" % (where, exc)) from None
+
+
+def manifest_blobs(raw: bytes, where: str) -> List[Dict[str, Any]]:
+    """The config and layer blobs of a manifest (digest, size, mediaType), each digest once."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        raise MirrorError("%s is not a JSON manifest" % where) from None
+    if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
+        raise MirrorError("%s is not a model manifest (no layers list)" % where)
+    blobs: List[Dict[str, Any]] = []
+    seen = set()
+    for item in [data.get("config"), *data["layers"]]:
+        if not isinstance(item, dict):
+            continue
+        digest = blob_digest(item.get("digest"), where)
+        size = item.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise MirrorError("%s lists blob %s with size %r, not a byte count" % (where, digest, size))
+        if digest not in seen:
+            seen.add(digest)
+            blobs.append({"digest": digest, "size": size, "mediaType": str(item.get("mediaType", ""))})
+    return blobs
+
+
+class Entry:
+    """One model as it is (or will be) in the mirror: its manifest bytes and blobs."""
+
+    def __init__(self, name: ModelName, raw: bytes, source: str) -> None:
+        self.name = name
+        self.raw = raw
+        self.source = source
+        self.digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        self.blobs = manifest_blobs(raw, "the manifest of %s from %s" % (name.display, source))
+
+    @property
+    def size(self) -> int:
+        return sum(blob["size"] for blob in self.blobs)
+
+    def record(self) -> Dict[str, Any]:
+        return {
+            "name": self.name.full,
+            "display": self.name.display,
+            "host": self.name.host,
+            "repository": self.name.registry_path,
+            "tag": self.name.tag,
+            "source": self.source,
+            "digest": self.digest,
+            "size": self.size,
+            "blobs": self.blobs,
+        }
+
+
+# --------------------------------------------------------------------------- the tree
+class Tree:
+    """Paths of one mirror directory and the reads and writes on it."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def repo_dir(self, name: ModelName) -> str:
+        return os.path.join(self.root, "v2", name.namespace, name.model)
+
+    def manifest_file(self, name: ModelName, reference: Optional[str] = None) -> str:
+        return os.path.join(self.repo_dir(name), "manifests", reference or name.tag)
+
+    def repo_blob(self, name: ModelName, digest: str) -> str:
+        return os.path.join(self.repo_dir(name), "blobs", digest)
+
+    def store_blob(self, digest: str) -> str:
+        return os.path.join(self.root, "blobs", digest.replace(":", "-"))
+
+    def partial(self, digest: str) -> str:
+        return os.path.join(self.root, ".partial", digest.replace(":", "-") + ".partial")
+
+    @property
+    def index_file(self) -> str:
+        return os.path.join(self.root, INDEX_FILE)
+
+    def load_index(self) -> Dict[str, Dict[str, Any]]:
+        """The models recorded in mirror.json, by model key ({} when there is none)."""
+        try:
+            with open(self.index_file, "rb") as handle:
+                data = json.loads(handle.read().decode("utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise MirrorError("the mirror index %s cannot be read (%s); move it away to rebuild the mirror" % (self.index_file, exc)) from None
+        models = data.get("models") if isinstance(data, dict) else None
+        if not isinstance(models, dict):
+            raise MirrorError("the mirror index %s has no models object; move it away to rebuild the mirror" % self.index_file)
+        return models
+
+    def save_index(self, models: Dict[str, Dict[str, Any]]) -> None:
+        data = {"format": "llmops.ollama mirror", "version": 1, "models": models}
+        atomic_write(self.index_file, json.dumps(data, sort_keys=True, indent=1).encode("utf-8"))
+
+    def stored_size(self, digest: str) -> int:
+        """Size of the stored blob, -1 when it is not stored."""
+        try:
+            return os.path.getsize(self.store_blob(digest))
+        except OSError:
+            return -1
+
+    def partial_size(self, digest: str) -> int:
+        try:
+            return os.path.getsize(self.partial(digest))
+        except OSError:
+            return 0
+
+    def manifest_matches(self, name: ModelName, raw: bytes) -> bool:
+        for path in (self.manifest_file(name), self.manifest_file(name, "sha256:" + hashlib.sha256(raw).hexdigest())):
+            try:
+                with open(path, "rb") as handle:
+                    if handle.read(len(raw) + 1) != raw:
+                        return False
+            except OSError:
+                return False
+        return True
+
+    def link_ok(self, name: ModelName, digest: str) -> bool:
+        try:
+            return os.path.samefile(self.repo_blob(name, digest), self.store_blob(digest))
+        except OSError:
+            return False
+
+    # ----------------------------------------------------------------- writes
+    def link(self, name: ModelName, digest: str) -> None:
+        """Hard-link the stored blob into the model's repository (temporary name, then rename)."""
+        target = self.repo_blob(name, digest)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = "%s.%d.tmp" % (target, os.getpid())
+        with suppress(OSError):
+            os.unlink(tmp)
+        os.link(self.store_blob(digest), tmp)
+        os.replace(tmp, target)
+
+    def write_manifest(self, entry: Entry) -> None:
+        os.makedirs(os.path.dirname(self.manifest_file(entry.name)), exist_ok=True)
+        atomic_write(self.manifest_file(entry.name, entry.digest), entry.raw)
+        atomic_write(self.manifest_file(entry.name), entry.raw)
+
+    def remove_empty_dirs(self, name: ModelName) -> None:
+        repo = self.repo_dir(name)
+        for path in (os.path.join(repo, "manifests"), os.path.join(repo, "blobs"), repo, os.path.dirname(repo)):
+            with suppress(OSError):
+                os.rmdir(path)
+
+
+# --------------------------------------------------------------------------- checks
+def check_path(path: str) -> str:
+    """The mirror directory as an absolute path; refuse ``/`` and anything that is not a directory."""
+    if not path or not path.strip():
+        raise MirrorError("path is empty; give the mirror directory")
+    real = os.path.realpath(os.path.abspath(os.path.expanduser(path)))
+    if real == os.path.sep:
+        raise MirrorError("path %s is the root directory '/'; give a directory of its own for the mirror, e.g. /srv/ollama-mirror" % path)
+    if os.path.exists(real) and not os.path.isdir(real):
+        raise MirrorError("path %s exists and is not a directory; give a directory for the mirror" % path)
+    if not os.path.exists(real):
+        parent = os.path.dirname(real)
+        if not os.path.isdir(parent):
+            raise MirrorError("path %s does not exist and neither does its parent %s; create the parent first" % (path, parent))
+    return real
+
+
+def check_collisions(entries: Iterable[Tuple[ModelName, str]]) -> None:
+    """Refuse two registries' models that would share one ``v2/<namespace>/<model>`` repository.
+
+    ``entries`` are (name, where) pairs: the mirror's models and the ones asked for.
+    """
+    owner: Dict[str, Tuple[ModelName, str]] = {}
+    for name, where in entries:
+        repo = name.registry_path.lower()
+        if repo in owner and owner[repo][0].host.lower() != name.host.lower():
+            other, other_where = owner[repo]
+            raise MirrorError(
+                "%s (%s) and %s (%s) come from different registries but would share v2/%s in the mirror; "
+                "a mirror serves one registry's namespace/model once: use another mirror directory for one of them"
+                % (other.full, other_where, name.full, where, name.registry_path)
+            )
+        owner.setdefault(repo, (name, where))
+
+
+def free_bytes(path: str) -> int:
+    stat = os.statvfs(path)
+    return stat.f_bavail * stat.f_frsize
+
+
+def check_space(tree: Tree, needed: int, min_free: int) -> None:
+    probe = tree.root if os.path.isdir(tree.root) else os.path.dirname(tree.root)
+    try:
+        free = free_bytes(probe)
+    except OSError as exc:
+        raise MirrorError("the free space at %s cannot be read: %s" % (probe, exc.strerror or exc)) from None
+    if needed + min_free > free:
+        raise MirrorError(
+            "the mirror at %s needs %s more (%s to fetch%s) but its disk has %s free; free some space or use another directory"
+            % (
+                tree.root,
+                format_size(needed + min_free),
+                format_size(needed),
+                ", plus min_free_space %s" % format_size(min_free) if min_free else "",
+                format_size(free),
+            )
+        )
+
+
+# --------------------------------------------------------------------------- progress
+class Progress:
+    """Bytes per model (a blob counts for every model that uses it), written through per-model ledger writers."""
+
+    def __init__(self, writers: Dict[str, Any], totals: Dict[str, int], users: Dict[str, List[str]]) -> None:
+        self._lock = threading.Lock()
+        self._writers = writers
+        self._totals = totals
+        self._users = users
+        self.done: Dict[str, int] = {key: 0 for key in totals}
+
+    def add(self, digest: str, count: int) -> None:
+        with self._lock:
+            for key in self._users.get(digest, []):
+                self.done[key] += count
+                writer = self._writers.get(key)
+                if writer is not None:
+                    writer.update(min(self.done[key], self._totals[key]), self._totals[key], status="pulling %s" % digest[7:19])
+
+
+# --------------------------------------------------------------------------- the mirror
+class Mirror:
+    """Fills and keeps one mirror directory. Every method that writes is skipped in check mode by the caller."""
+
+    def __init__(self, path: str, check_mode: bool = False, warn: Callable[[str], None] = lambda _msg: None) -> None:
+        self.tree = Tree(check_path(path))
+        self.check_mode = check_mode
+        self.warn = warn
+        self.index = self.tree.load_index() if os.path.isdir(self.tree.root) else {}
+        self.fetched: List[Dict[str, Any]] = []
+        self.removed: List[Dict[str, Any]] = []
+        self.models: List[Dict[str, Any]] = []
+        self.transferred = 0
+        self._gone: set = set()  # models removed in check mode (still in the index)
+        self.before = self._digests(self.index)
+
+    # ----------------------------------------------------------------- plan
+    def up_to_date(self, entry: Entry) -> bool:
+        tree = self.tree
+        if not tree.manifest_matches(entry.name, entry.raw):
+            return False
+        return all(tree.stored_size(blob["digest"]) == blob["size"] and tree.link_ok(entry.name, blob["digest"]) for blob in entry.blobs)
+
+    def stored_entry(self, wanted: Wanted) -> Optional[Entry]:
+        """The model as the mirror holds it, when its record and manifest are there (else None)."""
+        record = self.index.get(wanted.name.key)
+        if not record:
+            return None
+        try:
+            with open(self.tree.manifest_file(wanted.name), "rb") as handle:
+                raw = handle.read()
+            return Entry(wanted.name, raw, str(record.get("source", "")))
+        except (OSError, MirrorError):
+            return None
+
+    def missing_blobs(self, entries: List[Entry]) -> List[Dict[str, Any]]:
+        """The blobs to fetch (each once): not stored with their full size."""
+        missing: Dict[str, Dict[str, Any]] = {}
+        for entry in entries:
+            for blob in entry.blobs:
+                if blob["digest"] not in missing and self.tree.stored_size(blob["digest"]) != blob["size"]:
+                    missing[blob["digest"]] = {
+                        "digest": blob["digest"],
+                        "size": blob["size"],
+                        "partial": self.tree.partial_size(blob["digest"]),
+                        "repository": entry.name.registry_path,
+                        "source": entry.source,
+                    }
+        return list(missing.values())
+
+    def collisions(self, names: Iterable[Tuple[ModelName, str]]) -> None:
+        known = [(parse_name(rec["name"]), "in the mirror") for rec in self.index.values() if isinstance(rec, dict) and rec.get("name")]
+        check_collisions(known + list(names))
+
+    # ----------------------------------------------------------------- fetch from registries
+    def resolve(self, wanted: List[Wanted], source: str, insecure: bool, client_for: Callable[[str], RegistryClient]) -> List[Entry]:
+        """Read each model's manifest (a pinned model already in the mirror needs no request)."""
+        self.collisions((w.name, source_url(w.name, source, insecure)) for w in wanted)
+        entries = []
+        for item in wanted:
+            stored = self.stored_entry(item) if item.pin else None
+            if stored is not None and stored.digest == "sha256:" + item.pin and self.up_to_date(stored):
+                entries.append(stored)
+                continue
+            base = source_url(item.name, source, insecure)
+            try:
+                raw = client_for(base).manifest(item.name.registry_path, item.name.tag)
+            except RegistryError as exc:
+                raise MirrorError("%s cannot be mirrored: %s" % (item.name.display, exc)) from None
+            entry = Entry(item.name, raw, base)
+            if item.pin and entry.digest != "sha256:" + item.pin:
+                raise MirrorError(
+                    "%s is pinned to sha256:%s but %s serves %s; nothing was fetched (update the pin, or wait for the registry)"
+                    % (item.name.display, item.pin, base, entry.digest)
+                )
+            entries.append(entry)
+        return entries
+
+    def plan_fetch(self, entries: List[Entry], min_free: int) -> List[Dict[str, Any]]:
+        """The blobs to download (each once), after the free-space check; also kept in ``fetched``."""
+        missing = self.missing_blobs(entries)
+        check_space(self.tree, sum(blob["size"] - blob["partial"] for blob in missing), min_free)
+        self.fetched = [{"digest": b["digest"], "size": b["size"], "resumed_from": b["partial"]} for b in missing]
+        return missing
+
+    def download(
+        self,
+        missing: List[Dict[str, Any]],
+        client_for: Callable[[str], RegistryClient],
+        parallel: int,
+        progress: Optional[Progress] = None,
+    ) -> None:
+        """Download the missing blobs, a few at once; each enters the store only verified. Nothing in check mode."""
+        if self.check_mode or not missing:
+            return
+        self._dirs()
+
+        def one(blob: Dict[str, Any]) -> int:
+            digest = blob["digest"]
+            count = client_for(blob["source"]).fetch_blob(
+                blob["repository"], digest, blob["size"], self.tree.partial(digest), (lambda n: progress.add(digest, n)) if progress else None
+            )
+            os.replace(self.tree.partial(digest), self.tree.store_blob(digest))
+            return count
+
+        errors: List[BaseException] = []
+        transferred = 0
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            futures = [pool.submit(one, blob) for blob in missing]
+            for future in futures:
+                if future.cancelled():
+                    continue
+                try:
+                    transferred += future.result()
+                except (RegistryError, OSError) as exc:
+                    errors.append(exc)
+                    for other in futures:
+                        other.cancel()
+        if errors:
+            raise MirrorError("no manifest was placed in the mirror: %s" % "; ".join(str(exc) for exc in errors))
+        self.transferred = transferred
+
+    # ----------------------------------------------------------------- place
+    def _dirs(self) -> None:
+        for sub in ("", "blobs", ".partial", "v2"):
+            os.makedirs(os.path.join(self.tree.root, sub), exist_ok=True)
+
+    def place(self, entries: List[Entry]) -> List[Entry]:
+        """Link the blobs and write the manifests of the models that are not up to date; return those."""
+        changed = [entry for entry in entries if not self.up_to_date(entry) or self.index.get(entry.name.key, {}).get("digest") != entry.digest]
+        for entry in entries:
+            self.models.append(dict(entry.record(), changed=entry in changed))
+        if self.check_mode:
+            return changed
+        for entry in changed:
+            for blob in entry.blobs:
+                if self.tree.stored_size(blob["digest"]) != blob["size"]:
+                    raise MirrorError("blob %s of %s is not stored; nothing of it was placed" % (blob["digest"], entry.name.display))
+        for entry in changed:
+            old = self.index.get(entry.name.key)
+            for blob in entry.blobs:
+                if not self.tree.link_ok(entry.name, blob["digest"]):
+                    self.tree.link(entry.name, blob["digest"])
+            self.tree.write_manifest(entry)
+            self.index[entry.name.key] = entry.record()
+            if old and old.get("digest") != entry.digest:
+                self._unlink_unused(entry.name, old)
+        if changed:
+            self.tree.save_index(self.index)
+        return changed
+
+    # ----------------------------------------------------------------- absent and prune
+    def _repo_records(self, name: ModelName) -> List[Dict[str, Any]]:
+        repo = name.registry_path.lower()
+        return [rec for rec in self.index.values() if str(rec.get("repository", "")).lower() == repo]
+
+    def _unlink_unused(self, name: ModelName, old: Dict[str, Any]) -> None:
+        """Remove the repository links and the by-digest manifest of ``old`` that no model of the repository uses now."""
+        others = self._repo_records(name)
+        used = {blob["digest"] for rec in others for blob in rec.get("blobs", [])}
+        digests = {rec.get("digest") for rec in others}
+        for blob in old.get("blobs", []):
+            if blob["digest"] not in used:
+                with suppress(OSError):
+                    os.unlink(self.tree.repo_blob(name, blob["digest"]))
+        if old.get("digest") not in digests:
+            with suppress(OSError):
+                os.unlink(self.tree.manifest_file(name, str(old.get("digest"))))
+
+    def remove(self, wanted: List[Wanted]) -> List[Dict[str, Any]]:
+        """Take models out of the mirror (their manifests and repository links; blobs stay for prune)."""
+        removed = []
+        for item in wanted:
+            record = self.index.get(item.name.key)
+            present = record is not None or os.path.exists(self.tree.manifest_file(item.name))
+            if not present:
+                continue
+            removed.append({"name": item.name.display, "digest": (record or {}).get("digest")})
+            if self.check_mode:
+                self._gone.add(item.name.key)
+                continue
+            with suppress(OSError):
+                os.unlink(self.tree.manifest_file(item.name))
+            self.index.pop(item.name.key, None)
+            if record:
+                self._unlink_unused(item.name, record)
+            self.tree.remove_empty_dirs(item.name)
+        if removed and not self.check_mode:
+            self.tree.save_index(self.index)
+        self.removed = removed
+        return removed
+
+    def prune(self) -> List[Dict[str, Any]]:
+        """Remove stored blobs (and leftover partial files) that no model of the mirror uses."""
+        used = {blob["digest"] for key, rec in self.index.items() if key not in self._gone for blob in rec.get("blobs", [])}
+        gone = []
+        for sub, suffix in (("blobs", ""), (".partial", ".partial")):
+            directory = os.path.join(self.tree.root, sub)
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                continue
+            for file_name in names:
+                if not file_name.startswith("sha256-") or not file_name.endswith(suffix):
+                    continue
+                digest = "sha256:" + file_name[7 : len(file_name) - len(suffix)]
+                if digest in used and sub == "blobs":
+                    continue
+                path = os.path.join(directory, file_name)
+                try:
+                    size = os.path.getsize(path)
+                except OSError:
+                    continue
+                gone.append({"digest": digest, "size": size, "partial": sub == ".partial"})
+                if not self.check_mode:
+                    with suppress(OSError):
+                        os.unlink(path)
+        return gone
+
+    @staticmethod
+    def _digests(index: Dict[str, Dict[str, Any]]) -> Dict[str, Optional[str]]:
+        return {str(rec.get("display") or key): rec.get("digest") for key, rec in index.items()}
+
+    def after(self) -> Dict[str, Optional[str]]:
+        """The models and digests after the run (predicted in check mode)."""
+        after = self._digests(self.index)
+        if self.check_mode:
+            for model in self.models:
+                after[model["display"]] = model["digest"]
+            for model in self.removed:
+                after.pop(model["name"], None)
+        return after
+
+    # ----------------------------------------------------------------- bundles
+    def bundle_index(self, records: List[Dict[str, Any]]) -> Dict[str, Any]:
+        models = []
+        blobs: Dict[str, int] = {}
+        for record in records:
+            models.append({name: record[name] for name in ("name", "repository", "tag", "digest", "size", "blobs")})
+            for blob in record["blobs"]:
+                blobs[blob["digest"]] = blob["size"]
+        return {
+            "format": BUNDLE_FORMAT,
+            "version": 1,
+            "models": models,
+            "blobs": [{"digest": digest, "size": size} for digest, size in sorted(blobs.items())],
+        }
+
+    def write_bundle(self, records: List[Dict[str, Any]], dest: str) -> Tuple[bool, Dict[str, Any]]:
+        """Write the models (manifests, blobs once, index.json first) as one tar file; (changed, index)."""
+        index = self.bundle_index(records)
+        existing = read_bundle_index(dest) if os.path.exists(dest) else None
+        if existing is not None and existing.get("models") == index["models"] and existing.get("blobs") == index["blobs"]:
+            return False, index
+        if self.check_mode:
+            return True, index
+        directory = os.path.dirname(os.path.abspath(dest))
+        if not os.path.isdir(directory):
+            raise MirrorError("bundle_dest %s: the directory %s does not exist; create it first" % (dest, directory))
+        need = sum(blob["size"] for blob in index["blobs"])
+        try:
+            free = free_bytes(directory)
+        except OSError:
+            free = need
+        if need > free:
+            raise MirrorError("bundle_dest %s needs %s but its disk has %s free" % (dest, format_size(need), format_size(free)))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(dest), suffix=".tmp")
+        os.close(fd)
+        try:
+            with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
+                _add_bytes(tar, BUNDLE_INDEX, json.dumps(index, sort_keys=True, indent=1).encode("utf-8"))
+                for record in records:
+                    name = parse_name(record["name"])
+                    with open(self.tree.manifest_file(name), "rb") as handle:
+                        raw = handle.read()
+                    if "sha256:" + hashlib.sha256(raw).hexdigest() != record["digest"]:
+                        raise MirrorError("the manifest of %s in the mirror does not match its recorded digest; fill the mirror again" % name.display)
+                    _add_bytes(tar, "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag), raw)
+                for blob in index["blobs"]:
+                    path = self.tree.store_blob(blob["digest"])
+                    info = tar.gettarinfo(path, arcname="blobs/" + blob["digest"].replace(":", "-"))
+                    if info.size != blob["size"]:
+                        raise MirrorError("blob %s in the mirror has %d bytes, not %d; fill the mirror again" % (blob["digest"], info.size, blob["size"]))
+                    info.mode, info.uid, info.gid, info.uname, info.gname = 0o644, 0, 0, "", ""
+                    with open(path, "rb") as handle:
+                        tar.addfile(info, handle)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, dest)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return True, index
+
+    def load_bundle(self, bundle: str, wanted: List[Wanted], min_free: int) -> List[Entry]:
+        """Verify every digest in the bundle, then store the missing blobs; return the entries to place."""
+        index, manifests = verify_bundle(bundle)
+        by_key = {parse_name(model["name"]).key: model for model in index["models"]}
+        if wanted:
+            missing = [item.name.display for item in wanted if item.name.key not in by_key]
+            if missing:
+                held = ", ".join(sorted(parse_name(model["name"]).display for model in index["models"])) or "nothing"
+                raise MirrorError("the bundle %s has no %s; it holds: %s" % (bundle, ", ".join(missing), held))
+            keys = [item.name.key for item in wanted]
+        else:
+            keys = list(by_key)
+        entries = []
+        for key in keys:
+            model = by_key[key]
+            name = parse_name(model["name"])
+            entry = Entry(name, manifests[key], "bundle:%s" % bundle)
+            pin = next((item.pin for item in wanted if item.name.key == key and item.pin), None)
+            if pin and entry.digest != "sha256:" + pin:
+                raise MirrorError("%s is pinned to sha256:%s but the bundle holds %s; nothing was placed" % (name.display, pin, entry.digest))
+            entries.append(entry)
+        self.collisions((entry.name, "from the bundle") for entry in entries)
+        missing_blobs = self.missing_blobs(entries)
+        check_space(self.tree, sum(blob["size"] for blob in missing_blobs), min_free)
+        self.fetched = [{"digest": b["digest"], "size": b["size"], "resumed_from": 0} for b in missing_blobs]
+        if self.check_mode or not missing_blobs:
+            return entries
+        self._dirs()
+        wanted_blobs = {blob["digest"]: blob["size"] for blob in missing_blobs}
+        with tarfile.open(bundle, "r:") as tar:
+            for member in tar:
+                digest = _member_blob(member.name)
+                if digest not in wanted_blobs:
+                    continue
+                source = tar.extractfile(member)
+                if source is None:
+                    raise MirrorError("the bundle member %s is not a file" % member.name)
+                partial = self.tree.partial(digest)
+                hasher = hashlib.sha256()
+                with open(partial, "wb") as handle:
+                    for data in _chunks(source):
+                        handle.write(data)
+                        hasher.update(data)
+                if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != wanted_blobs[digest]:
+                    os.unlink(partial)
+                    raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
+                os.replace(partial, self.tree.store_blob(digest))
+        return entries
+
+
+def _chunks(handle: Any) -> Iterator[bytes]:
+    while True:
+        data = handle.read(CHUNK)
+        if not data:
+            return
+        yield data
+
+
+def _member_blob(name: str) -> Optional[str]:
+    if name.startswith("blobs/sha256-") and "/" not in name[6:]:
+        return "sha256:" + name[13:]
+    return None
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
+    """index.json of a bundle (its first member), or None when the file is no bundle."""
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            member = tar.next()
+            if member is None or member.name != BUNDLE_INDEX:
+                return None
+            handle = tar.extractfile(member)
+            data = json.loads(handle.read(16 << 20).decode("utf-8")) if handle else None
+    except (OSError, tarfile.TarError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
+
+
+def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
+    """Check every manifest and blob of a bundle against its index (streaming); (index, manifests by model key).
+
+    Raises MirrorError naming the first member that does not match; nothing is written.
+    """
+    if not os.path.isfile(bundle):
+        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
+    index = read_bundle_index(bundle)
+    if index is None:
+        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
+    models = index.get("models")
+    blob_list = index.get("blobs")
+    if not isinstance(models, list) or not isinstance(blob_list, list):
+        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
+    sizes: Dict[str, int] = {}
+    for blob in blob_list:
+        if not isinstance(blob, dict):
+            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
+        sizes[blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)] = int(blob.get("size", -1))
+    expected_manifests: Dict[str, Tuple[str, str]] = {}
+    for model in models:
+        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
+            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
+        try:
+            name = parse_name(model["name"])
+        except InvalidModelName as exc:
+            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
+        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
+        expected_manifests[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
+    seen_blobs: Dict[str, bool] = {}
+    manifests: Dict[str, bytes] = {}
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            for member in tar:
+                if member.name == BUNDLE_INDEX:
+                    continue
+                if not member.isfile():
+                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise MirrorError("the bundle member %s cannot be read" % member.name)
+                if member.name in expected_manifests:
+                    key, digest = expected_manifests[member.name]
+                    raw = handle.read(8 << 20)
+                    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
+                    if actual != digest:
+                        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
+                    manifests[key] = raw
+                    continue
+                digest = _member_blob(member.name)
+                if digest is None or digest not in sizes:
+                    raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
+                hasher = hashlib.sha256()
+                count = 0
+                for data in _chunks(handle):
+                    hasher.update(data)
+                    count += len(data)
+                actual = "sha256:" + hasher.hexdigest()
+                if count != sizes[digest] or actual != digest:
+                    raise MirrorError(
+                        "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
+                        % (bundle, digest, count, actual, sizes[digest])
+                    )
+                seen_blobs[digest] = True
+    except (OSError, tarfile.TarError) as exc:
+        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
+    for member, (key, _digest) in expected_manifests.items():
+        if key not in manifests:
+            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
+        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
+            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
+                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
+    return index, manifests

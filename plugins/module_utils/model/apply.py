@@ -1,0 +1,738 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one executor of model plans (see model.plan).
+
+:class:`Executor` is the only code of the model modules that looks at check mode
+and the only one that writes a model's status into the ledger. It runs a plan's
+steps in order; in check mode it runs only the steps that look (disk, memory),
+stops at the first failure the plan foresees, and reports the plan's actions and
+``after``: the same steps, without a second code path. Every transfer (a pull,
+a create whose base must be pulled) runs inside one host pull slot. A pinned
+update is copy -> pull -> verify, and a verification that fails restores the copy.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.host import ResourceError, free_bytes, mem_available, space_needed, vram_free
+from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import registry_label
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, bare_digest
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import upload_missing
+from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import ABSENT, FAILED, OK, PAUSED, PROBLEM_STATUSES, QUEUED, Ledger, now_iso
+from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import (
+    CHECK_CAPABILITIES,
+    CHECK_MEMORY,
+    CHECK_SPACE,
+    COPY,
+    CREATE,
+    DELETE,
+    LOAD,
+    PULL,
+    RESTORE,
+    UNLOAD,
+    VERIFY,
+    Plan,
+    Step,
+    capabilities_message,
+    missing_capabilities,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import OperationFailed, Transfer, TransferStats
+from ansible_collections.llmops.ollama.plugins.module_utils.model.records import CUSTOM, ServerState
+from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import FILE_KINDS, ModelSpec
+
+LOAD_TIMEOUT = 330.0  # Ollama's own OLLAMA_LOAD_TIMEOUT is 5 minutes
+# Ledger fields of a recorded failure, dropped when a later operation succeeds (see _records.failure_is_current).
+_NO_FAILURE: Dict[str, Any] = {"failed_at": None, "failed_digest": None, "failed_modified_at": None}
+
+
+class StepFailed(Exception):
+    """One model's operation failed; ``kind`` is what the ledger records (failed or paused)."""
+
+    def __init__(self, message: str, kind: str = FAILED, cleanup: Optional[List[Dict[str, Any]]] = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.cleanup = cleanup or []
+
+
+class ModelResult:
+    """What happened to one model: changed, failed, actions, diff, pull statistics and the record."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.changed = False
+        self.failed = False
+        self.msg = ""
+        self.status = ""
+        self.actions: List[str] = []
+        self.before: Dict[str, Any] = {}
+        self.after: Dict[str, Any] = {}
+        self.differences: List[str] = []
+        self.transfer: Optional[TransferStats] = None
+        self.record: Dict[str, Any] = {}
+        self.cleanup: List[Dict[str, Any]] = []
+        self.space: Optional[Dict[str, Any]] = None
+        self.plan: Optional[Plan] = None
+        self.expected_size = 0
+
+    def act(self, verb: str) -> None:
+        self.actions.append(verb)
+        self.changed = True
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The model record with this run's ``changed``, ``failed``, ``msg``, ``actions``, ``differences`` and ``pull``."""
+        data = dict(self.record)
+        data.update(
+            changed=self.changed,
+            failed=self.failed,
+            msg=self.msg,
+            actions=list(self.actions),
+            differences=list(self.differences),
+            pull=self.transfer.as_dict() if self.transfer is not None else None,
+        )
+        if self.cleanup:
+            data["cleanup_candidates"] = list(self.cleanup)
+        if self.space is not None:
+            data["space"] = dict(self.space)
+        return data
+
+
+class HostChecks:
+    """The host's side of a pull or a load: the models disk and the memory, read only."""
+
+    def __init__(
+        self,
+        api_url: str,
+        local: bool,
+        models_path: Optional[str],
+        min_free_space: int = 0,
+        run_command: Optional[Callable[[List[str]], Tuple[int, str, str]]] = None,
+        nvidia_smi: Optional[str] = None,
+    ) -> None:
+        self.api_url = api_url
+        self.local = local
+        self.models_path = models_path
+        self.min_free_space = min_free_space
+        self.run_command = run_command
+        self.nvidia_smi = nvidia_smi
+
+
+class _Run:
+    """What the steps of one plan pass on to the next ones while it runs."""
+
+    def __init__(self) -> None:
+        self.digest = ""  # the model's digest after the last pull or create
+        self.backup: Optional[ModelName] = None  # the copy of a pinned update, while it is still needed
+        self.temporary: Optional[ModelName] = None  # the mirror-named model of a pull through a mirror, until deleted
+
+
+class Executor:
+    """Applies plans to one Ollama server (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: OllamaClient,
+        ledger: Ledger,
+        state: Callable[[], Optional[ServerState]],
+        transfer: Transfer,
+        host: HostChecks,
+        check_mode: bool = False,
+        max_concurrent_pulls: int = 3,
+        warn: Optional[Callable[[str], None]] = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.ledger = ledger
+        self._state = state
+        self.transfer = transfer
+        self.host = host
+        self.check_mode = check_mode
+        self.max_concurrent_pulls = max_concurrent_pulls
+        self._warn = warn or (lambda _text: None)
+        self._sleep = sleep
+        self.mutated = False
+
+    @property
+    def state(self) -> ServerState:
+        """The server state the plans were made from (read before any plan, so never None here)."""
+        state = self._state()
+        if state is None:  # cannot happen: a plan is made from the state
+            raise StepFailed("the server's models were not read before the plan was applied")
+        return state
+
+    # ---------------------------------------------------------------- entry points
+    def apply(self, plan: Plan, slot_held: bool = False) -> ModelResult:
+        """Run (or, in check mode, report) one plan; its failure is in the result, never raised.
+
+        ``slot_held``: the caller already holds a host pull slot for this model's transfer
+        (the sync starts its pulls in priority order that way); otherwise one is taken here.
+        """
+        result = ModelResult(plan.spec)
+        result.plan = plan
+        result.before = dict(plan.before)
+        result.after = dict(plan.before)
+        result.expected_size = plan.expected_size
+        result.differences = [field for field, _current, _desired in plan.differences]
+        try:
+            if plan.refusal is not None:
+                raise StepFailed(*plan.refusal)
+            if self.check_mode:
+                self._predict(plan, result)
+            else:
+                self._run(plan, result, slot_held)
+                self._settle(plan, result)
+        except StepFailed as exc:
+            self._fail(result, str(exc), exc.kind, exc.cleanup)
+        except OllamaError as exc:
+            self._fail(result, "%s: %s" % (plan.name.display, exc), FAILED)
+        return result
+
+    def failed(self, spec: ModelSpec, message: str, before: Optional[Dict[str, Any]] = None) -> ModelResult:
+        """The result of a model that could not even be planned (the server did not answer a read)."""
+        result = ModelResult(spec)
+        result.before = dict(before or {})
+        result.after = dict(result.before)
+        self._fail(result, message, FAILED)
+        return result
+
+    # ---------------------------------------------------------------- check mode: the plan, reported
+    def _predict(self, plan: Plan, result: ModelResult) -> None:
+        for note in plan.notes:
+            self._warn(note)
+        verbs: List[str] = []
+        for step in plan.steps:
+            if step.when_changed and not verbs:
+                continue
+            if step.kind == CHECK_SPACE:
+                self._check_space(plan, step, result)
+            elif step.kind == CHECK_MEMORY:
+                self._check_memory(plan, step)
+            elif step.kind == CHECK_CAPABILITIES:
+                self._check_capabilities(plan, step, bool(verbs))
+            if step.data.get("warning"):
+                self._warn(step.data["warning"])
+            if step.error:
+                raise StepFailed(step.error, FAILED)
+            if step.kind == PULL and step.data.get("update") and not step.data.get("changes"):
+                continue  # the registry serves the present version: the pull changes nothing
+            if step.verb and step.target == plan.name:
+                verbs.append(step.verb)
+        for verb in verbs:
+            result.act(verb)
+        result.after = dict(plan.after)
+
+    # ---------------------------------------------------------------- the real run
+    def _run(self, plan: Plan, result: ModelResult, slot_held: bool) -> None:
+        for field, _current, desired in plan.differences:
+            result.after[field] = desired
+        run = _Run()
+        try:
+            for step in plan.steps:
+                if step.when_changed and not result.changed:
+                    continue
+                self._step(plan, step, result, run, slot_held)
+        finally:
+            if run.backup is not None:
+                self._drop_backup(run.backup)
+            if run.temporary is not None:
+                self._drop_mirror_name(run.temporary)
+
+    def _step(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
+        kind = step.kind
+        if kind == CHECK_SPACE:
+            self._check_space(plan, step, result)
+        elif kind == CHECK_MEMORY:
+            self._check_memory(plan, step)
+        elif kind == CHECK_CAPABILITIES:
+            self._check_capabilities(plan, step, result.changed)
+        elif kind == UNLOAD:
+            self._unload(step.target, result)
+            if plan.spec.state == "unloaded":
+                result.after["state"] = "present"
+        elif kind == DELETE:
+            if step.data.get("mirror"):  # the mirror-named model, once copied to its own name
+                self._drop_mirror_name(step.target)
+                run.temporary = None
+                return
+            if step.target != plan.name:  # the backup copy, no longer needed
+                self._drop_backup(step.target)
+                run.backup = None
+                return
+            self._delete(step.target, result, step.verb)
+            result.after = {"state": "absent"}
+        elif kind == COPY:
+            if step.data.get("mirror"):
+                self._mirror_copy(plan, step, run)
+            else:
+                self._backup(plan, step, run)
+        elif kind == PULL:
+            if step.data.get("warning"):
+                self._warn(step.data["warning"])
+            with self._slot(plan.name, slot_held):
+                stats = self._pull(plan, step, result)
+            if step.source is not None and step.source != plan.name:  # pulled under the mirror's name: copied below
+                run.temporary = step.source
+            run.digest = self._digest_after(step.source or plan.name)
+            if step.data.get("update"):
+                if not any(later.kind == VERIFY for later in plan.steps):
+                    self._updated(plan, step, result, run.digest, stats)
+                return
+            result.act(step.verb or "pulled")
+            if not run.digest:
+                raise StepFailed("the pull of %s reported success, but the server does not list the model afterwards" % plan.name.display)
+            result.after = {"state": "present", "digest": run.digest}
+            self.ledger.log(plan.name, step.verb or "pulled", digest=run.digest, **_stats_fields(stats))
+        elif kind == CREATE:
+            if step.transfer:
+                with self._slot(plan.name, slot_held):
+                    self._create(plan, step, result, run)
+            else:
+                self._create(plan, step, result, run)
+        elif kind == VERIFY:
+            self._verify(plan, step, result, run)
+        elif kind == LOAD:
+            self._load(plan.name, step.data.get("keep_alive"), step.data.get("options") or {})
+            result.act(step.verb or "loaded")
+            result.after["state"] = "loaded"
+            self.ledger.log(plan.name, "loaded", keep_alive=step.data.get("keep_alive"), options=step.data.get("options") or None)
+        else:  # RESTORE runs only as the undo of a verification
+            raise StepFailed("%s: a %s step cannot run on its own" % (plan.name.display, kind))
+
+    def _settle(self, plan: Plan, result: ModelResult) -> None:
+        """The ledger status a model ends in after its plan succeeded."""
+        name, state = plan.name, plan.spec.state
+        earlier_problem = plan.recorded.get("status") in PROBLEM_STATUSES
+        if state == "absent":
+            if result.changed:
+                self.ledger.set_status(name, ABSENT, "deleted", operation="delete", **_NO_FAILURE)
+            elif earlier_problem:
+                self.ledger.set_status(name, ABSENT, "not on the server (state absent)", **_NO_FAILURE)
+            return
+        if state == "unloaded":
+            if result.changed:
+                self.ledger.set_status(name, OK, "unloaded at %s" % time.strftime("%Y-%m-%d %H:%M:%S"), **_NO_FAILURE)
+            return
+        if result.changed:
+            self.ledger.set_status(name, OK, "%s at %s" % (", ".join(result.actions), time.strftime("%Y-%m-%d %H:%M:%S")), **_NO_FAILURE)
+        elif earlier_problem:
+            recorded = self.ledger.read(name) or {}
+            if recorded.get("status") in PROBLEM_STATUSES:
+                self.ledger.set_status(name, OK, "present (the earlier problem is resolved: %s)" % recorded.get("message", ""), **_NO_FAILURE)
+
+    def _fail(self, result: ModelResult, message: str, kind: str, cleanup: Optional[List[Dict[str, Any]]] = None) -> None:
+        result.failed = True
+        result.msg = message
+        result.status = kind
+        result.cleanup = cleanup or []
+        if self.check_mode:
+            return
+        extra: Dict[str, Any] = {}
+        if result.cleanup:
+            extra["cleanup_candidates"] = result.cleanup
+        # what the server showed of the model when it failed: a later change of it (by anyone) ends the failure
+        state = self._state()
+        entry = state.model(result.name) if state is not None else None
+        extra["failed_at"] = now_iso()
+        extra["failed_digest"] = bare_digest(entry.get("digest")) if entry else ("" if state is not None else None)
+        extra["failed_modified_at"] = str(entry.get("modified_at") or "") if entry else ("" if state is not None else None)
+        self.ledger.set_status(result.name, kind if kind in PROBLEM_STATUSES else FAILED, message, **extra)
+        self.ledger.log(result.name, "failed" if kind != PAUSED else "paused", message=message, actions=result.actions or None)
+
+    # ---------------------------------------------------------------- queue status (the sync's scheduler)
+    def mark_queued(self, name: ModelName, position: int, why: str, queued_at: str) -> None:
+        self.ledger.set_status(
+            name,
+            QUEUED,
+            "queued: number %d in line for a pull on this host, waiting for %s" % (position, why),
+            operation="pull",
+            queue_position=position,
+            queued_at=queued_at,
+        )
+
+    def mark_started(self, name: ModelName) -> None:
+        self.ledger.update(name, queue_position=None, queued_at=None, interrupted=None)
+
+    def mark_not_started(self, name: ModelName, present: bool, message: str, pid: int) -> None:
+        """A model this process queued and then did not start (fail_fast): back to what it is on the server."""
+        if self.check_mode:
+            return
+        record = self.ledger.read(name) or {}
+        if record.get("status") == QUEUED and record.get("pid") == pid:
+            self.ledger.set_status(name, OK if present else ABSENT, message, queue_position=None, queued_at=None)
+
+    def recover_interrupted(self) -> List[Dict[str, Any]]:
+        """Pulls of dead processes that the ledger still shows active: marked interrupted (a preview in check mode, nothing written)."""
+        if not self.check_mode:
+            return self.ledger.recover_interrupted()
+        found = []
+        for record in self.ledger.records().values():
+            if record.get("interrupted") and "interrupted_pid" not in record:
+                progress = record.get("progress") if isinstance(record.get("progress"), dict) else {}
+                found.append(
+                    {
+                        "name": record.get("name"),
+                        "pid": record.get("pid"),
+                        "operation": record.get("operation") or "",
+                        "status": "(interrupted)",
+                        "started_at": record.get("started_at"),
+                        "completed": progress.get("completed"),
+                        "total": progress.get("total"),
+                    }
+                )
+        return found
+
+    # ---------------------------------------------------------------- transfers
+    @contextmanager
+    def _slot(self, name: ModelName, held: bool) -> Iterator[None]:
+        """One host pull slot around a transfer (unless the caller holds one for it already)."""
+        if held:
+            yield
+            return
+
+        def queued() -> None:
+            self.ledger.set_status(name, QUEUED, "waiting for one of %d pull slots on this host" % self.max_concurrent_pulls, operation="pull")
+
+        with self.ledger.pull_slot(self.max_concurrent_pulls, queued, self._sleep):
+            yield
+
+    def _pull(self, plan: Plan, step: Step, result: ModelResult) -> TransferStats:
+        name = plan.name
+        expected = int(step.data.get("total") or 0)
+        self.ledger.start(name, "pull")
+        mirror = step.data.get("mirror")
+        where: Dict[str, Any] = {"registry": registry_label(name)}
+        if mirror:
+            where.update(mirror=mirror, source=(step.source or name).display)
+        self.ledger.log(name, "pull-started", total=expected or None, **where)
+        self.mutated = True
+        try:
+            stats = self.transfer.pull(name, bool(step.data.get("insecure")), expected, source=step.source)
+        except OperationFailed as exc:
+            result.transfer = exc.stats
+            failure = self._transfer_failure(name, exc)
+            if mirror:
+                failure.args = ("%s (pulled through the mirror %s as %s)" % (failure, mirror, (step.source or name).display),)
+            raise failure from None
+        result.transfer = stats
+        return stats
+
+    def _create(self, plan: Plan, step: Step, result: ModelResult, run: _Run) -> None:
+        name = plan.name
+        definition = dict(step.data.get("definition") or {})
+        self.ledger.start(name, "create")
+        # the files' digests are recorded once the create succeeded: they are what the next run compares with
+        self.ledger.update(name, source=CUSTOM, definition={key: value for key, value in definition.items() if key not in FILE_KINDS})
+        self.ledger.log(name, "create-started", definition=definition)
+        self.mutated = True
+        self._upload(name, step.data.get("blobs") or [])
+        try:
+            stats = self.transfer.create(name, definition)
+        except OperationFailed as exc:
+            result.transfer = exc.stats
+            raise self._transfer_failure(name, exc) from None
+        result.transfer = stats
+        verb = step.verb or "created"
+        result.act(verb)
+        run.digest = self._digest_after(name)
+        result.after["state"] = "present"
+        result.after["digest"] = run.digest
+        if any(key in definition for key in FILE_KINDS):
+            self.ledger.update(name, definition=definition)
+        self.ledger.log(name, verb, digest=run.digest, differences=result.differences or None)
+
+    def _upload(self, name: ModelName, blobs: List[Dict[str, Any]]) -> None:
+        """The files and adapters of a create: each blob the server lacks (HEAD), streamed from its file."""
+        if not blobs:
+            return
+        try:
+            sent = upload_missing(self.client, blobs, timeout=max(self.client.timeout, LOAD_TIMEOUT))
+        except OllamaError as exc:
+            raise StepFailed("%s: uploading its files failed, nothing was created: %s" % (name.display, exc.server_message or exc)) from None
+        if sent:
+            self.ledger.log(name, "uploaded", files=[item["name"] for item in sent], bytes=sum(int(item["size"]) for item in sent))
+
+    def _check_capabilities(self, plan: Plan, step: Step, changed: bool) -> None:
+        """require_capabilities: fail the model when it lacks one, naming what it has (/api/tags, else /api/show)."""
+        name = plan.name
+        required = list(step.data.get("required") or [])
+        capabilities = step.data.get("capabilities")
+        if changed or capabilities is None:
+            if self.check_mode:
+                self._warn("%s: require_capabilities (%s) is checked once the model is on the server" % (name.display, ", ".join(required)))
+                return
+            capabilities = self._capabilities(name)
+        if missing_capabilities(required, capabilities):
+            raise StepFailed(capabilities_message(name, required, capabilities))
+
+    def _capabilities(self, name: ModelName) -> List[str]:
+        entry = self.state.model(name) or {}
+        found = entry.get("capabilities")
+        if not isinstance(found, list) or not found:
+            found = self.client.show(name.display).get("capabilities")
+        return [str(item) for item in found] if isinstance(found, list) else []
+
+    def _transfer_failure(self, name: ModelName, exc: OperationFailed) -> StepFailed:
+        if exc.kind == PAUSED:
+            candidates = self.state.cleanup_candidates(exclude=name)
+            return StepFailed("%s%s" % (exc, _candidates_text(candidates)), PAUSED, candidates)
+        return StepFailed(str(exc), FAILED)
+
+    def _digest_after(self, name: ModelName) -> str:
+        """GET /api/tags after a pull or create: the model's digest now ('' if it is not listed)."""
+        tags = self.client.tags()
+        state = self.state
+        state.set_tags(tags)
+        return state.digest(name)
+
+    # ---------------------------------------------------------------- pins, backups, restores
+    def _updated(self, plan: Plan, step: Step, result: ModelResult, new: str, stats: Optional[TransferStats]) -> None:
+        current = step.data.get("current") or ""
+        if new != current:
+            result.act(step.verb or "updated")
+            self.ledger.log(plan.name, "updated", digest_before=current, digest_after=new, **_stats_fields(stats))
+        else:
+            self.ledger.log(plan.name, "up-to-date", digest=new, **_stats_fields(stats))
+        result.after["digest"] = new
+
+    def _verify(self, plan: Plan, step: Step, result: ModelResult, run: _Run) -> None:
+        name, pin, new = plan.name, step.data["pin"], run.digest
+        if step.undo is not None and step.undo.kind == RESTORE:
+            self._verify_update(plan, step, result, run)
+            return
+        if new == pin:
+            return
+        removed = ""
+        if step.undo is not None:  # the model this task added goes again
+            self._delete(name, result, None)
+            result.after = {"state": "absent"}
+            removed = step.data.get("removed") or ""
+        raise StepFailed("digest mismatch for %s: the pin is sha256:%s but %s sha256:%s%s" % (name.display, pin, step.data.get("source"), new, removed))
+
+    def _verify_update(self, plan: Plan, step: Step, result: ModelResult, run: _Run) -> None:
+        name, pin, new = plan.name, step.data["pin"], run.digest
+        current = step.data.get("current") or ""
+        pull = next(other for other in plan.steps if other.kind == PULL)
+        stats = result.transfer
+        if new == pin:
+            self._updated(plan, pull, result, new, stats)
+            return
+        self.ledger.log(name, "digest-mismatch", digest_before=current, digest_after=new, pin=pin, **_stats_fields(stats))
+        if new == current:
+            raise StepFailed(
+                "digest mismatch for %s after the update: the pin is sha256:%s but the registry still serves sha256:%s, "
+                "the version that was already present; nothing changed" % (name.display, pin, new)
+            )
+        outcome = self._restore(plan, result, run, current, new)
+        text = "digest mismatch for %s after the update: the pin is sha256:%s but the registry served sha256:%s" % (name.display, pin, new)
+        raise StepFailed(text + outcome)
+
+    def _backup(self, plan: Plan, step: Step, run: _Run) -> None:
+        """Copy a model to its backup name (POST /api/copy: the manifest only, the blobs are shared); no copy, no update."""
+        name, backup = plan.name, step.target
+        self.mutated = True
+        try:
+            self.client.copy((step.source or name).display, backup.display)
+        except OllamaError as exc:
+            why = "the copy to keep it, %s, could not be made: %s" % (backup.display, exc.server_message or exc)
+            raise StepFailed(
+                "%s was not updated: %s; without that copy a pulled version that does not match the pin could not be undone, "
+                "so nothing was pulled and %s stays at sha256:%s" % (name.display, why, name.display, plan.before.get("digest") or "")
+            ) from None
+        run.backup = backup
+        self.ledger.log(name, "backup", backup=backup.display)
+
+    def _mirror_copy(self, plan: Plan, step: Step, run: _Run) -> None:
+        """Copy the model pulled from a mirror to its own name (POST /api/copy: the manifest, so the digest, is kept)."""
+        name, source = plan.name, step.source or plan.name
+        self.mutated = True
+        try:
+            self.client.copy(source.display, name.display)
+        except OllamaError as exc:
+            raise StepFailed(
+                "%s was pulled from the mirror as %s, but could not be copied to its own name: %s" % (name.display, source.display, exc.server_message or exc)
+            ) from None
+        pulled = run.digest
+        run.digest = self._digest_after(name)
+        if not run.digest:
+            raise StepFailed("%s was copied from %s, but the server does not list it afterwards" % (name.display, source.display))
+        if pulled and run.digest != pulled:
+            raise StepFailed("%s was copied from %s (sha256:%s), but the server lists it with sha256:%s" % (name.display, source.display, pulled, run.digest))
+        self.ledger.log(name, "copied", source=source.display, digest=run.digest)
+
+    def _drop_mirror_name(self, name: ModelName) -> None:
+        """Delete the mirror-named model (Ollama keeps every blob another manifest still uses)."""
+        try:
+            self.client.delete(name.display)
+        except OllamaError as exc:
+            if exc.status != 404:
+                self._warn("the mirror-named model %s could not be removed: %s; delete it with state: absent" % (name.display, exc.server_message or exc))
+
+    def _drop_backup(self, backup: ModelName) -> None:
+        try:
+            self.client.delete(backup.display)
+        except OllamaError as exc:
+            if exc.status != 404:
+                self._warn("the backup copy %s could not be removed: %s; delete it with state: absent" % (backup.display, exc.server_message or exc))
+
+    def _restore(self, plan: Plan, result: ModelResult, run: _Run, previous: str, new: str) -> str:
+        """Remove an unverified update and put the previous version back from its copy; return what happened, for the message."""
+        name = plan.name
+        backup = run.backup
+        if backup is None:  # cannot happen: a pinned update always has its copy (see _backup)
+            return "; the previous version sha256:%s has no copy to restore" % previous
+        try:
+            self._delete(name, result, None)
+        except StepFailed as exc:
+            run.backup = None  # keep the copy: it is the only manifest left of the verified version
+            return (
+                "; removing that unverified version failed (%s), so %s holds sha256:%s now: delete it (state: absent) or pin that digest; "
+                "the previous version sha256:%s is kept as %s: copy it back once that one is gone" % (exc, name.display, new, previous, backup.display)
+            )
+        try:
+            self.client.copy(backup.display, name.display)
+        except OllamaError as exc:
+            run.backup = None
+            self._digest_after(name)
+            result.act("deleted")
+            result.after = {"state": "absent"}
+            return (
+                "; that unverified version was removed, but the previous version sha256:%s could not be restored (%s); "
+                "it is kept as %s: copy it back, or delete it" % (previous, exc.server_message or exc, backup.display)
+            )
+        self._drop_backup(backup)
+        run.backup = None
+        restored = self._digest_after(name)
+        result.after["digest"] = restored
+        self.ledger.log(name, "restored", digest=restored)
+        if restored != previous:
+            return "; that unverified version was removed, and the previous version put back, but the server lists it as sha256:%s, not sha256:%s" % (
+                restored,
+                previous,
+            )
+        return "; that unverified version was removed and the previous version sha256:%s restored, so nothing unverified stays on the server" % previous
+
+    # ---------------------------------------------------------------- load, unload, delete
+    def _load(self, name: ModelName, keep_alive: Any, options: Dict[str, Any]) -> None:
+        self.mutated = True
+        timeout = max(self.client.timeout, LOAD_TIMEOUT)
+        try:
+            self.client.load(name.display, keep_alive, options, timeout=timeout)
+        except OllamaError as exc:
+            text = (exc.server_message or "").lower()
+            if exc.status == 400 and "does not support" in text:
+                try:
+                    self.client.load_embedding(name.display, keep_alive, options, timeout=timeout)
+                except OllamaError as embed_exc:
+                    raise StepFailed("cannot load %s: %s" % (name.display, embed_exc.server_message or embed_exc)) from None
+                return
+            raise StepFailed("cannot load %s: %s" % (name.display, exc.server_message or exc)) from None
+
+    def _unload(self, name: ModelName, result: ModelResult) -> None:
+        result.act("unloaded")
+        self.mutated = True
+        try:
+            self.client.unload(name.display)
+        except OllamaError as exc:
+            raise StepFailed("cannot unload %s: %s" % (name.display, exc.server_message or exc)) from None
+        self.ledger.log(name, "unloaded")
+
+    def _delete(self, name: ModelName, result: ModelResult, verb: Optional[str] = "deleted") -> None:
+        if verb:
+            result.act(verb)
+        self.mutated = True
+        try:
+            self.client.delete(name.display)
+        except OllamaError as exc:
+            if exc.status != 404:
+                raise StepFailed("cannot delete %s: %s" % (name.display, exc.server_message or exc)) from None
+        self.ledger.log(name, "deleted")
+
+    # ---------------------------------------------------------------- host checks (read only: they run in check mode too)
+    def _check_space(self, plan: Plan, step: Step, result: ModelResult) -> None:
+        """Fail (paused) before a pull that the disk cannot hold; warn when it cannot be told."""
+        name = plan.name
+        manifest = step.data.get("manifest")
+        if manifest is None:
+            error = step.data.get("manifest_error")
+            if error and not (self.check_mode and step.data.get("manifest_missing")):  # check mode fails on a missing model instead
+                self._warn("free-space check before pulling %s skipped: %s" % (name.display, error))
+            return
+        host = self.host
+        if not host.models_path:
+            self._warn(
+                "free-space check before pulling %s skipped: the models disk of %s cannot be read from this host; "
+                "set models_path when the models directory is mounted here" % (name.display, host.api_url)
+            )
+            return
+        try:
+            needed, present = space_needed(manifest, host.models_path)
+            free = free_bytes(host.models_path)
+        except ResourceError as exc:
+            self._warn("free-space check before pulling %s skipped: %s" % (name.display, exc))
+            return
+        result.space = {"needed": needed, "present": present, "total": manifest.total, "free": free, "min_free_space": host.min_free_space}
+        if needed + host.min_free_space > free:
+            candidates = self.state.cleanup_candidates(exclude=name)
+            reserve = " and min_free_space keeps %s free" % format_size(host.min_free_space) if host.min_free_space else ""
+            message = "not enough disk space to pull %s: it needs %s more (%s in all, %s already on disk)%s, but only %s is free at %s%s" % (
+                name.display,
+                format_size(needed),
+                format_size(manifest.total),
+                format_size(present),
+                reserve,
+                format_size(free),
+                host.models_path,
+                _candidates_text(candidates),
+            )
+            raise StepFailed(message, PAUSED, candidates)
+
+    def _check_memory(self, plan: Plan, step: Step) -> None:
+        name = plan.name
+        entry = self.state.model(name)
+        size = int(entry.get("size") or 0) if entry else 0
+        size = size or int(step.data.get("size") or 0)
+        if not size:
+            self._warn("memory check before loading %s skipped: its size is not known yet" % name.display)
+            return
+        host = self.host
+        if not host.local:
+            self._warn("memory check before loading %s skipped: the server %s is not on this host" % (name.display, host.api_url))
+            return
+        try:
+            available = mem_available()
+        except ResourceError as exc:
+            self._warn("memory check before loading %s skipped: %s" % (name.display, exc))
+            return
+        vram = vram_free(host.run_command, host.nvidia_smi) if host.run_command is not None else None
+        budget = available + (vram or 0)
+        if size > budget:
+            gpu = " + %s free GPU memory" % format_size(vram) if vram else ""
+            raise StepFailed(
+                "not enough memory to load %s: it needs about %s, and %s RAM (MemAvailable)%s is available; "
+                "unload other models (state: unloaded) or free memory first" % (name.display, format_size(size), format_size(available), gpu)
+            )
+
+
+def _candidates_text(candidates: List[Dict[str, Any]]) -> str:
+    if not candidates:
+        return ". No other model that is not loaded could be removed to make room"
+    listed = ", ".join("%s (%s)" % (item["name"], item["size"]) for item in candidates)
+    return ". To make room, remove models that are not loaded, largest first: %s" % listed
+
+
+def _stats_fields(stats: Optional[TransferStats]) -> Dict[str, Any]:
+    if stats is None:
+        return {}
+    data = stats.as_dict()
+    return {"bytes": data["bytes"], "seconds": data["seconds"], "speed": data["speed"], "attempts": data["attempts"]}
+
+
+__all__ = ["LOAD_TIMEOUT", "Executor", "HostChecks", "ModelResult", "StepFailed"]

@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A custom model's own weights: the ``files`` and ``adapters`` of a definition.
+
+Each is a list of ``{path, name}``: ``path`` a GGUF or safetensors file (or a file
+that goes with safetensors weights: ``config.json``, ``tokenizer.json``, ...) on the
+host where the module runs, ``name`` the file name in the model (the file's base
+name by default). :func:`check_model_files` validates them and computes each
+file's sha256 while reading it in chunks (never the whole file in memory);
+:func:`upload_missing` sends the blobs the server lacks (``HEAD /api/blobs/sha256:...``
+first, then a streamed ``POST``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+CHUNK = 1 << 20
+
+_cache: Dict[Tuple[str, int, float], str] = {}
+
+
+class InvalidFiles(ValueError):
+    """A files or adapters entry that cannot be used; the message names the entry and what to do."""
+
+
+class ModelFile:
+    """One file of a custom model: its name in the model, its path on this host, its digest and size."""
+
+    def __init__(self, name: str, path: str, digest: str, size: int) -> None:
+        self.name = name
+        self.path = path
+        self.digest = digest  # 'sha256:<hex>'
+        self.size = size
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "path": self.path, "digest": self.digest, "size": self.size}
+
+
+def file_digest(path: str) -> str:
+    """'sha256:<hex>' of a file, read in 1 MiB chunks (cached per path, size and modification time)."""
+    status = os.stat(path)
+    key = (os.path.realpath(path), status.st_size, status.st_mtime)
+    if key not in _cache:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while True:
+                chunk = handle.read(CHUNK)
+                if not chunk:
+                    break
+                digest.update(chunk)
+        _cache[key] = "sha256:" + digest.hexdigest()
+    return _cache[key]
+
+
+def _check_name(where: str, name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidFiles("%s: name must be a non-empty file name such as model.gguf, got %r" % (where, name))
+    parts = name.split("/")
+    if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name or ":" in name:
+        raise InvalidFiles(
+            "%s: name %r must be a relative file name inside the model (no leading '/', no '..', '\\\\' or ':'), e.g. model.gguf" % (where, name)
+        )
+    return name
+
+
+def check_model_files(value: Any, option: str) -> List[ModelFile]:
+    """Validate ``files`` or ``adapters`` (a list of {path, name}); read each file once for its digest.
+
+    Raises InvalidFiles naming the entry: not a list, no path, a path that is not a
+    readable regular file on this host, a bad or repeated name.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list) or not value:
+        raise InvalidFiles(
+            "%s must be a non-empty list of {path, name} dictionaries (path: a GGUF or safetensors file on the host the module runs on)" % option
+        )
+    found: List[ModelFile] = []
+    names = set()
+    for index, item in enumerate(value):
+        where = "%s[%d]" % (option, index)
+        if isinstance(item, str):
+            item = {"path": item}  # noqa: PLW2901 - a bare path is {path}
+        if not isinstance(item, dict):
+            raise InvalidFiles("%s must be a dictionary with path (and optionally name), got %s" % (where, type(item).__name__))
+        unknown = sorted(str(key) for key in item if key not in ("path", "name"))
+        if unknown:
+            raise InvalidFiles("%s has the unknown key(s) %s; an entry has path and name" % (where, ", ".join(unknown)))
+        path = item.get("path")
+        if not isinstance(path, str) or not path.strip():
+            raise InvalidFiles("%s has no path: give the path of a GGUF or safetensors file on the host the module runs on" % where)
+        path = os.path.expanduser(path)
+        if not os.path.isabs(path):
+            raise InvalidFiles("%s: path %r must be absolute" % (where, path))
+        if not os.path.isfile(path):
+            raise InvalidFiles(
+                "%s: %s is not a file on the host the module runs on; for a file on the controller, copy it to the host first "
+                "(ansible.builtin.copy) and give that path" % (where, path)
+            )
+        if not os.access(path, os.R_OK):
+            raise InvalidFiles("%s: %s cannot be read by the user the module runs as" % (where, path))
+        name = _check_name(where, item.get("name") if item.get("name") is not None else os.path.basename(path))
+        if name in names:
+            raise InvalidFiles("%s: the name %r is given twice; each file of the model needs its own name" % (where, name))
+        names.add(name)
+        try:
+            digest = file_digest(path)
+        except OSError as exc:
+            raise InvalidFiles("%s: %s cannot be read: %s" % (where, path, exc)) from None
+        found.append(ModelFile(name, path, digest, os.path.getsize(path)))
+    return found
+
+
+def upload_missing(client: Any, files: List[Dict[str, Any]], timeout: Optional[float] = None) -> List[Dict[str, Any]]:
+    """Send the blobs the server lacks (HEAD first, then a streamed POST); return those sent.
+
+    ``files`` are :meth:`ModelFile.as_dict` entries. A file that changed since its digest
+    was taken makes the server refuse the upload (digest mismatch): an OllamaError.
+    """
+    sent: List[Dict[str, Any]] = []
+    seen = set()
+    for item in files:
+        digest = item["digest"]
+        if digest in seen:
+            continue
+        seen.add(digest)
+        if client.blob_exists(digest):
+            continue
+        client.push_blob_file(digest, item["path"], int(item["size"]), timeout=timeout)
+        sent.append(item)
+    return sent
+
+
+__all__ = ["CHUNK", "InvalidFiles", "ModelFile", "check_model_files", "file_digest", "upload_missing"]

@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Model records (design.md's "model record"), the server's state, and the search over records.
+
+A record joins three sources: ``/api/tags`` (what is on the server),
+``/api/ps`` (what is loaded) and the ledger (what the last operation did).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import os
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
+    DEFAULT_HOST,
+    DEFAULT_NAMESPACE,
+    ModelName,
+    bare_digest,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import parse_parameters, safe_name
+from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import ACTIVE_STATUSES, FAILED, PROBLEM_STATUSES, Ledger
+
+OFFICIAL = "official"
+REMOTE = "remote"
+CUSTOM = "custom"
+CLOUD = "cloud"
+SOURCES = (OFFICIAL, REMOTE, CUSTOM, CLOUD)
+
+RUNNING = "running"
+STOPPED = "stopped"
+UNAVAILABLE = "unavailable"
+STATUSES = (RUNNING, STOPPED, "downloading", "queued", "paused", "failed", UNAVAILABLE)
+SORT_KEYS = ("name", "size", "modified_at", "status")
+
+LOADED_FIELDS = ("size", "size_vram", "expires_at", "context_length")
+_GLOB_CHARS = frozenset("*?[")
+_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Operation-log events that say an operation on the model succeeded: one logged after a recorded failure ends it.
+SUCCESS_EVENTS = frozenset(("pulled", "re-pulled", "updated", "up-to-date", "created", "re-created", "loaded", "unloaded"))
+
+
+def parse_time(value: Any) -> Optional[datetime]:
+    """An RFC 3339 time as Go writes it (nanoseconds, Z or an offset); None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    match = _TIME_RE.match(value.strip())
+    if not match:
+        return None
+    day, clock, fraction, zone = match.groups()
+    try:
+        moment = datetime.strptime("%s %s" % (day, clock), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    if fraction:
+        moment = moment.replace(microsecond=int((fraction + "000000")[:6]))
+    offset = timezone.utc
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return moment.replace(tzinfo=offset)
+
+
+class ServerState:
+    """What one GET /api/tags and one GET /api/ps said, indexed by model key."""
+
+    def __init__(self, tags: Iterable[Dict[str, Any]], ps: Iterable[Dict[str, Any]]) -> None:
+        self.models: Dict[str, Dict[str, Any]] = {}
+        self.names: Dict[str, ModelName] = {}
+        for entry in tags:
+            name = safe_name(str(entry.get("name") or entry.get("model") or ""))
+            if name is not None:
+                self.models[name.key] = entry
+                self.names[name.key] = name
+        self.loaded: Dict[str, Dict[str, Any]] = {}
+        for entry in ps:
+            name = safe_name(str(entry.get("name") or entry.get("model") or ""))
+            if name is not None:
+                self.loaded[name.key] = entry
+
+    @classmethod
+    def read(cls, client: OllamaClient) -> ServerState:
+        """One GET /api/tags and one GET /api/ps (OllamaError when the server cannot be read)."""
+        return cls(client.tags(), client.ps())
+
+    def model(self, name: ModelName) -> Optional[Dict[str, Any]]:
+        return self.models.get(name.key)
+
+    def loaded_entry(self, name: ModelName) -> Optional[Dict[str, Any]]:
+        return self.loaded.get(name.key)
+
+    def digest(self, name: ModelName) -> str:
+        entry = self.model(name)
+        return bare_digest(entry.get("digest")) if entry else ""
+
+    def set_tags(self, tags: Iterable[Dict[str, Any]]) -> None:
+        """Replace the tags part (after a pull or a delete), keep the loaded part."""
+        fresh = ServerState(tags, [])
+        self.models, self.names = fresh.models, fresh.names
+
+    def cleanup_candidates(self, exclude: Optional[ModelName] = None, limit: int = 5) -> List[Dict[str, Any]]:
+        """The largest models that are not loaded: what to remove to make room."""
+        found = []
+        for key, entry in self.models.items():
+            if key in self.loaded or (exclude is not None and key == exclude.key):
+                continue
+            size = int(entry.get("size") or 0)
+            found.append({"name": self.names[key].display, "size": format_size(size), "size_bytes": size})
+        found.sort(key=lambda item: (-item["size_bytes"], item["name"]))
+        return found[:limit]
+
+
+def source_of(name: ModelName, tags_entry: Optional[Dict[str, Any]] = None, ledger_record: Optional[Dict[str, Any]] = None) -> str:
+    """official (registry.ollama.ai/library), remote (another registry or namespace), custom (made by /api/create),
+    cloud (runs on a remote host: /api/tags names its ``remote_host``, or its name ends in ``:cloud``/``-cloud``).
+
+    A model is custom when the ledger saw it created, or when the server
+    names a parent model for it (``details.parent_model``).
+    """
+    if ledger_record and ledger_record.get("source") == CUSTOM:
+        return CUSTOM
+    details = (tags_entry or {}).get("details") or {}
+    if isinstance(details, dict) and details.get("parent_model"):
+        return CUSTOM
+    if (tags_entry or {}).get("remote_host") or (tags_entry is None and name.cloud):
+        return CLOUD
+    if name.host.lower() == DEFAULT_HOST and name.namespace.lower() == DEFAULT_NAMESPACE:
+        return OFFICIAL
+    return REMOTE
+
+
+def failure_is_current(name: ModelName, entry: Dict[str, Any], ledger: Ledger, ledger_record: Dict[str, Any]) -> bool:
+    """Whether a ledger ``failed`` still holds for a model that is on the server.
+
+    It holds until something succeeded after it: the server changed the model
+    later (for example a pull from the command line), or the operation log has
+    a successful operation after it. The failure record keeps the digest and
+    ``modified_at`` the server showed then (``failed_digest``,
+    ``failed_modified_at``), so no clocks of two hosts are compared; a record
+    without them compares the server's ``modified_at`` with ``failed_at``.
+    A failure with no time on record holds.
+    """
+    failed_at = parse_time(ledger_record.get("failed_at")) or parse_time(ledger_record.get("updated_at"))
+    if "failed_digest" in ledger_record or "failed_modified_at" in ledger_record:
+        if bare_digest(entry.get("digest")) != bare_digest(ledger_record.get("failed_digest")):
+            return False
+        seen, now = str(ledger_record.get("failed_modified_at") or ""), str(entry.get("modified_at") or "")
+        if seen != now and (parse_time(seen) is None or parse_time(seen) != parse_time(now)):
+            return False
+    elif failed_at is not None:
+        modified = parse_time(entry.get("modified_at"))
+        if modified is not None and modified > failed_at:
+            return False
+    if failed_at is None:
+        return True
+    for logged in reversed(ledger.log_entries(name, limit=50)):
+        moment = parse_time(logged.get("time"))
+        if moment is None:
+            continue
+        if moment <= failed_at:
+            break
+        if logged.get("event") in SUCCESS_EVENTS:
+            return False
+    return True
+
+
+def build_record(
+    name: ModelName,
+    state: ServerState,
+    ledger: Ledger,
+    ledger_record: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The model record for one model (present on the server or not)."""
+    entry = state.model(name)
+    loaded = state.loaded_entry(name)
+    if ledger_record is None:
+        ledger_record = ledger.read(name)
+    ledger_record = ledger_record or {}
+    ledger_status = ledger_record.get("status")
+    digest = bare_digest(entry.get("digest")) if entry else ""
+    size = int(entry.get("size") or 0) if entry else 0
+    if ledger_status in ACTIVE_STATUSES:
+        status = ledger_status
+    elif entry is not None and ledger_status == FAILED and failure_is_current(name, entry, ledger, ledger_record):
+        status = FAILED
+    elif entry is not None:
+        status = RUNNING if loaded else STOPPED
+    elif ledger_status in PROBLEM_STATUSES:
+        status = ledger_status
+    else:
+        status = UNAVAILABLE
+    progress = ledger_record.get("progress") if status in ACTIVE_STATUSES or status in PROBLEM_STATUSES else None
+    if not size and isinstance(progress, dict):
+        size = int(progress.get("total") or 0)
+    log_file = ledger.log_path(name) if ledger.enabled else ""
+    modified = entry.get("modified_at") if entry else None
+    record: Dict[str, Any] = {
+        "name": state.names.get(name.key, name).display,
+        "id": digest[:12],
+        "digest": digest,
+        "size": format_size(size),
+        "size_bytes": size,
+        "from": source_of(name, entry, ledger_record),
+        "status": status,
+        "message": str(ledger_record.get("message") or ""),
+        "progress": progress if isinstance(progress, dict) else None,
+        "log_file": log_file,
+        "log_file_exists": bool(log_file) and os.path.isfile(log_file),
+        "created_at": modified,
+        "modified_at": modified,
+        "details": (entry.get("details") or {}) if entry else {},
+        "loaded": {key: loaded.get(key) for key in LOADED_FIELDS if key in loaded} if loaded else None,
+        "capabilities": [str(item) for item in (entry.get("capabilities") or [])] if entry else [],
+        "remote_host": str(entry.get("remote_host") or "") if entry else "",
+        "remote_model": str(entry.get("remote_model") or "") if entry else "",
+    }
+    return record
+
+
+def all_records(state: ServerState, ledger: Ledger, declared: Iterable[ModelName] = ()) -> List[Dict[str, Any]]:
+    """Records of every model the server holds, the ledger follows, or the caller declares."""
+    ledger_records = ledger.records()
+    names: Dict[str, ModelName] = dict(state.names)
+    for key, record in ledger_records.items():
+        if key in names:
+            continue
+        if record.get("status") in ACTIVE_STATUSES or record.get("status") in PROBLEM_STATUSES or record.get("status") == "ok":
+            parsed = safe_name(str(record.get("name") or ""))
+            if parsed is not None:
+                names[key] = parsed
+    for name in declared:
+        names.setdefault(name.key, name)
+    return [build_record(name, state, ledger, ledger_records.get(key)) for key, name in names.items()]
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def matches_query(record: Dict[str, Any], query: str) -> bool:
+    """Case-insensitive substring, or a glob when the query holds * ? or [."""
+    name = str(record.get("name") or "").lower()
+    text = query.lower()
+    if any(char in _GLOB_CHARS for char in text):
+        return fnmatch.fnmatchcase(name, text)
+    return text in name
+
+
+def _sort_key(record: Dict[str, Any], sort_by: str) -> Tuple[Any, ...]:
+    name = str(record.get("name") or "").lower()
+    if sort_by == "size":
+        return (int(record.get("size_bytes") or 0), name)
+    if sort_by == "modified_at":
+        moment = parse_time(record.get("modified_at")) or _EPOCH
+        return (moment, name)
+    if sort_by == "status":
+        status = record.get("status")
+        return (STATUSES.index(status) if status in STATUSES else len(STATUSES), name)
+    return (name,)
+
+
+def search(
+    records: List[Dict[str, Any]],
+    query: Optional[str] = None,
+    statuses: Optional[List[str]] = None,
+    sources: Optional[List[str]] = None,
+    capabilities: Optional[List[str]] = None,
+    min_size: Optional[int] = None,
+    max_size: Optional[int] = None,
+    sort_by: str = "name",
+    sort_desc: bool = False,
+    page: int = 1,
+    page_size: int = 0,
+) -> Dict[str, Any]:
+    """Filter (all filters AND), sort, and cut one page: models, total, page, pages, page_size."""
+    found = []
+    for record in records:
+        if query and not matches_query(record, query):
+            continue
+        if statuses and record.get("status") not in statuses:
+            continue
+        if sources and record.get("from") not in sources:
+            continue
+        if capabilities and not set(capabilities) <= set(record.get("capabilities") or []):
+            continue
+        size = int(record.get("size_bytes") or 0)
+        if min_size is not None and size < min_size:
+            continue
+        if max_size is not None and size > max_size:
+            continue
+        found.append(record)
+    found.sort(key=lambda r: _sort_key(r, sort_by), reverse=sort_desc)
+    total = len(found)
+    if page_size > 0:
+        pages = math.ceil(total / float(page_size))
+        start = (page - 1) * page_size
+        chosen = found[start : start + page_size]
+    else:
+        pages = 1 if total else 0
+        chosen = found if page == 1 else []
+    return {"models": chosen, "total": total, "page": page, "pages": pages, "page_size": page_size}
+
+
+# ---------------------------------------------------------------------------- /api/show
+
+
+_INFO_SUFFIXES = ("context_length", "embedding_length", "block_count", "attention.head_count", "attention.head_count_kv", "feed_forward_length")
+
+
+def model_info_summary(info: Any) -> Dict[str, Any]:
+    """The useful part of /api/show model_info: architecture, parameter count, context length, ..."""
+    if not isinstance(info, dict):
+        return {}
+    summary: Dict[str, Any] = {}
+    arch = info.get("general.architecture")
+    for key, out in (
+        ("general.architecture", "architecture"),
+        ("general.parameter_count", "parameter_count"),
+        ("general.file_type", "file_type"),
+        ("general.quantization_version", "quantization_version"),
+        ("general.basename", "basename"),
+        ("general.size_label", "size_label"),
+    ):
+        if key in info:
+            summary[out] = info[key]
+    if isinstance(arch, str):
+        for suffix in _INFO_SUFFIXES:
+            key = "%s.%s" % (arch, suffix)
+            if key in info:
+                summary[suffix.replace("attention.", "")] = info[key]
+    return summary
+
+
+def show_detail(show: Dict[str, Any]) -> Dict[str, Any]:
+    """The detail of one model from its /api/show answer."""
+    license_text = show.get("license") or ""
+    if isinstance(license_text, list):
+        license_text = "\n".join(str(item) for item in license_text)
+    return {
+        "modelfile": show.get("modelfile") or "",
+        "parameters": parse_parameters(show.get("parameters")),
+        "parameters_text": show.get("parameters") or "",
+        "template": show.get("template") or "",
+        "system": show.get("system") or "",
+        "license": license_text,
+        "messages": show.get("messages") or [],
+        "capabilities": show.get("capabilities") or [],
+        "details": show.get("details") or {},
+        "model_info": model_info_summary(show.get("model_info")),
+        "modified_at": show.get("modified_at"),
+    }

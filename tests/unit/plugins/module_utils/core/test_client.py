@@ -1,0 +1,402 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the Ollama HTTP client, with a fake transport in place of the network."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import socket
+import time
+
+import pytest
+from ansible.module_utils.basic import AnsibleFallbackNotFound
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
+    InvalidApiUrl,
+    OllamaClient,
+    OllamaError,
+    connection_argument_spec,
+    ollama_host_fallback,
+    ollama_host_from_env,
+    validate_api_url,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, probe
+
+SECRET = "sk-test-0123456789abcdef"
+
+
+class FakeResponse(io.BytesIO):
+    """What Request.open returns: a readable body."""
+
+
+class StallingResponse:
+    """A stream that sends one line, then stalls (the socket times out)."""
+
+    def __init__(self, first: bytes) -> None:
+        self.lines = [first]
+
+    def readline(self) -> bytes:
+        if self.lines:
+            return self.lines.pop(0)
+        raise socket.timeout("timed out")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class FakeTransport:
+    """A request factory: records every call and plays scripted outcomes in order."""
+
+    def __init__(self, *outcomes: object) -> None:
+        self.outcomes = list(outcomes)
+        self.calls: list[dict] = []
+
+    def __call__(self, **kwargs: object) -> FakeTransport:
+        self.kwargs = kwargs
+        return self
+
+    def open(self, method: str, url: str, data: bytes | None = None) -> object:
+        self.calls.append({"method": method, "url": url, "data": data, "headers": dict(self.kwargs["headers"])})
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if isinstance(outcome, (dict, list)):
+            return FakeResponse(json.dumps(outcome).encode())
+        if isinstance(outcome, bytes):
+            return FakeResponse(outcome)
+        return outcome
+
+
+def http_error(code: int, body: bytes = b"", headers: dict | None = None) -> HTTPError:
+    return HTTPError("http://127.0.0.1:11434/x", code, "error", headers or {}, io.BytesIO(body))
+
+
+def client(transport: FakeTransport, sleeps: list | None = None, **kwargs: object) -> OllamaClient:
+    recorder = sleeps if sleeps is not None else []
+    return OllamaClient(request_factory=transport, sleep=recorder.append, **kwargs)
+
+
+# ------------------------------------------------------------------ api_url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:11434", "http://127.0.0.1:11434"),
+        ("http://127.0.0.1:11434/", "http://127.0.0.1:11434"),
+        ("https://ollama.example.com", "https://ollama.example.com"),
+        ("https://ollama.example.com/ollama/", "https://ollama.example.com/ollama"),
+        ("http://[::1]:11434", "http://[::1]:11434"),
+        ("http://ollama_host:8080", "http://ollama_host:8080"),
+        ("http://[::1]", "http://[::1]"),
+        ("http://[::ffff:10.0.0.1]:11434", "http://[::ffff:10.0.0.1]:11434"),
+    ],
+)
+def test_valid_api_urls(url: str, expected: str) -> None:
+    assert validate_api_url(url) == expected
+
+
+@pytest.mark.parametrize("url", ["http://user:s3cret@[::1:11434", "http://user:s3cret@host :1", "ftp://user:s3cret@host", "http://user:s3cret@h/?q"])
+def test_credentials_in_api_url_are_refused_without_repeating_them(url: str) -> None:
+    with pytest.raises(InvalidApiUrl) as exc:
+        validate_api_url(url)
+    assert "must not carry credentials" in str(exc.value) and "s3cret" not in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("127.0.0.1:11434", "has no scheme"),
+        ("localhost", "has no scheme"),
+        ("ftp://127.0.0.1", "scheme 'ftp'"),
+        ("http://127.0.0.1:0", "invalid port '0'"),
+        ("http://127.0.0.1:70000", "invalid port '70000'"),
+        ("http://127.0.0.1:11a34", "invalid port '11a34'"),
+        ("http://127.0.0.1 :11434", "white space"),
+        ("http://127.0.0.1:11434\n", "white space"),
+        ("http://user:pw@127.0.0.1:11434", "must not carry credentials"),
+        ("http://127.0.0.1:11434/?x=1", "query or fragment"),
+        ("http://:11434", "has no host"),
+        ("http://exa$mple.com", "invalid host 'exa$mple.com'"),
+        ("", "api_url is empty"),
+        # urlsplit() itself raises ValueError for these two
+        ("http://[::1:11434", "has an invalid host (Invalid IPv6 URL)"),
+        ("https://[zz]:1", "has an invalid host ("),
+        ("http://[::1]x:1", "invalid host '[::1]x:1': only :PORT may follow an [IPv6] address"),
+        ("http://[v1.x]:11434", "invalid host '[v1.x]': square brackets must hold an IPv6 address"),
+        ("http://[::1]:1]", "invalid port '1]'"),
+        # non-ASCII digits pass str.isdigit() and int()
+        ("http://host:\u0661\u0662\u0663", "invalid port '\u0661\u0662\u0663'"),
+        ("http://host:\uff11\uff11\uff14\uff13\uff14", "in ASCII digits (0-9)"),
+        ("http://host:", "invalid port ''"),
+    ],
+)
+def test_invalid_api_urls_name_the_part(url: str, fragment: str) -> None:
+    with pytest.raises(InvalidApiUrl) as exc:
+        validate_api_url(url)
+    assert fragment in str(exc.value)
+
+
+@pytest.mark.parametrize("url", ["http://[::1:11434", "https://[zz]:1", "http://[::1]x:1", "http://[v1.x]:11434"])
+def test_a_bad_ipv6_host_says_how_to_write_one(url: str) -> None:
+    with pytest.raises(InvalidApiUrl) as exc:
+        validate_api_url(url)
+    assert str(exc.value).startswith("api_url %r has an invalid host" % url)
+    assert "http://[::1]:11434" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ("0.0.0.0:11434", "http://127.0.0.1:11434"),
+        ("0.0.0.0", "http://127.0.0.1:11434"),
+        ("127.0.0.1:9999", "http://127.0.0.1:9999"),
+        ("ollama.internal", "http://ollama.internal:11434"),
+        ("https://ollama.example.com", "https://ollama.example.com:443"),
+        ("http://box", "http://box:80"),
+        ("[::1]:1234", "http://[::1]:1234"),
+        ("http://box:8080/prefix", "http://box:8080/prefix"),
+    ],
+)
+def test_ollama_host_is_read_like_ollama(env: str, expected: str) -> None:
+    assert ollama_host_from_env(env) == expected
+    assert validate_api_url(expected) == expected
+
+
+def test_fallback_reads_ollama_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", "10.1.2.3:11500")
+    assert ollama_host_fallback() == "http://10.1.2.3:11500"
+    monkeypatch.setenv("OLLAMA_HOST", "  ")
+    with pytest.raises(AnsibleFallbackNotFound):
+        ollama_host_fallback()
+    monkeypatch.delenv("OLLAMA_HOST")
+    with pytest.raises(AnsibleFallbackNotFound):
+        ollama_host_fallback()
+
+
+def test_argument_spec_hides_the_key_and_defaults_to_loopback() -> None:
+    spec = connection_argument_spec()
+    assert spec["api_key"]["no_log"] is True
+    assert spec["api_url"]["default"] == "http://127.0.0.1:11434"
+    assert spec["api_url"]["fallback"][0] is ollama_host_fallback
+    assert set(spec) == {"api_url", "api_key", "validate_certs", "timeout"}
+
+
+# ------------------------------------------------------------------ calls
+
+
+def test_json_call_sends_bearer_key_and_decodes() -> None:
+    transport = FakeTransport({"version": "0.12.6"})
+    api = client(transport, api_key=SECRET)
+    assert api.version() == "0.12.6"
+    call = transport.calls[0]
+    assert call["method"] == "GET"
+    assert call["url"] == "http://127.0.0.1:11434/api/version"
+    assert call["headers"]["Authorization"] == "Bearer " + SECRET
+    assert transport.kwargs["follow_redirects"] == "none"
+
+
+def test_no_authorization_header_without_key() -> None:
+    transport = FakeTransport({"models": []})
+    assert client(transport).tags() == []
+    assert "Authorization" not in transport.calls[0]["headers"]
+
+
+def test_http_error_carries_status_and_server_words() -> None:
+    transport = FakeTransport(http_error(404, b'{"error":"model \'nope:latest\' not found"}'))
+    with pytest.raises(OllamaError) as exc:
+        client(transport).show("nope")
+    assert exc.value.status == 404
+    assert exc.value.server_message == "model 'nope:latest' not found"
+    assert str(exc.value) == "POST /api/show: HTTP 404: model 'nope:latest' not found"
+    assert not exc.value.retryable
+    assert len(transport.calls) == 1
+
+
+def test_error_messages_never_contain_the_key() -> None:
+    transport = FakeTransport(http_error(500, b'{"error":"boom"}'), URLError(ConnectionRefusedError(111, "Connection refused")))
+    api = client(transport, api_key=SECRET, retries=0)
+    for attempt in range(2):
+        with pytest.raises(OllamaError) as exc:
+            api.request("DELETE", "/api/delete", {"model": "x"})
+        assert SECRET not in str(exc.value), attempt
+
+
+def test_get_is_retried_on_503_with_doubling_backoff() -> None:
+    transport = FakeTransport(http_error(503), http_error(503), {"models": [{"name": "a:latest"}]})
+    sleeps: list = []
+    assert client(transport, sleeps, retries=3, backoff=0.5).tags() == [{"name": "a:latest"}]
+    assert len(transport.calls) == 3
+    assert sleeps == [0.5, 1.0]
+
+
+def test_retry_after_is_honoured_for_429() -> None:
+    transport = FakeTransport(http_error(429, b'{"error":"server busy"}', {"Retry-After": "7"}), {"models": []})
+    sleeps: list = []
+    client(transport, sleeps).ps()
+    assert sleeps == [7.0]
+
+
+def test_retries_are_bounded() -> None:
+    transport = FakeTransport(*[http_error(500, b'{"error":"internal"}')] * 3)
+    sleeps: list = []
+    with pytest.raises(OllamaError) as exc:
+        client(transport, sleeps, retries=2, backoff=1).tags()
+    assert exc.value.status == 500
+    assert len(transport.calls) == 3
+    assert sleeps == [1, 2]
+
+
+def test_connection_errors_are_retried_for_safe_calls_only() -> None:
+    refused = URLError(ConnectionRefusedError(111, "Connection refused"))
+    transport = FakeTransport(refused, {"models": []})
+    assert client(transport).tags() == []
+    assert len(transport.calls) == 2
+
+    transport = FakeTransport(refused, {"status": "success"})
+    with pytest.raises(OllamaError) as exc:
+        client(transport).call("POST", "/api/copy", {"source": "a", "destination": "b"})
+    assert exc.value.status is None
+    assert "cannot reach the Ollama server at http://127.0.0.1:11434" in str(exc.value)
+    assert len(transport.calls) == 1
+
+
+def test_non_json_answer_is_an_error() -> None:
+    transport = FakeTransport(b"<html>gateway</html>")
+    with pytest.raises(OllamaError, match="not JSON"):
+        client(transport).tags()
+
+
+def test_empty_body_is_none() -> None:
+    transport = FakeTransport(b"")
+    assert client(transport).call("DELETE", "/api/delete", {"model": "x"}) is None
+    assert json.loads(transport.calls[0]["data"]) == {"model": "x"}
+
+
+# ------------------------------------------------------------------ streams
+
+
+def test_stream_yields_each_line_and_skips_blank_ones() -> None:
+    body = b'{"status":"pulling manifest"}\n\n{"status":"pulling abc","total":10,"completed":5}\n{"status":"success"}\n'
+    transport = FakeTransport(FakeResponse(body))
+    lines = list(client(transport).stream("POST", "/api/pull", {"model": "x"}))
+    assert [line["status"] for line in lines] == ["pulling manifest", "pulling abc", "success"]
+    assert lines[1]["completed"] == 5
+
+
+def test_stream_raises_the_mid_stream_error() -> None:
+    body = b'{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n'
+    transport = FakeTransport(FakeResponse(body))
+    seen = []
+    with pytest.raises(OllamaError) as exc:
+        for line in client(transport).stream("POST", "/api/pull", {"model": "nope"}):
+            seen.append(line)
+    assert seen == [{"status": "pulling manifest"}]
+    assert exc.value.server_message == "pull model manifest: file does not exist"
+    assert exc.value.status == 200
+
+
+def test_stream_stall_raises() -> None:
+    transport = FakeTransport(StallingResponse(b'{"status":"pulling manifest"}\n'))
+    gen = client(transport, timeout=5).stream("POST", "/api/pull", {"model": "x"}, timeout=2)
+    assert next(gen) == {"status": "pulling manifest"}
+    with pytest.raises(OllamaError, match="stalled: no data for 2 seconds"):
+        next(gen)
+
+
+def test_stream_is_never_retried() -> None:
+    transport = FakeTransport(http_error(503, b'{"error":"server busy"}'))
+    with pytest.raises(OllamaError) as exc:
+        list(client(transport).stream("POST", "/api/pull", {"model": "x"}))
+    assert exc.value.status == 503
+    assert len(transport.calls) == 1
+
+
+def test_garbage_stream_line() -> None:
+    transport = FakeTransport(FakeResponse(b"not json\n"))
+    with pytest.raises(OllamaError, match="not JSON"):
+        list(client(transport).stream("POST", "/api/pull", {"model": "x"}))
+
+
+def test_invalid_url_rejected_before_any_request() -> None:
+    transport = FakeTransport()
+    with pytest.raises(InvalidApiUrl):
+        OllamaClient(api_url="127.0.0.1:11434", request_factory=transport)
+    assert transport.calls == []
+
+
+# ------------------------------------------------------------------ not HTTP, no answer
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        http.client.BadStatusLine("SSH-2.0-OpenSSH_9.2\r\n"),
+        http.client.LineTooLong("status line"),
+    ],
+)
+def test_a_server_that_does_not_speak_http_is_an_ollama_error(error: Exception) -> None:
+    transport = FakeTransport(error)
+    with pytest.raises(OllamaError) as exc:
+        client(transport, retries=0).ping()
+    assert str(exc.value).startswith("GET /: the server at http://127.0.0.1:11434 answered something that is not HTTP: ")
+    assert str(exc.value).endswith("Check that api_url points at the Ollama API port")
+    assert exc.value.status is None
+
+
+def test_ssh_banner_makes_the_probe_unhealthy_with_the_reason() -> None:
+    facts = probe(client(FakeTransport(http.client.BadStatusLine("SSH-2.0-OpenSSH_9.2\r\n")), retries=0))
+    assert facts["healthy"] is False
+    assert facts["reason"] == (
+        "GET /: the server at http://127.0.0.1:11434 answered something that is not HTTP: 'SSH-2.0-OpenSSH_9.2'. "
+        "Check that api_url points at the Ollama API port"
+    )
+
+
+@pytest.mark.parametrize("error", [socket.timeout("timed out"), URLError(socket.timeout("timed out"))])
+def test_no_answer_in_time_names_the_timeout(error: Exception) -> None:
+    with pytest.raises(OllamaError) as exc:
+        client(FakeTransport(error), retries=0, timeout=30).ping(timeout=2.5)
+    assert str(exc.value) == "GET /: no answer from the Ollama server at http://127.0.0.1:11434 within 2.5 seconds"
+
+
+class TimeoutRecorder(FakeTransport):
+    """A FakeTransport that also records the timeout each request was given."""
+
+    def __init__(self, *outcomes: object) -> None:
+        super().__init__(*outcomes)
+        self.timeouts: list = []
+
+    def open(self, method: str, url: str, data: bytes | None = None) -> object:
+        self.timeouts.append(self.kwargs["timeout"])
+        return super().open(method, url, data)
+
+
+HEALTHY = (b"Ollama is running", {"version": "0.12.6"}, {"models": []}, {"models": []})
+
+
+def test_probe_requests_never_outlast_the_deadline() -> None:
+    transport = TimeoutRecorder(*HEALTHY)
+    facts = probe(client(transport, timeout=60), deadline=time.monotonic() + 5)
+    assert facts["healthy"] is True
+    assert len(transport.timeouts) == 4
+    assert all(0.5 <= timeout <= 5 for timeout in transport.timeouts), transport.timeouts
+
+
+def test_probe_past_the_deadline_still_asks_briefly() -> None:
+    transport = TimeoutRecorder(*HEALTHY)
+    probe(client(transport, timeout=60), deadline=time.monotonic() - 10)
+    assert transport.timeouts == [MIN_REQUEST_TIMEOUT] * 4
+
+
+def test_probe_keeps_a_shorter_client_timeout_and_has_none_without_deadline() -> None:
+    transport = TimeoutRecorder(*HEALTHY)
+    probe(client(transport, timeout=3), deadline=time.monotonic() + 600)
+    assert transport.timeouts == [3] * 4
+    transport = TimeoutRecorder(*HEALTHY)
+    probe(client(transport, timeout=60))
+    assert transport.timeouts == [60] * 4

@@ -1,0 +1,259 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The registry v2 client of ollama_mirror against a fake registry: streaming, Range resume, verification."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from http.client import IncompleteRead
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import (
+    MANIFEST_ACCEPT,
+    BlobMismatch,
+    NotFound,
+    RegistryClient,
+    RegistryError,
+    redact,
+)
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class FakeResponse:
+    """A response body read in pieces; ``cut_at`` raises IncompleteRead after that many bytes, as a dropped connection does."""
+
+    def __init__(self, body: bytes, status: int = 200, cut_at: Optional[int] = None) -> None:
+        self._body = io.BytesIO(body)
+        self.status = status
+        self._cut_at = cut_at
+        self._sent = 0
+        self.closed = False
+        self.largest_read = 0
+        self.headers = {"Content-Length": str(len(body))}
+
+    def getcode(self) -> int:
+        return self.status
+
+    def read(self, amount: int = -1) -> bytes:
+        self.largest_read = max(self.largest_read, amount)
+        if self._cut_at is not None and self._sent >= self._cut_at:
+            raise IncompleteRead(b"")
+        if self._cut_at is not None:
+            amount = min(amount if amount > 0 else self._cut_at, self._cut_at - self._sent)
+        data = self._body.read(amount)
+        self._sent += len(data)
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeRegistry:
+    """Registry v2 read paths over dicts, as a ``request_factory`` for RegistryClient.
+
+    ``cuts``: digest -> list of byte counts after which successive GETs of the blob break.
+    ``ignore_range``: answer 200 with the whole blob even to a Range request.
+    ``corrupt``: digests served with one byte flipped. ``errors``: URL suffix -> list of HTTP statuses to answer first.
+    """
+
+    def __init__(self) -> None:
+        self.manifests: Dict[Tuple[str, str], bytes] = {}
+        self.blobs: Dict[str, bytes] = {}
+        self.cuts: Dict[str, List[int]] = {}
+        self.ignore_range = False
+        self.corrupt: set = set()
+        self.errors: Dict[str, List[int]] = {}
+        self.requests: List[Tuple[str, str, Dict[str, str]]] = []
+        self.served = 0
+        self.down = False
+
+    def add_model(self, repository: str, tag: str, layers: List[bytes], config: bytes = b'{"model_format":"gguf"}') -> bytes:
+        for data in [config, *layers]:
+            self.blobs[digest_of(data)] = data
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST_ACCEPT,
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": digest_of(config), "size": len(config)},
+                "layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": digest_of(data), "size": len(data)} for data in layers],
+            }
+        ).encode()
+        self.manifests[(repository, tag)] = manifest
+        return manifest
+
+    def __call__(self, headers: Optional[Dict[str, str]] = None, **_kwargs: Any) -> FakeRegistry.Request:
+        return FakeRegistry.Request(self, dict(headers or {}))
+
+    class Request:
+        def __init__(self, registry: FakeRegistry, headers: Dict[str, str]) -> None:
+            self.registry = registry
+            self.headers = headers
+
+        def open(self, method: str, url: str) -> FakeResponse:
+            return self.registry.answer(method, url, self.headers)
+
+    def answer(self, method: str, url: str, headers: Dict[str, str]) -> FakeResponse:
+        self.requests.append((method, url, headers))
+        if self.down:
+            raise URLError("connection refused")
+        for suffix, statuses in self.errors.items():
+            if url.endswith(suffix) and statuses:
+                raise HTTPError(url, statuses.pop(0), "error", {}, None)  # type: ignore[arg-type]
+        path = url.split("/v2/", 1)[1]
+        repository, kind, reference = path.rsplit("/", 2)
+        if kind == "manifests":
+            if (repository, reference) not in self.manifests:
+                raise HTTPError(url, 404, "not found", {}, None)  # type: ignore[arg-type]
+            return FakeResponse(self.manifests[(repository, reference)])
+        data = self.blobs.get(reference)
+        if data is None:
+            raise HTTPError(url, 404, "not found", {}, None)  # type: ignore[arg-type]
+        if reference in self.corrupt:
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        status, start = 200, 0
+        if "Range" in headers and not self.ignore_range:
+            start = int(headers["Range"].split("=", 1)[1].rstrip("-"))
+            if start >= len(data):
+                raise HTTPError(url, 416, "range", {}, None)  # type: ignore[arg-type]
+            status = 206
+        body = data[start:]
+        cuts = self.cuts.get(reference)
+        cut_at = cuts.pop(0) if cuts else None
+        self.served += len(body) if cut_at is None else min(cut_at, len(body))
+        return FakeResponse(body, status, cut_at)
+
+
+def client(registry: FakeRegistry, retries: int = 0) -> RegistryClient:
+    return RegistryClient("https://registry.example", retries=retries, request_factory=registry, sleep=lambda _s: None)
+
+
+BLOB = bytes(range(256)) * 20000  # 5 MB, several chunks
+
+
+@pytest.fixture
+def registry() -> FakeRegistry:
+    fake = FakeRegistry()
+    fake.add_model("library/m", "1b", [BLOB])
+    return fake
+
+
+def test_manifest_bytes_as_served_with_the_accept_header(registry: FakeRegistry) -> None:
+    raw = client(registry).manifest("library/m", "1b")
+    assert raw == registry.manifests[("library/m", "1b")]
+    method, url, headers = registry.requests[0]
+    assert (method, url) == ("GET", "https://registry.example/v2/library/m/manifests/1b")
+    assert headers["Accept"] == MANIFEST_ACCEPT
+
+
+def test_manifest_404_and_retries_on_5xx(registry: FakeRegistry) -> None:
+    with pytest.raises(NotFound, match=r"no manifest at https://registry\.example/v2/library/x/manifests/1b"):
+        client(registry).manifest("library/x", "1b")
+    registry.errors["/manifests/1b"] = [503, 500]
+    assert client(registry, retries=2).manifest("library/m", "1b")
+    registry.errors["/manifests/1b"] = [503, 503]
+    with pytest.raises(RegistryError, match="HTTP 503"):
+        client(registry, retries=1).manifest("library/m", "1b")
+    registry.errors["/manifests/1b"] = [401]
+    with pytest.raises(RegistryError, match="HTTP 401"):
+        client(registry, retries=3).manifest("library/m", "1b")
+    assert registry.errors["/manifests/1b"] == []  # a 4xx is not retried
+
+
+def test_blob_streams_into_the_partial_file_in_chunks(registry: FakeRegistry, tmp_path: Path) -> None:
+    partial = tmp_path / "p"
+    seen: List[int] = []
+    count = client(registry).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial), seen.append)
+    assert count == len(BLOB) == sum(seen) and partial.read_bytes() == BLOB
+    assert len(seen) > 1 and max(seen) <= 1 << 20  # never the whole blob at once
+
+
+def test_partial_file_is_resumed_with_range(registry: FakeRegistry, tmp_path: Path) -> None:
+    partial = tmp_path / "p"
+    partial.write_bytes(BLOB[:1000])
+    count = client(registry).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial))
+    assert count == len(BLOB) - 1000 and partial.read_bytes() == BLOB
+    assert registry.requests[-1][2]["Range"] == "bytes=1000-"
+
+
+def test_a_registry_that_ignores_range_restarts_the_file(registry: FakeRegistry, tmp_path: Path) -> None:
+    partial = tmp_path / "p"
+    partial.write_bytes(BLOB[:1000])
+    registry.ignore_range = True
+    count = client(registry).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial))
+    assert count == len(BLOB) and partial.read_bytes() == BLOB
+
+
+def test_a_cut_is_resumed_within_the_run(registry: FakeRegistry, tmp_path: Path) -> None:
+    partial = tmp_path / "p"
+    registry.cuts[digest_of(BLOB)] = [2_000_000, 1_000_000]
+    count = client(registry, retries=2).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial))
+    assert partial.read_bytes() == BLOB
+    assert count == len(BLOB) == registry.served  # no byte twice
+    assert [headers.get("Range") for _m, _u, headers in registry.requests] == [None, "bytes=2000000-", "bytes=3000000-"]
+
+
+def test_a_cut_without_retries_keeps_the_partial_file(registry: FakeRegistry, tmp_path: Path) -> None:
+    partial = tmp_path / "p"
+    registry.cuts[digest_of(BLOB)] = [2_000_000]
+    with pytest.raises(RegistryError, match=r"broke off .* the partial file is kept, run the task again to resume"):
+        client(registry).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial))
+    assert partial.read_bytes() == BLOB[:2_000_000]
+
+
+def test_digest_mismatch_removes_the_partial_file(registry: FakeRegistry, tmp_path: Path) -> None:
+    partial = tmp_path / "p"
+    registry.corrupt.add(digest_of(BLOB))
+    with pytest.raises(BlobMismatch, match=r"has sha256:.*the partial file was removed"):
+        client(registry, retries=3).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial))
+    assert not partial.exists()
+
+
+def test_size_mismatch_removes_the_partial_file(registry: FakeRegistry, tmp_path: Path) -> None:
+    partial = tmp_path / "p"
+    with pytest.raises(BlobMismatch, match="has %d bytes, the manifest lists %d" % (len(BLOB), len(BLOB) + 5)):
+        client(registry).fetch_blob("library/m", digest_of(BLOB), len(BLOB) + 5, str(partial))
+    assert not partial.exists()
+    partial.write_bytes(BLOB + b"extra")  # longer than the blob: thrown away, fetched afresh
+    assert client(registry).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial)) == len(BLOB)
+
+
+def test_a_body_that_ends_early_is_resumed(registry: FakeRegistry, tmp_path: Path) -> None:
+    """A connection closed cleanly before Content-Length bytes came is a cut, not a size mismatch."""
+    partial = tmp_path / "p"
+    original = registry.answer
+
+    def short(method: str, url: str, headers: Dict[str, str]) -> FakeResponse:
+        response = original(method, url, headers)
+        if "Range" not in headers:
+            response._body = io.BytesIO(response._body.read(3000))
+        return response
+
+    registry.answer = short  # type: ignore[method-assign]
+    assert client(registry, retries=1).fetch_blob("library/m", digest_of(BLOB), len(BLOB), str(partial)) == len(BLOB)
+    assert partial.read_bytes() == BLOB
+
+
+def test_blob_404(registry: FakeRegistry, tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match="no blob sha256:"):
+        client(registry).fetch_blob("library/m", "sha256:" + "a" * 64, 10, str(tmp_path / "p"))
+
+
+def test_unreachable_registry(registry: FakeRegistry, tmp_path: Path) -> None:
+    registry.down = True
+    with pytest.raises(RegistryError, match="connection refused"):
+        client(registry, retries=1).manifest("library/m", "1b")
+
+
+def test_redact() -> None:
+    assert redact("https://user:secret@host/v2/x") == "https://***@host/v2/x"
+    assert redact("https://host/v2/x") == "https://host/v2/x"
