@@ -435,16 +435,21 @@ def test_blobs_and_create_from_files(sim: Sim, tmp_path: Path) -> None:
 
     status, lines = sim.stream("/api/create", {"model": "imported:q4", "files": {"model.gguf": digest}, "template": "{{ .Prompt }}"})
     assert status == 200
+    # Ollama >= 0.30 (server/create.go copyLayerWithLlamaQuantize): the GGUF is rewritten by
+    # llama-quantize's COPY into a new layer (new digest, no "from": parent_model is "")
+    rewritten = "sha256:" + hashlib.sha256(data + b"\0" * 32).hexdigest()
     assert [line["status"] for line in lines] == [
         "parsing GGUF",
-        "using existing layer %s" % digest,
+        *["validating GGUF model"] * 4,
+        "verifying conversion",
+        "creating new layer %s" % rewritten,
         "creating new layer sha256:%s" % hashlib.sha256(b"{{ .Prompt }}").hexdigest(),
         "writing manifest",
         "success",
     ]
     model = next(model for model in tags(sim) if model["name"] == "imported:q4")
     assert model["details"] == {
-        "parent_model": "model.gguf",
+        "parent_model": "",
         "format": "gguf",
         "family": "qwen2",
         "families": ["qwen2"],
@@ -454,7 +459,7 @@ def test_blobs_and_create_from_files(sim: Sim, tmp_path: Path) -> None:
         "embedding_length": 2048,
     }
     show = sim.call("POST", "/api/show", {"model": "imported:q4"})[1]
-    assert show["details"]["parent_model"] == "model.gguf"
+    assert show["details"]["parent_model"] == ""
     assert show["capabilities"] == ["completion"]
     missing = sim.data.resolve() / "blobs" / ("sha256-" + "0" * 64)
     assert sim.call("POST", "/api/create", {"model": "y", "files": {"weights": wrong}}) == (
@@ -971,7 +976,8 @@ def test_create_with_adapter_renderer_parser_requires(sim: Sim) -> None:
     assert sim.call("POST", "/api/create", body) == (200, {"status": "success"})
     manifest = json.loads((sim.data / "manifests" / "registry.ollama.ai" / "library" / "tuned" / "latest").read_bytes())
     assert [(layer["mediaType"].rsplit(".", 1)[1], layer["digest"], layer.get("from")) for layer in manifest["layers"][:2]] == [
-        ("model", digests["base"], "model.gguf"),
+        # the model file is rewritten by llama-quantize's COPY (a new layer, no "from"); an adapter is not
+        ("model", "sha256:" + hashlib.sha256(base + b"\0" * 32).hexdigest(), None),
         ("adapter", digests["adapter"], "lora.gguf"),
     ]
     status, show = sim.call("POST", "/api/show", {"model": "tuned"})

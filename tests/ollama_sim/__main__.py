@@ -90,6 +90,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         noprune=_truthy("OLLAMA_NOPRUNE"),
         token_delay=max(args.token_delay, 0.0),
         version=args.version,
+        rewrite_rate=float(os.environ.get("OLLAMA_SIM_REWRITE_RATE") or Settings.rewrite_rate),
     )
     faults = Faults()
     api = OllamaAPI(settings, catalog, faults)

@@ -26,13 +26,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
+from urllib.parse import urlsplit
 
-from . import VERSION, gguf
+from . import VERSION, gguf, gotemplate
 from .catalog import (
     CLOUD_HOST,
     MEDIA_ADAPTER,
@@ -60,6 +62,9 @@ CLOUD_INFERENCE_UNAVAILABLE = "remote model is unavailable"
 # set by the Anthropic /v1/messages endpoint (c.Set("relax_thinking")): think on a model that cannot is dropped
 RELAX_THINKING = "_sim_relax_thinking"
 CLOUD_DETAILS_UNAVAILABLE = "remote model details are unavailable"
+# server/routes.go signinURLStr, and a fixed stand-in for the server's public key (base64url)
+SIGNIN_URL = "https://ollama.com/connect?name=%s&key=%s"
+SIM_PUBLIC_KEY = "c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSUxsbW9wc2ltdWxhdG9y"
 _TRUE = ("1", "t", "true", "TRUE", "True", "T")
 _FALSE = ("0", "f", "false", "FALSE", "False", "F")
 
@@ -119,6 +124,10 @@ class Settings:
     token_delay: float = 0.005
     version: str = VERSION
     no_cloud: Optional[bool] = None  # None: OLLAMA_NO_CLOUD of the environment
+    # how fast llama-quantize's COPY of a GGUF in ``files`` is hashed and copied (bytes/s; the silent phase)
+    rewrite_rate: float = 2_000_000_000.0
+    # a server not signed in to ollama.com: cloud calls answer 401 with a signin_url (None: OLLAMA_SIM_SIGNED_OUT)
+    signed_out: Optional[bool] = None
 
 
 def _json_kind(value: Any) -> str:
@@ -233,6 +242,24 @@ class OllamaAPI:
         """envconfig.NoCloud (OLLAMA_NO_CLOUD; the admin endpoint can switch it)."""
         return env_bool("OLLAMA_NO_CLOUD") if self.settings.no_cloud is None else bool(self.settings.no_cloud)
 
+    def signed_out(self) -> bool:
+        return env_bool("OLLAMA_SIM_SIGNED_OUT") if self.settings.signed_out is None else bool(self.settings.signed_out)
+
+    def check_signed_in(self) -> None:
+        """A cloud call of a server not signed in: ollama.com answers 401 and Ollama passes it on with
+        the URL that signs this server in (server/routes.go: ``{"error": "unauthorized", "signin_url": ...}``,
+        signinURL: https://ollama.com/connect?name=<hostname>&key=<base64url public key>)."""
+        if self.signed_out():
+            raise ApiError(401, "unauthorized", signin_url=SIGNIN_URL % (socket.gethostname(), SIM_PUBLIC_KEY))
+
+    def check_remote_host(self, remote_host: str) -> None:
+        """envconfig.Remotes (OLLAMA_REMOTES, default ollama.com): a stub whose remote host is not listed
+        cannot run (server/routes.go GenerateHandler/ChatHandler: 400)."""
+        raw = os.environ.get("OLLAMA_REMOTES", "").strip()
+        remotes = [item.strip() for item in raw.split(",")] if raw else ["ollama.com"]
+        if (urlsplit(remote_host).hostname or "") not in remotes:
+            raise ApiError(400, "this server cannot run this remote model")
+
     def wait_inference(self) -> None:
         """The hang_inference fault: a hung runner never answers (until the fault is cleared)."""
         while self.faults.hang_inference:
@@ -255,6 +282,7 @@ class OllamaAPI:
         """The cloud (ollama.com, simulated from the catalogue) serving ``base``, or its error."""
         if self.no_cloud():
             raise ApiError(403, cloud_disabled_error(operation))
+        self.check_signed_in()
         entry = self.catalog.remote(base)
         if entry is None:
             raise ApiError(404, "model '%s' not found" % base)
@@ -552,7 +580,9 @@ class OllamaAPI:
             media = MEDIA_ADAPTER
         elif kind in ("projector", "mmproj"):
             media = MEDIA_PROJECTOR
-        creator.layers.append(creator.existing(media, digest, path))
+        layer = creator.existing(media, digest, path)
+        layer.rewrite = True
+        creator.layers.append(layer)
         return metadata
 
     def _convert_safetensors(self, creator: Creator, files: Dict[str, Any]) -> Dict[str, Any]:
@@ -600,7 +630,9 @@ class OllamaAPI:
         }
         metadata = gguf_metadata(spec)
         data = make_gguf(size=max(4096, min(parameters * 2, 4 << 20)), seed="converted|%s" % "|".join(str(files[p]) for p in sorted(files)), **spec)
-        creator.layers.append(creator.new(MEDIA_MODEL, data))
+        layer = creator.new(MEDIA_MODEL, data)
+        layer.rewrite = True
+        creator.layers.append(layer)
         return metadata
 
     def _create_lines(self, body: Body, name: ModelName, files: Dict[str, Any], kind: str, adapters: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
@@ -661,12 +693,21 @@ class OllamaAPI:
             if value:
                 creator.config[key] = value
 
+        # createModel: a model layer read from files is quantized when asked (and not already of that
+        # type), and otherwise rewritten by llama-quantize's COPY; either way a new layer
         quantize = body.text("quantize") or body.text("quantization")
+        before = creator.model_layer()
         if quantize:
             yield from creator.quantize(quantize)
+        if creator.model_layer() is before:
+            yield from creator.rewrite_files_layer(self.settings.rewrite_rate, time.sleep)
 
         template = body.text("template")
         if template:
+            try:
+                gotemplate.parse(template)  # setTemplate: template.Parse; errBadTemplate is a 400
+            except gotemplate.TemplateError as exc:
+                raise ApiError(400, "template error: %s" % exc) from None
             creator.replace(MEDIA_TEMPLATE, creator.new(MEDIA_TEMPLATE, template.encode("utf-8")))
         system = body.text("system")
         if system:
@@ -724,6 +765,8 @@ class OllamaAPI:
                 raise ApiError(404, "model '%s' not found" % model)
             if self.no_cloud():
                 raise ApiError(403, cloud_disabled_error(CLOUD_INFERENCE_UNAVAILABLE))
+            self.check_remote_host(found.remote_host)
+            self.check_signed_in()
             return None, {"model": model, "remote_model": found.remote_model, "remote_host": found.remote_host, "caps": found.capabilities()}
         return found, None
 

@@ -12,10 +12,14 @@ class ApiError(Exception):
     after, it becomes the last NDJSON line (the status stays 200), as in Ollama.
     """
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, **extra: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.extra = extra  # more fields of the error body (``signin_url`` of a 401)
+
+    def body(self) -> dict:
+        return dict({"error": self.message}, **self.extra)
 
 
 class StreamCut(Exception):

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from . import gguf
 from .catalog import (
@@ -54,9 +54,9 @@ _CONFIG_ORDER = (
     "base_name",
     "architecture",
     "os",
-    "rootfs",
 )
-_CONFIG_ALWAYS = ("model_format", "model_family", "model_families", "model_type", "file_type", "architecture", "os", "rootfs")
+# model.ConfigV2 (types/model/config.go): the fields without omitempty; no rootfs (createConfigLayer writes none)
+_CONFIG_ALWAYS = ("model_format", "model_family", "model_families", "model_type", "file_type", "architecture", "os")
 
 
 def modelfile_quote(text: str) -> str:
@@ -359,7 +359,7 @@ def ordered_config(config: Dict[str, Any]) -> Dict[str, Any]:
         if key in config and (key in _CONFIG_ALWAYS or config[key]):
             out[key] = config[key]
         elif key in _CONFIG_ALWAYS:
-            out[key] = {"type": "layers"} if key == "rootfs" else ("" if key != "model_families" else None)
+            out[key] = "" if key != "model_families" else None
     return out
 
 
@@ -371,6 +371,7 @@ class NewLayer:
     size: int
     source: str = ""
     status: str = ""
+    rewrite: bool = False  # layerGGML.rewriteForCreate: read from the request's files (or converted from them)
 
     def descriptor(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
@@ -418,6 +419,37 @@ class Creator:
                 return layer
         return None
 
+    def rewrite_files_layer(self, rate: float, sleep: Callable[[float], None]) -> Iterator[Dict[str, Any]]:
+        """llama-quantize's COPY of a GGUF given in ``files`` (server/create.go createModel,
+        copyLayerWithLlamaQuantize, rewriteLayerWithLlamaQuantize; Ollama >= 0.30, #16031).
+
+        The model layer made from a file is validated by loading it as llama.cpp does
+        (:func:`llama_load_error`) and written anew: ``validating GGUF model`` progress, then
+        ``verifying conversion``, then silence while the whole output is hashed and copied
+        (manifest.NewLayer; ``size / rate`` seconds here), and a new layer with a new digest and
+        no ``from`` (so /api/show's parent_model is ""). A file it cannot load fails with
+        ``failed to validate GGUF with llama-quantize without compatibility patches: ...``.
+        """
+        layer = self.model_layer()
+        if layer is None or not layer.rewrite:
+            return
+        path = self.store.blob_path(layer.digest)
+        problem = llama_load_error(path)
+        if problem:
+            raise ApiError(500, "failed to validate GGUF with llama-quantize without compatibility patches: %s" % problem)
+        for step in range(1, 5):
+            yield {"status": "validating GGUF model", "digest": "0000000000000000000", "total": layer.size, "completed": layer.size * step // 4}
+        yield {"status": "verifying conversion"}
+        if rate > 0:
+            sleep(layer.size / rate)
+        try:
+            digest, size, created = self.store.write_blob_rewritten(layer.digest, b"\0" * 32, disk_full=self.disk_full)
+        except DiskFull as exc:
+            raise ApiError(500, exc.message) from None
+        status = "%s %s" % ("creating new layer" if created else "using existing layer", digest)
+        index = self.layers.index(layer)
+        self.layers[index] = NewLayer(MEDIA_MODEL, digest, size, "", status)
+
     def quantize(self, want_text: str) -> Iterator[Dict[str, Any]]:
         """Quantize an F16/BF16/F32 model layer (createModel, ggml.ParseFileType, quantizeLayer)."""
         want = QUANTIZE_TYPES.get(want_text.upper())
@@ -448,7 +480,7 @@ class Creator:
         config = dict(self.config)
         config["architecture"] = config.get("architecture") or "amd64"
         config["os"] = config.get("os") or "linux"
-        config["rootfs"] = {"type": "layers", "diff_ids": [layer.digest for layer in self.layers]}
+        # model.ConfigV2 has no rootfs (types/model/config.go): createConfigLayer writes none
         config_layer = self.new(MEDIA_CONFIG, go_json_line(ordered_config(config)))
         return go_json_line(
             {
@@ -458,6 +490,36 @@ class Creator:
                 "layers": [layer.descriptor() for layer in self.layers],
             }
         )
+
+
+# llama.cpp's model loader (src/llama-arch.cpp LLM_ARCH_NAMES), the architectures the simulator's
+# catalogue and converter produce: a GGUF naming another cannot be loaded
+LLAMA_ARCHITECTURES = frozenset(
+    (
+        "llama", "qwen2", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3", "phi3", "mistral", "bert", "nomic-bert",
+        "nomic-bert-moe", "jina-bert-v2", "xlm-roberta", "gte", "e5", "gptoss", "gpt-oss", "deepseek2", "smollm", "granite",
+    )
+)  # fmt: skip
+
+
+def llama_load_error(path: Path) -> str:
+    """Why llama.cpp could not load a GGUF file, as its loader says it ('' when it can).
+
+    What "cannot load" means here, read from the header alone: no ``general.architecture``
+    (``key not found in model: general.architecture``), an architecture llama.cpp does not know
+    (``unknown model architecture: 'x'``), or no tensors (``model has no tensors``).
+    """
+    metadata = read_metadata(path)
+    if not metadata:
+        return "invalid GGUF header"
+    arch = metadata.get("general.architecture")
+    if not isinstance(arch, str) or not arch:
+        return "error loading model architecture: key not found in model: general.architecture"
+    if arch not in LLAMA_ARCHITECTURES:
+        return "error loading model architecture: unknown model architecture: '%s'" % arch
+    if not read_tensors(path):
+        return "model has no tensors"
+    return ""
 
 
 def config_from_metadata(metadata: Dict[str, Any]) -> Dict[str, Any]:

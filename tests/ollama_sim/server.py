@@ -355,7 +355,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             reply = handler(raw=raw, headers=self.headers, **params)
         except ApiError as exc:
-            reply = Reply(exc.status, {"error": exc.message})
+            reply = Reply(exc.status, exc.body())
         reply.headers.update(extra)
         return reply
 
@@ -419,7 +419,7 @@ class Handler(BaseHTTPRequestHandler):
                 first = None
             except ApiError as exc:
                 headers = dict(reply.headers, **{"Content-Type": "application/json"})
-                self._send(Reply(exc.status, {"error": exc.message}, headers=headers))
+                self._send(Reply(exc.status, exc.body(), headers=headers))
                 return
             self._start(200, "application/x-ndjson", None, reply.headers)
             if first is not None:

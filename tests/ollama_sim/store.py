@@ -21,6 +21,7 @@ import re
 import secrets
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
@@ -88,6 +89,10 @@ class Manifest:
         return sum(int(layer.get("size", 0)) for layer in self.all_layers())
 
 
+# server/images.go layerPruneGracePeriod: a blob modified within the last hour survives the start-up prune
+PRUNE_GRACE_SECONDS = 3600.0
+
+
 class Store:
     """Blobs and manifests under one data directory (thread-safe)."""
 
@@ -130,6 +135,38 @@ class Store:
                 handle.write(data)
             os.replace(tmp, path)
         return digest, True
+
+    def write_blob_rewritten(self, source: str, tail: bytes, disk_full: bool = False) -> Tuple[str, int, bool]:
+        """A new blob made of blob ``source`` followed by ``tail``, streamed (a model may be large):
+        what llama-quantize's COPY writes, as a new file with a new digest (server/create.go
+        rewriteLayerWithLlamaQuantize). Returns (digest, size, created)."""
+        if disk_full:
+            raise DiskFull(self.blobs / ("sha256-%d" % (secrets.randbelow(900_000_000) + 100_000_000)))
+        hasher = hashlib.sha256()
+        fd, tmp = tempfile.mkstemp(prefix="COPY", dir=str(self.blobs))
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out, open(self.blob_path(source), "rb") as handle:
+                while True:
+                    chunk = handle.read(1 << 20)
+                    if not chunk:
+                        break
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                hasher.update(tail)
+                out.write(tail)
+                size += len(tail)
+            digest = "sha256:" + hasher.hexdigest()
+            path = self.blob_path(digest)
+            if path.exists():
+                return digest, size, False
+            with self.lock:
+                os.replace(tmp, path)
+            return digest, size, True
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     # -------------------------------------------------------------- manifests
     def manifest_path(self, name: ModelName) -> Path:
@@ -241,12 +278,19 @@ class Store:
                     continue
             return removed
 
-    def prune(self) -> None:
-        """At start (PruneLayers): drop partial downloads and blobs no manifest uses."""
+    def prune(self, grace: float = PRUNE_GRACE_SECONDS) -> None:
+        """At start (server/images.go PruneLayers): drop partial downloads and blobs no manifest uses,
+        except files modified within the last ``grace`` seconds (layerPruneGracePeriod, one hour)."""
+        now = time.time()
         with self.lock:
             candidates = []
             for path in self.blobs.iterdir():
                 if not path.is_file():
+                    continue
+                try:
+                    if now - path.stat().st_mtime < grace:
+                        continue
+                except OSError:
                     continue
                 name = path.name.replace("-", ":", 1)
                 if _DIGEST.match(name):
