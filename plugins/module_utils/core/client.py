@@ -189,6 +189,13 @@ def _server_message(body: bytes) -> Optional[str]:
     except ValueError:
         return text[:500]
     if isinstance(data, dict) and isinstance(data.get("error"), str):
+        signin = data.get("signin_url")
+        if isinstance(signin, str) and signin.startswith("https://"):
+            # a cloud model on a server not signed in to ollama.com (server/routes.go: 401 with signin_url)
+            return (
+                "%s: this Ollama server is not signed in to ollama.com, which cloud models need: sign it in "
+                "(run `ollama signin` on the host, or open %s), or use a local model" % (data["error"], signin[:500])
+            )
         return data["error"]
     return text[:500]
 

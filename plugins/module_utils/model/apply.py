@@ -434,7 +434,7 @@ class Executor:
         self.mutated = True
         self._upload(name, step.data.get("blobs") or [])
         try:
-            stats = self.transfer.create(name, definition)
+            stats = self.transfer.create(name, definition, rewrite_bytes=_rewrite_bytes(definition, step.data.get("blobs") or []))
         except OperationFailed as exc:
             result.transfer = exc.stats
             raise self._transfer_failure(name, exc) from None
@@ -736,3 +736,9 @@ def _stats_fields(stats: Optional[TransferStats]) -> Dict[str, Any]:
 
 
 __all__ = ["LOAD_TIMEOUT", "Executor", "HostChecks", "ModelResult", "StepFailed"]
+
+
+def _rewrite_bytes(definition: Dict[str, Any], blobs: List[Dict[str, Any]]) -> int:
+    """The bytes Ollama rewrites for a create: the model files of ``files`` (llama-quantize's COPY; adapters are kept)."""
+    files = definition.get("files") if isinstance(definition.get("files"), dict) else {}
+    return sum(int(blob.get("size") or 0) for blob in blobs if files.get(blob.get("name")) == blob.get("digest"))

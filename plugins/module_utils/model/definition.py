@@ -52,11 +52,13 @@ def compare_definition(definition: Dict[str, Any], show: Dict[str, Any], recorde
         if key in definition and (show.get(key) or "") != definition[key]:
             differences.append((key, show.get(key) or "", definition[key]))
     if "license" in definition:
+        # Ollama appends licenses (server/create.go setLicense): a model built on a base that has its own
+        # shows the base's first, then the ones given; so the given ones must be the last
         desired = definition["license"]
         desired_text = "\n".join(desired) if isinstance(desired, list) else desired
         current = show.get("license") or ""
         current_text = "\n".join(current) if isinstance(current, list) else current
-        if current_text.strip() != desired_text.strip():
+        if not current_text.strip().endswith(desired_text.strip()):
             differences.append(("license", current_text, desired_text))
     if "parameters" in definition:
         current_params = parse_parameters(show.get("parameters"))

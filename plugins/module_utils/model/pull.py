@@ -44,11 +44,25 @@ NOT_FOUND = "not_found"
 
 DISK_FULL_MARKERS = ("no space left on device", "disk full", "not enough space", "insufficient disk space", "not enough disk space", "disk quota exceeded")
 NOT_FOUND_MARKERS = ("file does not exist", "manifest unknown", "not found")
-PERMANENT_MARKERS = ("insecure protocol", "invalid model name", "unauthorized", "forbidden", "neither 'from' or 'files'", "quantiz")
+PERMANENT_MARKERS = (
+    "insecure protocol",
+    "invalid model name",
+    "unauthorized",
+    "forbidden",
+    "neither 'from' or 'files'",
+    "quantiz",
+    "template error",  # server/create.go errBadTemplate
+    "failed to validate gguf",  # copyLayerWithLlamaQuantize: the file cannot be loaded; asking again rewrites it again
+    "cannot run this remote model",  # OLLAMA_REMOTES
+)
 
 # How fast the server is assumed to hash a downloaded model ("verifying sha256 digest", a silent
 # phase), for the silent-connection limit: 50 MB/s, a slow disk's speed, is 20 seconds per GB.
 VERIFY_BYTES_PER_SECOND = 50 * 1000 * 1000
+# How fast the server is assumed to rewrite a GGUF given in ``files`` (Ollama >= 0.30 copies it through
+# llama-quantize, then hashes and copies the output without a line: server/create.go
+# rewriteLayerWithLlamaQuantize): read, write, read and write again, on a slow disk: 10 MB/s, 100 s per GB.
+REWRITE_BYTES_PER_SECOND = 10 * 1000 * 1000
 
 
 class OperationFailed(Exception):
@@ -172,14 +186,14 @@ class Transfer:
         self._sleep = sleep
         self._clock = clock
 
-    def silent_timeout(self, total: int = 0) -> float:
+    def silent_timeout(self, total: int = 0, rate: float = VERIFY_BYTES_PER_SECOND) -> float:
         """The socket read timeout of a stream: how long a connection may send nothing at all.
 
         The largest of ``stall_timeout``, the client's request timeout and the time
         the server may take to hash ``total`` bytes in silence (VERIFY_BYTES_PER_SECOND).
         """
         request_timeout = float(getattr(self.client, "timeout", 0) or 0)
-        return max(float(self.stall_timeout), request_timeout, max(0, int(total or 0)) / float(VERIFY_BYTES_PER_SECOND))
+        return max(float(self.stall_timeout), request_timeout, max(0, int(total or 0)) / float(rate))
 
     def pull(self, name: ModelName, insecure: bool = False, expected_total: int = 0, source: Optional[ModelName] = None) -> TransferStats:
         """POST /api/pull until it reports success; raise OperationFailed.
@@ -192,13 +206,18 @@ class Transfer:
 
         return self._run(name, "pull", "/api/pull", open_stream, expected_total)
 
-    def create(self, name: ModelName, payload: Dict[str, Any]) -> TransferStats:
-        """POST /api/create until it reports success; raise OperationFailed."""
+    def create(self, name: ModelName, payload: Dict[str, Any], rewrite_bytes: int = 0) -> TransferStats:
+        """POST /api/create until it reports success; raise OperationFailed.
+
+        ``rewrite_bytes``: the size of what the server rewrites (the model files of ``files``): its
+        silent phase after ``verifying conversion`` lasts as long as hashing and copying them, so the
+        connection may stay silent for ``rewrite_bytes`` at REWRITE_BYTES_PER_SECOND: not a stall.
+        """
 
         def open_stream(timeout: float) -> Iterator[Dict[str, Any]]:
             return self.client.create_stream(name.display, payload, timeout=timeout)
 
-        return self._run(name, "create", "/api/create", open_stream, 0)
+        return self._run(name, "create", "/api/create", open_stream, 0, silent_bytes=rewrite_bytes)
 
     # ---------------------------------------------------------------- internals
     def _known_layers(self, name: ModelName) -> Dict[str, int]:
@@ -212,7 +231,15 @@ class Transfer:
                     known[str(digest)] = max(known.get(str(digest), 0), _count(completed))
         return known
 
-    def _run(self, name: ModelName, operation: str, path: str, open_stream: Callable[[float], Iterator[Dict[str, Any]]], expected_total: int) -> TransferStats:
+    def _run(
+        self,
+        name: ModelName,
+        operation: str,
+        path: str,
+        open_stream: Callable[[float], Iterator[Dict[str, Any]]],
+        expected_total: int,
+        silent_bytes: int = 0,
+    ) -> TransferStats:
         stats = TransferStats()
         stats.total = expected_total
         started = self._clock()
@@ -222,7 +249,7 @@ class Transfer:
             stats.attempts += 1
             layers: Layers = {}
             try:
-                self._attempt(path, open_stream, layers, writer, expected_total, stats, known)
+                self._attempt(path, open_stream, layers, writer, expected_total, stats, known, silent_bytes)
                 stats.bytes += _moved(layers)
                 stats.seconds = self._clock() - started
                 if known:
@@ -260,10 +287,14 @@ class Transfer:
         expected_total: int,
         stats: TransferStats,
         known: Optional[Dict[str, int]] = None,
+        silent_bytes: int = 0,
     ) -> None:
         last_status = ""
         watch = _StallWatch(self.stall_timeout, self._clock)
-        lines = open_stream(self.silent_timeout(max(expected_total, stats.total)))
+        silent = self.silent_timeout(max(expected_total, stats.total))
+        if silent_bytes:
+            silent = max(silent, self.silent_timeout(silent_bytes, REWRITE_BYTES_PER_SECOND))
+        lines = open_stream(silent)
         try:
             for item in lines:
                 last_status = str(item.get("status") or "")

@@ -288,6 +288,12 @@ class ModelSpec:
             warnings.append("require_capabilities applies to state present or loaded; with state %s it is not used" % state)
         checked_definition = None
         blobs: List[Dict[str, Any]] = []
+        for key in ("system", "template"):
+            if definition and definition.get(key) == "":
+                warnings.append(
+                    '%s: "" cannot clear the %s that %s inherits: Ollama keeps the base model\'s (it sets one only when it is not empty); '
+                    "left out of the comparison" % (key, key, parsed.display)
+                )
         if definition:
             checked_definition, blobs = check_definition_files(definition)
             if update:
@@ -342,6 +348,11 @@ def check_definition_files(definition: Dict[str, Any]) -> Tuple[Dict[str, Any], 
         given[kind] = None
     checked = check_definition(given, with_files=bool(read.get("files")))
     checked.update(read)
+    if checked.get("from") and "files" in checked:
+        raise InvalidSpec(
+            "from and files both give the model's weights, and Ollama would use from and silently ignore files "
+            "(server/create.go reads from first): give from to build on a model, or files to use your own weights"
+        )
     if "adapters" in checked and not checked.get("from") and "files" not in checked:
         raise InvalidSpec("adapters apply a LoRA adapter to a model: give from (the base model) or files (its weights) as well")
     return checked, blobs
@@ -371,13 +382,19 @@ def check_definition(definition: Dict[str, Any], with_files: bool = False) -> Di
         if key in given:
             if not isinstance(given[key], str):
                 raise InvalidSpec("%s must be a string, got %s" % (key, _type_name(given[key])))
+            if given[key] == "":
+                # Ollama sets SYSTEM and TEMPLATE only when not empty (server/create.go): "" keeps what the base
+                # model gives, so it is not compared either (ModelSpec.build warns)
+                continue
             checked[key] = given[key]
     if "parameters" in given:
         checked["parameters"] = check_options(given["parameters"], "parameters")[0]
     if "messages" in given:
         checked["messages"] = check_messages(given["messages"])
     if "license" in given:
-        checked["license"] = check_license(given["license"])
+        license_value = check_license(given["license"])
+        if license_value not in ("", []):  # "" adds no license layer (server/create.go setLicense is skipped)
+            checked["license"] = license_value
     if "quantize" in given:
         if not isinstance(given["quantize"], str) or given["quantize"].upper() not in QUANTIZE_CHOICES:
             raise InvalidSpec("invalid quantize %r: choose one of %s (any case)" % (given["quantize"], ", ".join(QUANTIZE_CHOICES)))
