@@ -97,10 +97,17 @@ def test_site_and_health_publish_their_statistics_with_one_failed_host(make_sim,
     )
     assert len(json.dumps(data["artifact_data"])) < 4000, "the artifact stays small"
 
-    # health.yml on the same fleet: the unhealthy host fails, and is counted with its reason
+    # health.yml on the same fleet, as the next node of an AWX workflow: the site job's artifact comes as an extra var
+    # and opens the report; the unhealthy host fails, and is counted with its reason
     private = tmp_path / "health"
     fleet(private / "inventory" / "hosts.json", hosts)
+    (private / "env").mkdir()
+    (private / "env" / "extravars").write_text(json.dumps(data["artifact_data"]))
     artifacts = run_job(private, "health.yml")
+    earlier = [e for e in events(artifacts) if e["event"] == "runner_on_ok" and e["event_data"]["task"] == "Report the earlier nodes of the workflow"]
+    assert [e["event_data"]["res"]["msg"] for e in earlier] == [
+        ["site: 2 of 3 host(s) ok, 1 failed (host-3); added 2, updated 0, removed 0, failed 0, unavailable 0"]
+    ]
     data = stats_event(artifacts)
     stats = data["artifact_data"]["ollama_stats_health"]
     assert stats["hosts"] == {"total": 3, "ok": 2, "failed": 1, "unreachable": 0, "not_reached": 0}, stats
