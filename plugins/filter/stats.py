@@ -17,7 +17,10 @@ MAX_HOSTS = 20  # failed hosts listed, at most
 MAX_MODELS = 50  # distinct (model, digest) pairs, mirror models, at most
 MAX_REASON = 300  # characters of a failure reason
 # The per-host facts the playbooks leave, read by name (see playbooks/tasks/stats.yml).
-FAILURE, SYNC, PROBE, MIRROR = "__ollama_stats_failure", "ollama_models_result", "__ollama_health_probe", "ollama_mirror_result"
+FAILURE = "__ollama_stats_failure"
+SYNC = "ollama_models_result"
+PROBE = "__ollama_health_probe"
+MIRROR = "ollama_mirror_result"
 
 
 def _get(hostvars: Mapping[str, Any], host: str, name: str) -> Any:
