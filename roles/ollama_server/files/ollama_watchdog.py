@@ -47,6 +47,7 @@ DEFAULTS = {
     "failures": 3,
     "timeout": 5,
     "webhook": "",
+    "webhook_token": "",
     "webhook_timeout": 5,
     "state_dir": "/var/lib/llmops-ollama/watchdog",
     "log_file": "/var/log/llmops-ollama-watchdog.log",
@@ -235,13 +236,20 @@ class Watchdog:
         self.log("%s %s %s" % (payload["level"], name, detail))
         self.post(payload)
 
+    def webhook_headers(self) -> Dict[str, str]:
+        """JSON, and the bearer token of ``webhook_token`` when one is set (never logged)."""
+        headers = {"Content-Type": "application/json", "User-Agent": "llmops-ollama-watchdog"}
+        if self.config.get("webhook_token"):
+            headers["Authorization"] = "Bearer %s" % self.config["webhook_token"]
+        return headers
+
     def post(self, payload: Dict[str, Any]) -> None:
         if not self.config["webhook"]:
             return
         request = urllib.request.Request(
             self.config["webhook"],
             data=json.dumps(payload).encode("utf-8"),
-            headers={"Content-Type": "application/json", "User-Agent": "llmops-ollama-watchdog"},
+            headers=self.webhook_headers(),
             method="POST",
         )
         try:

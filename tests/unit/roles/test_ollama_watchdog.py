@@ -33,6 +33,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.received.append((self.command, self.path, body))  # type: ignore[attr-defined]
+        self.server.headers_seen.append(dict(self.headers))  # type: ignore[attr-defined]
         self.wfile.write(self.server.answer())  # type: ignore[attr-defined]
         self.close_connection = True
 
@@ -55,6 +56,7 @@ def serve() -> Iterator[Callable[[Callable[[], bytes]], Any]]:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.answer = answer  # type: ignore[attr-defined]
         server.received = []  # type: ignore[attr-defined]
+        server.headers_seen = []  # type: ignore[attr-defined]
         server.url = "http://127.0.0.1:%d" % server.server_address[1]  # type: ignore[attr-defined]
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -206,6 +208,21 @@ def test_a_failing_webhook_is_logged_without_its_secret_and_is_not_fatal(tmp_pat
     log = (tmp_path / "log" / "watchdog.log").read_text()
     assert "WARN webhook http://127.0.0.1:%d/... failed: " % int(url.split(":")[2].split("/")[0]) in log
     assert "SECRET" not in log
+
+
+def test_the_webhook_token_goes_as_a_bearer_header_and_never_into_the_log(tmp_path: Path, serve) -> None:
+    hook = serve(lambda: ok(b"", "204 No Content"))
+    run(config(tmp_path, "http://127.0.0.1:%d" % closed_port(), webhook=hook.url + "/alerts", webhook_token="whk-SECRET-TOKEN"))
+    assert [json.loads(body)["event"] for method, path, body in hook.received] == ["unhealthy"]
+    assert hook.headers_seen[0]["Authorization"] == "Bearer whk-SECRET-TOKEN"
+    failing = serve(lambda: ok(b"nope", "500 Internal Server Error"))
+    run(config(tmp_path, "http://127.0.0.1:%d" % closed_port(), webhook=failing.url + "/alerts", webhook_token="whk-SECRET-TOKEN"))
+    assert failing.headers_seen[0]["Authorization"] == "Bearer whk-SECRET-TOKEN"
+    log = (tmp_path / "log" / "watchdog.log").read_text()
+    assert "WARN webhook" in log and "SECRET" not in log
+    untokened = serve(lambda: ok(b"", "204 No Content"))
+    run(config(tmp_path / "plain", "http://127.0.0.1:%d" % closed_port(), webhook=untokened.url))
+    assert untokened.received and "Authorization" not in untokened.headers_seen[0]
 
 
 def test_the_state_is_saved_even_when_a_run_breaks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
