@@ -57,6 +57,10 @@ DEFAULTS = {
     "inference_interval": 0,
     "inference_model": "",
     "inference_timeout": 60,
+    # the state metrics writer of the ollama_monitoring role: run after each run when its configuration exists
+    "metrics_program": "/usr/local/lib/llmops-ollama/ollama_state_metrics.py",
+    "metrics_config": "/etc/llmops-ollama/metrics.json",
+    "metrics_timeout": 30,
 }
 # Model families that only embed (when the server does not list capabilities).
 EMBEDDING_FAMILIES = ("bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "xlm-roberta")
@@ -204,7 +208,11 @@ class Watchdog:
         healthy, detail = self.probe()
         if not healthy or not self.inference_due():
             return healthy, detail, "version"
+        started = time.monotonic()
         ok, inference = self.probe_inference()
+        # for the state metrics (ollama_monitoring): how long the probe took, and which model it asked
+        self.state["inference_seconds"] = round(time.monotonic() - started, 6)
+        self.state["inference_model"] = str(self.config["inference_model"] or "")
         self.state["last_inference"] = time.time()
         self.state["inference_failing"] = not ok
         self.state["last_inference_detail"] = inference
@@ -277,7 +285,22 @@ class Watchdog:
                 self._save_state()
         finally:
             os.close(lock)
+        self.write_metrics()
         return 0
+
+    def write_metrics(self) -> None:
+        """Run the state metrics writer (ollama_monitoring) when it is installed; its failure is logged, never fatal."""
+        program, config = self.config["metrics_program"], self.config["metrics_config"]
+        if not program or not config or not os.path.exists(program) or not os.path.exists(config):
+            return
+        argv = [sys.executable or "python3", program, "--config", config]
+        try:
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=float(self.config["metrics_timeout"]), check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.log("WARN state metrics: %s: %s" % (" ".join(argv), exc))
+            return
+        if result.returncode != 0:
+            self.log("WARN state metrics: %s exited %s: %s" % (" ".join(argv), result.returncode, (result.stderr or result.stdout).strip()[:500]))
 
     def _lock(self) -> Optional[int]:
         """An exclusive lock on the state directory (flock on its descriptor); None when another run holds it."""
