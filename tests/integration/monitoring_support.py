@@ -43,7 +43,8 @@ def binary(name: str) -> str:
     """The path of a daemon's binary; a clear failure (never a skip) when its Debian package is missing."""
     path = shutil.which(BINARIES.get(name, name))
     if not path:
-        raise AssertionError("%s is not installed: run .ci/deps.sh (Debian packages prometheus, prometheus-node-exporter, prometheus-alertmanager, mtail)" % name)
+        packages = "prometheus, prometheus-node-exporter, prometheus-alertmanager, mtail"
+        raise AssertionError("%s is not installed: run .ci/deps.sh (Debian packages %s)" % (name, packages))
     return path
 
 

@@ -29,7 +29,7 @@ def failures(run: PlaybookRun) -> str:
     for play in run.data.get("plays", []):
         for task in play["tasks"]:
             for host, result in task["hosts"].items():
-                if result.get("failed") and not result.get("failed_when_result") is False:
+                if result.get("failed") and result.get("failed_when_result") is not False:
                     messages.append("%s %s: %s" % (host, task["task"]["name"], result.get("msg")))
     return "\n".join(messages)
 
