@@ -13,7 +13,8 @@ from typing import Any, Dict, List
 import yaml
 
 from tests.integration.monitoring_support import binary, defaults_args, host_vars, server_vars, write_inventory
-from tests.integration.playbook import PlaybookRun, run_playbook
+from tests.integration.playbook import REPO, PlaybookRun, run_playbook
+from tests.ollama_sim.testing import Sim
 
 
 def files_under(root: Path) -> List[str]:
@@ -124,3 +125,17 @@ def test_bad_settings_fail_before_writing_anything(tmp_path: Path) -> None:
     assert "Unknown severities in ollama_monitoring_alert_overrides: page (use info, warning, error or critical)" in text, text
     assert "neither loopback nor in ollama_monitoring_allowed_addresses: 0.0.0.0" in text, text
     assert files_under(tmp_path) == before, "a failed run wrote files"
+
+
+def test_site_with_monitoring_on(tmp_path: Path, sim: Sim) -> None:
+    """site.yml behind its switch: the exporter part on the Ollama host in the roles' loop, the server part in the last play."""
+    host = host_vars(tmp_path / "host-1", ollama_api_url=sim.url, ollama_models_state_dir=str(tmp_path / "state"))
+    inventory = write_inventory(tmp_path / "hosts.yml", {"host-1": host}, {"mon": server_vars(tmp_path / "mon", ollama_monitoring_mode="own")})
+    variables = {"ollama_site_manage_server": False, "ollama_site_monitoring": True, "ollama_health_models_path": str(sim.data)}
+    run = run_playbook(REPO / "playbooks" / "site.yml", variables, inventory=inventory)
+    assert run.rc == 0, failures(run) + run.stdout[-2000:]
+    assert (tmp_path / "host-1" / "lib" / "ollama_state_metrics.py").is_file()
+    targets = yaml.safe_load((tmp_path / "mon" / "out" / "targets" / "ollama_node.yml").read_text())
+    assert [item["labels"]["instance"] for item in targets] == ["host-1"]
+    # the Ollama host got only the exporter part, the monitoring host only the server part
+    assert not (tmp_path / "host-1" / "out").exists() and not (tmp_path / "mon" / "textfile").exists()
