@@ -27,6 +27,7 @@ import argparse
 import errno
 import fcntl
 import http.client
+import importlib.util
 import json
 import os
 import shutil
@@ -60,7 +61,6 @@ DEFAULTS = {
     # the state metrics writer of the ollama_monitoring role: run after each run when its configuration exists
     "metrics_program": "/usr/local/lib/llmops-ollama/ollama_state_metrics.py",
     "metrics_config": "/etc/llmops-ollama/metrics.json",
-    "metrics_timeout": 30,
 }
 # Model families that only embed (when the server does not list capabilities).
 EMBEDDING_FAMILIES = ("bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "xlm-roberta")
@@ -289,18 +289,21 @@ class Watchdog:
         return 0
 
     def write_metrics(self) -> None:
-        """Run the state metrics writer (ollama_monitoring) when it is installed; its failure is logged, never fatal."""
+        """Run the state metrics writer (ollama_monitoring) in this process when it is installed; its failure is logged, never fatal."""
         program, config = self.config["metrics_program"], self.config["metrics_config"]
         if not program or not config or not os.path.exists(program) or not os.path.exists(config):
             return
-        argv = [sys.executable or "python3", program, "--config", config]
         try:
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=float(self.config["metrics_timeout"]), check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            self.log("WARN state metrics: %s: %s" % (" ".join(argv), exc))
-            return
-        if result.returncode != 0:
-            self.log("WARN state metrics: %s exited %s: %s" % (" ".join(argv), result.returncode, (result.stderr or result.stdout).strip()[:500]))
+            spec = importlib.util.spec_from_file_location("ollama_state_metrics", program)
+            if spec is None or spec.loader is None:
+                raise ImportError("cannot load %s" % program)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            with open(config, encoding="utf-8") as handle:
+                settings = json.load(handle)
+            module.StateWriter(settings).run()
+        except Exception as exc:  # the metrics never stop the watchdog
+            self.log("WARN state metrics (%s, %s): %s" % (program, config, describe(exc)))
 
     def _lock(self) -> Optional[int]:
         """An exclusive lock on the state directory (flock on its descriptor); None when another run holds it."""
