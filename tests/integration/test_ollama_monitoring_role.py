@@ -38,6 +38,8 @@ def failures(run: PlaybookRun) -> str:
 def fleet(tmp_path: Path, **server_extra: Any) -> str:
     hosts = {name: host_vars(tmp_path / name) for name in ("gpu-01", "cpu-01")}
     hosts["gpu-01"]["ollama_monitoring_gpu"] = True
+    hosts["gpu-01"]["ollama_monitoring_writer_schedule"] = "cron"
+    hosts["gpu-01"]["ollama_monitoring_writer_cron_file"] = str(tmp_path / "gpu-01" / "cron.d" / "llmops-ollama-metrics")
     monitoring = {"mon": server_vars(tmp_path / "mon", **server_extra)}
     return write_inventory(tmp_path / "hosts.yml", hosts, monitoring)
 
@@ -59,6 +61,9 @@ def test_converge_twice_and_check_mode(tmp_path: Path) -> None:
     root = tmp_path / "fleet"
     # exporter part: writer, its configuration, node_exporter's arguments
     assert (root / "gpu-01" / "lib" / "ollama_state_metrics.py").is_file()
+    cron = (root / "gpu-01" / "cron.d" / "llmops-ollama-metrics").read_text()
+    assert "* * * * * root python3 %s --config %s" % (root / "gpu-01" / "lib" / "ollama_state_metrics.py", root / "gpu-01" / "etc" / "metrics.json") in cron
+    assert not (root / "cpu-01" / "cron.d").exists(), "the watchdog runs the writer there"
     args = defaults_args(root / "gpu-01" / "etc" / "prometheus-node-exporter")
     assert "--collector.textfile.directory=%s" % (root / "gpu-01" / "textfile") in args
     assert any(arg.startswith("--web.listen-address=127.0.0.1:") for arg in args)
