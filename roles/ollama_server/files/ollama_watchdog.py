@@ -27,6 +27,7 @@ import argparse
 import errno
 import fcntl
 import http.client
+import importlib.util
 import json
 import os
 import shutil
@@ -58,6 +59,9 @@ DEFAULTS = {
     "inference_interval": 0,
     "inference_model": "",
     "inference_timeout": 60,
+    # the state metrics writer of the ollama_monitoring role: run after each run when its configuration exists
+    "metrics_program": "/usr/local/lib/llmops-ollama/ollama_state_metrics.py",
+    "metrics_config": "/etc/llmops-ollama/metrics.json",
 }
 # Model families that only embed (when the server does not list capabilities).
 EMBEDDING_FAMILIES = ("bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "xlm-roberta")
@@ -205,7 +209,11 @@ class Watchdog:
         healthy, detail = self.probe()
         if not healthy or not self.inference_due():
             return healthy, detail, "version"
+        started = time.monotonic()
         ok, inference = self.probe_inference()
+        # for the state metrics (ollama_monitoring): how long the probe took, and which model it asked
+        self.state["inference_seconds"] = round(time.monotonic() - started, 6)
+        self.state["inference_model"] = str(self.config["inference_model"] or "")
         self.state["last_inference"] = time.time()
         self.state["inference_failing"] = not ok
         self.state["last_inference_detail"] = inference
@@ -285,7 +293,25 @@ class Watchdog:
                 self._save_state()
         finally:
             os.close(lock)
+        self.write_metrics()
         return 0
+
+    def write_metrics(self) -> None:
+        """Run the state metrics writer (ollama_monitoring) in this process when it is installed; its failure is logged, never fatal."""
+        program, config = self.config["metrics_program"], self.config["metrics_config"]
+        if not program or not config or not os.path.exists(program) or not os.path.exists(config):
+            return
+        try:
+            spec = importlib.util.spec_from_file_location("ollama_state_metrics", program)
+            if spec is None or spec.loader is None:
+                raise ImportError("cannot load %s" % program)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            with open(config, encoding="utf-8") as handle:
+                settings = json.load(handle)
+            module.StateWriter(settings).run()
+        except Exception as exc:  # the metrics never stop the watchdog
+            self.log("WARN state metrics (%s, %s): %s" % (program, config, describe(exc)))
 
     def _lock(self) -> Optional[int]:
         """An exclusive lock on the state directory (flock on its descriptor); None when another run holds it."""

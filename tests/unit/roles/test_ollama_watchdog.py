@@ -415,3 +415,30 @@ def test_a_run_while_another_is_still_probing_does_nothing(tmp_path: Path, serve
         os.close(holder)
     assert api.received == [] and dog.events == []
     assert "INFO skipped: another watchdog run is still probing" in (tmp_path / "log" / "watchdog.log").read_text()
+
+
+WRITER = Path(__file__).resolve().parents[3] / "roles" / "ollama_monitoring" / "files" / "ollama_state_metrics.py"
+
+
+def test_the_state_metrics_writer_runs_after_each_run(tmp_path: Path, serve) -> None:
+    api = serve(lambda: ok(b'{"version":"0.12.6"}'))
+    textfile = tmp_path / "textfile"
+    textfile.mkdir()
+    settings = {"api_url": api.url, "textfile_dir": str(textfile), "watchdog_state_dir": str(tmp_path / "state"), "docker_socket": ""}
+    settings["ledger_dir"] = str(tmp_path / "ledger")
+    (tmp_path / "metrics.json").write_text(json.dumps(settings))
+    state, _events = run(config(tmp_path, api.url, metrics_program=str(WRITER), metrics_config=str(tmp_path / "metrics.json")))
+    text = (textfile / "ollama.prom").read_text()
+    assert "ollama_up 1\n" in text and 'ollama_build_info{version="0.12.6"} 1\n' in text
+    # the writer read the status the run had just saved
+    assert "ollama_watchdog_restarts_total 0\n" in text and state["healthy"] is True
+
+
+def test_a_broken_writer_is_logged_never_fatal(tmp_path: Path, serve) -> None:
+    api = serve(lambda: ok(b'{"version":"0.12.6"}'))
+    program = tmp_path / "broken.py"
+    program.write_text("raise RuntimeError('writer exploded')\n")
+    (tmp_path / "metrics.json").write_text("{}")
+    state, _events = run(config(tmp_path, api.url, metrics_program=str(program), metrics_config=str(tmp_path / "metrics.json")))
+    assert state["healthy"] is True
+    assert "WARN state metrics (%s, %s): writer exploded" % (program, tmp_path / "metrics.json") in (tmp_path / "log" / "watchdog.log").read_text()
