@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -34,8 +36,6 @@ UUIDS = ["GPU-5d4c0000-0000-4000-8000-00000000000%d" % i for i in range(4)]
 
 def build_image() -> str:
     """The simulator image of this checkout, under a tag of its own (the shared tag is rebuilt by other runs)."""
-    import subprocess
-
     subprocess.run(["bash", str(REPO / "tests" / "docker" / "build_sim_image.sh"), SIM_IMAGE], check=True, capture_output=True, timeout=300)
     return SIM_IMAGE
 
@@ -113,6 +113,18 @@ def post_json(url: str, body: dict, timeout: float = 120) -> dict:
         return json.loads(resp.read())
 
 
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            get_json(url, timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def changed_tasks(run) -> list[str]:
     return [
         task["task"]["name"].split(" : ", 1)[-1] for play in run.data["plays"] for task in play["tasks"] if task["hosts"].get("localhost", {}).get("changed")
@@ -120,7 +132,18 @@ def changed_tasks(run) -> list[str]:
 
 
 def test_per_gpu_pins_each_instance_then_4_to_2_to_1_keeps_the_models(role_vars: dict, tmp_path: Path) -> None:
-    variables = dict(role_vars, ollama_server_instances="per_gpu", ollama_server_instance_env={"1": {"OLLAMA_NUM_PARALLEL": "2"}})
+    (tmp_path / "cron.d").mkdir()
+    watchdog = {
+        "ollama_server_watchdog": True,
+        "ollama_server_watchdog_scheduler": "cron",
+        "ollama_server_watchdog_failures": 1,
+        "ollama_server_watchdog_bin": str(tmp_path / "bin" / "ollama_watchdog.py"),
+        "ollama_server_watchdog_config": str(tmp_path / "etc" / "watchdog.json"),
+        "ollama_server_watchdog_state_dir": str(tmp_path / "state"),
+        "ollama_server_watchdog_log": str(tmp_path / "watchdog.log"),
+        "ollama_server_watchdog_cron_file": str(tmp_path / "cron.d" / "llmops-ollama-watchdog"),
+    }
+    variables = dict(role_vars, ollama_server_instances="per_gpu", ollama_server_instance_env={"1": {"OLLAMA_NUM_PARALLEL": "2"}}, **watchdog)
     run = run_playbook("server.yml", variables, env=stand_in_env())
     assert run.rc == 0, run.stdout[-3000:]
     names = ["%s-%d" % (PREFIX, i) for i in range(4)]
@@ -148,6 +171,20 @@ def test_per_gpu_pins_each_instance_then_4_to_2_to_1_keeps_the_models(role_vars:
     assert again.rc == 0, again.stdout[-3000:]
     assert changed_tasks(again) == [] and again.stats["changed"] == 0
 
+    # the watchdog probes each instance on its own: a stopped one is restarted, the others are left alone
+    config = json.loads(Path(watchdog["ollama_server_watchdog_config"]).read_text())
+    assert [i["name"] for i in config["instances"]] == names
+    started = {name: inspect(name)["State"]["StartedAt"] for name in names}
+    docker("stop", "-t", "1", names[2])
+    subprocess.run([sys.executable, watchdog["ollama_server_watchdog_bin"], "--config", watchdog["ollama_server_watchdog_config"]], check=True, timeout=120)
+    states = {name: json.loads((tmp_path / "state" / name / "status.json").read_text()) for name in names}
+    assert states[names[2]]["restarts"] == 1 and inspect(names[2])["State"]["Running"] is True
+    assert [states[name]["restarts"] for name in names if name != names[2]] == [0, 0, 0]
+    assert all(inspect(name)["State"]["StartedAt"] == started[name] for name in names if name != names[2])
+    assert "restarted" in Path(watchdog["ollama_server_watchdog_log"]).read_text()
+    for index in range(4):
+        wait_for("http://127.0.0.1:%d/api/version" % (base + index))
+
     # one pull through instance 0: every instance lists it, its bytes are on disk once, each runs on its GPU
     post_json("http://127.0.0.1:%d/api/pull" % base, {"model": "smollm2:135m", "stream": False})
     for index in range(4):
@@ -172,7 +209,6 @@ def test_per_gpu_pins_each_instance_then_4_to_2_to_1_keeps_the_models(role_vars:
     assert one.rc == 0, one.stdout[-3000:]
     assert containers() == [] and inspect(PREFIX)["State"]["Running"] is True
     assert [m["name"] for m in get_json("http://127.0.0.1:%d/api/tags" % base)["models"]] == ["smollm2:135m"]
-
 
 
 def test_gpu_instances_get_device_requests_and_the_engines_refusal_is_explained(role_vars: dict) -> None:

@@ -119,10 +119,43 @@ def test_model_affinity_keeps_each_model_on_one_instance_and_fails_over(njs_ngin
 
 def test_model_balance_without_njs_is_refused_and_nothing_changes(nginx: NginxServer, instances: list[Sim]) -> None:
     before = sorted(p.name for p in nginx.conf_d.iterdir())
-    before_run = run_playbook("domain.yml", {"domain_args": nginx.module_args(domain=HOST, upstreams=[s.url for s in instances], allow=["127.0.0.1"], balance="model")})
+    args = nginx.module_args(domain=HOST, upstreams=[s.url for s in instances], allow=["127.0.0.1"], balance="model")
+    before_run = run_playbook("domain.yml", {"domain_args": args})
     assert before_run.rc == 2
     message = before_run.results("Bind")["msg"]
     assert 'unknown directive "js_import"' in message
     assert "balance: model reads the request's model with njs" in message and "apt-get install libnginx-mod-http-js" in message
     assert "the previous files were restored" in message
     assert sorted(p.name for p in nginx.conf_d.iterdir()) == before
+
+
+def test_one_sync_through_one_instance_and_every_instance_lists_the_model_stored_once(instances: list[Sim], tmp_path: Path, make_sim) -> None:
+    variables = {
+        "ollama_models_api_url": instances[0].url,
+        "ollama_models_registry_url": instances[0].url,
+        "ollama_models_models_path": str(instances[0].data),
+        "ollama_models_state_dir": str(tmp_path / "state"),
+        "ollama_models_list": ["llama3.2:1b"],
+        "ollama_models_instances": [s.url for s in instances],
+    }
+    for sim in instances:
+        sim.clear_requests()
+    run = run_playbook("models_role.yml", variables)
+    assert run.rc == 0, run.stdout[-3000:]
+    report = run.results("Check that every instance lists the declared models")["msg"]
+    assert report.startswith("instance 0 (%s): 3 models, serves none" % instances[0].url), report
+    for sim in instances:
+        assert "llama3.2:1b" in [m["name"] for m in sim.call("GET", "/api/tags")[1]["models"]]
+    pulls = [r for sim in instances for r in sim.requests() if r["path"] == "/api/pull"]
+    assert len(pulls) == 1, "pulled once, through one instance"
+    # the bytes are on disk once: the one blobs directory holds no more than the three models' files
+    sizes = {m["name"]: m["size"] for m in instances[1].call("GET", "/api/tags")[1]["models"]}
+    blobs = instances[0].data / "blobs"
+    assert sizes["llama3.2:1b"] < sum(p.stat().st_size for p in blobs.iterdir()) <= sum(sizes.values())
+
+    # an instance on another models directory does not list it: the check says so
+    stranger = make_sim(name="other-models")
+    failed = run_playbook("models_role.yml", dict(variables, ollama_models_instances=[s.url for s in instances] + [stranger.url]))
+    assert failed.rc == 2
+    message = failed.results("Check that every instance lists the declared models")["msg"]
+    assert "Instance 4 (%s) does not list llama3.2:1b." % stranger.url in message and "share one models directory" in message
