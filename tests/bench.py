@@ -18,7 +18,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHES = ["tests.bench_models", "tests.bench_proxy", "tests.bench_sync", "tests.bench_fleet", "tests.bench_health", "tests.bench_mirror"]
+BENCHES = [
+    "tests.bench_models",
+    "tests.bench_proxy",
+    "tests.bench_sync",
+    "tests.bench_fleet",
+    "tests.bench_health",
+    "tests.bench_mirror",
+    "tests.bench_instances",
+]
 
 
 def main() -> int:
