@@ -44,7 +44,7 @@ EXAMPLES = r"""
 - name: Fail when one is taken
   ansible.builtin.assert:
     that: ports.busy | length == 0
-    fail_msg: "{{ ports.listeners | map(attribute='description') | join('; ') }}"
+    fail_msg: "{{ ports.listeners | map(attribute='summary') | join('; ') }}"
 """
 
 RETURN = r"""
@@ -73,7 +73,7 @@ listeners:
       description: The processes (pid null when this user may not see it), their command lines and the bound address.
       type: list
       elements: dict
-    description:
+    summary:
       description: The holders in words.
       type: str
       sample: "port 11435: pid 812 (nginx: master process /usr/sbin/nginx)"
@@ -84,18 +84,19 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.ports import describe, port_holders
 
 
+def argument_spec() -> dict:
+    return {"ports": {"type": "list", "elements": "int", "required": True}, "address": {"type": "str"}}
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={"ports": {"type": "list", "elements": "int", "required": True}, "address": {"type": "str"}},
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     listeners, free = [], []
     for port in module.params["ports"]:
         if not 1 <= port <= 65535:
             module.fail_json(msg="ports: %d is not a TCP port (1 to 65535)" % port)
         holders = port_holders(port, module.params["address"])
         if holders:
-            listeners.append({"port": port, "holders": holders, "description": "port %d: %s" % (port, describe(holders))})
+            listeners.append({"port": port, "holders": holders, "summary": "port %d: %s" % (port, describe(holders))})
         else:
             free.append(port)
     module.exit_json(changed=False, listeners=listeners, busy=[item["port"] for item in listeners], free=free)

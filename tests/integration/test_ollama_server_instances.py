@@ -133,6 +133,8 @@ def changed_tasks(run) -> list[str]:
 
 def test_per_gpu_pins_each_instance_then_4_to_2_to_1_keeps_the_models(role_vars: dict, tmp_path: Path) -> None:
     (tmp_path / "cron.d").mkdir()
+    # made beforehand: the watchdog's disk path is the nearest existing directory, which a first run would move
+    Path(role_vars["ollama_server_models_path"]).mkdir(parents=True)
     watchdog = {
         "ollama_server_watchdog": True,
         "ollama_server_watchdog_scheduler": "cron",

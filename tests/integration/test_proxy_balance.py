@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 
 from tests.integration.nginx_fixture import NginxServer, request
-from tests.integration.playbook import run_playbook
+from tests.integration.playbook import REPO, run_playbook
 from tests.ollama_sim.testing import Sim, run_sim
 
 pytestmark = pytest.mark.integration
@@ -104,6 +104,18 @@ def test_model_affinity_keeps_each_model_on_one_instance_and_fails_over(njs_ngin
     homes = {model: [i for i, seen in enumerate(loads) if model in seen] for model in MODELS}
     assert all(len(where) == 1 for where in homes.values()), "each model loaded on one instance only: %s" % loads
     assert all(loads[where[0]][model] == 1 for model, where in homes.items()), loads
+    # the health report: which instance serves which model (the simulators report no VRAM: no share)
+    variables = {"ollama_api_url": instances[0].url, "ollama_health_models_path": str(instances[0].data), "ollama_health_instances": [s.url for s in instances]}
+    health = run_playbook(REPO / "playbooks" / "health.yml", variables, inventory=str(REPO / "inventory" / "local"))
+    assert health.rc == 0, health.stdout[-2000:]
+    line = health.results("Print the health report")["msg"][-1]
+    probe = health.results("Probe the Ollama API")
+    assert [i["models_count"] for i in probe["instances"]] == [len(MODELS)] * 4 and all(i["vram_share"] is None for i in probe["instances"])
+    for model, where in homes.items():
+        assert model in probe["instances"][where[0]]["serves"]
+        served = ", ".join(probe["instances"][where[0]]["serves"])
+        assert "%d at %s up, serves %s" % (where[0], instances[where[0]].url, served) in line, line
+
     # the instance of the first model stops: its requests still succeed, on another instance
     home = homes[MODELS[0]][0]
     instances[home].stop()

@@ -10,8 +10,13 @@ import socket
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.modules import ollama_port_info
-from tests.unit.plugins.modules.harness import run_module
+from ansible_collections.llmops.ollama.plugins.modules import ollama_domain, ollama_port_info
+from tests.unit.plugins.modules.harness import assert_documented, run_module
+
+
+def test_documentation_matches_the_argument_spec() -> None:
+    assert_documented(ollama_port_info)
+    assert_documented(ollama_domain)
 
 
 def test_a_listener_is_named_and_a_free_port_is_free(capsys: pytest.CaptureFixture) -> None:
@@ -28,7 +33,7 @@ def test_a_listener_is_named_and_a_free_port_is_free(capsys: pytest.CaptureFixtu
         holder.close()
     assert result["changed"] is False
     assert (result["busy"], result["free"]) == ([busy_port], [free_port])
-    assert result["listeners"][0]["description"].startswith("port %d: pid %d (" % (busy_port, os.getpid()))
+    assert result["listeners"][0]["summary"].startswith("port %d: pid %d (" % (busy_port, os.getpid()))
 
 
 def test_a_port_out_of_range_fails(capsys: pytest.CaptureFixture) -> None:
