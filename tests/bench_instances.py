@@ -91,7 +91,7 @@ def loads_per_model(sims: list[Sim]) -> dict[str, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=0.25, help="time per request (OLLAMA_SIM_REQUEST_SECONDS)")
