@@ -171,3 +171,17 @@ def test_one_sync_through_one_instance_and_every_instance_lists_the_model_stored
     assert failed.rc == 2
     message = failed.results("Check that every instance lists the declared models")["msg"]
     assert "Instance 4 (%s) does not list llama3.2:1b." % stranger.url in message and "share one models directory" in message
+
+
+def test_the_proxy_role_puts_every_instance_of_the_server_role_behind_one_name(njs_nginx: NginxServer, instances: list[Sim]) -> None:
+    from tests.integration.test_ollama_proxy import role_vars
+
+    # ollama_server_api_urls is the fact the ollama_server role sets with ollama_server_instances
+    domains = [{"domain": HOST, "allow": ["127.0.0.1"]}]
+    variables = role_vars(njs_nginx, domains, ollama_proxy_balance="model", ollama_server_api_urls=[s.url for s in instances], ollama_proxy_verify=False)
+    run = run_playbook("proxy_role.yml", variables)
+    assert run.rc == 0, run.stdout[-3000:]
+    config = (njs_nginx.conf_d / (HOST + ".conf")).read_text()
+    assert [line.split()[1] for line in config.splitlines() if line.startswith("    server 127.0.0.1:")] == [s.url[len("http://") :] for s in instances]
+    assert " consistent;" in config
+    assert generate(njs_nginx, MODELS[0]) == 200
