@@ -25,6 +25,7 @@ BENCHES = [
     "tests.bench_fleet",
     "tests.bench_health",
     "tests.bench_mirror",
+    "tests.bench_instances",
     "tests.bench_monitoring",
 ]
 

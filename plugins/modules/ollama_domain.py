@@ -86,6 +86,18 @@ options:
         name (their ports may differ) or all be IP addresses.
     type: list
     elements: str
+  balance:
+    description:
+      - How requests are spread over O(upstreams), for instance the Ollama instances of one multi-GPU host
+        (P(llmops.ollama.ollama_server#role) with C(ollama_server_instances)).
+      - V(least_conn) sends each request to the server with the fewest open requests, for throughput when every server serves the same models.
+      - V(model) keeps the requests for one model on one server (consistent hashing on the C(model) of the JSON request body), so that each
+        model is loaded once rather than on every server; when that server is down (3 failures in 30 seconds) its models go to the next one.
+        It needs njs, the nginx JavaScript module (C(libnginx-mod-http-js) on Debian and Ubuntu), loaded; without it the change is refused
+        and the previous files stay. nginx then reads a request body (up to 16 MB in memory) before it forwards it.
+    type: str
+    choices: [least_conn, model]
+    default: least_conn
   api_url:
     description:
       - The Ollama server to proxy to when neither O(upstream) nor O(upstreams) is given. It is the same option as in the
@@ -364,6 +376,18 @@ EXAMPLES = r"""
     api_keys: "{{ vault_ollama_api_keys }}"
     verify: true
 
+- name: One endpoint for the four Ollama instances of a four-GPU host, each model kept on its own instance
+  llmops.ollama.ollama_domain:
+    domain: ollama.example.com
+    upstreams:
+      - http://127.0.0.1:11434
+      - http://127.0.0.1:11435
+      - http://127.0.0.1:11436
+      - http://127.0.0.1:11437
+    balance: model
+    tls: selfsigned
+    api_keys: "{{ vault_ollama_api_keys }}"
+
 - name: Preview a change without touching anything
   llmops.ollama.ollama_domain:
     domain: ollama.example.com
@@ -414,6 +438,10 @@ binding:
     mirror_path:
       description: The mirror directory served; null when the binding proxies to Ollama.
       type: str
+    balance:
+      description: How requests are spread over the upstreams (V(least_conn) or V(model)); null for a mirror.
+      type: str
+      sample: least_conn
     default_server:
       description: Whether the binding is the default server of its address and ports.
       type: bool
@@ -557,6 +585,7 @@ def argument_spec() -> dict:
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
             "upstream": {"type": "str"},
             "upstreams": {"type": "list", "elements": "str"},
+            "balance": {"type": "str", "default": "least_conn", "choices": ["least_conn", "model"]},
             "listen_address": {"type": "str"},
             "http_port": {"type": "int", "default": 80},
             "https_port": {"type": "int", "default": 443},

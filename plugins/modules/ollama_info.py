@@ -86,6 +86,15 @@ options:
         as RV(disk). Nothing is measured when it is not set.
       - This saves a separate C(df) task per host in health reports.
     type: path
+  instances:
+    description:
+      - The API URLs of every instance of a host that runs several (the C(ollama_server_api_urls) of the
+        P(llmops.ollama.ollama_server#role) role with C(ollama_server_instances)). Each is probed too (the version probe), and
+        RV(instances) shows which models each lists and serves and its share of the VRAM in use.
+      - The host is unhealthy when one instance is, or when one does not list a model another lists (they share one models directory).
+    type: list
+    elements: str
+    default: []
 notes:
   - With O(probe=version) only read requests are sent (C(GET /), C(/api/version), C(/api/tags), C(/api/ps)).
   - With O(probe=inference) one C(POST /api/generate) or C(POST /api/embed) is sent (and C(POST /api/show) when the
@@ -119,6 +128,15 @@ EXAMPLES = r"""
     probe_model: llama3.2:1b
     probe_timeout: 30
     require_gpu: true
+  register: ollama
+
+- name: Every instance of a four-GPU host, with the models each serves and its share of the VRAM
+  llmops.ollama.ollama_info:
+    instances:
+      - http://127.0.0.1:11434
+      - http://127.0.0.1:11435
+      - http://127.0.0.1:11436
+      - http://127.0.0.1:11437
   register: ollama
 
 - name: Report the free space where the models live too
@@ -220,6 +238,53 @@ loaded_count:
   returned: always
   type: int
   sample: 1
+instances:
+  description: With O(instances), one entry per instance, in the order given; empty otherwise.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    index:
+      description: The position in O(instances) (the instance index of C(ollama_server_instances)).
+      type: int
+    api_url:
+      description: Its API URL.
+      type: str
+    healthy:
+      description: Whether it answered.
+      type: bool
+    reason:
+      description: Why not, in the server's or the socket's words.
+      type: str
+    version:
+      description: Its Ollama version.
+      type: str
+    models:
+      description: The models it lists (C(/api/tags)).
+      type: list
+      elements: str
+    models_count:
+      description: How many.
+      type: int
+    missing:
+      description: Models another instance lists and this one does not.
+      type: list
+      elements: str
+    serves:
+      description: The models it has loaded (C(/api/ps)).
+      type: list
+      elements: str
+    loaded:
+      description: Each loaded model with its bytes in GPU memory and its share there.
+      type: list
+      elements: dict
+    vram_bytes:
+      description: The GPU memory its loaded models take.
+      type: int
+    vram_share:
+      description: Its percentage of the GPU memory that all instances' loaded models take; null when none do.
+      type: float
+      sample: 25.0
 gpu_warnings:
   description:
     - With O(expect_gpu=true) or O(require_gpu=true), one message per loaded model not wholly in GPU memory, naming it and its share.
@@ -299,6 +364,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     connection_argument_spec,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
+from ansible_collections.llmops.ollama.plugins.module_utils.core.instances import instances_report, unhealthy_reason
 
 
 def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[float]) -> Dict[str, Any]:
@@ -320,6 +386,13 @@ def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[
                 facts.update(loaded=after["loaded"], loaded_count=after["loaded_count"])
         else:
             facts.update(healthy=False, reason=inference["reason"])
+    facts["instances"] = []
+    if params["instances"]:
+        probes = [probe(client_from_params(dict(params, api_url=url), retries=0), deadline) for url in params["instances"]]
+        facts["instances"] = instances_report(probes)
+        why = unhealthy_reason(facts["instances"])
+        if why and facts["healthy"]:
+            facts.update(healthy=False, reason=why)
     if params["expect_gpu"] or params["require_gpu"]:
         warnings, failures = gpu_verdict(facts["loaded"], params["require_gpu"])
         facts["gpu_warnings"] = warnings + failures
@@ -340,6 +413,7 @@ def main() -> None:
         expect_gpu={"type": "bool", "default": False},
         require_gpu={"type": "bool", "default": False},
         disk_path={"type": "path"},
+        instances={"type": "list", "elements": "str", "default": []},
     )
     module: AnsibleModule = OllamaModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

@@ -56,7 +56,8 @@ def tree_digest(root: Path) -> dict[str, str]:
 class NginxServer:
     """nginx -p PREFIX -c CONF, in the foreground as our child; conf.d is what the module manages."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, modules: tuple[str, ...] = ()) -> None:
+        """``modules``: dynamic modules to load (paths of .so files), such as njs for balance: model."""
         self.root = root
         self.conf_d = root / "conf.d"
         self.conf = root / "nginx.conf"
@@ -73,6 +74,7 @@ class NginxServer:
             "\n".join(
                 [
                     "# nginx for the llmops.ollama proxy tests: loopback only, everything under %s" % root,
+                    *["load_module %s;" % module for module in modules],
                     "user root;",
                     "worker_processes 1;",
                     "pid %s;" % self.pid_file,

@@ -925,9 +925,13 @@ class OllamaAPI:
 
         def lines() -> Iterator[Dict[str, Any]]:
             try:
-                for kind, piece in pieces:
-                    time.sleep(self.settings.token_delay)
-                    yield self._piece_line({"model": model}, kind, piece, chat=False)
+                self.scheduler.start(runner)
+                try:
+                    for kind, piece in pieces:
+                        time.sleep(self.settings.token_delay)
+                        yield self._piece_line({"model": model}, kind, piece, chat=False)
+                finally:
+                    self.scheduler.finish(runner)
                 final: Dict[str, Any] = {"model": model, "created_at": _now(), "response": "", "done": True, "done_reason": reason}
                 final["context"] = token_ids(prompt) + token_ids(self._joined(pieces, "content"))
                 final.update(self._metrics(started, loaded, prompt, len(pieces)))
@@ -974,9 +978,13 @@ class OllamaAPI:
 
         def lines() -> Iterator[Dict[str, Any]]:
             try:
-                for kind, piece in pieces:
-                    time.sleep(self.settings.token_delay)
-                    yield self._piece_line({"model": model}, kind, piece, chat=True)
+                self.scheduler.start(runner)
+                try:
+                    for kind, piece in pieces:
+                        time.sleep(self.settings.token_delay)
+                        yield self._piece_line({"model": model}, kind, piece, chat=True)
+                finally:
+                    self.scheduler.finish(runner)
                 final: Dict[str, Any] = {
                     "model": model,
                     "created_at": _now(),

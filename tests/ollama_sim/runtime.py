@@ -9,6 +9,12 @@ keyed by the model blob, so two names sharing one model file share one runner, a
 ``DELETE /api/delete`` does not unload a loaded model (its runner stays until keep_alive
 expires; ``ollama rm`` sends keep_alive 0 first). Replies are short and deterministic;
 embeddings are unit vectors derived from the text.
+
+A multi-GPU host, played one instance at a time: ``OLLAMA_NUM_PARALLEL`` requests run at
+once per loaded model and the rest wait in a queue (unset: no limit), each request that
+generates takes ``OLLAMA_SIM_REQUEST_SECONDS`` (default 0) on top of its tokens, and
+``/api/ps`` names the devices of ``CUDA_VISIBLE_DEVICES`` (or ``ROCR_VISIBLE_DEVICES``) in a
+``devices`` field, which only the simulator adds (Ollama logs them instead).
 """
 
 from __future__ import annotations
@@ -84,6 +90,7 @@ class Runner:
     requests: int = 0
     on_gpu: bool = False
     vram_fraction: Optional[float] = None
+    slots: Optional[threading.BoundedSemaphore] = None
 
     def as_ps(self) -> Dict[str, Any]:
         if self.vram_fraction is not None:
@@ -97,7 +104,30 @@ class Runner:
             "expires_at": go_time(int(self.expires_at * 1e9)),
             "size_vram": self.size_vram,
             "context_length": self.context_length,
+            **({"devices": visible_devices()} if visible_devices() else {}),
         }
+
+
+def visible_devices() -> List[str]:
+    """The GPUs this server was given (CUDA_VISIBLE_DEVICES, else ROCR_VISIBLE_DEVICES)."""
+    text = os.environ.get("CUDA_VISIBLE_DEVICES") or os.environ.get("ROCR_VISIBLE_DEVICES") or ""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def num_parallel() -> int:
+    """OLLAMA_NUM_PARALLEL: requests one loaded model serves at once (0: no limit)."""
+    try:
+        return max(0, int(os.environ.get("OLLAMA_NUM_PARALLEL", "0") or 0))
+    except ValueError:
+        return 0
+
+
+def request_seconds() -> float:
+    """OLLAMA_SIM_REQUEST_SECONDS: the time each generating request takes, queue excluded."""
+    try:
+        return max(0.0, float(os.environ.get("OLLAMA_SIM_REQUEST_SECONDS", "0") or 0))
+    except ValueError:
+        return 0.0
 
 
 class Scheduler:
@@ -111,6 +141,10 @@ class Scheduler:
         self.max_loaded = max_loaded or int(os.environ.get("OLLAMA_MAX_LOADED_MODELS", "0") or 0) or 3
         self._lock = threading.Lock()
         self._runners: Dict[str, Runner] = {}
+        # what /_sim/runners reports: loads per model name, requests running now and at most
+        self.loads: Dict[str, int] = {}
+        self.active = 0
+        self.max_active = 0
 
     def _purge(self, now: float) -> None:
         for key in [key for key, runner in self._runners.items() if runner.requests == 0 and runner.expires_at <= now]:
@@ -136,6 +170,7 @@ class Scheduler:
                 while len(self._runners) >= self.max_loaded:
                     idle = [r for r in self._runners.values() if r.requests == 0] or list(self._runners.values())
                     del self._runners[min(idle, key=lambda r: r.expires_at).key]
+                parallel = num_parallel()
                 runner = Runner(
                     key=key,
                     name=model.name.display(),
@@ -146,11 +181,40 @@ class Scheduler:
                     context_length=context,
                     expires_at=now + session,
                     on_gpu=gpu,
+                    slots=threading.BoundedSemaphore(parallel) if parallel else None,
                 )
                 self._runners[key] = runner
+                self.loads[runner.name] = self.loads.get(runner.name, 0) + 1
             runner.requests += 1
             runner.expires_at = now + session
-            return runner
+        return runner
+
+    def start(self, runner: Runner) -> None:
+        """Take one of the runner's OLLAMA_NUM_PARALLEL slots (waiting in the queue), then spend the request time."""
+        if runner.slots is not None:
+            runner.slots.acquire()
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        seconds = request_seconds()
+        if seconds:
+            time.sleep(seconds)
+
+    def finish(self, runner: Runner) -> None:
+        """Give the slot back."""
+        with self._lock:
+            self.active = max(0, self.active - 1)
+        if runner.slots is not None:
+            runner.slots.release()
+
+    def snapshot(self) -> Dict[str, Any]:
+        with self._lock:
+            return {"loads": dict(self.loads), "active": self.active, "max_active": self.max_active, "num_parallel": num_parallel()}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.loads.clear()
+            self.max_active = self.active
 
     def release(self, runner: Runner, keep_alive: Optional[float]) -> None:
         """The request is over: start the keep_alive clock (0 unloads now)."""

@@ -20,6 +20,8 @@ Admin endpoints (never logged, never faulted, no Host check):
 - ``GET /_sim/pulls`` -> ``{"active", "max_active", "pulls": [{"model", "started",
   "finished", "outcome"}, ...]}``: the pull streams in the order they started and the most
   that ran at once; ``DELETE`` clears it
+- ``GET /_sim/runners`` -> ``{"loads": {model: count}, "active", "max_active", "num_parallel"}``:
+  model loads since start and generating requests (running now, most at once); ``DELETE`` resets
 - ``GET /_sim/status`` -> ``{"cloud_disabled": bool}``; ``POST`` with ``{"cloud_disabled": bool}``
   switches ``OLLAMA_NO_CLOUD`` of the running simulator
 - ``GET /_sim/catalog`` -> ``{"models": [...]}``; ``POST /_sim/catalog`` with
@@ -202,6 +204,10 @@ class SimServer(ThreadingHTTPServer):
             if method == "DELETE":
                 api.stats.clear()
             return Reply(body=api.stats.snapshot())
+        if path == "/_sim/runners":
+            if method == "DELETE":
+                api.scheduler.reset()
+            return Reply(body=api.scheduler.snapshot())
         if path == "/_sim/pulls":
             if method == "DELETE":
                 api.pulls.clear()

@@ -25,6 +25,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import FileChange, Transaction, read_bytes
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.balance import MODEL_JS, NJS_MISSING, js_file, njs_missing
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     BACKUP_DIRNAME,
     DEFAULT_CONFIG_DIR,
@@ -152,6 +153,7 @@ def binding_record(meta: Dict[str, Any], backup_file: Optional[str] = None) -> D
         "url": meta.get("url"),
         "upstreams": list(meta.get("upstreams") or []),
         "mirror_path": meta.get("mirror_path"),
+        "balance": meta.get("balance") or (None if meta.get("mirror_path") else "least_conn"),
         "default_server": bool(meta.get("default_server")),
         "listen_address": meta.get("listen_address"),
         "http_port": meta.get("http_port"),
@@ -263,7 +265,8 @@ class DomainManager:
                     nginx_message=before_message,
                 )
             raise DomainError(
-                "nginx -t rejected the new configuration for %s, so the previous files were restored and nginx was not reloaded: %s" % (what, message),
+                "nginx -t rejected the new configuration for %s, so the previous files were restored and nginx was not reloaded: %s%s"
+                % (what, message, (". " + NJS_MISSING) if njs_missing(message) else ""),
                 nginx_message=message,
             )
         if self.params.get("reload", True):
@@ -381,6 +384,7 @@ class DomainManager:
             FileChange(binding.keys_file, None if keys_text is None else keys_text.encode("utf-8"), 0o600, secret=True),
             # 0600: the sidecar holds the checksum of the keys file, which would allow guessing weak keys offline.
             FileChange(binding.sidecar_file, sidecar_text.encode("utf-8"), 0o600),
+            FileChange(binding.js_file, MODEL_JS.encode("utf-8") if binding.balance == "model" and not binding.mirror_path else None, 0o644),
             *tls_changes,
         ]
         old_meta = load_sidecar(binding.sidecar_file) or {}
@@ -416,7 +420,7 @@ class DomainManager:
         if current is not None and not is_managed(current) and not self.params.get("force"):
             raise DomainError("%s exists and was not written by ollama_domain (it has no managed header): remove it yourself, or set force: true" % config_file)
         meta = load_sidecar(sidecar_file)
-        paths = [config_file, keys_file, sidecar_file]
+        paths = [config_file, keys_file, sidecar_file, js_file(config_dir, slug)]
         tls = (meta or {}).get("tls") or {}
         if tls.get("generated"):
             paths += [p for p in (tls.get("certificate"), tls.get("private_key")) if p]

@@ -30,6 +30,8 @@ try:  # IDNA 2008 with the UTS 46 mapping, as browsers use it; optional, the sta
 except ImportError:  # pragma: no cover - depends on the managed node
     _idna_2008 = None
 
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.balance import BALANCE_MODES, body_lines, js_file, upstream_block
+
 MANAGED_BY = "llmops.ollama.ollama_domain"
 MANAGED_HEADER = "# Managed by %s" % MANAGED_BY
 SIDECAR_FORMAT = 1
@@ -509,6 +511,7 @@ class Binding:
         self.acme_webroot: str = values.get("acme_webroot", "/var/lib/llmops-ollama/acme")
         self.default_server: bool = values.get("default_server", False)
         self.mirror_path: Optional[str] = values.get("mirror_path")
+        self.balance: str = values.get("balance", "least_conn")
 
     @property
     def names(self) -> List[str]:
@@ -537,6 +540,10 @@ class Binding:
     @property
     def sidecar_file(self) -> str:
         return os.path.join(self.config_dir, self.slug + ".json")
+
+    @property
+    def js_file(self) -> str:
+        return js_file(self.config_dir, self.slug)
 
     @property
     def url(self) -> str:
@@ -578,6 +585,11 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
                 "the upstream %s is this binding's own name: the proxy would forward to itself. Give the Ollama server's address "
                 "(for example %s) in upstream" % (item.url, DEFAULT_UPSTREAM)
             )
+    balance = params.get("balance") or "least_conn"
+    if balance not in BALANCE_MODES:
+        raise ConfigError("balance %r is not one of %s" % (balance, ", ".join(BALANCE_MODES)))
+    if balance == "model" and mirror_path is not None:
+        raise ConfigError("balance: model spreads requests for models over Ollama servers; a mirror binding (mirror_path) has none")
     listen_address = validate_listen_address(params.get("listen_address"))
     http_port = validate_port(params.get("http_port", 80), "http_port")
     https_port = validate_port(params.get("https_port", 443), "https_port")
@@ -638,6 +650,7 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
         acme_webroot=acme_webroot,
         default_server=bool(params.get("default_server", False)),
         mirror_path=mirror_path,
+        balance=balance,
     )
     return binding, warnings
 
@@ -821,7 +834,7 @@ def _proxy_location(b: Binding) -> List[str]:
     lines += [
         "        proxy_buffering off;",
         "        proxy_cache off;",
-        "        proxy_request_buffering off;",
+        *body_lines(b.balance),
         "        proxy_read_timeout %ds;" % b.read_timeout,
         "        proxy_send_timeout %ds;" % b.send_timeout,
         "        send_timeout %ds;" % b.send_timeout,
@@ -865,6 +878,8 @@ def _check_renderable(b: Binding) -> None:
     paths = [b.keys_file, b.acme_webroot]
     if b.mirror_path:
         paths.append(b.mirror_path)
+    if b.balance == "model":
+        paths.append(b.js_file)
     if b.tls_enabled:
         paths += [b.certificate, b.private_key]
     for path in paths:
@@ -893,10 +908,7 @@ def render_config(b: Binding) -> str:
         "",
     ]
     if not b.mirror_path:
-        lines += ["upstream %s {" % b.ident, "    least_conn;"]
-        for upstream in b.upstreams:
-            lines.append("    server %s max_fails=3 fail_timeout=30s;" % upstream.server)
-        lines += ["    keepalive 16;", "}", ""]
+        lines += upstream_block(b.ident, [u.server for u in b.upstreams], b.balance, b.js_file)
     if b.rate_limit:
         lines += ["limit_req_zone $binary_remote_addr zone=%s:10m rate=%dr/s;" % (b.ident, b.rate_limit), ""]
     if b.api_keys:
@@ -977,6 +989,7 @@ def render_sidecar(b: Binding, config_text: str, keys_text: Optional[str], gener
         "url": b.url,
         "upstreams": [] if b.mirror_path else [u.url for u in b.upstreams],
         "mirror_path": b.mirror_path,
+        "balance": None if b.mirror_path else b.balance,
         "default_server": b.default_server,
         "listen_address": b.listen_address,
         "http_port": b.http_port,

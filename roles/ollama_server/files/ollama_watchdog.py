@@ -16,7 +16,9 @@ each event as JSON to a webhook: unhealthy (WARN), restarted (CRITICAL),
 restart_failed (CRITICAL), recovered (INFO), disk_low (WARN). The events of a
 failure carry ``check`` (``version`` or ``inference``), the check that failed.
 A webhook that fails is logged, never fatal. A run that finds another still
-running (a long inference probe) does nothing.
+running (a long inference probe) does nothing. With ``instances`` (a list of
+``{name, api_url}``, from ollama_server_instances), each instance is probed,
+counted and restarted on its own, its status in ``<state_dir>/<name>/``.
 
 usage: python3 ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
 """
@@ -368,7 +370,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (OSError, ValueError) as exc:
         sys.stderr.write("watchdog: cannot read the configuration %s: %s\n" % (args.config, exc))
         return 2
-    return Watchdog(config).run()
+    return run_instances(config) if config.get("instances") else Watchdog(config).run()
+
+
+def run_instances(config: Dict[str, Any]) -> int:
+    """Several instances (ollama_server_instances): each probed, counted and restarted on its own, its state in its own directory."""
+    state_dir = config.get("state_dir") or DEFAULTS["state_dir"]
+    for instance in config["instances"]:
+        one = {key: value for key, value in config.items() if key != "instances"}
+        one.update(api_url=instance["api_url"], container=instance["name"], state_dir=os.path.join(state_dir, instance["name"]))
+        Watchdog(one).run()
+    return 0
 
 
 if __name__ == "__main__":

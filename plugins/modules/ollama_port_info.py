@@ -1,0 +1,106 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_port_info
+short_description: Name the processes that listen on TCP ports of the managed host
+version_added: 0.2.0
+description:
+  - Reads the listening TCP sockets and their owners from C(/proc) (Linux), with no other tool.
+  - The role M(llmops.ollama.ollama_server) asks it before it starts its instances, so that a port range that collides with
+    another program fails before any container changes, naming the program.
+author:
+  - llmops.ollama maintainers (@llmops)
+extends_documentation_fragment:
+  - llmops.ollama._attributes
+  - llmops.ollama._attributes.INFO_MODULE
+options:
+  ports:
+    description:
+      - The TCP ports to look at.
+    type: list
+    elements: int
+    required: true
+  address:
+    description:
+      - The address a server would bind; a socket on the wildcard address, or on this one, counts. Any address when not set.
+    type: str
+requirements:
+  - Linux (C(/proc/net/tcp)). Processes of other users are seen only as root; they are reported without a command.
+"""
+
+EXAMPLES = r"""
+- name: Who holds the ports of four Ollama instances
+  llmops.ollama.ollama_port_info:
+    ports: [11434, 11435, 11436, 11437]
+    address: 127.0.0.1
+  register: ports
+
+- name: Fail when one is taken
+  ansible.builtin.assert:
+    that: ports.busy | length == 0
+    fail_msg: "{{ ports.listeners | map(attribute='summary') | join('; ') }}"
+"""
+
+RETURN = r"""
+busy:
+  description: The ports something listens on.
+  returned: always
+  type: list
+  elements: int
+  sample: [11435]
+free:
+  description: The ports nothing listens on.
+  returned: always
+  type: list
+  elements: int
+  sample: [11434, 11436, 11437]
+listeners:
+  description: One entry per busy port.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    port:
+      description: The port.
+      type: int
+    holders:
+      description: The processes (pid null when this user may not see it), their command lines and the bound address.
+      type: list
+      elements: dict
+    summary:
+      description: The holders in words.
+      type: str
+      sample: "port 11435: pid 812 (nginx: master process /usr/sbin/nginx)"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.ports import describe, port_holders
+
+
+def argument_spec() -> dict:
+    return {"ports": {"type": "list", "elements": "int", "required": True}, "address": {"type": "str"}}
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    listeners, free = [], []
+    for port in module.params["ports"]:
+        if not 1 <= port <= 65535:
+            module.fail_json(msg="ports: %d is not a TCP port (1 to 65535)" % port)
+        holders = port_holders(port, module.params["address"])
+        if holders:
+            listeners.append({"port": port, "holders": holders, "summary": "port %d: %s" % (port, describe(holders))})
+        else:
+            free.append(port)
+    module.exit_json(changed=False, listeners=listeners, busy=[item["port"] for item in listeners], free=free)
+
+
+if __name__ == "__main__":
+    main()
