@@ -46,6 +46,8 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     InvalidDigest,
@@ -88,7 +90,6 @@ LOCK_HEADER = (
 )
 
 _GLOB_CHARS_RE = re.compile(r"^[A-Za-z0-9_.:/*?\[\]!-]+$")
-_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 
 class SyncError(ValueError):
@@ -119,10 +120,10 @@ def _type_name(value: Any) -> str:
 
 
 def _boolean(value: Any, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
-        return _BOOL_WORDS[value.strip().lower()]
+    try:
+        return boolean(value)
+    except TypeError:
+        pass
     raise SyncError("%s must be a boolean (true or false), got %r (%s)" % (where, value, _type_name(value)))
 
 
