@@ -299,8 +299,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     client_from_params,
     connection_argument_spec,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DEFAULT_STATE_DIR, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import (
     SORT_KEYS,
     SOURCES,

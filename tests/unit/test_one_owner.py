@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
@@ -42,15 +43,43 @@ def test_the_boolean_parse_is_ansibles_own() -> None:
 
 
 def test_the_boolean_parsers_use_it() -> None:
-    for name in ("plugins/module_utils/model/sync.py", "plugins/module_utils/model/spec.py"):
+    for name in ("plugins/module_utils/model/sync_input.py", "plugins/module_utils/model/spec.py"):
         assert "from ansible.module_utils.parsing.convert_bool import boolean" in (ROOT / name).read_text(), name
 
 
 def test_sync_entries_and_model_options_take_ansibles_boolean_words() -> None:
     from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import check_options
-    from ansible_collections.llmops.ollama.plugins.module_utils.model.sync import parse_models
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import parse_models
 
     declared, _warnings = parse_models([{"name": "x", "update": "y", "force": "off", "insecure": 1, "check_memory": "True"}])
     assert (declared[0].spec.update, declared[0].spec.force, declared[0].spec.insecure) == (True, False, True)
     options, _warnings = check_options({"use_mmap": "no", "numa": "t"})
     assert options == {"use_mmap": False, "numa": True}
+
+
+def _check_mode_reads(path: Path) -> List[int]:
+    """Lines that read ``check_mode`` for anything but handing it on as ``check_mode=`` (to the executor that decides)."""
+    tree = ast.parse(path.read_text())
+    handed_on = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.keyword) and node.arg == "check_mode"}
+    lines = []
+    for node in ast.walk(tree):
+        reads = (isinstance(node, ast.Name) and node.id == "check_mode") or (isinstance(node, ast.Attribute) and node.attr == "check_mode")
+        if reads and isinstance(getattr(node, "ctx", None), ast.Load) and id(node) not in handed_on:
+            lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_check_mode_is_decided_only_in_the_executor() -> None:
+    """In the model code only model/apply.py (the executor) decides on check mode; the sync follows the executor's schedule."""
+    decided = {}
+    for path in sorted((ROOT / "plugins" / "module_utils" / "model").glob("*.py")):
+        lines = _check_mode_reads(path)
+        if lines:
+            decided[path.name] = lines
+    assert set(decided) == {"apply.py"}, "check-mode decisions outside the executor: %s" % {k: v for k, v in decided.items() if k != "apply.py"}
+
+
+def test_the_sync_module_writes_its_lock_file_and_history_through_the_executor() -> None:
+    for name in ("sync_module.py", "lock_file.py", "sync.py", "sync_output.py"):
+        text = (ROOT / "plugins" / "module_utils" / "model" / name).read_text()
+        assert not re.search(r"\bcheck_mode\b", text) and "atomic_write" not in text and "append_history(" not in text, name

@@ -16,17 +16,30 @@ update is copy -> pull -> verify, and a verification that fails restores the cop
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils.core.host import ResourceError, free_bytes, mem_available, space_needed, vram_free
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
+    ABSENT,
+    FAILED,
+    OK,
+    PAUSED,
+    PROBLEM_STATUSES,
+    QUEUED,
+    Ledger,
+    now_iso,
+    unusable_message,
+    unwritable_reason,
+)
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import registry_label
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, bare_digest
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import upload_missing
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import ABSENT, FAILED, OK, PAUSED, PROBLEM_STATUSES, QUEUED, Ledger, now_iso
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import (
     CHECK_CAPABILITIES,
     CHECK_MEMORY,
@@ -123,6 +136,28 @@ class HostChecks:
         self.min_free_space = min_free_space
         self.run_command = run_command
         self.nvidia_smi = nvidia_smi
+
+
+class Schedule:
+    r"""How a caller that runs many plans (the sync) schedules them; decided by the executor from check mode.
+
+    A real run pulls ``concurrent``\ ly, each pull in a host pull slot and the model's
+    pull lock, plans a model ``again`` before its steps when earlier ones changed the
+    server, may leave transfers for a second run (``may_defer``) and reads the server
+    after the run. Check mode (``predicted``) reports every plan, one after the other,
+    with none of that: sizes and the model list after come from the plans.
+    """
+
+    def __init__(self, real: bool) -> None:
+        self.concurrent = real
+        self.again = real
+        self.may_defer = real
+        self.predicted = not real
+
+
+def open_ledger(state_dir: str, check_mode: bool, warn: Callable[[str], None]) -> Ledger:
+    """The ledger of a model module: created when missing by a real run only (check mode writes nothing)."""
+    return Ledger.open(state_dir, create=not check_mode, warn=warn)
 
 
 class _Run:
@@ -345,6 +380,36 @@ class Executor:
         extra["failed_modified_at"] = str(entry.get("modified_at") or "") if entry else ("" if state is not None else None)
         self.ledger.set_status(result.name, kind if kind in PROBLEM_STATUSES else FAILED, message, **extra)
         self.ledger.log(result.name, "failed" if kind != PAUSED else "paused", message=message, actions=result.actions or None)
+
+    # ---------------------------------------------------------------- a run of many plans (the sync)
+    @property
+    def schedule(self) -> Schedule:
+        """How the sync schedules the plans it hands to this executor (see Schedule)."""
+        return Schedule(real=not self.check_mode)
+
+    def write_file(self, path: str, data: bytes, option: str, mode: int = 0o644) -> None:
+        """Write a file the run produces (the sync's lock file, named by ``option``), atomically; nothing in check mode."""
+        if self.check_mode:
+            return
+        directory = os.path.dirname(path) or "."
+        if not os.path.isdir(directory):
+            raise OSError("the directory %s of %s does not exist" % (directory, option))
+        atomic_write(path, data, mode)
+
+    def record_history(self, entry: Dict[str, Any]) -> None:
+        """Append a run's entry to the ledger's history; nothing in check mode."""
+        if not self.check_mode:
+            self.ledger.append_history(entry)
+
+    def ledger_prediction(self, state_dir: str) -> str:
+        """In check mode (which creates no ledger): why a real run could not use the ledger in ``state_dir`` ('' when it could).
+
+        A real run has opened its ledger: its own ``error`` says it; this is ''.
+        """
+        if not self.check_mode:
+            return ""
+        reason = unwritable_reason(state_dir)
+        return unusable_message(state_dir, reason) if reason else ""
 
     # ---------------------------------------------------------------- queue status (the sync's scheduler)
     def mark_queued(self, name: ModelName, position: int, why: str, queued_at: str) -> None:

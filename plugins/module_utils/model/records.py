@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import ACTIVE_STATUSES, FAILED, PROBLEM_STATUSES, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     DEFAULT_HOST,
     DEFAULT_NAMESPACE,
@@ -27,7 +28,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import parse_parameters, safe_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import ACTIVE_STATUSES, FAILED, PROBLEM_STATUSES, Ledger
 
 OFFICIAL = "official"
 REMOTE = "remote"

@@ -17,10 +17,10 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import Manifest, ManifestNotFound, ResourceError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import compare_definition
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import failure_message, summary
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import (

@@ -14,21 +14,14 @@ from typing import Any, List
 
 import pytest
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DOWNLOADING, OK, QUEUED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DOWNLOADING, OK, QUEUED, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.model.lock_file import parse_lock, render_lock
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import ModelFacts, plan_model
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState
-from ansible_collections.llmops.ollama.plugins.module_utils.model.sync import (
-    Sync,
-    SyncError,
-    check_protect,
-    failure_text,
-    parse_lock,
-    parse_models,
-    protected_by,
-    render_lock,
-    table_text,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync import Sync
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import SyncError, check_protect, parse_models, protected_by
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_output import failure_text, table_text
 from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama, manager
 
 # ---------------------------------------------------------------------------- input
