@@ -303,10 +303,10 @@ def test_lock_file_round_trip_pins_a_second_host(make_sim, tmp_path: Path) -> No
     models = ["smollm2:135m", {"name": "all-minilm", "state": "loaded"}]
     written = one(first, tmp_path, models=models, lock_file=str(lock), state_dir=str(tmp_path / "state1"))
     assert written["changed"] is True and written["lock_file_changed"] is True, written.get("msg")
-    text = lock.read_text()
-    assert text.startswith("# Model lock written by llmops.ollama.ollama_model_sync")
+    data = json.loads(lock.read_text())  # JSON, which YAML tools read as it is
+    assert data["comment"].startswith("Model lock written by llmops.ollama.ollama_model_sync")
     digests = tags(first)
-    assert '  - name: "smollm2:135m"\n    digest: "sha256:%s"\n    size: %d\n' % (digests["smollm2:135m"], size_of(first, "smollm2:135m")) in text
+    assert {"name": "smollm2:135m", "digest": "sha256:%s" % digests["smollm2:135m"], "size": size_of(first, "smollm2:135m")} in data["models"]
     again = one(first, tmp_path, models=models, lock_file=str(lock), state_dir=str(tmp_path / "state1"))
     assert (again["changed"], again["lock_file_changed"]) == (False, False)
 

@@ -43,8 +43,28 @@ def test_the_boolean_parse_is_ansibles_own() -> None:
 
 
 def test_the_boolean_parsers_use_it() -> None:
-    for name in ("plugins/module_utils/model/sync_input.py", "plugins/module_utils/model/spec.py"):
-        assert "from ansible.module_utils.parsing.convert_bool import boolean" in (ROOT / name).read_text(), name
+    # the model options: boolean() itself; the sync entries: Ansible's ArgumentSpecValidator (type: bool is boolean())
+    assert "from ansible.module_utils.parsing.convert_bool import boolean" in (ROOT / "plugins/module_utils/model/spec.py").read_text()
+    assert "from ansible.module_utils.common.arg_spec import ArgumentSpecValidator" in (ROOT / "plugins/module_utils/model/sync_input.py").read_text()
+
+
+def test_sync_entries_are_validated_by_ansible_from_the_model_argument_spec() -> None:
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import model_argument_spec
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import ENTRY_SPEC, SyncError, parse_models
+
+    assert set(model_argument_spec()) <= set(ENTRY_SPEC), "one declaration of a model's options for ollama_model and the sync entries"
+    # the validator's own checks reach the nested options of the declaration
+    for entry, words in [
+        ({"name": "bot", "from": "a:1b", "messages": [{"role": "bot", "content": "hi"}]}, "value of role must be one of: system, user, assistant"),
+        ({"name": "bot", "from": "a:1b", "files": [{"path": "/x", "size": 3}]}, "files has an unknown key 'size'; its keys are: name, path"),
+        ({"name": "a", "require_capabilities": ["flying"]}, "require_capabilities must be one or more of: completion, tools"),
+    ]:
+        try:
+            parse_models([entry])
+        except SyncError as exc:
+            assert words in str(exc), str(exc)
+        else:
+            raise AssertionError("accepted %r" % entry)
 
 
 def test_sync_entries_and_model_options_take_ansibles_boolean_words() -> None:

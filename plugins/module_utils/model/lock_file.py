@@ -8,85 +8,56 @@
 from __future__ import annotations
 
 import json
-import re
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidDigest, InvalidModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import Executor
 from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import SyncError
 
 LOCK_MODES = ("write", "read")
-LOCK_HEADER = (
-    "# Model lock written by llmops.ollama.ollama_model_sync: the name, digest and size of each declared model.\n"
-    "# Give it back with lock_mode: read to pin every model to these digests (the same bytes on every host).\n"
+LOCK_COMMENT = (
+    "Model lock written by llmops.ollama.ollama_model_sync: the name, digest and size of each declared model. "
+    "Give it back with lock_mode: read to pin every model to these digests (the same bytes on every host)."
 )
 
 
 def render_lock(entries: List[Dict[str, Any]]) -> str:
-    """The lock file text (YAML; strings written as JSON strings, which YAML reads as they are)."""
-    lines = [LOCK_HEADER.rstrip("\n"), "models:" if entries else "models: []"]
-    for entry in entries:
-        lines.append("  - name: %s" % json.dumps(entry["name"]))
-        lines.append("    digest: %s" % json.dumps(entry["digest"]))
-        lines.append("    size: %d" % int(entry.get("size") or 0))
-    return "\n".join(lines) + "\n"
+    """The lock file text: JSON, one model a line.
+
+    JSON because the module reads it with the standard library on any host (a
+    managed host need not have PyYAML), and JSON is YAML too, so tools that read
+    the lock file as YAML read it unchanged.
+    """
+    models = [json.dumps({"name": entry["name"], "digest": entry["digest"], "size": int(entry.get("size") or 0)}, sort_keys=False) for entry in entries]
+    body = "[\n    " + ",\n    ".join(models) + "\n  ]" if models else "[]"
+    return '{\n  "comment": %s,\n  "models": %s\n}\n' % (json.dumps(LOCK_COMMENT), body)
 
 
-def _scalar(text: str) -> Any:
-    text = text.strip()
-    if not text:
-        return None
-    if text[0] == '"':
+def _load(text: str) -> Any:
+    """The data of a lock file: JSON; a YAML lock file of earlier versions is read with PyYAML where the host has it. Raises ValueError."""
+    try:
         return json.loads(text)
-    if text[0] == "'" and text.endswith("'") and len(text) >= 2:
-        return text[1:-1].replace("''", "'")
-    if re.fullmatch(r"-?[0-9]+", text):
-        return int(text)
-    return text
-
-
-def _parse_simple_yaml(text: str) -> Any:
-    """The block YAML of a lock file (``models:`` and a list of flat mappings, comments allowed); stdlib only, no PyYAML on the host."""
-    models: Optional[List[Dict[str, Any]]] = None
-    current: Optional[Dict[str, Any]] = None
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
-        if not line.strip() or line.strip() == "---":
-            continue
-        stripped = line.strip()
-        if models is None:
-            key, sep, rest = stripped.partition(":")
-            if key != "models" or not sep:
-                raise ValueError("line %d: expected 'models:'" % number)
-            if rest.strip() == "[]":
-                models = []
-                continue
-            if rest.strip():
-                raise ValueError("line %d: expected the list of models on the next lines" % number)
-            models = []
-            continue
-        if stripped.startswith("- "):
-            current = {}
-            models.append(current)
-            stripped = stripped[2:].strip()
-        if current is None:
-            raise ValueError("line %d: expected '- name: ...'" % number)
-        key, sep, rest = stripped.partition(":")
-        if not sep:
-            raise ValueError("line %d: expected 'key: value'" % number)
-        try:
-            current[key.strip()] = _scalar(rest)
-        except ValueError:
-            raise ValueError("line %d: cannot read the value %r" % (number, rest.strip())) from None
-    return {"models": models if models is not None else []}
+    except ValueError as exc:
+        problem = exc
+    try:
+        import yaml  # noqa: PLC0415  # pylint: disable=import-outside-toplevel  (only for lock files of earlier versions)
+    except ImportError:
+        raise ValueError(
+            "it is not JSON (%s); a YAML lock file of an earlier version needs PyYAML on the host: write it again with lock_mode: write, "
+            "or convert it to JSON (for example with the from_yaml and to_json filters)" % problem
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError("it is neither JSON (%s) nor YAML (%s)" % (problem, str(exc).replace("\n", " "))) from None
 
 
 def parse_lock(text: str, path: str) -> Dict[str, Dict[str, Any]]:
     """Lock file text -> {model key: {name, digest (bare hex), size}}. Raises SyncError naming the problem."""
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else _parse_simple_yaml(text)
+        data = _load(text)
     except ValueError as exc:
-        raise SyncError("the lock file %s cannot be read: %s (write it with lock_mode: write; JSON works too)" % (path, exc)) from None
+        raise SyncError("the lock file %s cannot be read: %s (write it with lock_mode: write)" % (path, exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
         raise SyncError("the lock file %s has no 'models' list; it is written by ollama_model_sync with lock_mode: write" % path)
     pins: Dict[str, Dict[str, Any]] = {}

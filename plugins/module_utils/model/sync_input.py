@@ -16,20 +16,46 @@ import fnmatch
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.validation import check_type_str
+from ansible.module_utils.errors import ArgumentTypeError, ArgumentValueError
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.model.mirror_source import InvalidMirror, parse_mirror
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import DEFINITION_FIELDS, STATES, InvalidSpec, ModelSpec, model_argument_spec
 
 PRIORITIES = ("high", "normal", "low")
-# the keys of a models entry: ollama_model's options of one model (one declaration: _model_spec.model_argument_spec), and priority
-ENTRY_KEYS = ("name", "state", "priority", *(key for key in model_argument_spec() if key != "state"))
 # a models entry may pull through another mirror than the module's (or none: mirror: false)
 MIRROR_KEYS = ("mirror", "mirror_insecure", "mirror_fallback")
-ENTRY_KEYS = (*ENTRY_KEYS, *MIRROR_KEYS)
 MAX_CONCURRENCY = 16
 _GLOB_CHARS_RE = re.compile(r"^[A-Za-z0-9_.:/*?\[\]!-]+$")
+# what a value of an entry must be, in words (an entry's type error names the key, the value and this)
+_TYPE_WORDS = {"str": "a string", "bool": "a boolean (true or false)", "dict": "a dictionary", "list": "a list", "raw": "a value"}
+_TYPE_HINTS = {"digest": " such as sha256:<64 hex>"}
+
+
+def _string(value: Any) -> str:
+    """A string, never a number turned into one: an entry's digest of 5 is a mistake, not '5'."""
+    return check_type_str(value, allow_conversion=False)
+
+
+def entry_argument_spec() -> Dict[str, Dict[str, Any]]:
+    """The keys of a ``models`` entry: name, priority, ollama_model's options of one model
+    (model.spec.model_argument_spec: one declaration for both) and the mirror keys."""
+    model = model_argument_spec()
+    spec: Dict[str, Dict[str, Any]] = {"name": {"type": "str", "required": True}, "state": dict(model.pop("state"), choices=list(STATES))}
+    spec["priority"] = {"type": "str", "default": "normal", "choices": list(PRIORITIES)}
+    spec.update(model)
+    spec.update(mirror={"type": "raw"}, mirror_insecure={"type": "bool"}, mirror_fallback={"type": "bool"})
+    for option in spec.values():
+        if option["type"] == "str":
+            option["type"] = _string
+    return spec
+
+
+ENTRY_SPEC = entry_argument_spec()
+ENTRY_KEYS = tuple(ENTRY_SPEC)
+_VALIDATOR = ArgumentSpecValidator(ENTRY_SPEC)
 
 
 class SyncError(ValueError):
@@ -56,14 +82,6 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _boolean(value: Any, where: str) -> bool:
-    try:
-        return boolean(value)
-    except TypeError:
-        pass
-    raise SyncError("%s must be a boolean (true or false), got %r (%s)" % (where, value, _type_name(value)))
-
-
 def _unknown_key_message(where: str, key: Any) -> str:
     hint = ""
     if isinstance(key, str):
@@ -73,13 +91,123 @@ def _unknown_key_message(where: str, key: Any) -> str:
     return "%s has an unknown key %r%s; the keys of a model are: %s" % (where, key, hint, ", ".join(ENTRY_KEYS))
 
 
+def _unknown_nested_key_message(path: Tuple[str, ...]) -> str:
+    """An unknown key in a nested option (``files``, ``adapters``, ``messages``): where, with a "did you mean"."""
+    options = ENTRY_SPEC[path[0]].get("options") or {}
+    known = sorted(options)
+    close = difflib.get_close_matches(path[-1], known, n=1)
+    hint = " (did you mean %r?)" % close[0] if close else ""
+    return "%s has an unknown key %r%s; its keys are: %s" % (".".join(path[:-1]), path[-1], hint, ", ".join(known))
+
+
+def _type_error(key: str, value: Any) -> str:
+    kind = ENTRY_SPEC[key]["type"]
+    kind = "str" if kind is _string else kind
+    if kind == "str":
+        return "%s must be a string%s, got %s" % (key, _TYPE_HINTS.get(key, ""), _type_name(value))
+    return "%s must be %s, got %r (%s)" % (key, _TYPE_WORDS.get(kind, "of type %s" % kind), value, _type_name(value))
+
+
+def _reworded(error: Exception, entry: Dict[str, Any]) -> str:
+    """A validator error about a key of the entry itself, in the words of the sync (others as the validator says them)."""
+    text = str(error)
+    if " found in " not in text:
+        wrong_type = re.match(r"argument '([^']+)' is of type ", text)
+        if isinstance(error, ArgumentTypeError) and wrong_type and wrong_type.group(1) in entry:
+            return _type_error(wrong_type.group(1), entry[wrong_type.group(1)])
+        wrong_value = re.match(r"value of (\S+) must be one of: ", text)
+        if isinstance(error, ArgumentValueError) and wrong_value and wrong_value.group(1) in entry:
+            key = wrong_value.group(1)
+            return "invalid %s %r: choose one of %s" % (key, entry[key], ", ".join(ENTRY_SPEC[key]["choices"]))
+    return text
+
+
+def _validated(item: Any, where: str) -> Tuple[Dict[str, Any], str]:
+    """One entry checked against ENTRY_SPEC by Ansible's ArgumentSpecValidator; (its values, its label). Raises SyncError."""
+    if isinstance(item, str):
+        item = {"name": item}
+    elif not isinstance(item, dict):
+        raise SyncError("%s must be a model name or a dictionary with a name, got %r (%s)" % (where, item, _type_name(item)))
+    unknown = [key for key in item if key not in ENTRY_SPEC]
+    if unknown:
+        raise SyncError(_unknown_key_message(where, unknown[0]))
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SyncError("%s has no name: every model needs a non-empty name string, got %r" % (where, name))
+    label = "%s (%s)" % (where, name)
+    entry = {key: value for key, value in item.items() if value is not None}  # null is "not given", as a default
+    result = _VALIDATOR.validate(entry)
+    nested = sorted(key for key in result.unsupported_parameters if isinstance(key, tuple))
+    if nested:
+        raise SyncError("%s: %s" % (label, _unknown_nested_key_message(nested[0])))
+    if result.errors.errors:
+        raise SyncError("%s: %s" % (label, "; ".join(_reworded(error, entry) for error in result.errors.errors)))
+    return result.validated_parameters, label
+
+
+def _pinned_digest(entry: Dict[str, Any], label: str, lock: Dict[str, Dict[str, Any]], lock_file: str) -> Optional[str]:
+    """The digest the lock file pins for the entry's model (None when it lists none); its own digest must agree. Raises SyncError."""
+    try:
+        pinned = lock.get(parse_name(entry["name"]).key)
+        own = normalize_digest(entry["digest"]) if entry.get("digest") else None
+    except (InvalidModelName, InvalidDigest) as exc:
+        raise SyncError("%s: %s" % (label, exc)) from None
+    if pinned is None:
+        return None
+    if own is not None and own != pinned["digest"]:
+        raise SyncError(
+            "%s: digest sha256:%s differs from sha256:%s in the lock file %s; remove one of the two pins" % (label, own, pinned["digest"], lock_file)
+        )
+    return pinned["digest"]
+
+
+def _entry_mirror(entry: Dict[str, Any], label: str, mirror: Any) -> Any:
+    """The mirror a model pulls through: the module's, unless its entry says otherwise. Raises SyncError."""
+    if all(entry.get(key) is None for key in MIRROR_KEYS):
+        return mirror
+    url = entry.get("mirror")
+    if url is None and mirror is not None:
+        url = mirror.url
+    insecure = entry["mirror_insecure"] if entry.get("mirror_insecure") is not None else (mirror.insecure if mirror else False)
+    fallback = entry["mirror_fallback"] if entry.get("mirror_fallback") is not None else (mirror.fallback if mirror else False)
+    try:
+        return parse_mirror(url, insecure, fallback)
+    except InvalidMirror as exc:
+        raise SyncError("%s: %s" % (label, exc)) from None
+
+
+def _spec(entry: Dict[str, Any], label: str, digest: Optional[str], update: bool) -> Tuple[ModelSpec, List[str]]:
+    definition = {key: entry.get(key) for key in DEFINITION_FIELDS}
+    has_definition = any(value is not None for value in definition.values())
+    try:
+        return ModelSpec.build(
+            entry["name"],
+            state=entry["state"],
+            update=update,
+            force=entry["force"],
+            digest=digest,
+            insecure=entry["insecure"],
+            keep_alive=entry.get("keep_alive"),
+            options=entry.get("options"),
+            definition=definition if has_definition else None,
+            check_memory=entry["check_memory"],
+            require_capabilities=entry.get("require_capabilities"),
+        )
+    except InvalidSpec as exc:
+        raise SyncError("%s: %s" % (label, exc)) from None
+
+
 def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, lock_file: str = "", mirror: Any = None) -> Tuple[List[Declared], List[str]]:
     """The declared models, validated; (models, warnings). Raises SyncError before anything is asked of the server.
 
-    ``mirror`` (a _model_mirror.MirrorSource, the module's) is each model's unless its entry sets
+    Each entry is checked against :func:`entry_argument_spec` by Ansible's own
+    ArgumentSpecValidator (types, choices, nested options), with the sync's words
+    for its own keys and a "did you mean" for an unknown one.
+
+    ``mirror`` (a model.mirror_source.MirrorSource, the module's) is each model's unless its entry sets
     ``mirror`` (a URL, or false for none), ``mirror_insecure`` or ``mirror_fallback``.
 
-    ``lock`` (from :func:`read_lock`) pins every model that should be present to its
+    ``lock`` (from lock_file.read_lock) pins every model that should be present to its
     digest; a declared model the lock does not list is an error.
     """
     if not isinstance(models, list):
@@ -89,97 +217,23 @@ def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, 
     seen: Dict[str, Tuple[int, str]] = {}
     missing_from_lock: List[str] = []
     for index, item in enumerate(models):
-        where = "models[%d]" % index
-        if isinstance(item, str):
-            entry: Dict[str, Any] = {"name": item}
-        elif isinstance(item, dict):
-            entry = dict(item)
-        else:
-            raise SyncError("%s must be a model name or a dictionary with a name, got %r (%s)" % (where, item, _type_name(item)))
-        for key in entry:
-            if key not in ENTRY_KEYS:
-                raise SyncError(_unknown_key_message(where, key))
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise SyncError("%s has no name: every model needs a non-empty name string, got %r" % (where, name))
-        label = "%s (%s)" % (where, name)
-        priority = entry.get("priority")
-        if priority is None:
-            priority = "normal"
-        if priority not in PRIORITIES:
-            raise SyncError("%s: invalid priority %r: choose one of %s" % (label, priority, ", ".join(PRIORITIES)))
-        state = entry.get("state")
-        if state is None:
-            state = "present"
-        if state not in STATES:
-            raise SyncError("%s: invalid state %r: choose one of %s" % (label, state, ", ".join(STATES)))
-        flags = {}
-        for key in ("update", "force", "insecure", "check_memory"):
-            flags[key] = _boolean(entry[key], "%s: %s" % (label, key)) if entry.get(key) is not None else False
-        definition = {key: entry.get(key) for key in DEFINITION_FIELDS}
-        has_definition = any(value is not None for value in definition.values())
-        digest = entry.get("digest")
-        if digest is not None and not isinstance(digest, str):
-            raise SyncError("%s: digest must be a string such as sha256:<64 hex>, got %s" % (label, _type_name(digest)))
-        if lock is not None and state in ("present", "loaded"):
-            try:
-                key = parse_name(name).key
-            except InvalidModelName as exc:
-                raise SyncError("%s: %s" % (label, exc)) from None
-            pinned = lock.get(key)
+        entry, label = _validated(item, "models[%d]" % index)
+        digest, update = entry.get("digest"), entry["update"]
+        if lock is not None and entry["state"] in ("present", "loaded"):
+            pinned = _pinned_digest(entry, label, lock, lock_file)
             if pinned is None:
-                missing_from_lock.append(name)
+                missing_from_lock.append(entry["name"])
             else:
-                if digest:
-                    try:
-                        own = normalize_digest(digest)
-                    except InvalidDigest as exc:
-                        raise SyncError("%s: %s" % (label, exc)) from None
-                    if own != pinned["digest"]:
-                        raise SyncError(
-                            "%s: digest sha256:%s differs from sha256:%s in the lock file %s; remove one of the two pins"
-                            % (label, own, pinned["digest"], lock_file)
-                        )
-                digest = pinned["digest"]
-                if not has_definition:
-                    # a host with another digest is brought to the pinned one; a registry that no longer serves it fails the model
-                    flags["update"] = True
-        try:
-            spec, spec_warnings = ModelSpec.build(
-                name,
-                state=state,
-                update=flags["update"],
-                force=flags["force"],
-                digest=digest,
-                insecure=flags["insecure"],
-                keep_alive=entry.get("keep_alive"),
-                options=entry.get("options"),
-                definition=definition if has_definition else None,
-                check_memory=flags["check_memory"],
-                require_capabilities=entry.get("require_capabilities"),
-            )
-        except InvalidSpec as exc:
-            raise SyncError("%s: %s" % (label, exc)) from None
-        for warning in spec_warnings:
-            text = "%s: %s" % (label, warning)
-            if text not in warnings:
-                warnings.append(text)
-        spec.mirror = mirror
-        if any(entry.get(key) is not None for key in MIRROR_KEYS):
-            own = {key: entry.get(key) for key in MIRROR_KEYS}
-            if own["mirror"] is None and mirror is not None:
-                own["mirror"] = mirror.url
-            for key, default in (("mirror_insecure", mirror.insecure if mirror else False), ("mirror_fallback", mirror.fallback if mirror else False)):
-                own[key] = _boolean(own[key], "%s: %s" % (label, key)) if own[key] is not None else default
-            try:
-                spec.mirror = parse_mirror(own["mirror"], own["mirror_insecure"], own["mirror_fallback"])
-            except InvalidMirror as exc:
-                raise SyncError("%s: %s" % (label, exc)) from None
+                # a host with another digest is brought to the pinned one; a registry that no longer serves it fails the model
+                digest, update = pinned, update or not any(entry.get(key) is not None for key in DEFINITION_FIELDS)
+        spec, spec_warnings = _spec(entry, label, digest, update)
+        warnings.extend(text for text in ("%s: %s" % (label, warning) for warning in spec_warnings) if text not in warnings)
+        spec.mirror = _entry_mirror(entry, label, mirror)
         if spec.name.key in seen:
             first_index, first_name = seen[spec.name.key]
             raise SyncError("models[%d] (%s) and %s are the same model, %s: declare each model once" % (first_index, first_name, label, spec.name.display))
-        seen[spec.name.key] = (index, name)
-        declared.append(Declared(spec, priority, index, label))
+        seen[spec.name.key] = (index, entry["name"])
+        declared.append(Declared(spec, entry["priority"], index, label))
     if missing_from_lock:
         raise SyncError(
             "the lock file %s pins no digest for %s; run the sync once with lock_mode: write to record them, or remove them from models"
@@ -233,4 +287,15 @@ def protected_by(name: ModelName, globs: List[str]) -> Optional[str]:
     return None
 
 
-__all__ = ["ENTRY_KEYS", "MAX_CONCURRENCY", "PRIORITIES", "Declared", "SyncError", "check_protect", "parse_models", "protected_by"]
+__all__ = [
+    "ENTRY_KEYS",
+    "ENTRY_SPEC",
+    "MAX_CONCURRENCY",
+    "PRIORITIES",
+    "Declared",
+    "SyncError",
+    "check_protect",
+    "entry_argument_spec",
+    "parse_models",
+    "protected_by",
+]
