@@ -163,8 +163,11 @@ def test_check_then_add_then_unchanged_with_diff_and_history(sim, tmp_path: Path
     assert [line.split()[0] for line in planned["diff"]["after"].splitlines()] == ["all-minilm:latest", "qwen2.5:0.5b", "smollm2:135m"]
     assert tags(sim) == {}
 
+    sim.clear_requests()
     first = one(sim, tmp_path, diff=True, models=models)
     assert first["changed"] is True and not first.get("failed"), first.get("msg")
+    # a first pull of 3 models reads the server's list once before the batch and once after it
+    assert [r["path"] for r in sim.requests() if (r["method"], r["path"]) == ("GET", "/api/tags")] == ["/api/tags"] * 2
     assert first["summary"] == {"added": 3, "updated": 0, "removed": 0, "loaded": 1, "unloaded": 0, "unchanged": 0, "failed": 0, "unavailable": 0, "skipped": 0}
     assert [(r["name"], r["action"], r["status"]) for r in first["results"]] == [
         ("smollm2:135m", "pulled", "stopped"),

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import load_bundle, write_bundle
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.fetch_records import FetchRecords
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import OLLAMA_REGISTRY, Entry, Mirror, MirrorError, Wanted, parse_models
 
@@ -95,12 +96,12 @@ def fetch(module: Any, mirror: Mirror, wanted: List[Wanted], min_free: int) -> T
     return entries, records.error if records is not None else ""
 
 
-def write_bundle(mirror: Mirror, entries: List[Entry], wanted: List[Wanted], dest: str) -> Dict[str, Any]:
+def _write_bundle(mirror: Mirror, entries: List[Entry], wanted: List[Wanted], dest: str) -> Dict[str, Any]:
     """Write the models (those handled, else the whole mirror) as a bundle at ``dest``; the ``bundle`` return value."""
     records = [entry.record() for entry in entries] if entries or wanted else list(mirror.index.values())
     if not records:
         raise MirrorError("the mirror at %s holds no models to write to bundle_dest; give models" % mirror.tree.root)
-    changed, index = mirror.write_bundle(records, dest)
+    changed, index = write_bundle(mirror, records, dest)
     return {
         "path": dest,
         "changed": changed,
@@ -115,14 +116,14 @@ def present(module: Any, mirror: Mirror, wanted: List[Wanted], min_free: int) ->
     result: Dict[str, Any] = {"ledger_error": ""}
     entries: List[Entry] = []
     if params["bundle"]:
-        entries = mirror.load_bundle(params["bundle"], wanted, min_free)
+        entries = load_bundle(mirror, params["bundle"], wanted, min_free)
         mirror.transferred = sum(blob["size"] for blob in mirror.fetched) if not module.check_mode else 0
     elif wanted:
         entries, result["ledger_error"] = fetch(module, mirror, wanted, min_free)
     placed = mirror.place(entries)
     result["changed"] = bool(placed or mirror.fetched)
     if params["bundle_dest"]:
-        result["bundle"] = write_bundle(mirror, entries, wanted, params["bundle_dest"])
+        result["bundle"] = _write_bundle(mirror, entries, wanted, params["bundle_dest"])
         result["changed"] = result["changed"] or result["bundle"]["changed"]
     return result
 

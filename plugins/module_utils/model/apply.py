@@ -95,6 +95,7 @@ class ModelResult:
         self.space: Optional[Dict[str, Any]] = None
         self.plan: Optional[Plan] = None
         self.expected_size = 0
+        self.unconfirmed = False  # pulled, and its digest taken from the plan until the server's list is read again
 
     def act(self, verb: str) -> None:
         self.actions.append(verb)
@@ -139,19 +140,12 @@ class HostChecks:
 
 
 class Schedule:
-    r"""How a caller that runs many plans (the sync) schedules them; decided by the executor from check mode.
-
-    A real run pulls ``concurrent``\ ly, each pull in a host pull slot and the model's
-    pull lock, plans a model ``again`` before its steps when earlier ones changed the
-    server, may leave transfers for a second run (``may_defer``) and reads the server
-    after the run. Check mode (``predicted``) reports every plan, one after the other,
-    with none of that: sizes and the model list after come from the plans.
-    """
+    r"""How the sync schedules many plans, decided by the executor from check mode. A real run pulls ``concurrent``\ ly
+    (host pull slots, model pull locks), plans a model ``again`` after earlier changes, ``may_defer`` transfers to a second
+    run and reads the server after; check mode (``predicted``) reports every plan in turn: sizes and the list after come from the plans."""
 
     def __init__(self, real: bool) -> None:
-        self.concurrent = real
-        self.again = real
-        self.may_defer = real
+        self.concurrent = self.again = self.may_defer = real
         self.predicted = not real
 
 
@@ -315,7 +309,7 @@ class Executor:
                 stats = self._pull(plan, step, result)
             if step.source is not None and step.source != plan.name:  # pulled under the mirror's name: copied below
                 run.temporary = step.source
-            run.digest = self._digest_after(step.source or plan.name)
+            run.digest = self._pulled_digest(plan, step, result)
             if step.data.get("update"):
                 if not any(later.kind == VERIFY for later in plan.steps):
                     self._updated(plan, step, result, run.digest, stats)
@@ -402,10 +396,7 @@ class Executor:
             self.ledger.append_history(entry)
 
     def ledger_prediction(self, state_dir: str) -> str:
-        """In check mode (which creates no ledger): why a real run could not use the ledger in ``state_dir`` ('' when it could).
-
-        A real run has opened its ledger: its own ``error`` says it; this is ''.
-        """
+        """In check mode (which creates no ledger): why a real run could not use the ledger in ``state_dir`` ('' when it could, or in a real run)."""
         if not self.check_mode:
             return ""
         reason = unwritable_reason(state_dir)
@@ -549,6 +540,23 @@ class Executor:
             candidates = self.state.cleanup_candidates(exclude=name)
             return StepFailed("%s%s" % (exc, _candidates_text(candidates)), PAUSED, candidates)
         return StepFailed(str(exc), FAILED)
+
+    def _pulled_digest(self, plan: Plan, step: Step, result: ModelResult) -> str:
+        """The digest of a model just pulled. A plain pull (no pin to verify, no update, not through a mirror) has the
+        digest the registry served for the plan: the server's list is read once after the batch (ModelManager.finish),
+        which confirms it (``result.unconfirmed``). Otherwise GET /api/tags now."""
+        served = (step.after or {}).get("digest") or ""
+        plain = step.source in (None, plan.name) and not step.data.get("update") and not any(later.kind == VERIFY for later in plan.steps)
+        if plain and len(served) == 64:
+            result.unconfirmed = True
+            return served
+        return self._digest_after(step.source or plan.name)
+
+    def confirm(self, result: ModelResult, listed: bool) -> None:
+        """After the batch: a model pulled without a read of the list must be on it (else it failed, as the pull did)."""
+        result.unconfirmed = False
+        if not listed:
+            self._fail(result, "the pull of %s reported success, but the server does not list the model afterwards" % result.name.display, FAILED)
 
     def _digest_after(self, name: ModelName) -> str:
         """GET /api/tags after a pull or create: the model's digest now ('' if it is not listed)."""

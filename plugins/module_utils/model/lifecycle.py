@@ -216,6 +216,8 @@ class ModelManager:
                 self.reread_error = str(exc)  # the records (and a lock file) must not be taken from the state before the changes
                 self.warn("the models could not be read again after the changes: %s" % exc)
         for result in results:
+            if result.unconfirmed and not self.reread_error:
+                self.executor.confirm(result, self.present(result.name))
             if self.mutated and not result.failed:  # nothing is mutated in check mode
                 actual = self.describe(result.name)
                 for key in ("state", "digest"):

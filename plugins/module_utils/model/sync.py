@@ -40,7 +40,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import ACTIVE_STATUSES, FAILED, QUEUED, FileLock, Ledger, now_iso, record_process_alive
@@ -68,6 +68,7 @@ class Item:
         self.queue_position = 0
         self.notes: List[str] = []
         self.pending = False  # its transfer waits for a run with transfers (Sync(transfers=False))
+        self.waited = False  # its pull waited (a host slot, another process): the server is read again before it starts
 
 
 class Sync:
@@ -119,6 +120,28 @@ class Sync:
         self.items = items
         for item in items:
             self._plan(item)
+        self._note_resumed(items)
+        removals, unloads, pulls, others = self._phases(items)
+        order = removals + unloads + pulls + others
+        if not self.transfers:
+            self._defer(pulls + others)
+            pulls = [item for item in pulls if not item.pending]
+            others = [item for item in others if not item.pending]
+
+        self._serial(removals)
+        self._serial(unloads)
+        if self.schedule.concurrent:
+            self._concurrent(pulls)
+        else:
+            self._serial(pulls)
+        if self.schedule.again and others and self.manager.mutated:
+            self.manager.refresh_tags()  # the server as the pulls left it (one GET), for the loads and creates after them
+        self._serial(others, again=self.schedule.again)
+        self.manager.finish([item.result for item in items if item.result is not None])
+        return outcome(self, order, before, self._clock() - started)
+
+    def _note_resumed(self, items: List[Item]) -> None:
+        """A note on each model whose pull resumes one that an earlier, interrupted process left."""
         interrupted_keys = {}
         for entry in self.interrupted:
             try:
@@ -132,6 +155,9 @@ class Sync:
                 what = entry.get("operation") or "pull"
                 item.notes.append("the earlier %s by process %s stopped at %s of %s (interrupted); resumed" % (what, entry.get("pid"), done, total))
 
+    @staticmethod
+    def _phases(items: List[Item]) -> Tuple[List[Item], List[Item], List[Item], List[Item]]:
+        """The items by phase, in the order they run: removals, unloads, pulls (by priority, then declaration), the others."""
         removals = [item for item in items if item.spec.state == "absent"]
         unloads = [item for item in items if item.spec.state == "unloaded"]
         pulls = sorted((item for item in items if item.plan is not None and item.plan.pulls), key=lambda item: item.declared.rank)
@@ -140,21 +166,7 @@ class Sync:
         for phase, group in (("remove", removals), ("unload", unloads), ("pull", pulls), ("other", others)):
             for item in group:
                 item.phase = phase
-        order = removals + unloads + pulls + others
-        if not self.transfers:
-            self._defer(pulls + others)
-            pulls = [item for item in pulls if not item.pending]
-            others = [item for item in others if not item.pending]
-
-        self._serial(removals)
-        self._serial(unloads)
-        if self.schedule.concurrent:
-            self._concurrent(pulls)
-        else:
-            self._serial(pulls)
-        self._serial(others, again=self.schedule.again)
-        self.manager.finish([item.result for item in items if item.result is not None])
-        return outcome(self, order, before, self._clock() - started)
+        return removals, unloads, pulls, others
 
     def _defer(self, items: List[Item]) -> None:
         """Leave pending the models whose plan moves model bytes, and the custom models built on one of them."""
@@ -290,14 +302,17 @@ class Sync:
                 self._mark_queued(pending)
                 continue
             self._mark_queued(pending)
+            for item in pending:
+                item.waited = True
             wake.wait(self.poll)
 
     def _pull(self, item: Item, slot: FileLock, model_lock: FileLock, wake: threading.Event) -> None:
         name = item.spec.name
         try:
             self.manager.executor.mark_started(name)
-            # another process may have pulled it meanwhile: look again (one GET) and plan again before pulling
-            self._plan(item, again=True)
+            # after a wait (for a slot, or for another process's pull of it), the server may hold it now: look again
+            # (one GET) and plan again; a pull that starts at once goes by the state read before the batch
+            self._plan(item, again=item.waited or item.waited_for is not None)
             if item.result is None and item.plan is not None:
                 item.result = self.manager.apply(item.plan, slot_held=True)
             if item.waited_for is not None and not item.result.failed and not item.result.changed:

@@ -18,31 +18,27 @@ COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "fai
 ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped", "pending")
 
 
-def outcome(sync: Any, order: List[Any], before: List[Dict[str, Any]], seconds: float) -> Dict[str, Any]:
-    """What Sync.run returns (see ollama_model_sync's RETURN); ``order`` is the items in the order they were scheduled."""
-    results = []
-    for item in sync.items:
-        results.append(result_entry(item, sync.schedule.predicted))
+def _counts(results: List[Dict[str, Any]]) -> Dict[str, int]:
     counts = {key: 0 for key in COUNTS}
     for entry in results:
         action = entry["action"]
         if action in ("pulled", "created"):
             counts["added"] += 1
-        elif action in ("updated", "removed", "unchanged", "failed", "skipped"):
+        elif action in ("updated", "removed", "unchanged", "failed", "skipped", "unloaded"):
             counts[action] += 1
-        elif action == "unloaded":
-            counts["unloaded"] += 1
         if "loaded" in entry["actions"]:
             counts["loaded"] += 1
-    missing = unavailable(sync, results)
-    counts["unavailable"] = len(missing)
-    after = after_table(sync.items, before) if sync.schedule.predicted else sync.manager.table()
+    return counts
+
+
+def _plan(order: List[Any], results: List[Dict[str, Any]], items: List[Any]) -> List[Dict[str, Any]]:
+    """The ``plan``: each model that acted, failed, was skipped or left pending, in the order scheduled."""
     plan = []
     for item in order:
         result = item.result
         if result is None or not (result.actions or result.failed or item.skipped or item.pending):
             continue
-        entry = next(e for e, i in zip(results, sync.items) if i is item)
+        entry = next(e for e, i in zip(results, items) if i is item)
         plan.append(
             {
                 "name": entry["name"],
@@ -55,8 +51,13 @@ def outcome(sync: Any, order: List[Any], before: List[Dict[str, Any]], seconds: 
                 "steps": [step.as_dict() for step in result.plan.steps] if result.plan is not None else [],
             }
         )
+    return plan
+
+
+def _lock(results: List[Dict[str, Any]], items: List[Any]) -> List[Dict[str, Any]]:
+    """The lock entries: each declared model that should be present and is, with its digest and size, by name."""
     lock = []
-    for entry, item in zip(results, sync.items):
+    for entry, item in zip(results, items):
         if not item.declared.declared or item.spec.state not in ("present", "loaded") or entry["action"] in ("failed", "skipped", "pending"):
             continue
         digest = entry["digest"]
@@ -64,13 +65,23 @@ def outcome(sync: Any, order: List[Any], before: List[Dict[str, Any]], seconds: 
             continue
         lock.append({"name": entry["name"], "digest": "sha256:" + digest, "size": int(entry["size_bytes"] or 0)})
     lock.sort(key=lambda pin: pin["name"].lower())
+    return lock
+
+
+def outcome(sync: Any, order: List[Any], before: List[Dict[str, Any]], seconds: float) -> Dict[str, Any]:
+    """What Sync.run returns (see ollama_model_sync's RETURN); ``order`` is the items in the order they were scheduled."""
+    results = [result_entry(item, sync.schedule.predicted) for item in sync.items]
+    counts = _counts(results)
+    missing = unavailable(sync, results)
+    counts["unavailable"] = len(missing)
+    after = after_table(sync.items, before) if sync.schedule.predicted else sync.manager.table()
     return {
         "results": results,
         "summary": counts,
-        "plan": plan,
+        "plan": _plan(order, results, sync.items),
         "before": before,
         "after": after,
-        "lock": lock,
+        "lock": _lock(results, sync.items),
         "protected": list(sync.protected),
         "interrupted": list(sync.interrupted),
         "unavailable": missing,

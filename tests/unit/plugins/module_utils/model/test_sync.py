@@ -503,3 +503,28 @@ def test_a_yaml_lock_file_without_pyyaml_says_how_to_convert(monkeypatch: pytest
     assert parse_lock(render_lock([{"name": "a", "digest": "sha256:" + DIGEST_A}]), "f")["registry.ollama.ai/library/a:latest"]["digest"] == DIGEST_A
     with pytest.raises(SyncError, match="a YAML lock file of an earlier version needs PyYAML on the host: write it again with lock_mode: write"):
         parse_lock("models:\n  - name: a\n    digest: %s\n" % DIGEST_A, "f")
+
+
+def test_a_first_pull_reads_the_servers_list_once_before_and_once_after(fake: FakeOllama, tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        fake.publish(name)
+    _sync, outcome = run_sync(fake, tmp_path, ["a", "b", {"name": "c", "state": "loaded"}])
+    assert outcome["summary"]["added"] == 3 and outcome["summary"]["loaded"] == 1
+    assert [path for _method, path, _payload in fake.requests if path == "/api/tags"] == ["/api/tags"] * 2
+    served = {model["name"]: model["digest"] for model in fake.models.values()}
+    assert [(r["name"], r["digest"]) for r in outcome["results"]] == [(n + ":latest", served[n + ":latest"]) for n in "abc"]
+
+
+def test_a_pull_the_server_does_not_list_afterwards_fails(fake: FakeOllama, tmp_path: Path) -> None:
+    fake.publish("a")
+    original = fake.stream
+
+    def vanishing(method: str, path: str, payload: Any = None, timeout: Any = None) -> Any:
+        yield from original(method, path, payload, timeout)
+        fake.models.clear()  # pulled, then gone before the list is read again
+
+    fake.stream = vanishing  # type: ignore[method-assign]
+    _sync, outcome = run_sync(fake, tmp_path, ["a"])
+    assert [(r["action"], r["message"]) for r in outcome["results"]] == [
+        ("failed", "the pull of a:latest reported success, but the server does not list the model afterwards")
+    ]
