@@ -103,3 +103,23 @@ def test_the_sync_module_writes_its_lock_file_and_history_through_the_executor()
     for name in ("sync_module.py", "lock_file.py", "sync.py", "sync_output.py"):
         text = (ROOT / "plugins" / "module_utils" / "model" / name).read_text()
         assert not re.search(r"\bcheck_mode\b", text) and "atomic_write" not in text and "append_history(" not in text, name
+
+
+def test_the_inference_probe_is_defined_once() -> None:
+    """What to ask a model and how to judge its answer: core/probe.py only (the watchdog imports that file, installed beside it)."""
+    defined = {}
+    for path in _python_files():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Assign):
+                names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = [node.name]
+            for name in names:
+                if name in ("EMBEDDING_FAMILIES", "PROBE_PROMPT", "is_embedding_model", "smallest_model", "probe_request", "answer_problem", "_embeds"):
+                    defined.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    assert defined == {
+        name: ["plugins/module_utils/core/probe.py"]
+        for name in ("EMBEDDING_FAMILIES", "PROBE_PROMPT", "is_embedding_model", "smallest_model", "probe_request", "answer_problem")
+    }

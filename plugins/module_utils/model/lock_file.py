@@ -40,7 +40,8 @@ def _load(text: str) -> Any:
     except ValueError as exc:
         problem = exc
     try:
-        import yaml  # noqa: PLC0415  # pylint: disable=import-outside-toplevel  (only for lock files of earlier versions)
+        # only for the YAML lock files of earlier versions: the module does not import PyYAML otherwise
+        import yaml  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
     except ImportError:
         raise ValueError(
             "it is not JSON (%s); a YAML lock file of an earlier version needs PyYAML on the host: write it again with lock_mode: write, "
