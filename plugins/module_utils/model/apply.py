@@ -19,11 +19,11 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
-from ansible_collections.llmops.ollama.plugins.module_utils.core.host import ResourceError, free_bytes, mem_available, space_needed, vram_free
+from ansible_collections.llmops.ollama.plugins.module_utils.core.host import HostChecks, ResourceError, free_bytes, mem_available, space_needed, vram_free
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
     ABSENT,
     FAILED,
@@ -117,26 +117,6 @@ class ModelResult:
         if self.space is not None:
             data["space"] = dict(self.space)
         return data
-
-
-class HostChecks:
-    """The host's side of a pull or a load: the models disk and the memory, read only."""
-
-    def __init__(
-        self,
-        api_url: str,
-        local: bool,
-        models_path: Optional[str],
-        min_free_space: int = 0,
-        run_command: Optional[Callable[[List[str]], Tuple[int, str, str]]] = None,
-        nvidia_smi: Optional[str] = None,
-    ) -> None:
-        self.api_url = api_url
-        self.local = local
-        self.models_path = models_path
-        self.min_free_space = min_free_space
-        self.run_command = run_command
-        self.nvidia_smi = nvidia_smi
 
 
 class Schedule:
