@@ -568,98 +568,11 @@ conflicts:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import connection_argument_spec
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import DomainError, DomainManager, MissingCryptography
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, TLS_MODES, TLS_PROTOCOLS, ConfigError, url_secrets
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import ACCEPTABLE_CERTIFICATE_ISSUES, CRYPTOGRAPHY_IMPORT_ERROR
-
-
-def argument_spec() -> dict:
-    spec = connection_argument_spec()
-    spec.update(
-        {
-            "domain": {"type": "str", "required": True},
-            "aliases": {"type": "list", "elements": "str", "default": []},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-            "upstream": {"type": "str"},
-            "upstreams": {"type": "list", "elements": "str"},
-            "balance": {"type": "str", "default": "least_conn", "choices": ["least_conn", "model"]},
-            "listen_address": {"type": "str"},
-            "http_port": {"type": "int", "default": 80},
-            "https_port": {"type": "int", "default": 443},
-            "tls": {"type": "str", "default": "none", "choices": list(TLS_MODES)},
-            "certificate": {"type": "path"},
-            "private_key": {"type": "path"},
-            "accept_certificate": {"type": "list", "elements": "str", "choices": list(ACCEPTABLE_CERTIFICATE_ISSUES), "default": []},
-            "tls_dir": {"type": "path", "default": "/etc/ssl/llmops-ollama"},
-            "renew_days": {"type": "int", "default": 30},
-            "selfsigned_days": {"type": "int", "default": 365},
-            "redirect_http": {"type": "bool", "default": True},
-            "hsts": {"type": "bool", "default": False},
-            "tls_protocols": {"type": "list", "elements": "str", "choices": list(TLS_PROTOCOLS), "default": list(TLS_PROTOCOLS)},
-            "allow": {"type": "list", "elements": "str", "default": []},
-            "public": {"type": "bool", "default": False},
-            "api_keys": {"type": "list", "elements": "str", "default": [], "no_log": True},
-            "default_server": {"type": "bool", "default": False},
-            "mirror_path": {"type": "path"},
-            "rate_limit": {"type": "int"},
-            "rate_limit_burst": {"type": "int"},
-            "read_timeout": {"type": "int", "default": 600},
-            "send_timeout": {"type": "int", "default": 600},
-            "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR},
-            "backup_dir": {"type": "path"},
-            "backups": {"type": "int", "default": 5},
-            "acme_webroot": {"type": "path", "default": "/var/lib/llmops-ollama/acme"},
-            "nginx_binary": {"type": "str", "default": "nginx"},
-            "nginx_conf": {"type": "path"},
-            "nginx_prefix": {"type": "path"},
-            "reload_command": {"type": "str"},
-            "reload": {"type": "bool", "default": True},
-            "force": {"type": "bool", "default": False},
-            "verify": {"type": "bool", "default": False},
-            "verify_timeout": {"type": "int", "default": 10},
-        }
-    )
-    return spec
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[("upstream", "upstreams")],
-        supports_check_mode=True,
-    )
-    # A URL with user:password@ is refused, but Ansible would still repeat it (invocation.module_args with -vvv, messages).
-    for secret in url_secrets([module.params.get("api_url"), module.params.get("upstream"), *(module.params.get("upstreams") or [])]):
-        module.no_log_values.add(secret)
-    params = dict(module.params)
-    binary = params["nginx_binary"]
-    if "/" not in binary:
-        found = module.get_bin_path(binary, opt_dirs=["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"])
-        if not found:
-            module.fail_json(msg="nginx_binary %r was not found in PATH or the sbin directories: install nginx, or give its path" % binary)
-        params["nginx_binary"] = found
-
-    def runner(argv: list) -> tuple:
-        rc, out, err = module.run_command(argv)
-        return rc, out, err
-
-    manager = DomainManager(params, runner, check_mode=module.check_mode)
-    try:
-        result = manager.run()
-    except MissingCryptography as exc:
-        module.fail_json(msg=missing_required_lib("cryptography", reason=str(exc)), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    except DomainError as exc:
-        for warning in manager.warnings:
-            module.warn(warning)
-        module.fail_json(msg=str(exc), **exc.details)
-    except ConfigError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in manager.warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module()
 
 
 if __name__ == "__main__":

@@ -182,32 +182,11 @@ bindings:
       sample: ["/etc/nginx/conf.d/ollama.example.com.conf was edited by hand"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import list_bindings
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, ConfigError, url_secrets
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_info_module import run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "domain": {"type": "str"},
-            "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR},
-            "api_url": {"type": "str"},
-            "api_key": {"type": "str", "no_log": True},
-            "validate_certs": {"type": "bool"},
-            "timeout": {"type": "float"},
-        },
-        supports_check_mode=True,
-    )
-    # api_url is not used here; when module_defaults give one with user:password@, it is masked in every output.
-    for secret in url_secrets([module.params.get("api_url")]):
-        module.no_log_values.add(secret)
-    try:
-        bindings = list_bindings(module.params["config_dir"], module.params["domain"])
-    except ConfigError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, bindings=bindings)
+    run_module()
 
 
 if __name__ == "__main__":

@@ -17,15 +17,17 @@ description:
 author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
+  - llmops.ollama._connection
   - llmops.ollama._attributes
   - llmops.ollama._attributes.INFO_MODULE
+  - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
 options:
   ports:
     description:
       - The TCP ports to look at.
+      - Not set, the port of O(api_url) (what the Ollama API of this host listens on); no request is sent to it.
     type: list
     elements: int
-    required: true
   address:
     description:
       - The address a server would bind; a socket on the wildcard address, or on this one, counts. Any address when not set.
@@ -79,19 +81,32 @@ listeners:
       sample: "port 11435: pid 812 (nginx: master process /usr/sbin/nginx)"
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule, connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.ports import describe, port_holders
 
 
 def argument_spec() -> dict:
-    return {"ports": {"type": "list", "elements": "int", "required": True}, "address": {"type": "str"}}
+    """The shared connection options (it is in the ollama action group; only api_url's port is read) and its own."""
+    spec = connection_argument_spec()
+    spec.update({"ports": {"type": "list", "elements": "int"}, "address": {"type": "str"}})
+    return spec
+
+
+def _api_port(api_url: str) -> int:
+    try:
+        parts = urlsplit(api_url)
+        return parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return 0
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = OllamaModule(argument_spec=argument_spec(), supports_check_mode=True)
+    ports = module.params["ports"] if module.params["ports"] is not None else [_api_port(module.params["api_url"])]
     listeners, free = [], []
-    for port in module.params["ports"]:
+    for port in ports:
         if not 1 <= port <= 65535:
             module.fail_json(msg="ports: %d is not a TCP port (1 to 65535)" % port)
         holders = port_holders(port, module.params["address"])

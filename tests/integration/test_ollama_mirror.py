@@ -37,7 +37,7 @@ def one(tmp_path: Path, check: bool = False, diff: bool = False, **step: Any) ->
 
 
 def ledger(mirror: Path, name: str) -> Dict[str, Any]:
-    from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import Ledger
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 
     record = Ledger.open(str(mirror / ".state"), create=False).read(name)
     assert record is not None, "no ledger record for %s" % name

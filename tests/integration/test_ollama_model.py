@@ -49,7 +49,7 @@ def loaded(sim) -> list[str]:
 
 
 def ledger_log(tmp_path: Path, name: str) -> list[dict]:
-    from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import Ledger
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 
     return Ledger.open(str(tmp_path / "state"), create=False).log_entries(name)
 

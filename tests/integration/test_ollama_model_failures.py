@@ -28,7 +28,7 @@ SECRET = "s3cretPW-7f1c9e"
 
 
 def ledger_at(state: Path) -> Any:
-    from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import Ledger
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 
     return Ledger.open(str(state), create=False)
 

@@ -163,8 +163,11 @@ def test_check_then_add_then_unchanged_with_diff_and_history(sim, tmp_path: Path
     assert [line.split()[0] for line in planned["diff"]["after"].splitlines()] == ["all-minilm:latest", "qwen2.5:0.5b", "smollm2:135m"]
     assert tags(sim) == {}
 
+    sim.clear_requests()
     first = one(sim, tmp_path, diff=True, models=models)
     assert first["changed"] is True and not first.get("failed"), first.get("msg")
+    # a first pull of 3 models reads the server's list once before the batch and once after it
+    assert [r["path"] for r in sim.requests() if (r["method"], r["path"]) == ("GET", "/api/tags")] == ["/api/tags"] * 2
     assert first["summary"] == {"added": 3, "updated": 0, "removed": 0, "loaded": 1, "unloaded": 0, "unchanged": 0, "failed": 0, "unavailable": 0, "skipped": 0}
     assert [(r["name"], r["action"], r["status"]) for r in first["results"]] == [
         ("smollm2:135m", "pulled", "stopped"),
@@ -303,10 +306,10 @@ def test_lock_file_round_trip_pins_a_second_host(make_sim, tmp_path: Path) -> No
     models = ["smollm2:135m", {"name": "all-minilm", "state": "loaded"}]
     written = one(first, tmp_path, models=models, lock_file=str(lock), state_dir=str(tmp_path / "state1"))
     assert written["changed"] is True and written["lock_file_changed"] is True, written.get("msg")
-    text = lock.read_text()
-    assert text.startswith("# Model lock written by llmops.ollama.ollama_model_sync")
+    data = json.loads(lock.read_text())  # JSON, which YAML tools read as it is
+    assert data["comment"].startswith("Model lock written by llmops.ollama.ollama_model_sync")
     digests = tags(first)
-    assert '  - name: "smollm2:135m"\n    digest: "sha256:%s"\n    size: %d\n' % (digests["smollm2:135m"], size_of(first, "smollm2:135m")) in text
+    assert {"name": "smollm2:135m", "digest": "sha256:%s" % digests["smollm2:135m"], "size": size_of(first, "smollm2:135m")} in data["models"]
     again = one(first, tmp_path, models=models, lock_file=str(lock), state_dir=str(tmp_path / "state1"))
     assert (again["changed"], again["lock_file_changed"]) == (False, False)
 

@@ -131,6 +131,9 @@ class Download:
         # before blobDownload.Wait reports (a resumed layer never starts at 0 and then jumps)
         partial = manager.store.partial_path(blob.digest)
         self.completed = partial.stat().st_size if partial.is_file() and partial.stat().st_size <= blob.size else 0
+        # the first line of the pull that starts the download reports what was on disk then, as Prepare does,
+        # however far the download thread has got before the line is written
+        self.initial: Optional[int] = self.completed
         self.refs = 0
         self.error: Optional[str] = None
         self.cut = False
@@ -156,6 +159,17 @@ class Download:
         line: Dict[str, Any] = {"status": "pulling %s" % self.digest[7:19], "digest": self.digest, "total": self.total}
         if self.completed:
             line["completed"] = self.completed
+        return line
+
+    def first_progress(self) -> Dict[str, Any]:
+        """The first line of a pull on this download: for the pull that started it, the bytes on disk when it started."""
+        with self._lock:
+            initial, self.initial = self.initial, None
+        line = self.progress()
+        if initial is not None:
+            line.pop("completed", None)
+            if initial:
+                line["completed"] = initial
         return line
 
     def _run(self) -> None:
@@ -336,7 +350,7 @@ def pull_stream(
             if stall is not None and stall_byte is not None and stall_byte < before + blob.size:
                 download.pause_at(max(0, stall_byte - before), stall[1])
                 stall_byte = None
-            yield download.progress()
+            yield download.first_progress()
             while not download.done.wait(TICK):
                 # stalled or not, a line every tick: blobDownload.Wait reports the current Completed on a ticker
                 yield download.progress()

@@ -16,7 +16,7 @@ MODULE_UTILS = ROOT / "plugins" / "module_utils"
 PREFIX = "ansible_collections.llmops.ollama.plugins."
 ALLOWED = {"core": {"core"}, "model": {"core", "model"}, "proxy": {"core", "proxy"}, "mirror": {"core", "mirror"}}
 # what does I/O: the planner may reach none of these, at module level, however indirectly
-IO_FILES = {"core.client", "core.registry", "core.manifest", "core.files", "core.host", "core.health", "model.ledger", "model.blobs", "model.pull"}
+IO_FILES = {"core.client", "core.registry", "core.manifest", "core.files", "core.host", "core.health", "core.ledger", "model.blobs", "model.pull"}
 IO_STDLIB = {"os", "socket", "subprocess", "fcntl", "urllib", "http", "shutil", "tempfile", "threading"}
 
 

@@ -166,36 +166,47 @@ def _check(value: Any, shape: Any, endpoint: str, path: str, depth: int) -> None
         raise AnswerError(endpoint, path, "is nested deeper than %d levels" % MAX_DEPTH)
     if shape == "any":
         _check_any(value, endpoint, path, depth)
+    elif isinstance(shape, str):
+        _check_scalar(value, shape, endpoint, path)
+    elif isinstance(shape, tuple):
+        _check_collection(value, shape, endpoint, path, depth)
+    else:
+        _check_object(value, shape, endpoint, path, depth)
+
+
+def _check_scalar(value: Any, shape: str, endpoint: str, path: str) -> None:
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "num": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+    }[shape]
+    if not ok:
+        raise AnswerError(endpoint, path, "is %s, expected %s" % (_type_name(value), _EXPECTED[shape]))
+    if shape == "int" and not -(2**63) <= value < 2**64:
+        raise AnswerError(endpoint, path, "is out of range (%s)" % value)
+    if shape == "str" and len(value) > MAX_TEXT:
+        raise AnswerError(endpoint, path, "is longer than %d characters" % MAX_TEXT)
+
+
+def _check_collection(value: Any, shape: Tuple[str, Any], endpoint: str, path: str, depth: int) -> None:
+    """("list", inner): a list of inner; ("map", inner) or any other kind: an object of inner values."""
+    kind, inner = shape
+    if kind == "list":
+        if not isinstance(value, list):
+            raise AnswerError(endpoint, path, "is %s, expected a list" % _type_name(value))
+        if len(value) > MAX_ITEMS:
+            raise AnswerError(endpoint, path, "has more than %d entries" % MAX_ITEMS)
+        for index, item in enumerate(value):
+            _check(item, inner, endpoint, "%s[%d]" % (path, index), depth + 1)
         return
-    if isinstance(shape, str):
-        ok = {
-            "str": isinstance(value, str),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "num": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-        }[shape]
-        if not ok:
-            raise AnswerError(endpoint, path, "is %s, expected %s" % (_type_name(value), _EXPECTED[shape]))
-        if shape == "int" and not -(2**63) <= value < 2**64:
-            raise AnswerError(endpoint, path, "is out of range (%s)" % value)
-        if shape == "str" and len(value) > MAX_TEXT:
-            raise AnswerError(endpoint, path, "is longer than %d characters" % MAX_TEXT)
-        return
-    if isinstance(shape, tuple):
-        kind, inner = shape
-        if kind == "list":
-            if not isinstance(value, list):
-                raise AnswerError(endpoint, path, "is %s, expected a list" % _type_name(value))
-            if len(value) > MAX_ITEMS:
-                raise AnswerError(endpoint, path, "has more than %d entries" % MAX_ITEMS)
-            for index, item in enumerate(value):
-                _check(item, inner, endpoint, "%s[%d]" % (path, index), depth + 1)
-            return
-        if not isinstance(value, dict):
-            raise AnswerError(endpoint, path, "is %s, expected an object" % _type_name(value))
-        for key, item in value.items():
-            _check(item, inner, endpoint, "%s.%s" % (path, key) if path else str(key), depth + 1)
-        return
+    if not isinstance(value, dict):
+        raise AnswerError(endpoint, path, "is %s, expected an object" % _type_name(value))
+    for key, item in value.items():
+        _check(item, inner, endpoint, "%s.%s" % (path, key) if path else str(key), depth + 1)
+
+
+def _check_object(value: Any, shape: Dict[str, Any], endpoint: str, path: str, depth: int) -> None:
     if not isinstance(value, dict):
         raise AnswerError(endpoint, path, "is %s, expected an object" % _type_name(value))
     if len(value) > MAX_ITEMS:

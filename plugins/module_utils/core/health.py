@@ -9,7 +9,8 @@
   module that has read them anyway (ollama_model_sync) returns the same
   ``health`` dict without another request;
 - probe() reads them (GET /, /api/version, /api/tags, /api/ps) and calls it;
-- probe_inference() asks one model for one token (or one embedding) and times it;
+- probe_inference() asks one model for one token (or one embedding) and times it
+  (what to ask and what a good answer is: core/probe.py, shared with the watchdog);
 - gpu_placement() says which loaded models are not wholly in GPU memory.
 """
 
@@ -21,15 +22,20 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.host import disk_space
+from ansible_collections.llmops.ollama.plugins.module_utils.core.probe import (
+    answer_problem,
+    find_model,
+    is_embedding_model,
+    model_name,
+    probe_request,
+    smallest_model,
+)
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 
 BANNER = "Ollama is running"
 # The shortest timeout a probe request gets once the wait deadline has passed.
 MIN_REQUEST_TIMEOUT = 0.5
 LOADED_FIELDS = ("name", "model", "size", "size_vram", "digest", "expires_at", "context_length", "details")
-# Model families that only embed (when neither /api/tags nor /api/show says so through capabilities).
-EMBEDDING_FAMILIES = ("bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "xlm-roberta", "gte", "e5")
-PROBE_PROMPT = "Hi"
 
 
 def request_timeout(client: OllamaClient, deadline: Optional[float]) -> Optional[float]:
@@ -167,28 +173,6 @@ def gpu_placement(loaded: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
 # ---------------------------------------------------------------- inference probe
 
 
-def is_embedding_model(entry: Dict[str, Any]) -> bool:
-    """Whether a model (an /api/tags entry or an /api/show answer) only embeds.
-
-    Decided by ``capabilities`` when the server reports them (Ollama 0.30 and later,
-    in /api/tags and /api/show), else by the family (bert and its kin embed).
-    """
-    capabilities = entry.get("capabilities")
-    if isinstance(capabilities, list) and capabilities:
-        return "embedding" in capabilities and "completion" not in capabilities
-    details = entry.get("details") or {}
-    families = [details.get("family"), *list(details.get("families") or [])]
-    return any(str(family or "").lower() in EMBEDDING_FAMILIES for family in families)
-
-
-def smallest_model(models: Iterable[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """The smallest /api/tags entry that runs locally (cloud models are left out); None when there is none."""
-    local = [m for m in models if not m.get("remote_host") and int(m.get("size") or 0) > 0]
-    if not local:
-        return None
-    return min(local, key=lambda m: (int(m.get("size") or 0), str(m.get("name") or m.get("model"))))
-
-
 def _duration_seconds(answer: Dict[str, Any], key: str) -> Optional[float]:
     value = answer.get(key)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -233,37 +217,29 @@ def probe_inference(
             if smallest is None:
                 result["reason"] = "inference probe: the server at %s holds no model to ask; name one with probe_model or pull one" % client.api_url
                 return result
-            model = str(smallest.get("name") or smallest.get("model"))
+            model = model_name(smallest)
             result["model"] = model
             entry: Dict[str, Any] = smallest
         else:
-            found = [m for m in models if model in (m.get("name"), m.get("model"))]
-            if not found:
-                names = sorted(str(m.get("name") or m.get("model")) for m in models)
+            found = find_model(models, model)
+            if found is None:
+                names = sorted(model_name(m) for m in models)
                 result["reason"] = "inference probe: %s is not on the server at %s (it holds: %s); pull it or name another" % (
                     model,
                     client.api_url,
                     ", ".join(names) or "no model",
                 )
                 return result
-            entry = found[0]
+            entry = found
         if not isinstance(entry.get("capabilities"), list):
             # Older servers: /api/show has the capabilities (or at least the details).
             step = "POST /api/show"
             entry = client.show(model, timeout=remaining())
         embed = is_embedding_model(entry)
         result["kind"] = "embed" if embed else "generate"
-        payload: Dict[str, Any] = {"model": model}
-        if embed:
-            step = "POST /api/embed"
-            payload["input"] = PROBE_PROMPT
-        else:
-            step = "POST /api/generate"
-            payload.update(prompt=PROBE_PROMPT, stream=False, options={"num_predict": 1})
-        if keep_alive is not None:
-            payload["keep_alive"] = keep_alive
+        path, payload = probe_request(model, embed, keep_alive)
+        step = "POST " + path
         sent = time.monotonic()
-        path = step.split(" ", 1)[1]
         answer = client.call("POST", path, payload, timeout=remaining())
         elapsed = time.monotonic() - sent
         # the fields read below, checked against their shape (an answer of another shape is a clear reason)
@@ -274,11 +250,9 @@ def probe_inference(
             message = "%s: no answer within the probe timeout of %g seconds (a hung runner, or a model too slow to load)" % (step, timeout)
         result["reason"] = "inference probe of %s: %s" % (model or "the smallest model", message)
         return result
-    if embed and not answer.get("embeddings"):
-        result["reason"] = "inference probe: POST /api/embed for %s answered no embedding" % model
-        return result
-    if "error" in answer:
-        result["reason"] = "inference probe: %s for %s: %s" % (step, model, answer["error"])
+    problem = answer_problem(answer, embed)
+    if problem:
+        result["reason"] = "inference probe: %s for %s %s" % (step, model, problem)
         return result
     result["latency"] = round(elapsed, 3)
     result["load_duration"] = _duration_seconds(answer, "load_duration")

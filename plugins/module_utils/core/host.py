@@ -129,3 +129,23 @@ def vram_free(run_command: Callable[[List[str]], Tuple[int, str, str]], nvidia_s
         if line.isdigit():
             total += int(line) * 1024 * 1024
     return total
+
+
+class HostChecks:
+    """The host's side of a pull or a load: the models disk and the memory, read only."""
+
+    def __init__(
+        self,
+        api_url: str,
+        local: bool,
+        models_path: Optional[str],
+        min_free_space: int = 0,
+        run_command: Optional[Callable[[List[str]], Tuple[int, str, str]]] = None,
+        nvidia_smi: Optional[str] = None,
+    ) -> None:
+        self.api_url = api_url
+        self.local = local
+        self.models_path = models_path
+        self.min_free_space = min_free_space
+        self.run_command = run_command
+        self.nvidia_smi = nvidia_smi

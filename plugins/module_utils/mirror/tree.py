@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""A mirror directory: a static tree of Docker Registry v2 read paths that Ollama pulls from, and bundles.
+"""A mirror directory: a static tree of Docker Registry v2 read paths that Ollama pulls from.
 
 Layout under the mirror ``path`` (nginx serves only ``/v2/`` with ``root <path>``)::
 
@@ -17,23 +17,18 @@ Layout under the mirror ``path`` (nginx serves only ``/v2/`` with ``root <path>`
 A blob enters ``blobs/`` only complete and verified (size and sha256), and a manifest or link
 enters ``v2/`` only through a temporary name and a rename, after every blob it names is stored.
 
-A bundle is one uncompressed tar file: ``index.json`` first (models with digests, and every
-blob's digest and size), then ``manifests/<host>/<namespace>/<model>/<tag>`` and
-``blobs/sha256-<hex>`` (each blob once).
+Bundles (a mirror's models as one tar file) are in mirror/bundles.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import tarfile
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
@@ -44,14 +39,12 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     normalize_digest,
     parse_name,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import CHUNK, RegistryClient, RegistryError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient, RegistryError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 
 OLLAMA_REGISTRY = "https://registry.ollama.ai"
 HF_HOST = "hf.co"
 INDEX_FILE = "mirror.json"
-BUNDLE_INDEX = "index.json"
-BUNDLE_FORMAT = "llmops.ollama mirror bundle"
 
 
 class MirrorError(Exception):
@@ -582,222 +575,5 @@ class Mirror:
                 after.pop(model["name"], None)
         return after
 
-    # ----------------------------------------------------------------- bundles
-    def bundle_index(self, records: List[Dict[str, Any]]) -> Dict[str, Any]:
-        models = []
-        blobs: Dict[str, int] = {}
-        for record in records:
-            models.append({name: record[name] for name in ("name", "repository", "tag", "digest", "size", "blobs")})
-            for blob in record["blobs"]:
-                blobs[blob["digest"]] = blob["size"]
-        return {
-            "format": BUNDLE_FORMAT,
-            "version": 1,
-            "models": models,
-            "blobs": [{"digest": digest, "size": size} for digest, size in sorted(blobs.items())],
-        }
 
-    def write_bundle(self, records: List[Dict[str, Any]], dest: str) -> Tuple[bool, Dict[str, Any]]:
-        """Write the models (manifests, blobs once, index.json first) as one tar file; (changed, index)."""
-        index = self.bundle_index(records)
-        existing = read_bundle_index(dest) if os.path.exists(dest) else None
-        if existing is not None and existing.get("models") == index["models"] and existing.get("blobs") == index["blobs"]:
-            return False, index
-        if self.check_mode:
-            return True, index
-        directory = os.path.dirname(os.path.abspath(dest))
-        if not os.path.isdir(directory):
-            raise MirrorError("bundle_dest %s: the directory %s does not exist; create it first" % (dest, directory))
-        need = sum(blob["size"] for blob in index["blobs"])
-        try:
-            free = free_bytes(directory)
-        except OSError:
-            free = need
-        if need > free:
-            raise MirrorError("bundle_dest %s needs %s but its disk has %s free" % (dest, format_size(need), format_size(free)))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(dest), suffix=".tmp")
-        os.close(fd)
-        try:
-            with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
-                _add_bytes(tar, BUNDLE_INDEX, json.dumps(index, sort_keys=True, indent=1).encode("utf-8"))
-                for record in records:
-                    name = parse_name(record["name"])
-                    with open(self.tree.manifest_file(name), "rb") as handle:
-                        raw = handle.read()
-                    if "sha256:" + hashlib.sha256(raw).hexdigest() != record["digest"]:
-                        raise MirrorError("the manifest of %s in the mirror does not match its recorded digest; fill the mirror again" % name.display)
-                    _add_bytes(tar, "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag), raw)
-                for blob in index["blobs"]:
-                    path = self.tree.store_blob(blob["digest"])
-                    info = tar.gettarinfo(path, arcname="blobs/" + blob["digest"].replace(":", "-"))
-                    if info.size != blob["size"]:
-                        raise MirrorError("blob %s in the mirror has %d bytes, not %d; fill the mirror again" % (blob["digest"], info.size, blob["size"]))
-                    info.mode, info.uid, info.gid, info.uname, info.gname = 0o644, 0, 0, "", ""
-                    with open(path, "rb") as handle:
-                        tar.addfile(info, handle)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return True, index
-
-    def load_bundle(self, bundle: str, wanted: List[Wanted], min_free: int) -> List[Entry]:
-        """Verify every digest in the bundle, then store the missing blobs; return the entries to place."""
-        index, manifests = verify_bundle(bundle)
-        by_key = {parse_name(model["name"]).key: model for model in index["models"]}
-        if wanted:
-            missing = [item.name.display for item in wanted if item.name.key not in by_key]
-            if missing:
-                held = ", ".join(sorted(parse_name(model["name"]).display for model in index["models"])) or "nothing"
-                raise MirrorError("the bundle %s has no %s; it holds: %s" % (bundle, ", ".join(missing), held))
-            keys = [item.name.key for item in wanted]
-        else:
-            keys = list(by_key)
-        entries = []
-        for key in keys:
-            model = by_key[key]
-            name = parse_name(model["name"])
-            entry = Entry(name, manifests[key], "bundle:%s" % bundle)
-            pin = next((item.pin for item in wanted if item.name.key == key and item.pin), None)
-            if pin and entry.digest != "sha256:" + pin:
-                raise MirrorError("%s is pinned to sha256:%s but the bundle holds %s; nothing was placed" % (name.display, pin, entry.digest))
-            entries.append(entry)
-        self.collisions((entry.name, "from the bundle") for entry in entries)
-        missing_blobs = self.missing_blobs(entries)
-        check_space(self.tree, sum(blob["size"] for blob in missing_blobs), min_free)
-        self.fetched = [{"digest": b["digest"], "size": b["size"], "resumed_from": 0} for b in missing_blobs]
-        if self.check_mode or not missing_blobs:
-            return entries
-        self._dirs()
-        wanted_blobs = {blob["digest"]: blob["size"] for blob in missing_blobs}
-        with tarfile.open(bundle, "r:") as tar:
-            for member in tar:
-                digest = _member_blob(member.name)
-                if digest not in wanted_blobs:
-                    continue
-                source = tar.extractfile(member)
-                if source is None:
-                    raise MirrorError("the bundle member %s is not a file" % member.name)
-                partial = self.tree.partial(digest)
-                hasher = hashlib.sha256()
-                with open(partial, "wb") as handle:
-                    for data in _chunks(source):
-                        handle.write(data)
-                        hasher.update(data)
-                if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != wanted_blobs[digest]:
-                    os.unlink(partial)
-                    raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
-                os.replace(partial, self.tree.store_blob(digest))
-        return entries
-
-
-def _chunks(handle: Any) -> Iterator[bytes]:
-    while True:
-        data = handle.read(CHUNK)
-        if not data:
-            return
-        yield data
-
-
-def _member_blob(name: str) -> Optional[str]:
-    if name.startswith("blobs/sha256-") and "/" not in name[6:]:
-        return "sha256:" + name[13:]
-    return None
-
-
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    tar.addfile(info, io.BytesIO(data))
-
-
-def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
-    """index.json of a bundle (its first member), or None when the file is no bundle."""
-    try:
-        with tarfile.open(bundle, "r:") as tar:
-            member = tar.next()
-            if member is None or member.name != BUNDLE_INDEX:
-                return None
-            handle = tar.extractfile(member)
-            data = json.loads(handle.read(16 << 20).decode("utf-8")) if handle else None
-    except (OSError, tarfile.TarError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
-
-
-def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
-    """Check every manifest and blob of a bundle against its index (streaming); (index, manifests by model key).
-
-    Raises MirrorError naming the first member that does not match; nothing is written.
-    """
-    if not os.path.isfile(bundle):
-        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
-    index = read_bundle_index(bundle)
-    if index is None:
-        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
-    models = index.get("models")
-    blob_list = index.get("blobs")
-    if not isinstance(models, list) or not isinstance(blob_list, list):
-        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
-    sizes: Dict[str, int] = {}
-    for blob in blob_list:
-        if not isinstance(blob, dict):
-            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
-        sizes[blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)] = int(blob.get("size", -1))
-    expected_manifests: Dict[str, Tuple[str, str]] = {}
-    for model in models:
-        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
-            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
-        try:
-            name = parse_name(model["name"])
-        except InvalidModelName as exc:
-            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
-        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
-        expected_manifests[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
-    seen_blobs: Dict[str, bool] = {}
-    manifests: Dict[str, bytes] = {}
-    try:
-        with tarfile.open(bundle, "r:") as tar:
-            for member in tar:
-                if member.name == BUNDLE_INDEX:
-                    continue
-                if not member.isfile():
-                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
-                handle = tar.extractfile(member)
-                if handle is None:
-                    raise MirrorError("the bundle member %s cannot be read" % member.name)
-                if member.name in expected_manifests:
-                    key, digest = expected_manifests[member.name]
-                    raw = handle.read(8 << 20)
-                    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
-                    if actual != digest:
-                        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
-                    manifests[key] = raw
-                    continue
-                digest = _member_blob(member.name)
-                if digest is None or digest not in sizes:
-                    raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
-                hasher = hashlib.sha256()
-                count = 0
-                for data in _chunks(handle):
-                    hasher.update(data)
-                    count += len(data)
-                actual = "sha256:" + hasher.hexdigest()
-                if count != sizes[digest] or actual != digest:
-                    raise MirrorError(
-                        "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
-                        % (bundle, digest, count, actual, sizes[digest])
-                    )
-                seen_blobs[digest] = True
-    except (OSError, tarfile.TarError) as exc:
-        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
-    for member, (key, _digest) in expected_manifests.items():
-        if key not in manifests:
-            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
-        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
-            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
-                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
-    return index, manifests
+__all__ = ["OLLAMA_REGISTRY", "Entry", "Mirror", "MirrorError", "Progress", "Tree", "Wanted", "parse_models"]

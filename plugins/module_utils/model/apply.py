@@ -16,17 +16,30 @@ update is copy -> pull -> verify, and a verification that fails restores the cop
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
-from ansible_collections.llmops.ollama.plugins.module_utils.core.host import ResourceError, free_bytes, mem_available, space_needed, vram_free
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
+from ansible_collections.llmops.ollama.plugins.module_utils.core.host import HostChecks, ResourceError, free_bytes, mem_available, space_needed, vram_free
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
+    ABSENT,
+    FAILED,
+    OK,
+    PAUSED,
+    PROBLEM_STATUSES,
+    QUEUED,
+    Ledger,
+    now_iso,
+    unusable_message,
+    unwritable_reason,
+)
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import registry_label
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, bare_digest
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import upload_missing
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import ABSENT, FAILED, OK, PAUSED, PROBLEM_STATUSES, QUEUED, Ledger, now_iso
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import (
     CHECK_CAPABILITIES,
     CHECK_MEMORY,
@@ -82,6 +95,7 @@ class ModelResult:
         self.space: Optional[Dict[str, Any]] = None
         self.plan: Optional[Plan] = None
         self.expected_size = 0
+        self.unconfirmed = False  # pulled, and its digest taken from the plan until the server's list is read again
 
     def act(self, verb: str) -> None:
         self.actions.append(verb)
@@ -105,24 +119,19 @@ class ModelResult:
         return data
 
 
-class HostChecks:
-    """The host's side of a pull or a load: the models disk and the memory, read only."""
+class Schedule:
+    r"""How the sync schedules many plans, decided by the executor from check mode. A real run pulls ``concurrent``\ ly
+    (host pull slots, model pull locks), plans a model ``again`` after earlier changes, ``may_defer`` transfers to a second
+    run and reads the server after; check mode (``predicted``) reports every plan in turn: sizes and the list after come from the plans."""
 
-    def __init__(
-        self,
-        api_url: str,
-        local: bool,
-        models_path: Optional[str],
-        min_free_space: int = 0,
-        run_command: Optional[Callable[[List[str]], Tuple[int, str, str]]] = None,
-        nvidia_smi: Optional[str] = None,
-    ) -> None:
-        self.api_url = api_url
-        self.local = local
-        self.models_path = models_path
-        self.min_free_space = min_free_space
-        self.run_command = run_command
-        self.nvidia_smi = nvidia_smi
+    def __init__(self, real: bool) -> None:
+        self.concurrent = self.again = self.may_defer = real
+        self.predicted = not real
+
+
+def open_ledger(state_dir: str, check_mode: bool, warn: Callable[[str], None]) -> Ledger:
+    """The ledger of a model module: created when missing by a real run only (check mode writes nothing)."""
+    return Ledger.open(state_dir, create=not check_mode, warn=warn)
 
 
 class _Run:
@@ -280,7 +289,7 @@ class Executor:
                 stats = self._pull(plan, step, result)
             if step.source is not None and step.source != plan.name:  # pulled under the mirror's name: copied below
                 run.temporary = step.source
-            run.digest = self._digest_after(step.source or plan.name)
+            run.digest = self._pulled_digest(plan, step, result)
             if step.data.get("update"):
                 if not any(later.kind == VERIFY for later in plan.steps):
                     self._updated(plan, step, result, run.digest, stats)
@@ -345,6 +354,33 @@ class Executor:
         extra["failed_modified_at"] = str(entry.get("modified_at") or "") if entry else ("" if state is not None else None)
         self.ledger.set_status(result.name, kind if kind in PROBLEM_STATUSES else FAILED, message, **extra)
         self.ledger.log(result.name, "failed" if kind != PAUSED else "paused", message=message, actions=result.actions or None)
+
+    # ---------------------------------------------------------------- a run of many plans (the sync)
+    @property
+    def schedule(self) -> Schedule:
+        """How the sync schedules the plans it hands to this executor (see Schedule)."""
+        return Schedule(real=not self.check_mode)
+
+    def write_file(self, path: str, data: bytes, option: str, mode: int = 0o644) -> None:
+        """Write a file the run produces (the sync's lock file, named by ``option``), atomically; nothing in check mode."""
+        if self.check_mode:
+            return
+        directory = os.path.dirname(path) or "."
+        if not os.path.isdir(directory):
+            raise OSError("the directory %s of %s does not exist" % (directory, option))
+        atomic_write(path, data, mode)
+
+    def record_history(self, entry: Dict[str, Any]) -> None:
+        """Append a run's entry to the ledger's history; nothing in check mode."""
+        if not self.check_mode:
+            self.ledger.append_history(entry)
+
+    def ledger_prediction(self, state_dir: str) -> str:
+        """In check mode (which creates no ledger): why a real run could not use the ledger in ``state_dir`` ('' when it could, or in a real run)."""
+        if not self.check_mode:
+            return ""
+        reason = unwritable_reason(state_dir)
+        return unusable_message(state_dir, reason) if reason else ""
 
     # ---------------------------------------------------------------- queue status (the sync's scheduler)
     def mark_queued(self, name: ModelName, position: int, why: str, queued_at: str) -> None:
@@ -484,6 +520,23 @@ class Executor:
             candidates = self.state.cleanup_candidates(exclude=name)
             return StepFailed("%s%s" % (exc, _candidates_text(candidates)), PAUSED, candidates)
         return StepFailed(str(exc), FAILED)
+
+    def _pulled_digest(self, plan: Plan, step: Step, result: ModelResult) -> str:
+        """The digest of a model just pulled. A plain pull (no pin to verify, no update, not through a mirror) has the
+        digest the registry served for the plan: the server's list is read once after the batch (ModelManager.finish),
+        which confirms it (``result.unconfirmed``). Otherwise GET /api/tags now."""
+        served = (step.after or {}).get("digest") or ""
+        plain = step.source in (None, plan.name) and not step.data.get("update") and not any(later.kind == VERIFY for later in plan.steps)
+        if plain and len(served) == 64:
+            result.unconfirmed = True
+            return served
+        return self._digest_after(step.source or plan.name)
+
+    def confirm(self, result: ModelResult, listed: bool) -> None:
+        """After the batch: a model pulled without a read of the list must be on it (else it failed, as the pull did)."""
+        result.unconfirmed = False
+        if not listed:
+            self._fail(result, "the pull of %s reported success, but the server does not list the model afterwards" % result.name.display, FAILED)
 
     def _digest_after(self, name: ModelName) -> str:
         """GET /api/tags after a pull or create: the model's digest now ('' if it is not listed)."""

@@ -41,44 +41,12 @@ def compare_definition(definition: Dict[str, Any], show: Dict[str, Any], recorde
     with what the ledger recorded at creation (``recorded``).
     """
     differences: List[Tuple[str, Any, Any]] = []
-    details = show.get("details") or {}
-    if "from" in definition:
-        parent = details.get("parent_model") if isinstance(details, dict) else None
-        if not parent and recorded:
-            parent = recorded.get("from")
-        if parent and not _same_name(parent, definition["from"]):
-            differences.append(("from", parent, definition["from"]))
-    for key in ("system", "template"):
-        if key in definition and (show.get(key) or "") != definition[key]:
-            differences.append((key, show.get(key) or "", definition[key]))
-    if "license" in definition:
-        # Ollama appends licenses (server/create.go setLicense): a model built on a base that has its own
-        # shows the base's first, then the ones given; so the given ones must be the last
-        desired = definition["license"]
-        desired_text = "\n".join(desired) if isinstance(desired, list) else desired
-        current = show.get("license") or ""
-        current_text = "\n".join(current) if isinstance(current, list) else current
-        if not current_text.strip().endswith(desired_text.strip()):
-            differences.append(("license", current_text, desired_text))
-    if "parameters" in definition:
-        current_params = parse_parameters(show.get("parameters"))
-        changed_current = {}
-        changed_desired = {}
-        for key, value in sorted(definition["parameters"].items()):
-            if key not in current_params or not _same_value(value, current_params[key]):
-                changed_current[key] = current_params.get(key)
-                changed_desired[key] = value
-        if changed_desired:
-            differences.append(("parameters", changed_current, changed_desired))
-    if "messages" in definition:
-        current_messages = [{"role": m.get("role"), "content": m.get("content")} for m in (show.get("messages") or []) if isinstance(m, dict)]
-        if current_messages != definition["messages"]:
-            differences.append(("messages", current_messages, definition["messages"]))
-    if "quantize" in definition:
-        level = str(details.get("quantization_level") or "") if isinstance(details, dict) else ""
-        desired_level = definition["quantize"].upper()
-        if level.upper() != _QUANTIZE_ALIASES.get(desired_level, desired_level):
-            differences.append(("quantize", level, definition["quantize"]))
+    details = show.get("details") if isinstance(show.get("details"), dict) else {}
+    for key, compare in _COMPARERS:
+        if key in definition:
+            difference = compare(definition[key], show, details, recorded)
+            if difference is not None:
+                differences.append((key, *difference))
     for kind in ("files", "adapters"):
         # /api/show does not name the blobs a model was made from: the ledger keeps the digests of the last create
         if kind in definition:
@@ -86,6 +54,63 @@ def compare_definition(definition: Dict[str, Any], show: Dict[str, Any], recorde
             if current != definition[kind]:
                 differences.append((kind, current if current is not None else "(not recorded)", definition[kind]))
     return differences
+
+
+def _from(desired: Any, show: Dict[str, Any], details: Dict[str, Any], recorded: Optional[Dict[str, Any]]) -> Optional[Tuple[Any, Any]]:
+    parent = details.get("parent_model")
+    if not parent and recorded:
+        parent = recorded.get("from")
+    return (parent, desired) if parent and not _same_name(parent, desired) else None
+
+
+def _text(key: str) -> Any:
+    def compare(desired: Any, show: Dict[str, Any], _details: Dict[str, Any], _recorded: Optional[Dict[str, Any]]) -> Optional[Tuple[Any, Any]]:
+        return (show.get(key) or "", desired) if (show.get(key) or "") != desired else None
+
+    return compare
+
+
+def _license(desired: Any, show: Dict[str, Any], _details: Dict[str, Any], _recorded: Optional[Dict[str, Any]]) -> Optional[Tuple[Any, Any]]:
+    """Ollama appends licenses (server/create.go setLicense): a model built on a base that has its own
+    shows the base's first, then the ones given; so the given ones must be the last."""
+    desired_text = "\n".join(desired) if isinstance(desired, list) else desired
+    current = show.get("license") or ""
+    current_text = "\n".join(current) if isinstance(current, list) else current
+    return (current_text, desired_text) if not current_text.strip().endswith(desired_text.strip()) else None
+
+
+def _parameters(desired: Any, show: Dict[str, Any], _details: Dict[str, Any], _recorded: Optional[Dict[str, Any]]) -> Optional[Tuple[Any, Any]]:
+    current_params = parse_parameters(show.get("parameters"))
+    changed_current = {}
+    changed_desired = {}
+    for key, value in sorted(desired.items()):
+        if key not in current_params or not _same_value(value, current_params[key]):
+            changed_current[key] = current_params.get(key)
+            changed_desired[key] = value
+    return (changed_current, changed_desired) if changed_desired else None
+
+
+def _messages(desired: Any, show: Dict[str, Any], _details: Dict[str, Any], _recorded: Optional[Dict[str, Any]]) -> Optional[Tuple[Any, Any]]:
+    current = [{"role": m.get("role"), "content": m.get("content")} for m in (show.get("messages") or []) if isinstance(m, dict)]
+    return (current, desired) if current != desired else None
+
+
+def _quantize(desired: Any, _show: Dict[str, Any], details: Dict[str, Any], _recorded: Optional[Dict[str, Any]]) -> Optional[Tuple[Any, Any]]:
+    level = str(details.get("quantization_level") or "")
+    wanted = desired.upper()
+    return (level, desired) if level.upper() != _QUANTIZE_ALIASES.get(wanted, wanted) else None
+
+
+# the definition fields compared with /api/show, in the order their differences are reported
+_COMPARERS = (
+    ("from", _from),
+    ("system", _text("system")),
+    ("template", _text("template")),
+    ("license", _license),
+    ("parameters", _parameters),
+    ("messages", _messages),
+    ("quantize", _quantize),
+)
 
 
 # ParseFileType: Q4_K is Q4_K_M.

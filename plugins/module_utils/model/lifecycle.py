@@ -28,11 +28,11 @@ from contextlib import suppress
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
-from ansible_collections.llmops.ollama.plugins.module_utils.core.host import ResourceError, api_is_local, default_models_path
+from ansible_collections.llmops.ollama.plugins.module_utils.core.host import HostChecks, ResourceError, api_is_local, default_models_path
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import Manifest, ManifestNotFound, fetch_manifest
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, bare_digest
-from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import Executor, HostChecks, ModelResult
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import Executor, ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import MANIFEST, SHOW, ModelFacts, Plan, base_name, describe, plan_model
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import Transfer
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState, build_record
@@ -216,6 +216,8 @@ class ModelManager:
                 self.reread_error = str(exc)  # the records (and a lock file) must not be taken from the state before the changes
                 self.warn("the models could not be read again after the changes: %s" % exc)
         for result in results:
+            if result.unconfirmed and not self.reread_error:
+                self.executor.confirm(result, self.present(result.name))
             if self.mutated and not result.failed:  # nothing is mutated in check mode
                 actual = self.describe(result.name)
                 for key in ("state", "digest"):

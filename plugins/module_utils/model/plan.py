@@ -35,9 +35,9 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, ModelName, bare_digest, parse_name
+from ansible_collections.llmops.ollama.plugins.module_utils.core.statuses import FAILED
 from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import compare_definition
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import ModelSpec
-from ansible_collections.llmops.ollama.plugins.module_utils.model.statuses import FAILED
 
 CHECK_SPACE = "check_space"
 CHECK_MEMORY = "check_memory"

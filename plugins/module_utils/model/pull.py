@@ -34,10 +34,10 @@ from typing import Any, Callable, Dict, Iterator, Optional, Set
 from ansible.module_utils.six.moves.http_client import HTTPException
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import RETRY_STATUSES, MalformedAnswer, OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DOWNLOADING, FAILED, PAUSED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import registry_label
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_rate, format_size
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DOWNLOADING, FAILED, PAUSED, Ledger
 
 # Kinds of failure: what the ledger records (FAILED, PAUSED: the ledger's statuses) and whether a retry can help.
 NOT_FOUND = "not_found"

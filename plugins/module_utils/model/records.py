@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import ACTIVE_STATUSES, FAILED, PROBLEM_STATUSES, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     DEFAULT_HOST,
     DEFAULT_NAMESPACE,
@@ -27,7 +28,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import parse_parameters, safe_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import ACTIVE_STATUSES, FAILED, PROBLEM_STATUSES, Ledger
 
 OFFICIAL = "official"
 REMOTE = "remote"
@@ -174,6 +174,31 @@ def failure_is_current(name: ModelName, entry: Dict[str, Any], ledger: Ledger, l
     return True
 
 
+def _status(name: ModelName, entry: Optional[Dict[str, Any]], loaded: Any, ledger: Ledger, ledger_record: Dict[str, Any]) -> str:
+    """A model's status: an active ledger status, a current failure, running or stopped on the server, a problem, or unavailable."""
+    ledger_status = ledger_record.get("status")
+    if ledger_status in ACTIVE_STATUSES:
+        return ledger_status
+    if entry is not None and ledger_status == FAILED and failure_is_current(name, entry, ledger, ledger_record):
+        return FAILED
+    if entry is not None:
+        return RUNNING if loaded else STOPPED
+    if ledger_status in PROBLEM_STATUSES:
+        return ledger_status
+    return UNAVAILABLE
+
+
+def _server_fields(entry: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The fields of a record read from the model's /api/tags entry (empty ones for a model not on the server)."""
+    entry = entry or {}
+    return {
+        "details": entry.get("details") or {},
+        "capabilities": [str(item) for item in (entry.get("capabilities") or [])],
+        "remote_host": str(entry.get("remote_host") or ""),
+        "remote_model": str(entry.get("remote_model") or ""),
+    }
+
+
 def build_record(
     name: ModelName,
     state: ServerState,
@@ -186,19 +211,9 @@ def build_record(
     if ledger_record is None:
         ledger_record = ledger.read(name)
     ledger_record = ledger_record or {}
-    ledger_status = ledger_record.get("status")
     digest = bare_digest(entry.get("digest")) if entry else ""
     size = int(entry.get("size") or 0) if entry else 0
-    if ledger_status in ACTIVE_STATUSES:
-        status = ledger_status
-    elif entry is not None and ledger_status == FAILED and failure_is_current(name, entry, ledger, ledger_record):
-        status = FAILED
-    elif entry is not None:
-        status = RUNNING if loaded else STOPPED
-    elif ledger_status in PROBLEM_STATUSES:
-        status = ledger_status
-    else:
-        status = UNAVAILABLE
+    status = _status(name, entry, loaded, ledger, ledger_record)
     progress = ledger_record.get("progress") if status in ACTIVE_STATUSES or status in PROBLEM_STATUSES else None
     if not size and isinstance(progress, dict):
         size = int(progress.get("total") or 0)
@@ -218,11 +233,8 @@ def build_record(
         "log_file_exists": bool(log_file) and os.path.isfile(log_file),
         "created_at": modified,
         "modified_at": modified,
-        "details": (entry.get("details") or {}) if entry else {},
         "loaded": {key: loaded.get(key) for key in LOADED_FIELDS if key in loaded} if loaded else None,
-        "capabilities": [str(item) for item in (entry.get("capabilities") or [])] if entry else [],
-        "remote_host": str(entry.get("remote_host") or "") if entry else "",
-        "remote_model": str(entry.get("remote_model") or "") if entry else "",
+        **_server_fields(entry),
     }
     return record
 

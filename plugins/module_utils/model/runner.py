@@ -12,8 +12,8 @@ import re
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import InvalidApiUrl, client_from_params
-from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DEFAULT_STATE_DIR, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR
+from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult, open_ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils.model.mirror_source import InvalidMirror, MirrorSource, parse_mirror
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import TransferStats
@@ -80,7 +80,7 @@ def manager_from_module(module: Any, min_free_space: int, max_concurrent_pulls: 
         client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
     except InvalidApiUrl as exc:
         module.fail_json(msg=str(exc))
-    ledger = Ledger.open(params["state_dir"], create=not module.check_mode, warn=module.warn)
+    ledger = open_ledger(params["state_dir"], check_mode=module.check_mode, warn=module.warn)
     if ledger.error:
         module.warn(ledger.error)
     return ModelManager(

@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
 
@@ -114,11 +116,10 @@ def parse_keep_alive(value: Any) -> Union[int, float, str]:
 def _coerce(key: str, value: Any, kind: str, what: str) -> Any:
     problem = "%s %r must be %s, got %r (%s)" % (what, key, _TYPE_WORDS[kind], value, _type_name(value))
     if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
-            return value.strip().lower() in ("true", "yes")
-        raise InvalidSpec(problem)
+        try:
+            return boolean(value)
+        except TypeError:
+            raise InvalidSpec(problem) from None
     if kind == "list":
         if isinstance(value, str):
             return [value]

@@ -37,365 +37,21 @@ run (with transfers) that can be watched while it pulls.
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
-import json
 import os
-import re
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
-from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
-    InvalidDigest,
-    InvalidModelName,
-    ModelName,
-    bare_digest,
-    normalize_digest,
-    parse_name,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import ACTIVE_STATUSES, FAILED, QUEUED, FileLock, Ledger, now_iso, record_process_alive
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import (
-    ACTIVE_STATUSES,
-    FAILED,
-    OK,
-    QUEUED,
-    FileLock,
-    Ledger,
-    now_iso,
-    record_process_alive,
-)
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
-from ansible_collections.llmops.ollama.plugins.module_utils.model.mirror_source import InvalidMirror, parse_mirror
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import Plan, base_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import DEFINITION_FIELDS, STATES, InvalidSpec, ModelSpec, model_argument_spec
-
-PRIORITIES = ("high", "normal", "low")
-# the keys of a models entry: ollama_model's options of one model (one declaration: _model_spec.model_argument_spec), and priority
-ENTRY_KEYS = ("name", "state", "priority", *(key for key in model_argument_spec() if key != "state"))
-# a models entry may pull through another mirror than the module's (or none: mirror: false)
-MIRROR_KEYS = ("mirror", "mirror_insecure", "mirror_fallback")
-ENTRY_KEYS = (*ENTRY_KEYS, *MIRROR_KEYS)
-MAX_CONCURRENCY = 16
-COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped")
-ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped", "pending")
-LOCK_MODES = ("write", "read")
-LOCK_HEADER = (
-    "# Model lock written by llmops.ollama.ollama_model_sync: the name, digest and size of each declared model.\n"
-    "# Give it back with lock_mode: read to pin every model to these digests (the same bytes on every host).\n"
-)
-
-_GLOB_CHARS_RE = re.compile(r"^[A-Za-z0-9_.:/*?\[\]!-]+$")
-_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
-
-
-class SyncError(ValueError):
-    """Input the sync cannot act on; the message names the entry, the key and the problem."""
-
-
-class Declared:
-    """One model the sync handles: declared in ``models``, or an undeclared one that ``exclusive`` removes."""
-
-    def __init__(self, spec: ModelSpec, priority: str = "normal", index: int = 0, label: str = "", declared: bool = True) -> None:
-        self.spec = spec
-        self.priority = priority
-        self.index = index
-        self.label = label or spec.name.display
-        self.declared = declared
-
-    @property
-    def rank(self) -> Tuple[int, int]:
-        """Start order of pulls: priority, then declaration (first in, first out)."""
-        return (PRIORITIES.index(self.priority), self.index)
-
-
-# ---------------------------------------------------------------------------- input
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _boolean(value: Any, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
-        return _BOOL_WORDS[value.strip().lower()]
-    raise SyncError("%s must be a boolean (true or false), got %r (%s)" % (where, value, _type_name(value)))
-
-
-def _unknown_key_message(where: str, key: Any) -> str:
-    hint = ""
-    if isinstance(key, str):
-        close = difflib.get_close_matches(key, ENTRY_KEYS, n=1)
-        if close:
-            hint = " (did you mean %r?)" % close[0]
-    return "%s has an unknown key %r%s; the keys of a model are: %s" % (where, key, hint, ", ".join(ENTRY_KEYS))
-
-
-def parse_models(models: Any, lock: Optional[Dict[str, Dict[str, Any]]] = None, lock_file: str = "", mirror: Any = None) -> Tuple[List[Declared], List[str]]:
-    """The declared models, validated; (models, warnings). Raises SyncError before anything is asked of the server.
-
-    ``mirror`` (a _model_mirror.MirrorSource, the module's) is each model's unless its entry sets
-    ``mirror`` (a URL, or false for none), ``mirror_insecure`` or ``mirror_fallback``.
-
-    ``lock`` (from :func:`read_lock`) pins every model that should be present to its
-    digest; a declared model the lock does not list is an error.
-    """
-    if not isinstance(models, list):
-        raise SyncError("models must be a list of model names or dictionaries, got %s" % _type_name(models))
-    declared: List[Declared] = []
-    warnings: List[str] = []
-    seen: Dict[str, Tuple[int, str]] = {}
-    missing_from_lock: List[str] = []
-    for index, item in enumerate(models):
-        where = "models[%d]" % index
-        if isinstance(item, str):
-            entry: Dict[str, Any] = {"name": item}
-        elif isinstance(item, dict):
-            entry = dict(item)
-        else:
-            raise SyncError("%s must be a model name or a dictionary with a name, got %r (%s)" % (where, item, _type_name(item)))
-        for key in entry:
-            if key not in ENTRY_KEYS:
-                raise SyncError(_unknown_key_message(where, key))
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise SyncError("%s has no name: every model needs a non-empty name string, got %r" % (where, name))
-        label = "%s (%s)" % (where, name)
-        priority = entry.get("priority")
-        if priority is None:
-            priority = "normal"
-        if priority not in PRIORITIES:
-            raise SyncError("%s: invalid priority %r: choose one of %s" % (label, priority, ", ".join(PRIORITIES)))
-        state = entry.get("state")
-        if state is None:
-            state = "present"
-        if state not in STATES:
-            raise SyncError("%s: invalid state %r: choose one of %s" % (label, state, ", ".join(STATES)))
-        flags = {}
-        for key in ("update", "force", "insecure", "check_memory"):
-            flags[key] = _boolean(entry[key], "%s: %s" % (label, key)) if entry.get(key) is not None else False
-        definition = {key: entry.get(key) for key in DEFINITION_FIELDS}
-        has_definition = any(value is not None for value in definition.values())
-        digest = entry.get("digest")
-        if digest is not None and not isinstance(digest, str):
-            raise SyncError("%s: digest must be a string such as sha256:<64 hex>, got %s" % (label, _type_name(digest)))
-        if lock is not None and state in ("present", "loaded"):
-            try:
-                key = parse_name(name).key
-            except InvalidModelName as exc:
-                raise SyncError("%s: %s" % (label, exc)) from None
-            pinned = lock.get(key)
-            if pinned is None:
-                missing_from_lock.append(name)
-            else:
-                if digest:
-                    try:
-                        own = normalize_digest(digest)
-                    except InvalidDigest as exc:
-                        raise SyncError("%s: %s" % (label, exc)) from None
-                    if own != pinned["digest"]:
-                        raise SyncError(
-                            "%s: digest sha256:%s differs from sha256:%s in the lock file %s; remove one of the two pins"
-                            % (label, own, pinned["digest"], lock_file)
-                        )
-                digest = pinned["digest"]
-                if not has_definition:
-                    # a host with another digest is brought to the pinned one; a registry that no longer serves it fails the model
-                    flags["update"] = True
-        try:
-            spec, spec_warnings = ModelSpec.build(
-                name,
-                state=state,
-                update=flags["update"],
-                force=flags["force"],
-                digest=digest,
-                insecure=flags["insecure"],
-                keep_alive=entry.get("keep_alive"),
-                options=entry.get("options"),
-                definition=definition if has_definition else None,
-                check_memory=flags["check_memory"],
-                require_capabilities=entry.get("require_capabilities"),
-            )
-        except InvalidSpec as exc:
-            raise SyncError("%s: %s" % (label, exc)) from None
-        for warning in spec_warnings:
-            text = "%s: %s" % (label, warning)
-            if text not in warnings:
-                warnings.append(text)
-        spec.mirror = mirror
-        if any(entry.get(key) is not None for key in MIRROR_KEYS):
-            own = {key: entry.get(key) for key in MIRROR_KEYS}
-            if own["mirror"] is None and mirror is not None:
-                own["mirror"] = mirror.url
-            for key, default in (("mirror_insecure", mirror.insecure if mirror else False), ("mirror_fallback", mirror.fallback if mirror else False)):
-                own[key] = _boolean(own[key], "%s: %s" % (label, key)) if own[key] is not None else default
-            try:
-                spec.mirror = parse_mirror(own["mirror"], own["mirror_insecure"], own["mirror_fallback"])
-            except InvalidMirror as exc:
-                raise SyncError("%s: %s" % (label, exc)) from None
-        if spec.name.key in seen:
-            first_index, first_name = seen[spec.name.key]
-            raise SyncError("models[%d] (%s) and %s are the same model, %s: declare each model once" % (first_index, first_name, label, spec.name.display))
-        seen[spec.name.key] = (index, name)
-        declared.append(Declared(spec, priority, index, label))
-    if missing_from_lock:
-        raise SyncError(
-            "the lock file %s pins no digest for %s; run the sync once with lock_mode: write to record them, or remove them from models"
-            % (lock_file, ", ".join(missing_from_lock))
-        )
-    return declared, warnings
-
-
-def check_protect(globs: Any) -> List[str]:
-    """Validate the ``protect`` globs; return them in lower case (names match case-insensitively)."""
-    if globs is None:
-        return []
-    if not isinstance(globs, list):
-        raise SyncError("protect must be a list of globs, got %s" % _type_name(globs))
-    checked = []
-    for index, glob in enumerate(globs):
-        where = "protect[%d]" % index
-        if not isinstance(glob, str) or not glob.strip():
-            raise SyncError("%s is empty: give a model name or a glob such as 'llama3.2:*' or 'hf.co/*'" % where)
-        if not _GLOB_CHARS_RE.fullmatch(glob):
-            bad = next(char for char in glob if not _GLOB_CHARS_RE.fullmatch(char))
-            raise SyncError("%s %r is not a valid glob: %r cannot be part of a model name (globs use * ? [] over model names)" % (where, glob, bad))
-        position = 0
-        while position < len(glob):
-            char = glob[position]
-            if char == "]":
-                raise SyncError("%s %r is not a valid glob: ']' at position %d closes no '['" % (where, glob, position))
-            if char == "[":
-                start = position + 1
-                if start < len(glob) and glob[start] == "!":
-                    start += 1
-                close = glob.find("]", start + 1) if start < len(glob) and glob[start] == "]" else glob.find("]", start)
-                if close < 0 or close == start:
-                    raise SyncError("%s %r is not a valid glob: the '[' at position %d is never closed (or its set is empty)" % (where, glob, position))
-                position = close + 1
-                continue
-            position += 1
-        checked.append(glob.lower())
-    return checked
-
-
-def protected_by(name: ModelName, globs: List[str]) -> Optional[str]:
-    """The first glob that protects the model (matched on its display name, its full name, or without ``:latest``)."""
-    display = name.display.lower()
-    candidates = [display, name.key.lower()]
-    if display.endswith(":latest"):
-        candidates.append(display[: -len(":latest")])
-    for glob in globs:
-        if any(fnmatch.fnmatchcase(candidate, glob) for candidate in candidates):
-            return glob
-    return None
-
-
-# ---------------------------------------------------------------------------- lock file
-
-
-def render_lock(entries: List[Dict[str, Any]]) -> str:
-    """The lock file text (YAML; strings written as JSON strings, which YAML reads as they are)."""
-    lines = [LOCK_HEADER.rstrip("\n"), "models:" if entries else "models: []"]
-    for entry in entries:
-        lines.append("  - name: %s" % json.dumps(entry["name"]))
-        lines.append("    digest: %s" % json.dumps(entry["digest"]))
-        lines.append("    size: %d" % int(entry.get("size") or 0))
-    return "\n".join(lines) + "\n"
-
-
-def _scalar(text: str) -> Any:
-    text = text.strip()
-    if not text:
-        return None
-    if text[0] == '"':
-        return json.loads(text)
-    if text[0] == "'" and text.endswith("'") and len(text) >= 2:
-        return text[1:-1].replace("''", "'")
-    if re.fullmatch(r"-?[0-9]+", text):
-        return int(text)
-    return text
-
-
-def _parse_simple_yaml(text: str) -> Any:
-    """The block YAML of a lock file (``models:`` and a list of flat mappings, comments allowed); stdlib only, no PyYAML on the host."""
-    models: Optional[List[Dict[str, Any]]] = None
-    current: Optional[Dict[str, Any]] = None
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
-        if not line.strip() or line.strip() == "---":
-            continue
-        stripped = line.strip()
-        if models is None:
-            key, sep, rest = stripped.partition(":")
-            if key != "models" or not sep:
-                raise ValueError("line %d: expected 'models:'" % number)
-            if rest.strip() == "[]":
-                models = []
-                continue
-            if rest.strip():
-                raise ValueError("line %d: expected the list of models on the next lines" % number)
-            models = []
-            continue
-        if stripped.startswith("- "):
-            current = {}
-            models.append(current)
-            stripped = stripped[2:].strip()
-        if current is None:
-            raise ValueError("line %d: expected '- name: ...'" % number)
-        key, sep, rest = stripped.partition(":")
-        if not sep:
-            raise ValueError("line %d: expected 'key: value'" % number)
-        try:
-            current[key.strip()] = _scalar(rest)
-        except ValueError:
-            raise ValueError("line %d: cannot read the value %r" % (number, rest.strip())) from None
-    return {"models": models if models is not None else []}
-
-
-def parse_lock(text: str, path: str) -> Dict[str, Dict[str, Any]]:
-    """Lock file text -> {model key: {name, digest (bare hex), size}}. Raises SyncError naming the problem."""
-    try:
-        data = json.loads(text) if text.lstrip().startswith("{") else _parse_simple_yaml(text)
-    except ValueError as exc:
-        raise SyncError("the lock file %s cannot be read: %s (write it with lock_mode: write; JSON works too)" % (path, exc)) from None
-    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-        raise SyncError("the lock file %s has no 'models' list; it is written by ollama_model_sync with lock_mode: write" % path)
-    pins: Dict[str, Dict[str, Any]] = {}
-    for index, item in enumerate(data["models"]):
-        where = "%s: models[%d]" % (path, index)
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not isinstance(item.get("digest"), str):
-            raise SyncError("%s needs a name and a digest" % where)
-        try:
-            name = parse_name(item["name"])
-            digest = normalize_digest(item["digest"])
-        except (InvalidModelName, InvalidDigest) as exc:
-            raise SyncError("%s: %s" % (where, exc)) from None
-        if name.key in pins:
-            raise SyncError("%s: %s is listed twice" % (where, name.display))
-        size = item.get("size")
-        pins[name.key] = {"name": name.display, "digest": digest, "size": size if isinstance(size, int) and not isinstance(size, bool) else 0}
-    return pins
-
-
-def read_lock(path: str) -> Dict[str, Dict[str, Any]]:
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8")
-    except FileNotFoundError:
-        raise SyncError(
-            "lock_mode is read but the lock file %s does not exist; write it first with lock_mode: write (on one host, then copy it to the others)" % path
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SyncError("the lock file %s cannot be read: %s" % (path, exc)) from None
-    return parse_lock(text, path)
-
-
-# ---------------------------------------------------------------------------- the sync
+from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import ModelSpec
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import Declared, protected_by
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_output import outcome
 
 
 class Item:
@@ -412,6 +68,7 @@ class Item:
         self.queue_position = 0
         self.notes: List[str] = []
         self.pending = False  # its transfer waits for a run with transfers (Sync(transfers=False))
+        self.waited = False  # its pull waited (a host slot, another process): the server is read again before it starts
 
 
 class Sync:
@@ -442,10 +99,10 @@ class Sync:
         self.poll = poll
         self._clock = clock
         self.executor = manager.executor
-        # the executor decides what check mode means; the sync only schedules: pulls one after the other, without slots or locks
-        self.dry_run = manager.executor.check_mode
-        # False: apply what moves no model bytes and leave the models with a transfer pending (check mode predicts them all)
-        self.transfers = transfers or self.dry_run
+        # the executor decides what check mode means (model.apply.Schedule); the sync follows its schedule
+        self.schedule = manager.executor.schedule
+        # False: apply what moves no model bytes and leave the models with a transfer pending (when the schedule may defer)
+        self.transfers = transfers or not self.schedule.may_defer
         self.items: List[Item] = []
         self.failures: List[Item] = []
         self.protected: List[Dict[str, str]] = []
@@ -463,6 +120,28 @@ class Sync:
         self.items = items
         for item in items:
             self._plan(item)
+        self._note_resumed(items)
+        removals, unloads, pulls, others = self._phases(items)
+        order = removals + unloads + pulls + others
+        if not self.transfers:
+            self._defer(pulls + others)
+            pulls = [item for item in pulls if not item.pending]
+            others = [item for item in others if not item.pending]
+
+        self._serial(removals)
+        self._serial(unloads)
+        if self.schedule.concurrent:
+            self._concurrent(pulls)
+        else:
+            self._serial(pulls)
+        if self.schedule.again and others and self.manager.mutated:
+            self.manager.refresh_tags()  # the server as the pulls left it (one GET), for the loads and creates after them
+        self._serial(others, again=self.schedule.again)
+        self.manager.finish([item.result for item in items if item.result is not None])
+        return outcome(self, order, before, self._clock() - started)
+
+    def _note_resumed(self, items: List[Item]) -> None:
+        """A note on each model whose pull resumes one that an earlier, interrupted process left."""
         interrupted_keys = {}
         for entry in self.interrupted:
             try:
@@ -476,6 +155,9 @@ class Sync:
                 what = entry.get("operation") or "pull"
                 item.notes.append("the earlier %s by process %s stopped at %s of %s (interrupted); resumed" % (what, entry.get("pid"), done, total))
 
+    @staticmethod
+    def _phases(items: List[Item]) -> Tuple[List[Item], List[Item], List[Item], List[Item]]:
+        """The items by phase, in the order they run: removals, unloads, pulls (by priority, then declaration), the others."""
         removals = [item for item in items if item.spec.state == "absent"]
         unloads = [item for item in items if item.spec.state == "unloaded"]
         pulls = sorted((item for item in items if item.plan is not None and item.plan.pulls), key=lambda item: item.declared.rank)
@@ -484,21 +166,7 @@ class Sync:
         for phase, group in (("remove", removals), ("unload", unloads), ("pull", pulls), ("other", others)):
             for item in group:
                 item.phase = phase
-        order = removals + unloads + pulls + others
-        if not self.transfers:
-            self._defer(pulls + others)
-            pulls = [item for item in pulls if not item.pending]
-            others = [item for item in others if not item.pending]
-
-        self._serial(removals)
-        self._serial(unloads)
-        if self.dry_run:
-            self._serial(pulls)
-        else:
-            self._concurrent(pulls)
-        self._serial(others, again=not self.dry_run)
-        self.manager.finish([item.result for item in items if item.result is not None])
-        return self._outcome(order, before, self._clock() - started)
+        return removals, unloads, pulls, others
 
     def _defer(self, items: List[Item]) -> None:
         """Leave pending the models whose plan moves model bytes, and the custom models built on one of them."""
@@ -634,14 +302,17 @@ class Sync:
                 self._mark_queued(pending)
                 continue
             self._mark_queued(pending)
+            for item in pending:
+                item.waited = True
             wake.wait(self.poll)
 
     def _pull(self, item: Item, slot: FileLock, model_lock: FileLock, wake: threading.Event) -> None:
         name = item.spec.name
         try:
             self.manager.executor.mark_started(name)
-            # another process may have pulled it meanwhile: look again (one GET) and plan again before pulling
-            self._plan(item, again=True)
+            # after a wait (for a slot, or for another process's pull of it), the server may hold it now: look again
+            # (one GET) and plan again; a pull that starts at once goes by the state read before the batch
+            self._plan(item, again=item.waited or item.waited_for is not None)
             if item.result is None and item.plan is not None:
                 item.result = self.manager.apply(item.plan, slot_held=True)
             if item.waited_for is not None and not item.result.failed and not item.result.changed:
@@ -694,210 +365,6 @@ class Sync:
             self.manager.executor.mark_queued(item.spec.name, position, why, self._queued_at)
 
     # ---------------------------------------------------------------- the outcome
-    def _outcome(self, order: List[Item], before: List[Dict[str, Any]], seconds: float) -> Dict[str, Any]:
-        results = []
-        for item in self.items:
-            results.append(self._result_entry(item))
-        counts = {key: 0 for key in COUNTS}
-        for entry in results:
-            action = entry["action"]
-            if action in ("pulled", "created"):
-                counts["added"] += 1
-            elif action in ("updated", "removed", "unchanged", "failed", "skipped"):
-                counts[action] += 1
-            elif action == "unloaded":
-                counts["unloaded"] += 1
-            if "loaded" in entry["actions"]:
-                counts["loaded"] += 1
-        unavailable = self._unavailable(results)
-        counts["unavailable"] = len(unavailable)
-        after = self._after_table(before) if self.dry_run else self.manager.table()
-        plan = []
-        for item in order:
-            result = item.result
-            if result is None or not (result.actions or result.failed or item.skipped or item.pending):
-                continue
-            entry = next(e for e, i in zip(results, self.items) if i is item)
-            plan.append(
-                {
-                    "name": entry["name"],
-                    "action": entry["action"],
-                    "actions": list(result.actions),
-                    "phase": item.phase,
-                    "priority": item.declared.priority,
-                    "declared": item.declared.declared,
-                    "message": entry["message"],
-                    "steps": [step.as_dict() for step in result.plan.steps] if result.plan is not None else [],
-                }
-            )
-        lock = []
-        for entry, item in zip(results, self.items):
-            if not item.declared.declared or item.spec.state not in ("present", "loaded") or entry["action"] in ("failed", "skipped", "pending"):
-                continue
-            digest = entry["digest"]
-            if not digest or len(digest) != 64:
-                continue
-            lock.append({"name": entry["name"], "digest": "sha256:" + digest, "size": int(entry["size_bytes"] or 0)})
-        lock.sort(key=lambda pin: pin["name"].lower())
-        return {
-            "results": results,
-            "summary": counts,
-            "plan": plan,
-            "before": before,
-            "after": after,
-            "lock": lock,
-            "protected": list(self.protected),
-            "interrupted": list(self.interrupted),
-            "unavailable": unavailable,
-            "failures": [item for item in self.items if item.result is not None and item.result.failed],
-            "skipped": [item for item in self.items if item.skipped],
-            "seconds": round(seconds, 3),
-            "pending": [entry["name"] for entry, item in zip(results, self.items) if item.pending],
-            "changed": any(item.result is not None and item.result.changed for item in self.items),
-        }
-
-    def _result_entry(self, item: Item) -> Dict[str, Any]:
-        result = item.result
-        if result is None:  # cannot happen: every item is run or skipped
-            result = ModelResult(item.spec)
-            result.failed = True
-            result.msg = "%s was not handled" % item.spec.name.display
-        record = result.record or {}
-        action = _action(item, result)
-        transfer = result.transfer
-        if action in ("failed", "skipped", "pending"):
-            status = result.status or action
-            message = result.msg
-        else:
-            status = record.get("status") or ""
-            message = "; ".join([", ".join(result.actions) or "unchanged", *item.notes])
-        after = result.after or {}
-        digest = record.get("digest") or (after.get("digest") if isinstance(after.get("digest"), str) else "") or ""
-        size = int(record.get("size_bytes") or 0)
-        if not size and self.dry_run:
-            size = result.expected_size
-        return {
-            "name": record.get("name") or item.spec.name.display,
-            "action": action,
-            "actions": list(result.actions),
-            "status": status,
-            "message": message,
-            "bytes": transfer.bytes if transfer is not None else 0,
-            "seconds": round(transfer.seconds, 3) if transfer is not None else 0.0,
-            "priority": item.declared.priority,
-            "declared": item.declared.declared,
-            "changed": result.changed,
-            "failed": result.failed,
-            "digest": digest if len(digest) == 64 else "",
-            "size": format_size(size),
-            "size_bytes": size,
-        }
-
-    def _unavailable(self, results: List[Dict[str, Any]]) -> List[str]:
-        """Declared models that should be there and are not, and models the ledger knew that the server no longer holds."""
-        names = []
-        handled = set()
-        for entry, item in zip(results, self.items):
-            handled.add(item.spec.name.key)
-            if not item.declared.declared or item.spec.state not in ("present", "loaded"):
-                continue
-            after_state = (item.result.after or {}).get("state") if item.result is not None else None
-            if entry["action"] in ("failed", "skipped") or after_state in (None, "absent"):
-                names.append(entry["name"])
-        for key, record in self.ledger.records().items():
-            if key in handled or record.get("status") != OK:
-                continue
-            try:
-                name = parse_name(str(record.get("name") or ""))
-            except InvalidModelName:
-                continue
-            if not self.manager.present(name):
-                names.append(name.display)
-        return names
-
-    def _after_table(self, before: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """The predicted model list after a check-mode run: the list before, with each result's ``after`` applied."""
-        table = {}
-        for row in before:
-            try:
-                table[parse_name(row["name"]).key] = dict(row)
-            except InvalidModelName:
-                continue
-        for item in self.items:
-            result = item.result
-            if result is None or result.failed or item.skipped:
-                continue
-            after = result.after or {}
-            key = item.spec.name.key
-            if after.get("state") == "absent":
-                table.pop(key, None)
-            elif after.get("state") in ("present", "loaded"):
-                digest = after.get("digest") if isinstance(after.get("digest"), str) else ""
-                table[key] = {"name": item.spec.name.display, "digest": bare_digest(digest) or digest, "state": after["state"]}
-        return sorted(table.values(), key=lambda row: row["name"].lower())
 
 
-def _action(item: Item, result: ModelResult) -> str:
-    if item.skipped:
-        return "skipped"
-    if item.pending:
-        return "pending"
-    if result.failed:
-        return "failed"
-    actions = result.actions
-    if item.spec.state == "absent":
-        return "removed" if "deleted" in actions else "unchanged"
-    if "created" in actions:
-        return "created"
-    if "pulled" in actions:
-        return "pulled"
-    if any(action in actions for action in ("updated", "re-pulled", "re-created")):
-        return "updated"
-    if "loaded" in actions:
-        return "loaded"
-    if "unloaded" in actions:
-        return "unloaded"
-    return "unchanged"
-
-
-def table_text(rows: List[Dict[str, Any]]) -> str:
-    """A model list as diff text: one line per model, ``name  id  state``."""
-    return "".join("%s  %s  %s\n" % (row["name"], (row.get("digest") or "-")[:12], row["state"]) for row in rows)
-
-
-def failure_text(failures: List[Item], skipped: List[Item], total: int) -> str:
-    """The task's message when models failed: each failed model and its reason, and what fail_fast did not start."""
-    if not failures and not skipped:
-        return ""
-    parts = []
-    if failures:
-        reasons = "; ".join("%s: %s" % (item.spec.name.display, item.result.msg if item.result is not None else "failed") for item in failures)
-        parts.append("%d of %d models failed: %s" % (len(failures), total, reasons))
-    if skipped:
-        parts.append("not started because fail_fast is on: %s" % ", ".join(item.spec.name.display for item in skipped))
-    return ". ".join(parts)
-
-
-def summary_line(counts: Dict[str, int]) -> str:
-    return ", ".join("%d %s" % (counts.get(key, 0), key) for key in COUNTS if key != "skipped" or counts.get(key))
-
-
-__all__ = [
-    "ACTIONS",
-    "COUNTS",
-    "LOCK_MODES",
-    "MAX_CONCURRENCY",
-    "PRIORITIES",
-    "Declared",
-    "Sync",
-    "SyncError",
-    "check_protect",
-    "failure_text",
-    "parse_lock",
-    "parse_models",
-    "protected_by",
-    "read_lock",
-    "render_lock",
-    "summary_line",
-    "table_text",
-]
+__all__ = ["Item", "Sync"]

@@ -20,6 +20,10 @@ running (a long inference probe) does nothing. With ``instances`` (a list of
 ``{name, api_url}``, from ollama_server_instances), each instance is probed,
 counted and restarted on its own, its status in ``<state_dir>/<name>/``.
 
+What the inference check asks and what a good answer is come from
+``ollama_probe.py`` beside this file: the collection's
+plugins/module_utils/core/probe.py, installed here by the ollama_server role.
+
 usage: python3 ollama_watchdog.py --config /etc/llmops-ollama/watchdog.json
 """
 
@@ -43,6 +47,25 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional, Tuple
 
+
+def _load_probe() -> Any:
+    """The inference probe's definition: ``ollama_probe.py`` beside this file.
+
+    It is the collection's plugins/module_utils/core/probe.py, which the
+    ollama_server role installs here, so the watchdog and the modules ask and
+    judge a model the same way.
+    """
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ollama_probe.py")
+    spec = importlib.util.spec_from_file_location("ollama_probe", path)
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load %s: reinstall the watchdog with the ollama_server role" % path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ollama_probe = _load_probe()
+
 LEVELS = {"unhealthy": "WARN", "restarted": "CRITICAL", "restart_failed": "CRITICAL", "recovered": "INFO", "disk_low": "WARN"}
 DEFAULTS = {
     "api_url": "http://127.0.0.1:11434",
@@ -65,8 +88,6 @@ DEFAULTS = {
     "metrics_program": "/usr/local/lib/llmops-ollama/ollama_state_metrics.py",
     "metrics_config": "/etc/llmops-ollama/metrics.json",
 }
-# Model families that only embed (when the server does not list capabilities).
-EMBEDDING_FAMILIES = ("bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "xlm-roberta")
 # What a probe or a webhook post can raise: network errors, HTTP errors (OSError),
 # a garbled or cut answer (http.client.HTTPException) and an answer that is not JSON (ValueError).
 REQUEST_ERRORS = (OSError, ValueError, http.client.HTTPException)
@@ -149,15 +170,6 @@ class Watchdog:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read().decode("utf-8"))
 
-    @staticmethod
-    def _embeds(entry: Dict[str, Any]) -> bool:
-        capabilities = entry.get("capabilities")
-        if isinstance(capabilities, list) and capabilities:
-            return "embedding" in capabilities and "completion" not in capabilities
-        details = entry.get("details") or {}
-        families = [details.get("family"), *(details.get("families") or [])]
-        return any(str(family or "").lower() in EMBEDDING_FAMILIES for family in families)
-
     def probe_inference(self) -> Tuple[bool, str]:
         """The inference check: one token from ``inference_model`` (default: the smallest model) within ``inference_timeout``."""
         timeout = float(self.config["inference_timeout"])
@@ -168,31 +180,25 @@ class Watchdog:
             tags = self._call("GET", "/api/tags", None, timeout)
             models = [m for m in (tags or {}).get("models") or [] if isinstance(m, dict)]
             if model:
-                entry = next((m for m in models if model in (m.get("name"), m.get("model"))), {"name": model})
+                entry = ollama_probe.find_model(models, model) or {"name": model}
             else:
-                local = [m for m in models if not m.get("remote_host") and int(m.get("size") or 0) > 0]
-                if not local:
+                smallest = ollama_probe.smallest_model(models)
+                if smallest is None:
                     return False, "inference probe: the server holds no model to ask (set the watchdog's inference model, or pull one)"
-                entry = min(local, key=lambda m: (int(m.get("size") or 0), str(m.get("name"))))
-                model = str(entry.get("name") or entry.get("model"))
+                entry, model = smallest, ollama_probe.model_name(smallest)
             remaining = max(timeout - (time.monotonic() - started), 0.5)
-            if self._embeds(entry):
-                step = "POST /api/embed"
-                answer = self._call("POST", "/api/embed", {"model": model, "input": "Hi"}, remaining)
-                ok = isinstance(answer, dict) and bool(answer.get("embeddings"))
-            else:
-                step = "POST /api/generate"
-                payload = {"model": model, "prompt": "Hi", "stream": False, "options": {"num_predict": 1}}
-                answer = self._call("POST", "/api/generate", payload, remaining)
-                ok = isinstance(answer, dict) and "error" not in answer
+            path, payload = ollama_probe.probe_request(model, ollama_probe.is_embedding_model(entry))
+            step = "POST " + path
+            answer = self._call("POST", path, payload, remaining)
         except REQUEST_ERRORS as exc:
             reason = describe(exc)
             if isinstance(exc, socket.timeout) or "timed out" in reason:
                 reason = "no answer within %g seconds" % timeout
             return False, "inference probe of %s: %s failed: %s" % (model or "the smallest model", step, reason)
         elapsed = time.monotonic() - started
-        if not ok:
-            return False, "inference probe of %s: %s answered %.200r" % (model, step, answer)
+        problem = ollama_probe.answer_problem(answer, path == ollama_probe.EMBED_PATH)
+        if problem:
+            return False, "inference probe of %s: %s %s" % (model, step, problem)
         if elapsed > timeout:
             return False, "inference probe of %s: answered after %.1f seconds, more than %g" % (model, elapsed, timeout)
         return True, "inference %s answered in %.2f seconds" % (model, elapsed)

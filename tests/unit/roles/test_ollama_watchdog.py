@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import http.server
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import stat
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,7 +22,15 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
-PROGRAM = Path(__file__).resolve().parents[3] / "roles" / "ollama_server" / "files" / "ollama_watchdog.py"
+ROOT = Path(__file__).resolve().parents[3]
+SOURCE = ROOT / "roles" / "ollama_server" / "files" / "ollama_watchdog.py"
+PROBE = ROOT / "plugins" / "module_utils" / "core" / "probe.py"
+# Installed as the ollama_server role installs it: the program, and the collection's probe beside it as ollama_probe.py.
+INSTALLED = Path(tempfile.mkdtemp(prefix="llmops-watchdog-"))
+atexit.register(shutil.rmtree, INSTALLED, True)
+PROGRAM = INSTALLED / "ollama_watchdog.py"
+shutil.copy(SOURCE, PROGRAM)
+shutil.copy(PROBE, INSTALLED / "ollama_probe.py")
 _spec = importlib.util.spec_from_file_location("ollama_watchdog", PROGRAM)
 assert _spec and _spec.loader
 watchdog = importlib.util.module_from_spec(_spec)
@@ -325,6 +336,31 @@ def test_an_embedding_model_is_asked_for_an_embedding(tmp_path: Path, serve) -> 
     assert state["healthy"] is True
     assert paths(api) == ["/api/version", "/api/tags", "/api/embed"]
     assert json.loads(api.received[-1][2]) == {"model": "all-minilm:latest", "input": "Hi"}
+
+
+@pytest.mark.parametrize("family", ["gte", "e5", "nomic-bert"])
+def test_an_embedding_family_without_capabilities_is_asked_for_an_embedding(tmp_path: Path, serve, family: str) -> None:
+    """A server that lists no capabilities: the family decides, with the collection's list (gte and e5 included)."""
+    embedder = {"name": "embedder:latest", "model": "embedder:latest", "size": 60_000_000, "details": {"family": family, "families": [family]}}
+    api = serve_ollama(serve, tags={"models": [embedder, {"name": "big:7b", "model": "big:7b", "size": 4_000_000_000, "details": {"family": "llama"}}]})
+    state, events = run(config(tmp_path, api.url, inference_interval=60, inference_timeout=5))
+    assert state["healthy"] is True and events == []
+    assert paths(api) == ["/api/version", "/api/tags", "/api/embed"]
+    assert json.loads(api.received[-1][2]) == {"model": "embedder:latest", "input": "Hi"}
+
+
+def test_the_watchdog_probes_with_the_collections_probe_installed_beside_it() -> None:
+    assert Path(watchdog.ollama_probe.__file__) == INSTALLED / "ollama_probe.py"
+    assert (INSTALLED / "ollama_probe.py").read_bytes() == PROBE.read_bytes()
+    assert {"gte", "e5"} <= set(watchdog.ollama_probe.EMBEDDING_FAMILIES)
+    assert not hasattr(watchdog, "EMBEDDING_FAMILIES") and not hasattr(watchdog.Watchdog, "_embeds"), "no second copy"
+
+
+def test_an_embed_answer_without_embeddings_fails_the_inference_check(tmp_path: Path, serve) -> None:
+    api = serve(lambda: ok(json.dumps(TAGS).encode()) if api.received[-1][1] == "/api/tags" else ok(b'{"version":"0.32.15","embeddings":[]}'))
+    state, events = run(config(tmp_path, api.url, inference_interval=60, inference_timeout=5, inference_model="all-minilm:latest"))
+    assert state["healthy"] is False
+    assert events[0]["detail"] == "inference check failed: inference probe of all-minilm:latest: POST /api/embed answered no embedding"
 
 
 def test_the_inference_check_is_off_by_default(tmp_path: Path, serve) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils.model import lifecycle as _models
+from ansible_collections.llmops.ollama.plugins.module_utils.model import model_info_module
 from ansible_collections.llmops.ollama.plugins.module_utils.model import runner as _model_module
-from ansible_collections.llmops.ollama.plugins.modules import ollama_model_info
 from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama
 
 
@@ -21,7 +21,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeOllama:
     server = FakeOllama()
     (tmp_path / "models" / "blobs").mkdir(parents=True)
     # the modules build their client (and manager) through module_utils: patch them there
-    for module in (_model_module, ollama_model_info):
+    for module in (_model_module, model_info_module):
         monkeypatch.setattr(module, "client_from_params", lambda params, **_kw: server)
     monkeypatch.setattr(_model_module, "ModelManager", functools.partial(_models.ModelManager, manifest_fetcher=server.manifest, sleep=lambda _s: None))
     return server

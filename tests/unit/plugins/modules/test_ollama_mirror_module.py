@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror import mirror_module
 from ansible_collections.llmops.ollama.plugins.modules import ollama_mirror
 from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, digest_of
 from tests.unit.plugins.modules.harness import assert_descriptions_are_text, run_module
@@ -24,7 +25,8 @@ LAYER = b"weights " * 4096
 def registry(monkeypatch: pytest.MonkeyPatch) -> FakeRegistry:
     fake = FakeRegistry()
     fake.add_model("library/m", "1b", [LAYER])
-    monkeypatch.setattr(ollama_mirror, "RegistryClient", functools.partial(RegistryClient, request_factory=fake, sleep=lambda _s: None))
+    # the module's body (mirror_module) builds the registry clients: patch it there
+    monkeypatch.setattr(mirror_module, "RegistryClient", functools.partial(RegistryClient, request_factory=fake, sleep=lambda _s: None))
     return fake
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import load_bundle, verify_bundle, write_bundle
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import (
     Entry,
     Mirror,
@@ -24,7 +25,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import (
     manifest_blobs,
     parse_models,
     source_url,
-    verify_bundle,
 )
 from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, digest_of
 
@@ -225,15 +225,15 @@ def test_bundle_round_trip(tmp_path: Path, registry: FakeRegistry) -> None:
     root = tmp_path / "m"
     mirror = fill(root, registry, ["big", "small:1b"])
     bundle = tmp_path / "b.tar"
-    changed, index = mirror.write_bundle(list(mirror.index.values()), str(bundle))
+    changed, index = write_bundle(mirror, list(mirror.index.values()), str(bundle))
     assert changed is True and len(index["blobs"]) == 4
     with tarfile.open(bundle) as tar:
         names = tar.getnames()
     assert names[0] == "index.json" and sum(1 for n in names if n.startswith("blobs/")) == 4
-    assert mirror.write_bundle(list(mirror.index.values()), str(bundle))[0] is False
+    assert write_bundle(mirror, list(mirror.index.values()), str(bundle))[0] is False
 
     inside = Mirror(str(tmp_path / "inside"))
-    entries = inside.load_bundle(str(bundle), [], 0)
+    entries = load_bundle(inside, str(bundle), [], 0)
     inside.place(entries)
     served = [f for f in files(tmp_path / "inside") if f.startswith("v2/")]
     assert served == [f for f in files(root) if f.startswith("v2/")]
@@ -256,11 +256,11 @@ def test_a_corrupt_bundle_is_refused_before_anything_is_placed(tmp_path: Path, r
     mirror = fill(tmp_path / "m", registry, ["big", "small:1b"])
     for prefix in ("blobs/", "manifests/"):
         bundle = tmp_path / ("b-%s.tar" % prefix.strip("/"))
-        mirror.write_bundle(list(mirror.index.values()), str(bundle))
+        write_bundle(mirror, list(mirror.index.values()), str(bundle))
         name = corrupt_member(bundle, prefix)
         inside = tmp_path / ("inside-" + prefix.strip("/"))
         with pytest.raises(MirrorError, match="nothing was placed"):
-            Mirror(str(inside)).load_bundle(str(bundle), [], 0)
+            load_bundle(Mirror(str(inside)), str(bundle), [], 0)
         assert files(inside) == [], name
 
 
@@ -272,11 +272,11 @@ def test_bundle_refusals(tmp_path: Path, registry: FakeRegistry) -> None:
         verify_bundle(str(tmp_path / "x.tar"))
     mirror = fill(tmp_path / "m", registry, ["small:1b"])
     bundle = tmp_path / "b.tar"
-    mirror.write_bundle(list(mirror.index.values()), str(bundle))
+    write_bundle(mirror, list(mirror.index.values()), str(bundle))
     with pytest.raises(MirrorError, match="has no big:latest; it holds: small:1b"):
-        Mirror(str(tmp_path / "in")).load_bundle(str(bundle), parse_models(["big"]), 0)
+        load_bundle(Mirror(str(tmp_path / "in")), str(bundle), parse_models(["big"]), 0)
     with pytest.raises(MirrorError, match="pinned to"):
-        Mirror(str(tmp_path / "in")).load_bundle(str(bundle), parse_models(["small:1b@sha256:" + "c" * 64]), 0)
+        load_bundle(Mirror(str(tmp_path / "in")), str(bundle), parse_models(["small:1b@sha256:" + "c" * 64]), 0)
     # a member the index does not list
     extra = tmp_path / "extra.tar"
     with tarfile.open(bundle) as source, tarfile.open(extra, "w") as tar:

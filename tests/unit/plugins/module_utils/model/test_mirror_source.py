@@ -15,7 +15,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.names import pa
 from ansible_collections.llmops.ollama.plugins.module_utils.model.mirror_source import parse_mirror
 from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import mirror_from_params
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import InvalidSpec
-from ansible_collections.llmops.ollama.plugins.module_utils.model.sync import SyncError, parse_models
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import SyncError, parse_models
 from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama, manager, spec
 
 MODULE = parse_mirror("https://mirror.example:8443", False, False)

@@ -12,8 +12,8 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import FAILED, NOT_FOUND, PAUSED, OperationFailed, Transfer, classify
 
 LAYER = "sha256:" + "e" * 64

@@ -16,8 +16,8 @@ import pytest
 from ansible.module_utils.six.moves.http_client import IncompleteRead
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import FAILED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import FAILED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import OperationFailed, Transfer
 
 A = "sha256:" + "a" * 64

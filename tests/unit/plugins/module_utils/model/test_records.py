@@ -25,6 +25,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.host import (
     space_needed,
     vram_free,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DOWNLOADING, FAILED, PAUSED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import (
     Manifest,
     ManifestNotFound,
@@ -32,7 +33,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import
     registry_base,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DOWNLOADING, FAILED, PAUSED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import (
     ServerState,
     all_records,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,22 +14,16 @@ from pathlib import Path
 from typing import Any, List
 
 import pytest
+import yaml
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DOWNLOADING, OK, QUEUED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DOWNLOADING, OK, QUEUED, Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.model.lock_file import parse_lock, render_lock
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import ModelFacts, plan_model
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState
-from ansible_collections.llmops.ollama.plugins.module_utils.model.sync import (
-    Sync,
-    SyncError,
-    check_protect,
-    failure_text,
-    parse_lock,
-    parse_models,
-    protected_by,
-    render_lock,
-    table_text,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync import Sync
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import SyncError, check_protect, parse_models, protected_by
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_output import failure_text, table_text
 from tests.unit.plugins.module_utils.model.test_lifecycle import FakeOllama, manager
 
 # ---------------------------------------------------------------------------- input
@@ -124,20 +119,19 @@ DIGEST_B = "b" * 64
 
 def test_lock_round_trip_and_hand_edits() -> None:
     text = render_lock([{"name": "llama3.2:1b", "digest": "sha256:" + DIGEST_A, "size": 12}, {"name": "x:latest", "digest": "sha256:" + DIGEST_B, "size": 3}])
-    assert text.splitlines()[2:] == [
-        "models:",
-        '  - name: "llama3.2:1b"',
-        '    digest: "sha256:%s"' % DIGEST_A,
-        "    size: 12",
-        '  - name: "x:latest"',
-        '    digest: "sha256:%s"' % DIGEST_B,
-        "    size: 3",
+    assert text.splitlines()[2:6] == [
+        '  "models": [',
+        '    {"name": "llama3.2:1b", "digest": "sha256:%s", "size": 12},' % DIGEST_A,
+        '    {"name": "x:latest", "digest": "sha256:%s", "size": 3}' % DIGEST_B,
+        "  ]",
     ]
+    assert yaml.safe_load(text) == json.loads(text), "JSON: YAML tools read it as it is"
     pins = parse_lock(text, "f")
     assert pins == {
         "registry.ollama.ai/library/llama3.2:1b": {"name": "llama3.2:1b", "digest": DIGEST_A, "size": 12},
         "registry.ollama.ai/library/x:latest": {"name": "x:latest", "digest": DIGEST_B, "size": 3},
     }
+    # a YAML lock file of an earlier version (here hand-edited) is still read where the host has PyYAML
     edited = "---\n# pinned for the fleet\nmodels:\n  - name: 'llama3.2:1b'   # the small one\n    digest: %s\n" % DIGEST_A.upper()
     assert parse_lock(edited, "f")["registry.ollama.ai/library/llama3.2:1b"]["digest"] == DIGEST_A
     assert parse_lock('{"models": [{"name": "a", "digest": "%s"}]}' % DIGEST_A, "f")["registry.ollama.ai/library/a:latest"]["size"] == 0
@@ -147,8 +141,9 @@ def test_lock_round_trip_and_hand_edits() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("hello", "the lock file f cannot be read: line 1: expected 'models:'"),
-        ("models:\n  name: a\n", "expected '- name: ...'"),
+        ("hello", "the lock file f has no 'models' list"),
+        ("models:\n  name: a\n", "the lock file f has no 'models' list"),
+        ("models: [a\n", "the lock file f cannot be read: it is neither JSON"),
         ('{"models": 3}', "has no 'models' list"),
         ("models:\n  - name: a\n", "f: models[0] needs a name and a digest"),
         ("models:\n  - name: a\n    digest: sha256:12\n", "f: models[0]: invalid digest"),
@@ -501,3 +496,35 @@ def test_without_transfers_only_what_moves_no_bytes_is_applied(fake: FakeOllama,
         "bot:latest": "created",
         "onnew:latest": "created",
     }
+
+
+def test_a_yaml_lock_file_without_pyyaml_says_how_to_convert(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "yaml", None)  # a host without PyYAML
+    assert parse_lock(render_lock([{"name": "a", "digest": "sha256:" + DIGEST_A}]), "f")["registry.ollama.ai/library/a:latest"]["digest"] == DIGEST_A
+    with pytest.raises(SyncError, match="a YAML lock file of an earlier version needs PyYAML on the host: write it again with lock_mode: write"):
+        parse_lock("models:\n  - name: a\n    digest: %s\n" % DIGEST_A, "f")
+
+
+def test_a_first_pull_reads_the_servers_list_once_before_and_once_after(fake: FakeOllama, tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        fake.publish(name)
+    _sync, outcome = run_sync(fake, tmp_path, ["a", "b", {"name": "c", "state": "loaded"}])
+    assert outcome["summary"]["added"] == 3 and outcome["summary"]["loaded"] == 1
+    assert [path for _method, path, _payload in fake.requests if path == "/api/tags"] == ["/api/tags"] * 2
+    served = {model["name"]: model["digest"] for model in fake.models.values()}
+    assert [(r["name"], r["digest"]) for r in outcome["results"]] == [(n + ":latest", served[n + ":latest"]) for n in "abc"]
+
+
+def test_a_pull_the_server_does_not_list_afterwards_fails(fake: FakeOllama, tmp_path: Path) -> None:
+    fake.publish("a")
+    original = fake.stream
+
+    def vanishing(method: str, path: str, payload: Any = None, timeout: Any = None) -> Any:
+        yield from original(method, path, payload, timeout)
+        fake.models.clear()  # pulled, then gone before the list is read again
+
+    fake.stream = vanishing  # type: ignore[method-assign]
+    _sync, outcome = run_sync(fake, tmp_path, ["a"])
+    assert [(r["action"], r["message"]) for r in outcome["results"]] == [
+        ("failed", "the pull of a:latest reported success, but the server does not list the model afterwards")
+    ]

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
     DOWNLOADING,
     FAILED,
     PAUSED,

@@ -47,8 +47,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_duration, format_rate
-from ansible_collections.llmops.ollama.plugins.module_utils.model.statuses import (  # noqa: F401 - the ledger's vocabulary, re-exported
+from ansible_collections.llmops.ollama.plugins.module_utils.core.statuses import (  # noqa: F401 - the ledger's vocabulary, re-exported
     ABSENT,
     ACTIVE_STATUSES,
     DOWNLOADING,
@@ -58,6 +57,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.model.statuses impor
     PROBLEM_STATUSES,
     QUEUED,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_duration, format_rate
 
 DEFAULT_STATE_DIR = "/var/lib/llmops-ollama"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
     DOWNLOADING,
     FAILED,
     PAUSED,

@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DOWNLOADING, OK, PAUSED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import DOWNLOADING, OK, PAUSED, Ledger
 
 NAME = "smollm2:135m"
 OTHER = "qwen2.5:0.5b"

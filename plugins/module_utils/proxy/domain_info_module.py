@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The body of the ollama_domain_info module: its options and one run (run_module)."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import list_bindings
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, ConfigError, url_secrets
+
+
+def run_module() -> None:
+    """ollama_domain_info: build the module, run it, exit with its result or a clear failure."""
+    module = AnsibleModule(
+        argument_spec={
+            "domain": {"type": "str"},
+            "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR},
+            "api_url": {"type": "str"},
+            "api_key": {"type": "str", "no_log": True},
+            "validate_certs": {"type": "bool"},
+            "timeout": {"type": "float"},
+        },
+        supports_check_mode=True,
+    )
+    # api_url is not used here; when module_defaults give one with user:password@, it is masked in every output.
+    for secret in url_secrets([module.params.get("api_url")]):
+        module.no_log_values.add(secret)
+    try:
+        bindings = list_bindings(module.params["config_dir"], module.params["domain"])
+    except ConfigError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, bindings=bindings)
+
+
+__all__ = ["run_module"]
