@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# Debian's libnginx-mod-http-js
+NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
 
 def free_port() -> int:
@@ -56,8 +58,10 @@ def tree_digest(root: Path) -> dict[str, str]:
 class NginxServer:
     """nginx -p PREFIX -c CONF, in the foreground as our child; conf.d is what the module manages."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, njs: bool = False, user: str = "root") -> None:
+        """``njs`` loads the njs module (as Debian's modules-enabled does); ``user`` runs the workers as that user."""
         self.root = root
+        self.njs = njs
         self.conf_d = root / "conf.d"
         self.conf = root / "nginx.conf"
         self.pid_file = root / "nginx.pid"
@@ -73,7 +77,8 @@ class NginxServer:
             "\n".join(
                 [
                     "# nginx for the llmops.ollama proxy tests: loopback only, everything under %s" % root,
-                    "user root;",
+                    *(["load_module %s;" % NJS_MODULE] if njs else []),
+                    "user %s;" % user,
                     "worker_processes 1;",
                     "pid %s;" % self.pid_file,
                     "error_log %s notice;" % self.error_log,
@@ -113,6 +118,7 @@ class NginxServer:
             "https_port": self.https_port,
             "acme_webroot": str(self.acme_webroot),
             "tls_dir": str(self.root / "tls"),
+            "access_log_dir": str(self.root / "logs"),
         }
         args.update(extra)
         return args
