@@ -343,3 +343,25 @@ def test_impostor_on_the_port_fails_verify_naming_it(nginx: NginxServer, sim: Si
     finally:
         impostor.terminate()
         impostor.wait(timeout=10)
+
+
+# ------------------------------------------------------------------------ the role
+def test_role_with_named_keys_logs_names_never_keys(nginx_njs: NginxServer, sim: Sim) -> None:
+    from tests.integration.test_ollama_proxy import role_vars
+
+    nginx = nginx_njs
+    domain = "role.ollama.test"
+    entry = {"domain": domain, "upstream": sim.url, "allow": ["127.0.0.1"], "api_keys": KEYS}
+    before = nginx.generation()
+    run = run_playbook("proxy_role.yml", role_vars(nginx, [entry]), timeout=180)
+    assert run.rc == 0, run.stdout[-3000:]
+    nginx.wait_generation_after(before)
+    for key in (ALICE, BOB, PLAIN):
+        assert key not in run.stdout + run.stderr
+    sim.pull("qwen3:8b:local")
+    client = ollama.Client(host="http://127.0.0.1:%d" % nginx.http_port, headers={"Host": domain, "Authorization": "Bearer " + BOB}, timeout=60)
+    final = client.generate(model=LOCAL, prompt="hi")
+    line = log_lines(nginx, domain, 1)[-1]
+    assert (line["key"], line["endpoint"], line["model"], line["completion_tokens"]) == ("bob", "/api/generate", LOCAL, str(final.eval_count))
+    again = run_playbook("proxy_role.yml", role_vars(nginx, [entry]), timeout=180)
+    assert again.rc == 0 and again.stats["changed"] == 0, again.stdout[-3000:]

@@ -485,8 +485,8 @@ def validate_named_api_keys(values: Optional[Sequence[Any]]) -> Tuple[List[str],
                 raise ConfigError("%s has the field(s) %s: an entry is a key, or {name: NAME, key: KEY}" % (option, ", ".join(unknown)))
             name = value.get("name")
             if not isinstance(name, str) or not KEY_NAME_RE.fullmatch(name):
-                shown = name if isinstance(name, str) and len(name) <= 80 and not _has_control_or_space(name) else "(not shown)"
-                raise ConfigError("%s has the name %r: a key name has %s" % (option, shown, KEY_NAME_RULE))
+                shown = repr(name) if isinstance(name, str) and len(name) <= 80 and name.isprintable() else "(not shown)"
+                raise ConfigError("%s has the name %s: a key name has %s" % (option, shown, KEY_NAME_RULE))
             key = _check_key(value.get("key"), "%s.key (name %s)" % (option, name))
         elif isinstance(value, str):
             key = _check_key(value, option)
