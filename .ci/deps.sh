@@ -3,7 +3,7 @@
 # Idempotent; needs root (CI and the development machines run as root).
 # Arguments: more packages for one target (make ee: debootstrap).
 set -euo pipefail
-packages=(git tar make python3 python3-venv docker.io nginx-light pebble "$@")
+packages=(git tar make python3 python3-venv docker.io nginx-light libnginx-mod-http-js mtail pebble "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
