@@ -17,7 +17,7 @@ description:
     reaches the Nginx configuration is checked against a strict grammar and refused when it does not fit; nothing is escaped.
   - "Applies safely, in this order: render and compare with what is there; back up the previous files (the last O(backups));
     write atomically; run C(nginx -t), and when it fails restore the previous files byte for byte and fail with nginx's own
-    message; reload nginx; with O(verify=true), send C(GET /api/version) through the proxy and expect HTTP 200."
+    message; reload nginx; with O(verify=true), check from outside that the proxy answers with the configuration just written."
   - Beside the virtual host file C(<domain>.conf) it writes C(<domain>.json) (mode 0600), the binding's metadata with the checksums
     that M(llmops.ollama.ollama_domain_info) uses to report hand edits, and with O(api_keys) a C(<domain>.keys) file
     (mode 0600) that holds the keys. A leading wildcard is spelled C(_wildcard) in these file names.
@@ -29,6 +29,21 @@ description:
   - A binding is not the default server of its address and port unless O(default_server=true). A request whose C(Host)
     is none of its names (another DNS name that points at the host, an IP address other than its O(listen_address)) gets
     HTTP 421 from it, even when nginx hands such requests to it because it is the first or only server block there.
+  - "Every binding serves C(GET /healthz) for external monitors and load balancers: the allowlist applies, no API key is needed,
+    and it shows no model data. A proxy binding asks Ollama's C(/api/version) through the same upstream group as clients do, so it
+    answers 200 with C({\"version\": ...}) while Ollama answers, and 502 or 504 with C({\"status\": \"unavailable\"}) when it does
+    not. Its C(X-Llmops-Ollama-Config) header carries the configuration's identity (16 hex digits of a digest of the virtual host,
+    the njs script and the key names, never the keys)."
+  - With O(access_log=true), nginx writes one JSON line per request to C(<access_log_dir>/llmops-ollama-<domain>.access.log), with
+    exactly these keys in this order, every value a string - C(time), C(domain), C(key) (the key's name, never the key; C(-)
+    without one), C(method), C(endpoint) (the Ollama or OpenAI path, C(other) for any other path), C(model) (the request
+    body's model as C(name:tag); C(unknown) when Ollama answered 404 or 400, C(invalid) when it is not a model name),
+    C(status), C(request_time), C(ttfb) (time to the upstream's first byte), C(bytes_sent), C(request_length),
+    C(prompt_tokens) and C(completion_tokens) (Ollama's C(prompt_eval_count) and C(eval_count), or OpenAI's C(usage), also
+    from the last chunk of a stream). The mtail program of the P(llmops.ollama.ollama_monitoring#role) role reads it.
+  - The model and the token counts need nginx's njs module (see O(access_log_njs)). Its body filter hands every chunk of the
+    answer on at once and unchanged, and only scans it, so streams stay unbuffered; the request bodies of the endpoints that
+    name a model (small JSON) are read whole before they are sent on, up to 4 MB (beyond that the model is not logged).
   - With O(mirror_path), the binding serves a mirror directory that M(llmops.ollama.ollama_mirror) fills, as the read paths of
     a registry (C(/v2/<name>/manifests/<tag>), C(/v2/<name>/blobs/sha256:<hex>)), to Ollama servers that pull through it.
 author:
@@ -220,14 +235,37 @@ options:
   api_keys:
     description:
       - Bearer tokens. A request without C(Authorization Bearer <key>) for one of them gets HTTP 401 with C(WWW-Authenticate Bearer).
+      - Each entry is a key, or a dictionary C({name, key}). The name goes into the access log and the metrics; it has 1 to 64
+        letters, digits, C(.), C(_) or C(-), starts with a letter or digit, and is unique without regard to case. A key given
+        as a plain string gets the id C(key-) and the first 8 hex digits of its SHA-256. The same key under two names is refused.
       - Each must be an RFC 6750 C(b64token) (letters, digits and C(- . _ ~ + /), optionally ending in C(=)), at most 512 characters.
         Keys shorter than 16 characters are accepted with a warning. A key that ends with a newline (as a YAML C(|) block
         leaves it) is refused, not stripped.
       - The keys live in a separate include file of mode 0600, never in the virtual host file, the metadata, the diff or the result.
-        The proxy does not forward the C(Authorization) header to Ollama.
+        The proxy does not forward the C(Authorization) header to Ollama. Key names are not secret and are shown.
     type: list
-    elements: str
+    elements: raw
     default: []
+  access_log:
+    description:
+      - Write the binding's JSON access log (see the description), one line per request.
+      - The P(llmops.ollama.ollama_proxy#role) role turns it on by default.
+    type: bool
+    default: false
+  access_log_dir:
+    description:
+      - The directory of the access log; it must exist. Debian's logrotate rotates C(/var/log/nginx/*.log).
+    type: path
+    default: /var/log/nginx
+  access_log_njs:
+    description:
+      - V(auto) fills the model and the token counts when nginx has loaded the njs module (C(load_module ... ngx_http_js_module.so)
+        in C(nginx -T), or njs built in), and otherwise logs everything else and warns, naming what is missing and the package
+        to install (Debian C(libnginx-mod-http-js)).
+      - V(required) fails instead when njs is missing. V(disabled) never uses njs (those fields stay empty, with a warning).
+    type: str
+    choices: [auto, required, disabled]
+    default: auto
   default_server:
     description:
       - Make this binding the default server of its address and ports (nginx C(listen ... default_server)), so that it answers
@@ -247,7 +285,13 @@ options:
         blobs as C(application/octet-stream), cached as immutable. Everything else gets HTTP 404."
       - O(allow), O(public), O(api_keys), O(rate_limit) and TLS apply as for any binding. Ollama sends no API key when it pulls,
         so a mirror for Ollama servers is protected with O(allow).
-      - The directory must exist. Cannot be combined with O(upstream) or O(upstreams) (O(api_url) is ignored).
+      - The directory must exist, and nginx's worker processes must be able to read it. Their user is the C(user) of nginx's main
+        configuration (its compiled-in default, usually C(nobody), without one). When a directory on the way does not let that user
+        through (a parent of mode 0700 is enough) or a manifest is not readable for it, the binding is refused before anything is
+        written, naming the path and the user. Mode bits are checked, not ACLs.
+      - Manifests carry the C(X-Llmops-Ollama-Config) header. A C(403) that nginx gives for a file it may not read says so; the
+        C(forbidden - this address may not use this Ollama server) answer is only for addresses outside O(allow).
+      - Cannot be combined with O(upstream) or O(upstreams) (O(api_url) is ignored).
     type: path
   rate_limit:
     description:
@@ -319,10 +363,14 @@ options:
     default: false
   verify:
     description:
-      - After applying, send C(GET /api/version) (with O(mirror_path), C(GET /v2/)) through the proxy (to O(listen_address) or 127.0.0.1, with the domain as
-        TLS server name and C(Host), and the first API key), and fail unless it answers HTTP 200 within O(verify_timeout) seconds.
-        With TLS, the proxy must present the configured certificate. With O(api_keys), the same request without a key must
-        answer HTTP 401. A failure names the process that holds the port when it is not this nginx.
+      - After applying, check the binding from outside (to O(listen_address) or 127.0.0.1, with the domain as TLS server name
+        and C(Host)), and fail unless all of this holds within O(verify_timeout) seconds.
+      - C(GET /healthz) answers HTTP 200 with the C(X-Llmops-Ollama-Config) header of the configuration just written, so that
+        another process answering on the port, or an nginx that did not load the new files, fails the check.
+      - C(GET /api/version) with the first API key answers 200; with O(mirror_path), a real manifest of the mirror is read instead
+        (the first by name, compared byte for byte with the file, with the identity header), or C(GET /v2/) while the mirror is empty.
+      - With TLS, the proxy presents the configured certificate. With O(api_keys), the same request without a key answers HTTP 401.
+      - A failure names the process that holds the port when it is not this nginx.
     type: bool
     default: false
   verify_timeout:
@@ -355,8 +403,11 @@ EXAMPLES = r"""
       - 10.20.0.0/16
       - 2001:db8::/32
     api_keys:
+      - name: ci
+        key: "{{ vault_ollama_ci_key }}"
       - "{{ vault_ollama_api_key }}"
     rate_limit: 20
+    access_log: true
   register: bound
 
 - name: Show where it answers
@@ -511,6 +562,30 @@ binding:
     rate_limit:
       description: Requests per second per client address, or null.
       type: int
+    key_names:
+      description: The names of the API keys, in order (a key given as a plain string has the id C(key-<8 hex>)). Never the keys.
+      type: list
+      elements: str
+      sample: [alice, key-3f2a9c1b]
+    access_log:
+      description: The JSON access log; null without O(access_log).
+      type: dict
+      contains:
+        path:
+          description: The log file.
+          type: str
+          sample: /var/log/nginx/llmops-ollama-ollama.example.com.access.log
+        njs:
+          description: Whether njs fills the model and the token counts.
+          type: bool
+        fields_missing:
+          description: The fields that stay empty (without njs, V(model), V(prompt_tokens) and V(completion_tokens)).
+          type: list
+          elements: str
+    identity:
+      description: The configuration's identity, served in the C(X-Llmops-Ollama-Config) header of C(/healthz).
+      type: str
+      sample: 3f2a9c1b7d4e5f60
     config_file:
       description: The virtual host file.
       type: str
@@ -533,7 +608,10 @@ verified:
       description: The port the check connected to.
       type: int
     path:
-      description: The path requested.
+      description: The path requested with the key (C(/api/version), or the manifest read from a mirror).
+      type: str
+    identity:
+      description: The configuration identity that C(/healthz) answered with, equal to RV(binding.identity).
       type: str
     certificate_sha256:
       description: SHA-256 fingerprint (hex) of the certificate the proxy presented, equal to the configured one; null without TLS.
@@ -544,7 +622,7 @@ verified:
     without_key:
       description: The HTTP status without a key (401); null when the binding has no API keys.
       type: int
-  sample: {address: 127.0.0.1, port: 8443, path: /api/version, certificate_sha256: 9f86d0..., with_key: 200, without_key: 401}
+  sample: {address: 127.0.0.1, port: 8443, path: /api/version, certificate_sha256: 9f86d0..., identity: 3f2a9c1b7d4e5f60, with_key: 200, without_key: 401}
 certificate_renewed:
   description: Why a self-signed certificate was (or in check mode would be) made.
   returned: when a self-signed certificate was made

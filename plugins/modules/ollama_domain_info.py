@@ -162,6 +162,16 @@ bindings:
     rate_limit:
       description: Requests per second per client address, or null.
       type: int
+    key_names:
+      description: The names of the API keys (a key given as a plain string has the id C(key-<8 hex>)); never the keys.
+      type: list
+      elements: str
+    access_log:
+      description: The JSON access log (C(path), C(njs), C(fields_missing)); null when the binding has none.
+      type: dict
+    identity:
+      description: The configuration's identity, served in the C(X-Llmops-Ollama-Config) header of C(/healthz).
+      type: str
     config_file:
       description: The virtual host file.
       type: str

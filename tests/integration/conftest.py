@@ -49,3 +49,14 @@ def nginx(tmp_path: Path) -> Iterator[NginxServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def nginx_njs(tmp_path: Path) -> Iterator[NginxServer]:
+    """Like ``nginx``, with the njs module loaded (the proxy's access log then has models and token counts)."""
+    server = NginxServer(tmp_path / "nginx-njs", njs=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# Debian's libnginx-mod-http-js
+NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
 
 def free_port() -> int:
@@ -56,9 +58,13 @@ def tree_digest(root: Path) -> dict[str, str]:
 class NginxServer:
     """nginx -p PREFIX -c CONF, in the foreground as our child; conf.d is what the module manages."""
 
-    def __init__(self, root: Path, modules: tuple[str, ...] = ()) -> None:
-        """``modules``: dynamic modules to load (paths of .so files), such as njs for balance: model."""
+    def __init__(self, root: Path, modules: tuple[str, ...] = (), njs: bool = False, user: str = "root") -> None:
+        """``modules``: dynamic modules to load (paths of .so files); ``njs`` loads the njs module (as Debian's
+        modules-enabled does); ``user`` runs the workers as that user."""
         self.root = root
+        self.njs = njs
+        self.user = user
+        self.modules = tuple(modules) + ((NJS_MODULE,) if njs and NJS_MODULE not in modules else ())
         self.conf_d = root / "conf.d"
         self.conf = root / "nginx.conf"
         self.pid_file = root / "nginx.pid"
@@ -74,8 +80,8 @@ class NginxServer:
             "\n".join(
                 [
                     "# nginx for the llmops.ollama proxy tests: loopback only, everything under %s" % root,
-                    *["load_module %s;" % module for module in modules],
-                    "user root;",
+                    *["load_module %s;" % module for module in self.modules],
+                    "user %s;" % self.user,
                     "worker_processes 1;",
                     "pid %s;" % self.pid_file,
                     "error_log %s notice;" % self.error_log,
@@ -115,6 +121,7 @@ class NginxServer:
             "https_port": self.https_port,
             "acme_webroot": str(self.acme_webroot),
             "tls_dir": str(self.root / "tls"),
+            "access_log_dir": str(self.root / "logs"),
         }
         args.update(extra)
         return args

@@ -37,6 +37,7 @@ def role_vars(nginx: NginxServer, domains: list[dict[str, Any]], **extra: Any) -
         "ollama_proxy_tls_dir": str(nginx.root / "tls"),
         "ollama_proxy_acme_dir": str(nginx.root / "acme-certs"),
         "ollama_proxy_acme_webroot": str(nginx.acme_webroot),
+        "ollama_proxy_access_log_dir": str(nginx.root / "logs"),
         "ollama_proxy_domain_defaults": {"listen_address": "127.0.0.1", "http_port": nginx.http_port, "https_port": nginx.https_port},
         "ollama_proxy_domains": domains,
     }

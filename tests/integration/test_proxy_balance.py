@@ -93,8 +93,8 @@ def test_model_affinity_keeps_each_model_on_one_instance_and_fails_over(njs_ngin
     config = Path(result["binding"]["config_file"]).read_text()
     ident = config.split("upstream ", 1)[1].split(" ", 1)[0]
     assert "js_set $%s_model %s.model;" % (ident, ident) in config
-    assert "    hash $%s_model consistent;" % ident in config and "proxy_request_buffering on;" in config
-    assert Path(njs_nginx.conf_d / (HOST + ".js")).read_text().startswith("// Managed by llmops.ollama.ollama_domain")
+    assert "    hash $%s_balance_model consistent;" % ident in config and "proxy_request_buffering on;" in config
+    assert Path(njs_nginx.conf_d / (HOST + ".balance.js")).read_text().startswith("// Managed by llmops.ollama.ollama_domain")
     for sim in instances:
         sim.call("DELETE", "/_sim/runners")
     with ThreadPoolExecutor(8) as pool:
@@ -126,7 +126,7 @@ def test_model_affinity_keeps_each_model_on_one_instance_and_fails_over(njs_ngin
 
     # back to least_conn: the njs file goes with the setting
     assert bind(njs_nginx, instances)["changed"] is True
-    assert not (njs_nginx.conf_d / (HOST + ".js")).exists()
+    assert not (njs_nginx.conf_d / (HOST + ".balance.js")).exists()
 
 
 def test_model_balance_without_njs_is_refused_and_nothing_changes(nginx: NginxServer, instances: list[Sim]) -> None:

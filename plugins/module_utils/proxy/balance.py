@@ -64,7 +64,7 @@ NJS_MISSING = (
 
 def js_file(config_dir: str, slug: str) -> str:
     """The njs file of a binding, beside its vhost (not *.conf, so nginx does not include it)."""
-    return os.path.join(config_dir, slug + ".js")
+    return os.path.join(config_dir, slug + ".balance.js")
 
 
 def njs_missing(nginx_message: str) -> bool:
@@ -77,11 +77,12 @@ def upstream_block(ident: str, servers: Sequence[str], balance: str, js_path: st
     lines: List[str] = []
     if balance == "model":
         lines += [
-            "js_import %s from %s;" % (ident, js_path),
-            "js_set $%s_model %s.model;" % (ident, ident),
+            # its own import and variable: the access log's njs script (access_log) uses <ident> and $<ident>_model
+            "js_import %s_balance from %s;" % (ident, js_path),
+            "js_set $%s_balance_model %s_balance.model;" % (ident, ident),
             "",
             "upstream %s {" % ident,
-            "    hash $%s_model consistent;" % ident,
+            "    hash $%s_balance_model consistent;" % ident,
         ]
     else:
         lines += ["upstream %s {" % ident, "    least_conn;"]

@@ -25,10 +25,13 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import FileChange, Transaction, read_bytes
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.access_log import NJS_FIELDS, NJS_PACKAGE_HINT, njs_loaded, render_njs
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.balance import MODEL_JS, NJS_MISSING, js_file, njs_missing
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     BACKUP_DIRNAME,
     DEFAULT_CONFIG_DIR,
+    HEALTH_PATH,
+    IDENTITY_HEADER,
     MANAGED_BY,
     Binding,
     ConfigError,
@@ -61,8 +64,10 @@ from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import (
     provided_certificate_issues,
     selfsigned_renewal,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.worker import unreadable, worker_user
 
 DEFAULT_TLS_DIR = "/etc/ssl/llmops-ollama"
+NJS_MODES = ("auto", "required", "disabled")
 
 
 class DomainError(Exception):
@@ -171,11 +176,32 @@ def binding_record(meta: Dict[str, Any], backup_file: Optional[str] = None) -> D
         "allow": list(meta.get("allow") or []),
         "public": bool(meta.get("public")),
         "auth": dict(meta.get("auth") or {"mode": "none", "key_count": 0}),
+        "key_names": list(meta.get("key_names") or []),
+        "access_log": _access_log_record(meta.get("access_log")),
+        "identity": meta.get("identity"),
         "rate_limit": meta.get("rate_limit"),
         "config_file": (files.get("config") or {}).get("path"),
         "keys_file": keys.get("path"),
         "backup_file": backup_file,
     }
+
+
+def sample_manifest(mirror_path: str) -> Optional[Tuple[str, str]]:
+    """One manifest the mirror serves by tag: (URL path, file), the first in name order; None for an empty mirror."""
+    pattern = os.path.join(glob.escape(mirror_path), "v2", "*", "*", "manifests", "*")
+    for path in sorted(glob.glob(pattern)):
+        name = os.path.basename(path)
+        if os.path.isfile(path) and not name.startswith(("sha256:", ".")):
+            return "/" + os.path.relpath(path, mirror_path).replace(os.sep, "/"), path
+    return None
+
+
+def _access_log_record(entry: Any) -> Optional[Dict[str, Any]]:
+    """What the JSON access log holds: its path, and which fields stay empty without njs."""
+    if not isinstance(entry, dict) or not entry.get("path"):
+        return None
+    njs = bool(entry.get("njs"))
+    return {"path": entry["path"], "njs": njs, "fields_missing": [] if njs else list(NJS_FIELDS)}
 
 
 def drift_of(meta: Dict[str, Any]) -> List[str]:
@@ -332,6 +358,48 @@ class DomainManager:
         for kind, message in issues:
             self.warnings.append("%s (accepted by accept_certificate: %s)" % (message, kind))
 
+    def _njs(self, nginx: Nginx, dump: Optional[str]) -> bool:
+        """Whether the access log gets the model and token counts: njs is wanted (access_log_njs) and nginx has it."""
+        mode = self.params.get("access_log_njs") or "auto"
+        if mode not in NJS_MODES:
+            raise ConfigError("access_log_njs %r is not one of %s" % (mode, ", ".join(NJS_MODES)))
+        missing = ", ".join(NJS_FIELDS)
+        if mode == "disabled":
+            self.warnings.append("the access log leaves %s empty: access_log_njs is disabled" % missing)
+            return False
+        if njs_loaded(dump) or njs_loaded(None, nginx.version()):
+            return True
+        if mode == "required":
+            raise DomainError(
+                "access_log_njs is required, but nginx has not loaded the njs module (%s): install %s, or set access_log_njs: auto"
+                % ("ngx_http_js_module", NJS_PACKAGE_HINT)
+            )
+        self.warnings.append(
+            "the access log leaves %s empty: nginx has not loaded the njs module (ngx_http_js_module). Install %s, "
+            "or set access_log_njs: disabled to say that this is deliberate" % (missing, NJS_PACKAGE_HINT)
+        )
+        return False
+
+    def _check_mirror_readable(self, binding: Binding, dump: Optional[str], nginx: Nginx) -> None:
+        """A mirror path nginx's workers cannot read is refused before anything is written."""
+        if not binding.mirror_path:
+            return
+        if not os.path.isdir(binding.mirror_path):
+            raise DomainError(
+                "mirror_path %s is not a directory: fill it first with llmops.ollama.ollama_mirror (path: %s), then bind it"
+                % (binding.mirror_path, binding.mirror_path)
+            )
+        user = worker_user(dump, nginx.version())
+        v2 = os.path.join(binding.mirror_path, "v2")
+        sample = sample_manifest(binding.mirror_path)
+        reason = unreadable(v2 if os.path.isdir(v2) else binding.mirror_path, user, [sample[1]] if sample else [])
+        if reason:
+            raise DomainError(
+                "mirror_path %s cannot be served: nginx's workers run as %s, and %s. Nothing was changed. Make the path readable "
+                "for %s (chmod o+x on every parent directory, or move the mirror), or run nginx's workers as a user that may read it"
+                % (binding.mirror_path, user, reason, user)
+            )
+
     def present(self) -> Dict[str, Any]:
         config_dir, backup_dir = self._paths()
         params = dict(self.params)
@@ -341,11 +409,15 @@ class DomainManager:
         nginx = nginx_from_params(self.params, self.runner)
         self._check_config_dir(config_dir)
         self._check_provided_certificate(binding)
-        if binding.mirror_path and not os.path.isdir(binding.mirror_path):
-            raise DomainError(
-                "mirror_path %s is not a directory: fill it first with llmops.ollama.ollama_mirror (path: %s), then bind it"
-                % (binding.mirror_path, binding.mirror_path)
-            )
+        dump = nginx.dump() if binding.access_log or binding.mirror_path else None
+        self._check_mirror_readable(binding, dump, nginx)
+        if binding.access_log:
+            if not os.path.isdir(binding.access_log_dir):
+                raise DomainError(
+                    "access_log_dir %s is not a directory: create it (nginx writes the JSON access log %s there), "
+                    "give another one, or set access_log: false" % (binding.access_log_dir, os.path.basename(binding.access_log_file))
+                )
+            binding.njs = self._njs(nginx, dump)
         tls_changes, renew_reason = self._tls_material(binding)
 
         current = read_bytes(binding.config_file)
@@ -359,7 +431,7 @@ class DomainManager:
             self.warnings.append("replacing %s, which ollama_domain did not write (force: true)" % binding.config_file)
 
         files = read_config_dir(config_dir)
-        dump = nginx.dump()
+        dump = dump or nginx.dump()
         if dump:
             for path, text in split_dump(dump).items():
                 files.setdefault(path, text)
@@ -385,6 +457,7 @@ class DomainManager:
             # 0600: the sidecar holds the checksum of the keys file, which would allow guessing weak keys offline.
             FileChange(binding.sidecar_file, sidecar_text.encode("utf-8"), 0o600),
             FileChange(binding.js_file, MODEL_JS.encode("utf-8") if binding.balance == "model" and not binding.mirror_path else None, 0o644),
+            FileChange(binding.njs_file, render_njs().encode("utf-8") if binding.access_log and binding.njs else None, 0o644),
             *tls_changes,
         ]
         old_meta = load_sidecar(binding.sidecar_file) or {}
@@ -420,7 +493,7 @@ class DomainManager:
         if current is not None and not is_managed(current) and not self.params.get("force"):
             raise DomainError("%s exists and was not written by ollama_domain (it has no managed header): remove it yourself, or set force: true" % config_file)
         meta = load_sidecar(sidecar_file)
-        paths = [config_file, keys_file, sidecar_file, js_file(config_dir, slug)]
+        paths = [config_file, keys_file, sidecar_file, js_file(config_dir, slug), os.path.join(config_dir, slug + ".js")]
         tls = (meta or {}).get("tls") or {}
         if tls.get("generated"):
             paths += [p for p in (tls.get("certificate"), tls.get("private_key")) if p]
@@ -439,10 +512,13 @@ class DomainManager:
     def verify(self, binding: Binding, nginx: Optional[Nginx] = None) -> Dict[str, Any]:
         """Check the binding from outside, on its listen address, and return what was seen.
 
-        With TLS, the certificate presented (under the binding's name) must be the one just
-        configured; ``GET /api/version`` (``GET /v2/`` for a mirror) must answer 200 with the
-        first API key, and 401 without one when the binding has keys. Retried while nginx
-        reloads; a failure names the port's holder when another process listens there.
+        First it proves that the answer comes from the configuration just written: ``GET /healthz`` (no key)
+        must carry the configuration's identity in the ``X-Llmops-Ollama-Config`` header (another process on
+        the port, or an nginx that did not load the new files, cannot). With TLS, the certificate presented
+        (under the binding's name) must be the one just configured. Then ``GET /api/version`` must answer 200
+        with the first API key, and 401 without one when the binding has keys. A mirror binding reads a real
+        manifest instead (byte for byte, with the identity header), or ``/v2/`` when it holds none yet.
+        Retried while nginx reloads; a failure names the port's holder when another process listens there.
         """
         timeout = float(self.params.get("verify_timeout") or 10)
         address = binding.listen_address or "127.0.0.1"
@@ -460,9 +536,15 @@ class DomainManager:
             keyed["Authorization"] = "Bearer %s" % binding.api_keys[0]
         deadline = time.monotonic() + timeout
         reason = ""
-        path = "/v2/" if binding.mirror_path else "/api/version"
+        manifest = sample_manifest(binding.mirror_path) if binding.mirror_path else None
+        path = (manifest[0] if manifest else "/v2/") if binding.mirror_path else "/api/version"
+        identity = binding.identity
         while True:
-            reason = self._probe(address, port, name, keyed, binding.tls_enabled, expected, path)
+            # Any status: /healthz answers 502 while Ollama is down, and the API check below says so in its own words.
+            reason = self._probe(address, port, name, plain, binding.tls_enabled, expected, HEALTH_PATH, want=None, identity=identity)
+            if not reason:
+                content = read_bytes(manifest[1]) if manifest else None
+                reason = self._probe(address, port, name, keyed, binding.tls_enabled, expected, path, identity=identity if manifest else None, content=content)
             if not reason and binding.api_keys:
                 reason = self._probe(address, port, name, plain, binding.tls_enabled, expected, path, want=401)
             if not reason:
@@ -470,11 +552,14 @@ class DomainManager:
             if time.monotonic() > deadline:
                 raise DomainError("the binding is applied, but verify failed: %s%s" % (reason, self._port_holders_note(nginx, port, binding.listen_address)))
             time.sleep(0.2)
+        if binding.mirror_path and not manifest:
+            self.warnings.append("verify read no manifest: the mirror %s holds none yet, so only /v2/ and %s were checked" % (binding.mirror_path, HEALTH_PATH))
         return {
             "address": address,
             "port": port,
             "path": path,
             "certificate_sha256": hashlib.sha256(expected).hexdigest() if expected else None,
+            "identity": identity,
             "with_key": 200,
             "without_key": 401 if binding.api_keys else None,
         }
@@ -505,7 +590,16 @@ class DomainManager:
 
     @staticmethod
     def _probe(
-        address: str, port: int, name: str, headers: Dict[str, str], tls: bool, expected: Optional[bytes], path: str = "/api/version", want: int = 200
+        address: str,
+        port: int,
+        name: str,
+        headers: Dict[str, str],
+        tls: bool,
+        expected: Optional[bytes],
+        path: str = "/api/version",
+        want: Optional[int] = 200,
+        identity: Optional[str] = None,
+        content: Optional[bytes] = None,
     ) -> str:
         try:
             sock = socket.create_connection((address, port), timeout=5)
@@ -523,10 +617,22 @@ class DomainManager:
             conn.sock = sock
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
-            body = response.read(300).decode("utf-8", "replace")
-            if response.status != want:
+            raw = response.read(len(content) + 1 if content is not None else 300)
+            body = raw[:300].decode("utf-8", "replace")
+            if want is not None and response.status != want:
                 key = "without an API key " if want == 401 else ""
                 return "GET %s through the proxy %sanswered HTTP %d (expected %d): %s" % (path, key, response.status, want, body.strip()[:200])
+            seen = response.getheader(IDENTITY_HEADER)
+            if identity is not None and seen != identity:
+                server = response.getheader("Server") or "unknown"
+                found = "with %s %s" % (IDENTITY_HEADER, seen[:40]) if seen else "without the header %s" % IDENTITY_HEADER
+                return (
+                    "GET %s at %s port %d answered HTTP %d %s (Server: %s), not the configuration just written (%s %s): another process "
+                    "answers on this port, or nginx did not load the new configuration (look at its error log)"
+                    % (path, address, port, response.status, found, server[:60], IDENTITY_HEADER, identity)
+                )
+            if content is not None and raw != content:
+                return "GET %s through the proxy answered other bytes than the manifest file on disk" % path
             return ""
         except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
             return "GET %s through the proxy at %s port %d failed: %s" % (path, address, port, exc)

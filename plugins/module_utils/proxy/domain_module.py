@@ -10,8 +10,15 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import connection_argument_spec
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import DomainError, DomainManager, MissingCryptography
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, TLS_MODES, TLS_PROTOCOLS, ConfigError, url_secrets
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import NJS_MODES, DomainError, DomainManager, MissingCryptography
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
+    DEFAULT_ACCESS_LOG_DIR,
+    DEFAULT_CONFIG_DIR,
+    TLS_MODES,
+    TLS_PROTOCOLS,
+    ConfigError,
+    url_secrets,
+)
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import ACCEPTABLE_CERTIFICATE_ISSUES, CRYPTOGRAPHY_IMPORT_ERROR
 
 
@@ -40,7 +47,10 @@ def argument_spec() -> dict:
             "tls_protocols": {"type": "list", "elements": "str", "choices": list(TLS_PROTOCOLS), "default": list(TLS_PROTOCOLS)},
             "allow": {"type": "list", "elements": "str", "default": []},
             "public": {"type": "bool", "default": False},
-            "api_keys": {"type": "list", "elements": "str", "default": [], "no_log": True},
+            "api_keys": {"type": "list", "elements": "raw", "default": [], "no_log": True},
+            "access_log": {"type": "bool", "default": False},
+            "access_log_dir": {"type": "path", "default": DEFAULT_ACCESS_LOG_DIR},
+            "access_log_njs": {"type": "str", "default": "auto", "choices": list(NJS_MODES)},
             "default_server": {"type": "bool", "default": False},
             "mirror_path": {"type": "path"},
             "rate_limit": {"type": "int"},
@@ -74,6 +84,12 @@ def run_module() -> None:
     # A URL with user:password@ is refused, but Ansible would still repeat it (invocation.module_args with -vvv, messages).
     for secret in url_secrets([module.params.get("api_url"), module.params.get("upstream"), *(module.params.get("upstreams") or [])]):
         module.no_log_values.add(secret)
+    # no_log hides the whole api_keys value, and Ansible would also mask every occurrence of a key's *name* in the
+    # output (a key named "ops" would turn "ollama-ops.example.com" into stars): names are not secret, keys are.
+    keys = [entry.get("key") for entry in module.params.get("api_keys") or [] if isinstance(entry, dict)]
+    for entry in module.params.get("api_keys") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"] not in keys:
+            module.no_log_values.discard(entry["name"])
     params = dict(module.params)
     binary = params["nginx_binary"]
     if "/" not in binary:

@@ -25,6 +25,8 @@ import re
 import socket
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.access_log import render_njs
+
 try:  # IDNA 2008 with the UTS 46 mapping, as browsers use it; optional, the standard library has only IDNA 2003
     import idna as _idna_2008
 except ImportError:  # pragma: no cover - depends on the managed node
@@ -43,6 +45,15 @@ TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 BACKUP_DIRNAME = ".llmops-ollama-backups"
 # The directory nginx includes *.conf from: the one definition for the modules and the role defaults.
 DEFAULT_CONFIG_DIR = "/etc/nginx/conf.d"
+# Where the JSON access logs go (Debian's logrotate rotates /var/log/nginx/*.log), and their name: <prefix><domain>.access.log.
+DEFAULT_ACCESS_LOG_DIR = "/var/log/nginx"
+ACCESS_LOG_PREFIX = "llmops-ollama-"
+# The response header of /healthz (and of a mirror's manifests) that carries the configuration's identity.
+IDENTITY_HEADER = "X-Llmops-Ollama-Config"
+HEALTH_PATH = "/healthz"
+IDENTITY_PLACEHOLDER = "@LLMOPS_OLLAMA_CONFIG_IDENTITY@"
+FORBIDDEN_ADDRESS_BODY = '{"error":"forbidden: this address may not use this Ollama server"}'
+FORBIDDEN_OTHER_BODY = '{"error":"forbidden: nginx may not read what was asked for (check the permissions of the files it serves)"}'
 
 # Every pattern that validates input is applied with fullmatch: "$" would also match before a trailing newline.
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -429,30 +440,78 @@ def _refuse_everyone(networks: Sequence[str], values: Sequence[Any]) -> None:
         )
 
 
-def validate_api_keys(values: Optional[Sequence[Any]]) -> Tuple[List[str], List[str]]:
-    """The bearer tokens, and warnings. Messages never contain a key."""
+KEY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+KEY_NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+# What the access log writes for a request without (a valid) key, and for a binding without keys.
+NO_KEY = "-"
+
+
+def derived_key_name(key: str) -> str:
+    """The non-secret id of a key given as a plain string: ``key-`` and the first 8 hex digits of its SHA-256."""
+    return "key-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+
+
+def _check_key(value: Any, option: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError("%s is empty: an API key is a bearer token such as the output of: openssl rand -hex 32" % option)
+    if value.endswith("\n") and _B64TOKEN_RE.fullmatch(value.rstrip("\r\n")):
+        raise ConfigError(
+            "%s ends with a newline (the value is not shown), so no request could ever carry it. Strip the newline: write the key "
+            "with a YAML |- block instead of |, or apply the trim filter to it (the key is not stripped for you)" % option
+        )
+    if not _B64TOKEN_RE.fullmatch(value):
+        raise ConfigError(
+            "%s is not an RFC 6750 bearer token: use only A-Z a-z 0-9 - . _ ~ + / (and = only at the end), "
+            "no white space or quotes (the value is not shown)" % option
+        )
+    if len(value) > 512:
+        raise ConfigError("%s is longer than 512 characters (the value is not shown)" % option)
+    return value
+
+
+def validate_named_api_keys(values: Optional[Sequence[Any]]) -> Tuple[List[str], List[str], List[str]]:
+    """The bearer tokens, their names (a plain string gets ``key-<8 hex>``), and warnings. Messages never contain a key.
+
+    An entry is a key (a string) or ``{name, key}``. Names go into the access log and metric labels, so they are
+    checked against a small alphabet and must be unique (without regard to case); a key listed twice under one
+    name is kept once, under two names it is refused (the proxy could not tell which one a request used).
+    """
     keys: List[str] = []
+    names: List[str] = []
     warnings: List[str] = []
     for index, value in enumerate(values or []):
         option = "api_keys[%d]" % index
-        if not isinstance(value, str) or not value:
-            raise ConfigError("%s is empty: an API key is a bearer token such as the output of: openssl rand -hex 32" % option)
-        if value.endswith("\n") and _B64TOKEN_RE.fullmatch(value.rstrip("\r\n")):
-            raise ConfigError(
-                "%s ends with a newline (the value is not shown), so no request could ever carry it. Strip the newline: write the key "
-                "with a YAML |- block instead of |, or apply the trim filter to it (the key is not stripped for you)" % option
-            )
-        if not _B64TOKEN_RE.fullmatch(value):
-            raise ConfigError(
-                "%s is not an RFC 6750 bearer token: use only A-Z a-z 0-9 - . _ ~ + / (and = only at the end), "
-                "no white space or quotes (the value is not shown)" % option
-            )
-        if len(value) > 512:
-            raise ConfigError("%s is longer than 512 characters (the value is not shown)" % option)
-        if len(value) < 16:
-            warnings.append("%s is only %d characters long: use at least 32 random characters (openssl rand -hex 32)" % (option, len(value)))
-        if value not in keys:
-            keys.append(value)
+        if isinstance(value, dict):
+            unknown = sorted(str(k) for k in value if k not in ("name", "key"))
+            if unknown:
+                raise ConfigError("%s has the field(s) %s: an entry is a key, or {name: NAME, key: KEY}" % (option, ", ".join(unknown)))
+            name = value.get("name")
+            if not isinstance(name, str) or not KEY_NAME_RE.fullmatch(name):
+                shown = repr(name) if isinstance(name, str) and len(name) <= 80 and name.isprintable() else "(not shown)"
+                raise ConfigError("%s has the name %s: a key name has %s" % (option, shown, KEY_NAME_RULE))
+            key = _check_key(value.get("key"), "%s.key (name %s)" % (option, name))
+        elif isinstance(value, str):
+            key = _check_key(value, option)
+            name = derived_key_name(key)
+        else:
+            raise ConfigError("%s is a %s: an entry is a key (a string), or {name: NAME, key: KEY}" % (option, type(value).__name__))
+        if len(key) < 16:
+            warnings.append("%s is only %d characters long (key %s): use at least 32 random characters (openssl rand -hex 32)" % (option, len(key), name))
+        if key in keys:
+            other = names[keys.index(key)]
+            if other != name:
+                raise ConfigError("%s (%s) is the same key as the one named %s: give each key one name" % (option, name, other))
+            continue
+        if name.lower() in [n.lower() for n in names]:
+            raise ConfigError("%s: the key name %s is used twice; key names must be unique (without regard to case)" % (option, name))
+        keys.append(key)
+        names.append(name)
+    return keys, names, warnings
+
+
+def validate_api_keys(values: Optional[Sequence[Any]]) -> Tuple[List[str], List[str]]:
+    """The bearer tokens, and warnings (see validate_named_api_keys). Messages never contain a key."""
+    keys, _names, warnings = validate_named_api_keys(values)
     return keys, warnings
 
 
@@ -512,6 +571,13 @@ class Binding:
         self.default_server: bool = values.get("default_server", False)
         self.mirror_path: Optional[str] = values.get("mirror_path")
         self.balance: str = values.get("balance", "least_conn")
+        names = values.get("key_names")
+        self.key_names: List[str] = list(names) if names is not None else [derived_key_name(k) for k in self.api_keys]
+        self.access_log: bool = values.get("access_log", False)
+        self.access_log_dir: str = values.get("access_log_dir", DEFAULT_ACCESS_LOG_DIR)
+        self.njs: bool = values.get("njs", False)
+        # The configuration's identity (set by render_config): served at /healthz, checked by verify.
+        self.identity: Optional[str] = None
 
     @property
     def names(self) -> List[str]:
@@ -532,6 +598,16 @@ class Binding:
     @property
     def config_file(self) -> str:
         return os.path.join(self.config_dir, self.slug + ".conf")
+
+    @property
+    def access_log_file(self) -> str:
+        """The JSON access log (one line per request) that the mtail program reads."""
+        return os.path.join(self.access_log_dir, ACCESS_LOG_PREFIX + self.slug + ".access.log")
+
+    @property
+    def njs_file(self) -> str:
+        """The njs script that reads the request's model and the answer's token counts for the access log."""
+        return os.path.join(self.config_dir, self.slug + ".js")
 
     @property
     def keys_file(self) -> str:
@@ -612,7 +688,7 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
     protocols = [p for p in TLS_PROTOCOLS if p in protocols]
     public = bool(params.get("public", False))
     allow = validate_allow(params.get("allow"), public)
-    keys, key_warnings = validate_api_keys(params.get("api_keys"))
+    keys, key_names, key_warnings = validate_named_api_keys(params.get("api_keys"))
     warnings.extend(key_warnings)
     if public and not keys:
         warnings.append("public: true without api_keys exposes an unauthenticated Ollama to every address that reaches the proxy")
@@ -642,6 +718,7 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
         allow=allow,
         public=public,
         api_keys=keys,
+        key_names=key_names,
         rate_limit=rate_limit,
         rate_limit_burst=burst,
         read_timeout=read_timeout,
@@ -651,6 +728,9 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
         default_server=bool(params.get("default_server", False)),
         mirror_path=mirror_path,
         balance=balance,
+        access_log=bool(params.get("access_log", False)),
+        access_log_dir=validate_path(params.get("access_log_dir") or DEFAULT_ACCESS_LOG_DIR, "access_log_dir"),
+        njs=bool(params.get("njs", False)),
     )
     return binding, warnings
 
@@ -708,13 +788,25 @@ def _access_lines(b: Binding, indent: str = "        ") -> List[str]:
     return lines
 
 
+# What a mirror's file paths may hold once nginx has decoded them: a request whose path has anything else (a
+# decoded %0d, a quote) matches neither pattern, so no response header is ever built from it.
+_MIRROR_NAME = "[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*"
+_MIRROR_MANIFEST_RE = "^/v2/%s/manifests/[A-Za-z0-9._:-]+$" % _MIRROR_NAME
+_MIRROR_BLOB_RE = "^/v2/%s/blobs/sha256:[0-9a-f]{64}$" % _MIRROR_NAME
+
+
+def _identity_line(indent: str = "        ") -> str:
+    return "%sadd_header %s %s always;" % (indent, IDENTITY_HEADER, IDENTITY_PLACEHOLDER)
+
+
 def _mirror_locations(b: Binding) -> List[str]:
     """A mirror directory as a registry's read paths: /v2/<name>/manifests/<ref> and /v2/<name>/blobs/sha256:<hex>.
 
     Only files under ``<mirror_path>/v2`` are reachable; other /v2/ paths get 404. nginx's static
     module serves GET and HEAD (with Range) and answers 405 to other methods, after the access checks.
     The version check ``/v2/`` answers through a named location reached by try_files, so that the
-    allowlist and the key check run first (``return`` would run before them).
+    allowlist and the key check run first (``return`` would run before them). Manifests carry the
+    configuration's identity header, so that verify proves it read one through this configuration.
     """
     access = _access_lines(b)
     return [
@@ -738,17 +830,19 @@ def _mirror_locations(b: Binding) -> List[str]:
         "        types { }",
         "        default_type application/octet-stream;",
         "",
-        "        location ~ ^/v2/.+/manifests/[^/]+$ {",
+        '        location ~ "%s" {' % _MIRROR_MANIFEST_RE,
         "            types { }",
         "            default_type %s;" % MANIFEST_TYPE,
         '            add_header Cache-Control "no-cache" always;',
+        _identity_line("            "),
         "        }",
         "",
-        '        location ~ "^/v2/.+/blobs/sha256:[0-9a-f]{64}$" {',
+        '        location ~ "%s" {' % _MIRROR_BLOB_RE,
         "            types { }",
         "            default_type application/octet-stream;",
         '            add_header Cache-Control "public, max-age=31536000, immutable" always;',
-        # Ollama reads the download URL of a blob from Location, on a 200 too (server/download.go)
+        # Ollama reads the download URL of a blob from Location, on a 200 too (server/download.go). $uri is
+        # decoded, but this location only matches paths of the strict alphabet above.
         "            add_header Location $uri always;",
         "        }",
         "",
@@ -757,6 +851,61 @@ def _mirror_locations(b: Binding) -> List[str]:
         "",
         "    location / {",
         "        return 404;",
+        "    }",
+    ]
+
+
+def _health_location(b: Binding) -> List[str]:
+    """``GET /healthz``: the allowlist applies, no key is needed, and it shows no model data.
+
+    A proxy binding asks Ollama's ``/api/version`` through the same upstream group as clients do, so a
+    monitor sees what a client would: 200 with the version, or 502/504 (with a JSON body) when Ollama
+    is down or hangs. A mirror binding answers 200. Both carry the configuration's identity header.
+    """
+    allow = ["        allow %s;" % network for network in b.allow]
+    if b.allow:
+        allow.append("        deny all;")
+    lines = ["    location = %s {" % HEALTH_PATH, *allow, _identity_line()]
+    if b.mirror_path:
+        lines += ["        try_files /.llmops-ollama-no-such-file @%s_healthy;" % b.ident, "    }", ""]
+        return [*lines, *_health_answer(b, "healthy", 200, '{"status":"ok"}')]
+    scheme = b.upstreams[0].scheme
+    lines += [
+        "        proxy_pass %s://%s/api/version;" % (scheme, b.ident),
+        "        proxy_method GET;",
+        "        proxy_pass_request_body off;",
+        '        proxy_set_header Content-Length "";',
+        "        proxy_http_version 1.1;",
+        '        proxy_set_header Connection "";',
+        "        proxy_set_header Host %s;" % UPSTREAM_HOST_HEADER,
+        '        proxy_set_header Authorization "";',
+    ]
+    if scheme == "https":
+        lines.append("        proxy_ssl_server_name on;")
+        ssl_name = _ssl_name(b)
+        if ssl_name:
+            lines.append("        proxy_ssl_name %s;" % ssl_name)
+    lines += [
+        "        proxy_connect_timeout 5s;",
+        "        proxy_read_timeout 10s;",
+        "        proxy_intercept_errors on;",
+        # Replaces the server's error_page list here: the allowlist's 403 must keep its own answer.
+        "        error_page 403 = @%s_forbidden;" % b.ident,
+        "        error_page 500 502 503 504 @%s_unhealthy;" % b.ident,
+        "    }",
+        "",
+        # Without "=", the status stays the upstream's (502, 504, ...), only the body is replaced.
+        *_health_answer(b, "unhealthy", 200, '{"status":"unavailable","error":"Ollama does not answer through the proxy"}'),
+    ]
+    return lines
+
+
+def _health_answer(b: Binding, name: str, status: int, body: str) -> List[str]:
+    return [
+        "    location @%s_%s {" % (b.ident, name),
+        _identity_line(),
+        "        default_type application/json;",
+        "        return %d '%s\\n';" % (status, body),
         "    }",
     ]
 
@@ -774,7 +923,9 @@ def _error_locations(b: Binding, ssl: bool) -> List[str]:
         "    location @%s_forbidden {" % b.ident,
         *hsts,
         "        default_type application/json;",
-        '        return 403 \'{"error":"forbidden: this address may not use this Ollama server"}\\n\';',
+        # The allowlist's words only for an address the allowlist refuses; any other 403 of nginx (a file it may not read) says so.
+        *(["        if ($%s_allowed = 0) {" % b.ident, "            return 403 '%s\\n';" % FORBIDDEN_ADDRESS_BODY, "        }"] if b.allow else []),
+        "        return 403 '%s\\n';" % FORBIDDEN_OTHER_BODY,
         "    }",
     ]
     if b.api_keys:
@@ -782,7 +933,7 @@ def _error_locations(b: Binding, ssl: bool) -> List[str]:
             "",
             "    location = /_%s_auth {" % b.ident,
             "        internal;",
-            "        if ($%s_key = 0) {" % b.ident,
+            '        if ($%s_key = "%s") {' % (b.ident, NO_KEY),
             "            return 401;",
             "        }",
             "        return 204;",
@@ -807,11 +958,42 @@ def _error_locations(b: Binding, ssl: bool) -> List[str]:
     return lines
 
 
+# The endpoints whose request body names a model: with njs, nginx reads these (small JSON) bodies whole before it
+# sends them on, so that the access log can name the model. Every other path (blob uploads of gigabytes) streams.
+MODEL_ENDPOINTS = (
+    "/api/generate",
+    "/api/chat",
+    "/api/embed",
+    "/api/embeddings",
+    "/api/show",
+    "/api/pull",
+    "/api/push",
+    "/api/create",
+    "/api/copy",
+    "/api/delete",
+    "/v1/chat/completions",
+    "/v1/completions",
+    "/v1/embeddings",
+)
+# The endpoint label of the access log: the Ollama and OpenAI paths by name, every other path "other" (bounded cardinality).
+LOGGED_ENDPOINTS = (*MODEL_ENDPOINTS, "/api/tags", "/api/ps", "/api/version", "/v1/models", "/", HEALTH_PATH)
+# Bodies up to this size are read in memory (larger ones, such as chats with big images, are logged without a model).
+MODEL_BODY_BUFFER = "4m"
+
+
 def _proxy_location(b: Binding) -> List[str]:
     if b.mirror_path:
         return _mirror_locations(b)
+    lines = _proxy_block(b, "location /", request_buffering=False)
+    if b.access_log and b.njs:
+        pattern = "|".join(re.escape(e[1:]) for e in MODEL_ENDPOINTS)
+        lines += ["", *_proxy_block(b, 'location ~ "^/(?:%s)$"' % pattern, request_buffering=True)]
+    return lines
+
+
+def _proxy_block(b: Binding, opening: str, request_buffering: bool) -> List[str]:
     scheme = b.upstreams[0].scheme
-    lines = ["    location / {", *_access_lines(b)]
+    lines = ["    %s {" % opening, *_access_lines(b)]
     lines += [
         "        proxy_pass %s://%s;" % (scheme, b.ident),
         "        proxy_http_version 1.1;",
@@ -834,7 +1016,18 @@ def _proxy_location(b: Binding) -> List[str]:
     lines += [
         "        proxy_buffering off;",
         "        proxy_cache off;",
-        *body_lines(b.balance),
+    ]
+    if b.balance == "model":
+        # the upstream is chosen by the body's model: nginx reads the whole body first (balance.body_lines)
+        lines += body_lines(b.balance)
+    else:
+        lines.append("        proxy_request_buffering %s;" % ("on" if request_buffering else "off"))
+        if request_buffering:
+            lines.append("        client_body_buffer_size %s;" % MODEL_BODY_BUFFER)
+    if b.access_log and b.njs:
+        # Passes every chunk on at once, unchanged; it only scans it for the answer's token counts.
+        lines.append("        js_body_filter %s.scan buffer_type=buffer;" % b.ident)
+    lines += [
         "        proxy_read_timeout %ds;" % b.read_timeout,
         "        proxy_send_timeout %ds;" % b.send_timeout,
         "        send_timeout %ds;" % b.send_timeout,
@@ -842,6 +1035,40 @@ def _proxy_location(b: Binding) -> List[str]:
         "    }",
     ]
     return lines
+
+
+def _log_lines(b: Binding) -> List[str]:
+    """The http-level parts of the JSON access log: the endpoint label, the format, the njs variables."""
+    if not b.access_log:
+        return []
+    lines = ["map $uri $%s_endpoint {" % b.ident, "    default other;"]
+    lines += ["    %s %s;" % (endpoint, endpoint) for endpoint in LOGGED_ENDPOINTS]
+    lines += ['    "~^/api/blobs/" /api/blobs;', '    "~^/v1/models/" /v1/models;', "}", ""]
+    if b.njs:
+        lines += [
+            "js_import %s from %s;" % (b.ident, b.njs_file),
+            "js_set $%s_model %s.model;" % (b.ident, b.ident),
+            "js_set $%s_prompt_tokens %s.prompt_tokens;" % (b.ident, b.ident),
+            "js_set $%s_completion_tokens %s.completion_tokens;" % (b.ident, b.ident),
+            "",
+        ]
+    fields = [
+        ("time", "$time_iso8601"),
+        ("domain", b.domain),
+        ("key", "$%s_key" % b.ident if b.api_keys else NO_KEY),
+        ("method", "$request_method"),
+        ("endpoint", "$%s_endpoint" % b.ident),
+        ("model", "$%s_model" % b.ident if b.njs else ""),
+        ("status", "$status"),
+        ("request_time", "$request_time"),
+        ("ttfb", "$upstream_header_time"),
+        ("bytes_sent", "$bytes_sent"),
+        ("request_length", "$request_length"),
+        ("prompt_tokens", "$%s_prompt_tokens" % b.ident if b.njs else ""),
+        ("completion_tokens", "$%s_completion_tokens" % b.ident if b.njs else ""),
+    ]
+    text = ",".join('"%s":"%s"' % item for item in fields)
+    return [*lines, "log_format %s_json escape=json '{%s}';" % (b.ident, text), ""]
 
 
 def _ssl_name(b: Binding) -> Optional[str]:
@@ -913,9 +1140,11 @@ def render_config(b: Binding) -> str:
         lines += ["limit_req_zone $binary_remote_addr zone=%s:10m rate=%dr/s;" % (b.ident, b.rate_limit), ""]
     if b.api_keys:
         lines += ["include %s;" % b.keys_file, ""]
+    lines += _log_lines(b)
     names = " ".join(b.names)
     # Plain HTTP: the ACME challenge location, then either a redirect or the proxy itself.
     lines += ["server {", _listen(b.listen_address, b.http_port, False, b.default_server), "    server_name %s;" % names, ""]
+    lines += _access_log_line(b)
     lines += _host_check(b)
     lines += _acme_location(b)
     lines.append("")
@@ -923,6 +1152,8 @@ def render_config(b: Binding) -> str:
         target = "https://$host%s$request_uri" % ("" if b.https_port == 443 else ":%d" % b.https_port)
         lines += ["    location / {", "        return 301 %s;" % target, "    }"]
     else:
+        lines += _health_location(b)
+        lines.append("")
         lines += _proxy_location(b)
         lines.append("")
         lines += _error_locations(b, ssl=False)
@@ -934,6 +1165,7 @@ def render_config(b: Binding) -> str:
             _listen(b.listen_address, b.https_port, True, b.default_server),
             "    server_name %s;" % names,
             "",
+            *_access_log_line(b),
             *_host_check(b),
             "    ssl_certificate %s;" % b.certificate,
             "    ssl_certificate_key %s;" % b.private_key,
@@ -944,12 +1176,35 @@ def render_config(b: Binding) -> str:
         if b.hsts:
             lines.append('    add_header Strict-Transport-Security "max-age=31536000" always;')
         lines.append("")
+        lines += _health_location(b)
+        lines.append("")
         lines += _proxy_location(b)
         lines.append("")
         lines += _error_locations(b, ssl=True)
         lines.append("}")
     lines += _host_map(b)
-    return "\n".join(lines) + "\n"
+    if b.allow:
+        # 1 for an address of the allowlist: the 403 answer names the allowlist only when it was the reason.
+        lines += ["", "geo $%s_allowed {" % b.ident, "    default 0;", *("    %s 1;" % network for network in b.allow), "}"]
+    text = "\n".join(lines) + "\n"
+    b.identity = config_identity(text, b)
+    return text.replace(IDENTITY_PLACEHOLDER, b.identity)
+
+
+def config_identity(text: str, b: Binding) -> str:
+    """16 hex digits that change with the configuration: its text (before the identity is put in), the njs
+    script, and the names and number of the keys (never the keys: the header is public)."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    if b.access_log and b.njs:
+        digest.update(render_njs().encode("utf-8"))
+    digest.update(("\0keys:" + ",".join(b.key_names)).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def _access_log_line(b: Binding) -> List[str]:
+    if not b.access_log:
+        return []
+    return ["    access_log %s %s_json;" % (b.access_log_file, b.ident), ""]
 
 
 def render_keys(b: Binding) -> Optional[str]:
@@ -964,13 +1219,18 @@ def render_keys(b: Binding) -> Optional[str]:
     lines = [
         "%s for %s: API keys (mode 0600). Do not edit by hand." % (MANAGED_HEADER, b.domain),
         "map $http_authorization $%s_key {" % b.ident,
-        "    default 0;",
+        '    default "%s";' % NO_KEY,
     ]
-    for key in b.api_keys:
+    if len(b.key_names) != len(b.api_keys):
+        raise ConfigError("refusing to write the key file: every API key needs one name")
+    for key, name in zip(b.api_keys, b.key_names):
         if not isinstance(key, str) or not _B64TOKEN_RE.fullmatch(key):
             raise ConfigError("refusing to write an API key that is not an RFC 6750 bearer token into the key file (the value is not shown)")
+        if not isinstance(name, str) or not KEY_NAME_RE.fullmatch(name):
+            raise ConfigError("refusing to write the key name %r into the key file: a key name has %s" % (name, KEY_NAME_RULE))
         pattern = key.replace(".", "\\.").replace("+", "\\+")
-        lines.append('    "~^(?i:bearer) +%s$" 1;' % pattern)
+        # The value is the key's name: the key check tests it, the access log writes it.
+        lines.append('    "~^(?i:bearer) +%s$" %s;' % (pattern, name))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -1000,6 +1260,9 @@ def render_sidecar(b: Binding, config_text: str, keys_text: Optional[str], gener
         "allow": b.allow,
         "public": b.public,
         "auth": {"mode": "bearer" if b.api_keys else "none", "key_count": len(b.api_keys)},
+        "key_names": list(b.key_names),
+        "access_log": {"path": b.access_log_file, "njs": b.njs} if b.access_log else None,
+        "identity": b.identity,
         "rate_limit": b.rate_limit,
         "files": {
             "config": {"path": b.config_file, "sha256": sha256_text(config_text.encode("utf-8"))},
@@ -1445,6 +1708,11 @@ class Nginx:
     def dump(self) -> Optional[str]:
         rc, out, _err = self.runner([*self._base(), "-T"])
         return out if rc == 0 else None
+
+    def version(self) -> Optional[str]:
+        """What ``nginx -V`` prints (version and configure arguments); None when it cannot run."""
+        rc, out, err = self.runner([self.binary, "-V"])
+        return (err or "") + (out or "") if rc == 0 else None
 
     def reload(self) -> Tuple[bool, str]:
         command = self.reload_command or [*self._base(), "-s", "reload"]

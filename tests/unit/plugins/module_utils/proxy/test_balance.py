@@ -36,12 +36,13 @@ def test_model_hashes_on_the_njs_variable_and_reads_the_body_first() -> None:
     b = binding(balance="model")
     text = render_config(b)
     ident = b.ident
-    assert "js_import %s from /etc/nginx/conf.d/gpus.example.com.js;\n" % ident in text
-    assert "js_set $%s_model %s.model;\n" % (ident, ident) in text
+    # its own import and variable, apart from the access log's njs script (<ident>, $<ident>_model)
+    assert "js_import %s_balance from /etc/nginx/conf.d/gpus.example.com.balance.js;\n" % ident in text
+    assert "js_set $%s_balance_model %s_balance.model;\n" % (ident, ident) in text
     assert text.index("js_set") < text.index("upstream %s {" % ident), "the variable is declared before the group uses it"
-    assert "    hash $%s_model consistent;\n" % ident in text and "least_conn" not in text
+    assert "    hash $%s_balance_model consistent;\n" % ident in text and "least_conn" not in text
     assert "proxy_request_buffering on;" in text and "client_body_buffer_size 16m;" in text and "proxy_request_buffering off;" not in text
-    assert b.js_file == "/etc/nginx/conf.d/gpus.example.com.js"
+    assert b.js_file == "/etc/nginx/conf.d/gpus.example.com.balance.js"
     assert json.loads(render_sidecar(b, text, None, False))["balance"] == "model"
 
 
@@ -54,7 +55,7 @@ def test_upstream_block_and_body_lines() -> None:
         "}",
         "",
     ]
-    assert upstream_block("x", ["127.0.0.1:1"], "model", "/j.js")[:2] == ["js_import x from /j.js;", "js_set $x_model x.model;"]
+    assert upstream_block("x", ["127.0.0.1:1"], "model", "/j.js")[:2] == ["js_import x_balance from /j.js;", "js_set $x_balance_model x_balance.model;"]
     assert body_lines("least_conn") == ["        proxy_request_buffering off;"]
 
 

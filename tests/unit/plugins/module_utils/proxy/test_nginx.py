@@ -337,7 +337,10 @@ def test_redirect_off_serves_http_too() -> None:
     binding.certificate, binding.private_key = "/c.pem", "/k.pem"
     text = render_config(binding)
     assert "return 301" not in text
-    assert text.count("proxy_pass http://") == 2
+    # Both servers proxy (location /), and both answer /healthz through the upstream group.
+    assert text.count("proxy_pass http://%s;" % binding.ident) == 2
+    assert text.count("proxy_pass http://%s/api/version;" % binding.ident) == 2
+    assert text.count("proxy_pass http://") == 4
 
 
 def test_public_without_keys_warns() -> None:

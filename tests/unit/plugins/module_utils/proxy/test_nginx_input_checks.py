@@ -235,7 +235,10 @@ def test_https_upstream_sends_its_host_as_server_name() -> None:
 
 def test_https_upstreams_on_one_host_share_the_server_name() -> None:
     binding, _unused = build_binding(base(upstreams=["https://ollama.internal:8443", "https://ollama.internal:9443"]))
-    assert render_config(binding).count("proxy_ssl_name ollama.internal;") == 1
+    text = render_config(binding)
+    # Once in location / and once in /healthz, which proxies through the same upstream group.
+    assert text.count("proxy_ssl_name ollama.internal;") == 2
+    assert text.count("proxy_ssl_name ollama.internal;") == text.count("proxy_pass https://")
 
 
 def test_https_upstreams_by_address_send_no_server_name() -> None:
