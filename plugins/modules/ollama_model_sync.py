@@ -106,6 +106,11 @@ options:
         M(llmops.ollama.ollama_models) role does this with C(ollama_models_lock_controller_file).
       - Only with O(lock_mode=read), and not together with O(lock_file).
     type: str
+  lock_content_source:
+    description:
+      - Where O(lock_content) was read from (for example the path of the lock file on the controller), named in every message about
+        the lock instead of C(given as lock_content).
+    type: str
   lock_mode:
     description:
       - V(write) writes RV(lock) to O(lock_file) after a run where no model failed, when its content changed (the task then reports a change).
@@ -462,6 +467,7 @@ def argument_spec() -> dict:
         fail_fast={"type": "bool", "default": False},
         lock_file={"type": "path"},
         lock_content={"type": "str"},
+        lock_content_source={"type": "str"},
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
         disk_path={"type": "path"},
         transfers={"type": "bool", "default": True},
@@ -493,10 +499,11 @@ def check_params(params: dict) -> dict:
     except InvalidSpec as exc:
         raise SyncError(str(exc)) from None
     parsed["protect"] = check_protect(params["protect"])
+    given = params.get("lock_content_source") or "given as lock_content"
     lock = None
     if params["lock_mode"] == "read":
-        lock = parse_lock(content, "given as lock_content") if content is not None else read_lock(params["lock_file"])
-    source = params.get("lock_file") or ("given as lock_content" if content is not None else "")
+        lock = parse_lock(content, given) if content is not None else read_lock(params["lock_file"])
+    source = params.get("lock_file") or (given if content is not None else "")
     parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, source, parsed["mirror"])
     if params["exclusive"] and not parsed["declared"]:
         raise SyncError(
