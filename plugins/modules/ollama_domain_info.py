@@ -39,6 +39,18 @@ options:
     description:
       - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
     type: str
+  url_username:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: str
+  url_password:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: str
+  ca_path:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: path
   validate_certs:
     description:
       - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
@@ -195,6 +207,9 @@ def main() -> None:
             "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR},
             "api_url": {"type": "str"},
             "api_key": {"type": "str", "no_log": True},
+            "url_username": {"type": "str"},
+            "url_password": {"type": "str", "no_log": True},
+            "ca_path": {"type": "path"},
             "validate_certs": {"type": "bool"},
             "timeout": {"type": "float"},
         },
