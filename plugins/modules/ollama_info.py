@@ -86,6 +86,16 @@ options:
         as RV(disk). Nothing is measured when it is not set.
       - This saves a separate C(df) task per host in health reports.
     type: path
+  port:
+    description:
+      - A TCP port of the managed host; the processes that listen there (read from C(/proc), Linux) are returned as RV(port_holders),
+        for example to name what holds the port a server is about to publish.
+    type: int
+  port_address:
+    description:
+      - With O(port), only the listeners that a server bound to this address would collide with (a listener on all addresses
+        collides with every address). All addresses when not set.
+    type: str
 notes:
   - With O(probe=version) only read requests are sent (C(GET /), C(/api/version), C(/api/tags), C(/api/ps)).
   - With O(probe=inference) one C(POST /api/generate) or C(POST /api/embed) is sent (and C(POST /api/show) when the
@@ -284,6 +294,27 @@ disk:
     error:
       description: Why the path could not be measured; empty when it was.
       type: str
+port_holders:
+  description:
+    - The processes that listen on O(port) (at O(port_address)); empty when the port is free or O(port) is not set.
+    - A process the module's user may not see has a null C(pid).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pid:
+      description: The process id.
+      type: int
+    command:
+      description: Its command line.
+      type: str
+    address:
+      description: The address it listens on.
+      type: str
+port_holders_text:
+  description: RV(port_holders) in words (C(pid 123 (ollama serve))); empty when the port is free.
+  returned: always
+  type: str
 """
 
 import time
@@ -298,6 +329,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     client_from_params,
     connection_argument_spec,
 )
+from ansible_collections.llmops.ollama.plugins.module_utils._ports import describe, port_holders
 from ansible_collections.llmops.ollama.plugins.module_utils._health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
 
 
@@ -340,6 +372,8 @@ def main() -> None:
         expect_gpu={"type": "bool", "default": False},
         require_gpu={"type": "bool", "default": False},
         disk_path={"type": "path"},
+        port={"type": "int"},
+        port_address={"type": "str"},
     )
     module: AnsibleModule = OllamaModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -377,7 +411,8 @@ def main() -> None:
         )
     for warning in facts["gpu_warnings"]:
         module.warn("expect_gpu: %s" % warning)
-    module.exit_json(changed=False, **facts)
+    holders = port_holders(params["port"], params["port_address"] or None) if params["port"] else []
+    module.exit_json(changed=False, port_holders=holders, port_holders_text=describe(holders), **facts)
 
 
 if __name__ == "__main__":
