@@ -329,8 +329,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils._api import (
     client_from_params,
     connection_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils._ports import describe, port_holders
 from ansible_collections.llmops.ollama.plugins.module_utils._health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
+from ansible_collections.llmops.ollama.plugins.module_utils._ports import describe, port_holders
 
 
 def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[float]) -> Dict[str, Any]:

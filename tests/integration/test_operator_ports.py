@@ -49,7 +49,8 @@ def test_a_taken_port_fails_in_preflight_naming_its_holder_and_leaves_nothing(se
     failure = run.results("Check that the published port is free")
     assert failure["failed"] is True
     message = failure["msg"]
-    assert message.startswith("Preflight failed: port %d on 127.0.0.1 (ollama_server_port) is taken by pid %d (" % (server_vars["ollama_server_port"], os.getpid()))
+    expected = "Preflight failed: port %d on 127.0.0.1 (ollama_server_port) is taken by pid %d (" % (server_vars["ollama_server_port"], os.getpid())
+    assert message.startswith(expected), message
     assert "pytest" in message, "the holder's command line"
     assert message.endswith("Nothing was changed.") and "ollama_server_port" in message
     assert inspect(name) is None, "no container was created"
