@@ -163,9 +163,10 @@ ee: collection
 awx: ee
 	$(BIN)/pytest tests/integration/test_awx_runner.py -q
 
-# AWX survey specs (JSON, one per playbook) from the roles' argument specs.
-surveys: collection
-	$(BIN)/python tools/awx_surveys.py --output $(BUILD)/awx/surveys
+# AWX survey specs (JSON, one per playbook) from what each playbook reads (the roles' argument specs and
+# tools/playbook_vars.yml). It needs PyYAML only: the demo's lean venv, not the test tool chain.
+surveys: demo-venv
+	$(DEMO_BIN)/python tools/awx_surveys.py --output $(BUILD)/awx/surveys
 
 # The simulator image stands in for ollama/ollama in the Docker engine.
 sim-image:
