@@ -109,7 +109,7 @@ demo: deps demo-venv link
 demo-down: demo-venv link
 	@[ -s $(DEMO)/settings.yml ] || { echo "demo-down: no demo settings in $(DEMO): nothing to stop"; exit 0; }; \
 	$(DEMO_BIN)/ansible-playbook -i inventory/local playbooks/remove.yml -e @$(DEMO)/settings.yml \
-	    $$([ -s $(DEMO)/secrets.yml ] && echo -e @$(DEMO)/secrets.yml) -e ollama_remove_confirm=yes
+	    $$([ -s $(DEMO)/secrets.yml ] && printf -- '-e @%s' $(DEMO)/secrets.yml) -e ollama_remove_confirm=yes
 
 # The environment the demo's commands run in: eval "$$(make -s env)", then ansible-playbook ... works as in the README.
 env:
