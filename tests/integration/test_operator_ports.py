@@ -12,6 +12,7 @@ from typing import Iterator
 
 import pytest
 
+from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
 from tests.integration.docker_support import SIM_IMAGE, build_sim_image, docker, inspect, remove, require_engine, volume_exists
 from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import run_playbook
@@ -59,6 +60,21 @@ def test_a_taken_port_fails_in_preflight_naming_its_holder_and_leaves_nothing(se
     # the port free again: deployed; and a second run finds its own container on the port
     deployed = run_playbook("server.yml", server_vars)
     assert deployed.rc == 0, deployed.stdout[-3000:]
+    # one line for the role's settings check, and sizes in the collection's one convention (decimal units)
+    checked = deployed.results("Check values the argument spec cannot")
+    assert "results" not in checked and checked["msg"].startswith("The settings of ollama_server passed "), checked
+    resources = deployed.results("Record the resources found")["ansible_facts"]["ollama_server_resources"]
+    free = format_size(int(resources["disk_free_bytes"]))
+    assert "%s free at %s" % (free, resources["disk_path"]) in deployed.results("Check disk and memory")["msg"]
     again = run_playbook("server.yml", server_vars)
     assert again.rc == 0 and changed_tasks(again) == [], again.stdout[-3000:]
     assert again.results("Find out who listens on the published port").get("skipped") is True, "its own container holds the port"
+
+
+def test_every_wrong_setting_is_named_in_one_failure(server_vars: dict) -> None:
+    run = run_playbook("server.yml", dict(server_vars, ollama_server_max_queue=0, ollama_server_health_timeout=0))
+    assert run.rc == 2
+    message = run.results("Check values the argument spec cannot")["msg"]
+    assert "ollama_server_max_queue must be at least 1" in message and "ollama_server_health_timeout must be at least 1 second" in message
+    assert message.endswith("Fix the variables and run again; nothing was changed.")
+    assert inspect(server_vars["ollama_server_container_name"]) is None
