@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.playbook import REPO, run_playbook
+from ansible_collections.llmops.ollama.plugins.module_utils._units import format_size
+from tests.integration.playbook import REPO, PlaybookRun, run_playbook
 from tools import awx_surveys
 
 pytestmark = pytest.mark.integration
@@ -42,13 +43,14 @@ def inventory(tmp_path: Path, group: str = "ollama_servers") -> str:
     return str(path)
 
 
-def run(playbook: str, answers: dict[str, Any], tmp_path: Path, group: str = "ollama_servers") -> None:
+def run(playbook: str, answers: dict[str, Any], tmp_path: Path, group: str = "ollama_servers") -> PlaybookRun:
     survey = defaults(playbook, answers)
     unknown = set(answers) - {q["variable"] for q in awx_surveys.survey(REPO / "playbooks" / playbook)["spec"]}
     assert not unknown, "answers to questions the survey does not ask: %s" % unknown
     variables = {**survey, **answers}
     result = run_playbook(REPO / "playbooks" / playbook, inventory=inventory(tmp_path, group), cli_vars=variables, timeout=300)
     assert result.rc == 0, "%s: %s" % (playbook, result.stdout[-3000:])
+    return result
 
 
 def test_the_models_health_and_site_surveys(sim, tmp_path: Path) -> None:
@@ -78,5 +80,9 @@ def test_the_mirror_survey(sim, tmp_path: Path) -> None:
         "ollama_mirror_source": sim.url,
         "ollama_mirror_serve": "false",
     }
-    run("mirror.yml", answers, tmp_path, group="mirror")
+    filled = run("mirror.yml", answers, tmp_path, group="mirror")
     assert any((tmp_path / "mirror").rglob("sha256*")), "the mirror was filled"
+    fetched = filled.results("Fetch the models into the mirror")
+    line = filled.results("Summarize the mirror run")["msg"]
+    assert line == "Mirror %s: 1 models, %s fetched (%d blobs)" % (tmp_path / "mirror", format_size(fetched["transferred"]), len(fetched["fetched"])), line
+    assert fetched["transferred"] > 2_000_000, "smollm2:135m's bytes came over HTTP and are counted"
