@@ -1,6 +1,9 @@
 # llmops.ollama — one command for newcomers, one for the tests.
 #
 #   make demo   the main job: site.yml on this host (Ollama, models, TLS proxy, health)
+#               ports: OLLAMA_PORT=, PROXY_PORT=, PROXY_HTTP_PORT= (free ones when not given)
+#   make demo-down  stops what the demo started (its container and nginx; the models volume is kept)
+#   make env    prints how to run the collection's commands (ansible-playbook ...) after the demo
 #   make test   everything CI runs: lint, ansible-test sanity, unit, integration, awx, molecule
 #   make ee     the AWX execution environment image llmops/ollama-ee:<version>
 #
@@ -25,10 +28,10 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help demo test deps venv demo-venv link collection lint sanity unit integration awx ee surveys molecule sim-image bench clean
+.PHONY: help demo demo-down env test deps venv demo-venv link collection lint sanity unit integration awx ee surveys molecule sim-image bench clean
 
 help:
-	@sed -n '2,10p' Makefile
+	@sed -n '2,13p' Makefile
 
 ## ---------------------------------------------------------------- setup
 deps:
@@ -68,8 +71,18 @@ demo-venv: $(DEMO_VENV)/.stamp
 DEMO_IMAGE ?= docker.io/ollama/ollama:0.32.15
 DEMO        := $(BUILD)/demo
 
+# Its ports and names belong to this checkout (tools/demo_settings.py writes them to
+# $(DEMO)/settings.yml): two checkouts' demos run side by side, and the user's own Ollama
+# on 11434 is left alone. A port given that another process holds stops the demo before
+# anything starts, naming the holder.
+OLLAMA_PORT     ?=
+PROXY_PORT      ?=
+PROXY_HTTP_PORT ?=
+DEMO_SHOW = $(DEMO_BIN)/python tools/demo_settings.py show $(DEMO)
+
 demo: deps demo-venv link
 	@mkdir -p $(DEMO) && chmod 700 $(DEMO)
+	@$(DEMO_BIN)/python tools/demo_settings.py up $(DEMO) $(CURDIR) "$(OLLAMA_PORT)" "$(PROXY_PORT)" "$(PROXY_HTTP_PORT)"
 	@[ -s $(DEMO)/secrets.yml ] || (umask 077 && $(DEMO_BIN)/python -c 'import secrets; print("ollama_demo_api_key: sk-demo-" + secrets.token_hex(16))' > $(DEMO)/secrets.yml)
 	@if docker image inspect $(DEMO_IMAGE) >/dev/null 2>&1 || timeout 120 docker pull -q $(DEMO_IMAGE) >/dev/null 2>&1; then \
 	    echo "demo: running the real image $(DEMO_IMAGE)"; echo $(DEMO_IMAGE) > $(DEMO)/image; \
@@ -78,12 +91,30 @@ demo: deps demo-venv link
 	    docker image inspect llmops/ollama-sim:test >/dev/null 2>&1 || bash tests/docker/build_sim_image.sh llmops/ollama-sim:test; \
 	    echo llmops/ollama-sim:test > $(DEMO)/image; \
 	fi
-	$(DEMO_BIN)/ansible-playbook -i inventory/local playbooks/site.yml -e @$(DEMO)/secrets.yml \
+	$(DEMO_BIN)/ansible-playbook -i inventory/local playbooks/site.yml -e @$(DEMO)/secrets.yml -e @$(DEMO)/settings.yml \
 	    -e ollama_server_image=$$(cat $(DEMO)/image) -e ollama_server_image_pull=never
-	@echo
-	@echo "Call Ollama through the proxy (TLS, allowlist 127.0.0.1, API key from $(DEMO)/secrets.yml):"
-	@echo "  curl --cacert $(DEMO)/tls/ollama.localhost.crt --resolve ollama.localhost:8443:127.0.0.1 \\"
-	@echo "       -H \"Authorization: Bearer \$$(sed -n 's/^ollama_demo_api_key: //p' $(DEMO)/secrets.yml)\" https://ollama.localhost:8443/api/tags"
+	@port=$$($(DEMO_SHOW) ollama_demo_https_port); \
+	echo; \
+	echo "Call Ollama through the proxy (TLS, allowlist 127.0.0.1, API key from $(DEMO)/secrets.yml):"; \
+	echo "  curl --cacert $(DEMO)/tls/localhost.crt \\"; \
+	echo "       -H \"Authorization: Bearer \$$(sed -n 's/^ollama_demo_api_key: //p' $(DEMO)/secrets.yml)\" https://localhost:$$port/api/tags"; \
+	echo "The OpenAI SDK (pip install openai), base_url https://localhost:$$port/v1 and the demo's key:"; \
+	echo "  OPENAI_API_KEY=\$$(sed -n 's/^ollama_demo_api_key: //p' $(DEMO)/secrets.yml) python3 -c 'import httpx, openai, ssl; \\"; \
+	echo "    c = openai.OpenAI(base_url=\"https://localhost:$$port/v1\", http_client=httpx.Client(verify=ssl.create_default_context(cafile=\"$(DEMO)/tls/localhost.crt\"))); \\"; \
+	echo "    print(\"\".join(x.choices[0].delta.content or \"\" for x in c.chat.completions.create(model=\"smollm2:135m\", stream=True, messages=[{\"role\": \"user\", \"content\": \"Hello\"}])))'"; \
+	echo "Run the collection's commands: eval \"\$$(make -s env)\"; stop the demo: make demo-down"
+
+# Stops what make demo started in this checkout: the proxy binding and its nginx, and the container (remove.yml
+# with the demo's settings). The models volume is kept (docker volume rm $$(name) to free it); nothing else is touched.
+demo-down: demo-venv link
+	@[ -s $(DEMO)/settings.yml ] || { echo "demo-down: no demo settings in $(DEMO): nothing to stop"; exit 0; }; \
+	$(DEMO_BIN)/ansible-playbook -i inventory/local playbooks/remove.yml -e @$(DEMO)/settings.yml \
+	    $$([ -s $(DEMO)/secrets.yml ] && printf -- '-e @%s' $(DEMO)/secrets.yml) -e ollama_remove_confirm=yes
+
+# The environment the demo's commands run in: eval "$$(make -s env)", then ansible-playbook ... works as in the README.
+env:
+	@echo "source $(DEMO_VENV)/bin/activate"
+	@echo "export ANSIBLE_COLLECTIONS_PATH=$(COLL_ROOT) ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=true"
 
 ## ---------------------------------------------------------------- tests
 # ansible-test --venv bootstraps pip with a script from a host CI cannot reach.
@@ -132,9 +163,10 @@ ee: collection
 awx: ee
 	$(BIN)/pytest tests/integration/test_awx_runner.py -q
 
-# AWX survey specs (JSON, one per playbook) from the roles' argument specs.
-surveys: collection
-	$(BIN)/python tools/awx_surveys.py --output $(BUILD)/awx/surveys
+# AWX survey specs (JSON, one per playbook) from what each playbook reads (the roles' argument specs and
+# tools/playbook_vars.yml). It needs PyYAML only: the demo's lean venv, not the test tool chain.
+surveys: demo-venv
+	$(DEMO_BIN)/python tools/awx_surveys.py --output $(BUILD)/awx/surveys
 
 # The simulator image stands in for ollama/ollama in the Docker engine.
 sim-image:

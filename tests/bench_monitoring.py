@@ -30,7 +30,7 @@ from tests.ollama_sim.testing import run_sim
 
 sys.path.insert(0, str(COLLECTIONS))
 
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 
 WRITER = REPO / "roles" / "ollama_monitoring" / "files" / "ollama_state_metrics.py"
 MODEL = "smollm2:135m"

@@ -1,14 +1,17 @@
 # Copyright: (c) 2026, llmops.ollama contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""AWX / Automation Controller survey specs from the roles' meta/argument_specs.yml, one per playbook.
+"""AWX / Automation Controller survey specs from what each playbook reads, one per playbook.
 
     python tools/awx_surveys.py [--output DIR]        (default .build/awx/surveys)
 
 writes DIR/<playbook>.json for every playbook in playbooks/: the options of the roles the
 playbook runs (``roles:``, ``include_role``, ``import_role``, also with a templated role name
 over a loop of this collection's roles; the entry point named by ``tasks_from``, else
-``main``), as survey questions. POST one to a job template's
+``main``), as survey questions, less the variables the playbook sets itself (the ``vars`` of its
+``include_role`` and ``import_tasks``: an answer would override them); then the variables the
+playbook reads itself, from tools/playbook_vars.yml (an ``ollama_*`` variable that the playbook
+reads and that is neither there nor in a role's spec fails the script). POST one to a job template's
 ``/api/v2/job_templates/<id>/survey_spec/`` (or paste it in the UI).
 
 Mapping (argument spec -> survey question):
@@ -45,8 +48,8 @@ REPO = Path(__file__).resolve().parents[1]
 COLLECTION = "llmops.ollama"
 TEXT_MAX = 1024
 LIST_ELEMENTS = ("str", "path", "raw")
-# Ansible's documentation markup: C(x), V(x), O(x), O(x=y), M(x), I(x), B(x), U(x), L(text,url)
-MARKUP = re.compile(r"\b([CVOMIBUL])\(([^()]*)\)")
+# Ansible's documentation markup: C(x), V(x), O(x), O(x=y), E(x), P(x#type), M(x), I(x), B(x), U(x), L(text,url)
+MARKUP = re.compile(r"\b([CVOEPMIBUL])\(([^()]*)\)")
 ROLE_REF = re.compile(re.escape(COLLECTION) + r"\.(\w+)")
 
 
@@ -62,7 +65,7 @@ def plain(text: Any) -> str:
         kind, inner = match.group(1), match.group(2)
         if kind == "L":
             return inner.rsplit(",", 1)[0].strip()
-        if kind == "M":
+        if kind in ("M", "P"):
             return inner.split("#", 1)[0]
         return inner
 
@@ -70,8 +73,14 @@ def plain(text: Any) -> str:
 
 
 def first_sentence(text: str, limit: int = 100) -> str:
+    """The first sentence, within AWX's limit for a question name; a longer one is cut at a word boundary."""
     sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".")
-    return sentence if len(sentence) <= limit else sentence[: limit - 3].rstrip() + "..."
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit - 3]
+    if " " in cut and not sentence[limit - 3].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:(") + "..."
 
 
 def as_text(value: Any) -> str:
@@ -182,23 +191,117 @@ def playbook_roles(path: Path) -> List[Tuple[str, str]]:
     return found
 
 
+PLAYBOOK_VARS = REPO / "tools" / "playbook_vars.yml"
+# a variable name where it is read: not part of a longer name (__ollama_x is internal)
+VARIABLE_REF = re.compile(r"(?<![A-Za-z0-9_])(ollama_[a-z0-9_]*[a-z0-9])")
+
+
+def _task_files(path: Path, tasks: Iterable[Any]) -> Iterable[Path]:
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        for key in ("block", "rescue", "always"):
+            yield from _task_files(path, task.get(key))
+        for action in ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks", "import_tasks", "include_tasks"):
+            target = task.get(action)
+            if isinstance(target, str) and "{{" not in target:
+                included = (path.parent / target).resolve()
+                if included.is_file():
+                    yield included
+                    yield from _task_files(included, yaml.safe_load(included.read_text()))
+
+
+def playbook_reads(path: Path) -> List[str]:
+    """Every ollama_* name in the playbook and the task files it imports, in order, once each."""
+    files = [path]
+    for play in yaml.safe_load(path.read_text()) or []:
+        for section in ("pre_tasks", "tasks", "post_tasks"):
+            files.extend(_task_files(path, play.get(section)))
+    names: List[str] = []
+    for file in files:
+        for name in VARIABLE_REF.findall(file.read_text()):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _vars_set(tasks: Iterable[Any]) -> Iterable[str]:
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        for key in ("block", "rescue", "always"):
+            yield from _vars_set(task.get(key))
+        runs = any(key.split(".")[-1] in ("include_role", "import_role", "import_tasks", "include_tasks") for key in task)
+        if runs and isinstance(task.get("vars"), dict):
+            yield from task["vars"]
+
+
+def playbook_sets(path: Path) -> List[str]:
+    """The variables the playbook gives its roles and task files itself (an extra var would override them)."""
+    names: List[str] = []
+    for play in yaml.safe_load(path.read_text()) or []:
+        for section in ("pre_tasks", "tasks", "post_tasks"):
+            names.extend(_vars_set(play.get(section)))
+        for role in play.get("roles") or []:
+            if isinstance(role, dict):
+                names.extend(k for k in role if k not in ("role", "name", "tags", "when", "vars"))
+                names.extend(role.get("vars") or {})
+    return names
+
+
+def playbook_options(playbook: Path, roles_asked: Iterable[str]) -> Dict[str, Any]:
+    """The options of the variables the playbook reads itself (tools/playbook_vars.yml); SurveyError for one it does not know."""
+    known = yaml.safe_load(PLAYBOOK_VARS.read_text())
+    own = (known.get("playbooks") or {}).get(playbook.name) or {}
+    options = dict(own.get("options") or {})
+    shared = known.get("shared") or {}
+    ignored = set(known.get("not_asked") or []) | set(own.get("not_asked") or []) | set(roles_asked) | set(playbook_sets(playbook))
+    unknown = []
+    for name in playbook_reads(playbook):
+        if name in options or name in ignored:
+            continue
+        if name in shared:
+            options[name] = shared[name]
+        else:
+            unknown.append(name)
+    if unknown:
+        raise SurveyError(
+            "%s reads %s, which no role spec and no entry of %s describe: add them there (options, or not_asked)"
+            % (playbook.name, ", ".join(unknown), PLAYBOOK_VARS.relative_to(REPO))
+        )
+    return options
+
+
 def survey(playbook: Path, defaults: bool = True) -> Dict[str, Any]:
     """The survey spec of one playbook."""
     spec: List[Dict[str, Any]] = []
     left_out: List[str] = []
+    set_here = set(playbook_sets(playbook))
     seen = set()
     roles = playbook_roles(playbook)
+    role_options: Dict[str, Any] = {}
     for role, entry_point in roles:
         for variable, option in (role_spec(role, entry_point).get("options") or {}).items():
-            if variable in seen:
-                continue
-            seen.add(variable)
-            item = question(variable, option, defaults)
-            if item is None:
-                left_out.append(variable)
-            else:
-                spec.append(item)
-    description = "Options of %s" % ", ".join("%s.%s" % (COLLECTION, r) for r, _e in roles) if roles else "No role options"
+            role_options.setdefault(variable, option)
+    own = playbook_options(playbook, role_options)
+    for variable, option in [*own.items(), *role_options.items()]:
+        if variable in seen or variable in set_here:
+            continue
+        seen.add(variable)
+        item = question(variable, option, defaults)
+        if item is None:
+            left_out.append(variable)
+        else:
+            spec.append(item)
+    parts = []
+    if own:
+        parts.append("Variables of %s" % playbook.name)
+    if roles:
+        parts.append("options of %s" % ", ".join("%s.%s" % (COLLECTION, r) for r, _e in roles))
+    description = " and ".join(parts) if parts else "No variables"
+    description = description[0].upper() + description[1:]
+    if set_here:
+        description += "; set by the playbook itself, not asked: %s" % ", ".join(sorted(set_here))
     if left_out:
         description += "; set in inventory (structured): %s" % ", ".join(left_out)
     return {"name": "%s %s" % (COLLECTION, playbook.name), "description": description + ".", "spec": spec}

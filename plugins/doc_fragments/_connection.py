@@ -24,6 +24,19 @@ options:
     description:
       - Bearer token sent as C(Authorization Bearer <key>), for an Ollama server behind a reverse proxy that
         checks API keys (such as the one the P(llmops.ollama.ollama_proxy#role) role sets up).
+      - If not set, the E(OLLAMA_API_KEY) environment variable of the module's process is used, as the official Ollama clients
+        do (not with O(url_username)). Its value never appears in the module's output.
+      - Never logged or returned.
+      - Not together with O(url_username) (both set the C(Authorization) header).
+    type: str
+  url_username:
+    description:
+      - User name for HTTP basic authentication, for a reverse proxy in front of Ollama that asks for it.
+      - Sent on every request (no challenge round trip); use it over C(https) only.
+    type: str
+  url_password:
+    description:
+      - Password for HTTP basic authentication with O(url_username).
       - Never logged or returned.
     type: str
   validate_certs:
@@ -31,6 +44,11 @@ options:
       - Whether to verify the TLS certificate of an C(https) O(api_url).
     type: bool
     default: true
+  ca_path:
+    description:
+      - A PEM file with the CA certificate(s) that signed the certificate of an C(https) O(api_url), for a private CA.
+      - When not set, the system's trust store is used.
+    type: path
   timeout:
     description:
       - Seconds to wait for the server to answer one request (connect or read).

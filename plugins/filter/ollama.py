@@ -24,6 +24,18 @@ def _parse_size(value: Any) -> int:
         raise AnsibleFilterError(str(exc)) from None
 
 
+def _format_size(value: Any) -> str:
+    """Bytes in the collection's one convention (decimal units, one decimal: ``79.5 GB``), as every module prints them."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("format_size needs a number of bytes, got %r" % (value,)) from None
+    try:
+        return format_size(number)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 def _is_ip(value: Any) -> bool:
     if not isinstance(value, str):
         return False
@@ -73,4 +85,4 @@ class FilterModule:
     """llmops.ollama filters."""
 
     def filters(self) -> Dict[str, Any]:
-        return {"parse_size": _parse_size, "is_ip": _is_ip, "nvidia_gpus": _nvidia_gpus}
+        return {"parse_size": _parse_size, "format_size": _format_size, "is_ip": _is_ip, "nvidia_gpus": _nvidia_gpus}

@@ -125,11 +125,23 @@ options:
     description:
       - Not used by this module (the keys the proxy accepts are O(api_keys)). Accepted so that the action group's C(module_defaults) apply.
     type: str
+  url_username:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: str
+  url_password:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: str
   validate_certs:
     description:
       - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
     type: bool
     default: true
+  ca_path:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: path
   timeout:
     description:
       - Not used by this module (see O(verify_timeout)). Accepted so that the action group's C(module_defaults) apply.

@@ -39,6 +39,18 @@ options:
     description:
       - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
     type: str
+  url_username:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: str
+  url_password:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: str
+  ca_path:
+    description:
+      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
+    type: path
   validate_certs:
     description:
       - Not used by this module. Accepted so that the action group's C(module_defaults) apply.

@@ -349,6 +349,27 @@ disk:
     error:
       description: Why the path could not be measured; empty when it was.
       type: str
+port_holders:
+  description:
+    - The processes that listen on O(port) (at O(port_address)); empty when the port is free or O(port) is not set.
+    - A process the module's user may not see has a null C(pid).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pid:
+      description: The process id.
+      type: int
+    command:
+      description: Its command line.
+      type: str
+    address:
+      description: The address it listens on.
+      type: str
+port_holders_text:
+  description: RV(port_holders) in words (C(pid 123 (ollama serve))); empty when the port is free.
+  returned: always
+  type: str
 """
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.info_module import run_module

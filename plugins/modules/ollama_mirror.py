@@ -133,6 +133,18 @@ options:
     description:
       - Not used. Accepted so that C(module_defaults) for the action group reach this module.
     type: str
+  url_username:
+    description:
+      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
+    type: str
+  url_password:
+    description:
+      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
+    type: str
+  ca_path:
+    description:
+      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
+    type: path
 notes:
   - The tree is served by nginx with C(root <path>) for C(location /v2/) only; see the README section "Fleets and air gaps".
   - Hosts pull C(<mirror host>/<namespace>/<model>:<tag>); the models keep the digests of their upstream registry.

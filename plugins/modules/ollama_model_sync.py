@@ -106,6 +106,11 @@ options:
         M(llmops.ollama.ollama_models) role does this with C(ollama_models_lock_controller_file).
       - Only with O(lock_mode=read), and not together with O(lock_file).
     type: str
+  lock_content_source:
+    description:
+      - Where O(lock_content) was read from (for example the path of the lock file on the controller), named in every message about
+        the lock instead of C(given as lock_content).
+    type: str
   lock_mode:
     description:
       - V(write) writes RV(lock) to O(lock_file) after a run where no model failed, when its content changed (the task then reports a change).

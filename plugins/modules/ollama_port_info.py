@@ -84,7 +84,7 @@ listeners:
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule, connection_argument_spec
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.ports import describe, port_holders
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, port_holders
 
 
 def argument_spec() -> dict:

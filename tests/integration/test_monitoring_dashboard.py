@@ -40,7 +40,7 @@ from tests.ollama_sim.testing import Sim
 
 sys.path.insert(0, str(COLLECTIONS))
 
-from ansible_collections.llmops.ollama.plugins.module_utils._ledger import Ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 
 MODEL = "smollm2:135m"
 RULES = REPO / "roles" / "ollama_monitoring" / "files" / "ollama_alerts.yml"

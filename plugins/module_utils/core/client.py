@@ -13,6 +13,7 @@ requests a caller marks as safe to repeat.
 
 from __future__ import annotations
 
+import base64
 import functools
 import ipaddress
 import json
@@ -77,9 +78,26 @@ def connection_argument_spec() -> Dict[str, Any]:
     return {
         "api_url": {"type": "str", "default": DEFAULT_API_URL, "fallback": (ollama_host_fallback,)},
         "api_key": {"type": "str", "no_log": True},
+        "url_username": {"type": "str"},
+        "url_password": {"type": "str", "no_log": True},
         "validate_certs": {"type": "bool", "default": True},
+        "ca_path": {"type": "path"},
         "timeout": {"type": "float", "default": 30},
     }
+
+
+def check_connection_params(params: Dict[str, Any]) -> None:
+    """The connection options that go together (InvalidApiUrl naming them; never their values)."""
+    if params.get("url_password") is not None and not params.get("url_username"):
+        raise InvalidApiUrl("url_password is given without url_username: give both for HTTP basic authentication")
+    if params.get("url_username") and params.get("api_key"):
+        raise InvalidApiUrl(
+            "api_key and url_username both set the Authorization header: "
+            "give one of them (a proxy that checks API keys takes api_key, one with HTTP basic authentication url_username and url_password)"
+        )
+    ca_path = params.get("ca_path")
+    if ca_path and not os.path.isfile(ca_path):
+        raise InvalidApiUrl("ca_path %s is not a file: give the PEM file of the CA that signed the server's certificate" % ca_path)
 
 
 def ollama_host_from_env(value: str) -> str:
@@ -200,15 +218,22 @@ def _server_message(body: bytes) -> Optional[str]:
     return text[:500]
 
 
-def shared_request_factory(api_url: str, validate_certs: bool) -> Callable[..., Any]:
+def shared_request_factory(api_url: str, validate_certs: bool, ca_path: Optional[str] = None) -> Callable[..., Any]:
     """Requests that share one TLS context for the client's life.
 
     ansible's Request builds a context, loading the CA store, on every request
     (about 25 ms each); a module that makes many calls pays that once here.
+    The context trusts the system's CA store, or the PEM file ``ca_path`` instead.
     """
     # Over http the context is never used: a bare one spares loading the CA store.
     https = api_url.lower().startswith("https://")
-    context = make_context(validate_certs=validate_certs) if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if not https:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    else:
+        try:
+            context = make_context(cafile=ca_path or None, validate_certs=validate_certs)
+        except (ssl.SSLError, OSError) as exc:
+            raise InvalidApiUrl("ca_path %s cannot be read as PEM CA certificates: %s" % (ca_path, exc)) from None
     return functools.partial(Request, context=context)
 
 
@@ -231,16 +256,23 @@ class OllamaClient:
         max_backoff: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         request_factory: Optional[Callable[..., Any]] = None,
+        url_username: Optional[str] = None,
+        url_password: Optional[str] = None,
+        ca_path: Optional[str] = None,
     ) -> None:
         self.api_url = validate_api_url(api_url)
         self._api_key = api_key
+        self._basic = None
+        if url_username:
+            token = base64.b64encode(("%s:%s" % (url_username, url_password or "")).encode("utf-8")).decode("ascii")
+            self._basic = "Basic " + token
         self.validate_certs = validate_certs
         self.timeout = timeout
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._sleep = sleep
-        self._request_factory = request_factory or shared_request_factory(self.api_url, validate_certs)
+        self._request_factory = request_factory or shared_request_factory(self.api_url, validate_certs, ca_path)
 
     # ---------------------------------------------------------------- transport
     def _headers(self, body: Optional[bytes], content_type: str = "application/json") -> Dict[str, str]:
@@ -249,6 +281,8 @@ class OllamaClient:
             headers["Content-Type"] = content_type
         if self._api_key:
             headers["Authorization"] = "Bearer %s" % self._api_key
+        elif self._basic:
+            headers["Authorization"] = self._basic
         return headers
 
     def _open(self, method: str, path: str, payload: Any = None, timeout: Optional[float] = None) -> Any:
@@ -593,12 +627,29 @@ class OllamaModule(AnsibleModule):
         super().fail_json(msg, **kwargs)
 
 
+def api_key_of(params: Dict[str, Any]) -> Optional[str]:
+    """The key to send: api_key, else OLLAMA_API_KEY from the environment as the official clients read it.
+
+    Not with basic authentication (url_username): an explicit option wins over the environment. The key from the
+    environment never enters the module's parameters, so it is in no output (invocation included).
+    """
+    if params.get("api_key"):
+        return params["api_key"]
+    if params.get("url_username"):
+        return None
+    return os.environ.get("OLLAMA_API_KEY", "").strip() or None
+
+
 def client_from_params(params: Dict[str, Any], **kwargs: Any) -> OllamaClient:
-    """An OllamaClient from a module's connection parameters (see connection_argument_spec)."""
+    """An OllamaClient from a module's connection parameters (see connection_argument_spec); InvalidApiUrl for a bad combination."""
+    check_connection_params(params)
     return OllamaClient(
         api_url=params["api_url"],
-        api_key=params.get("api_key"),
+        api_key=api_key_of(params),
         validate_certs=params.get("validate_certs", True),
         timeout=params.get("timeout") or 30,
+        url_username=params.get("url_username"),
+        url_password=params.get("url_password"),
+        ca_path=params.get("ca_path"),
         **kwargs,
     )

@@ -19,6 +19,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
 from ansible_collections.llmops.ollama.plugins.module_utils.core.instances import instances_report, unhealthy_reason
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, port_holders
 
 
 def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[float]) -> Dict[str, Any]:
@@ -69,6 +70,8 @@ def run_module() -> None:
         require_gpu={"type": "bool", "default": False},
         disk_path={"type": "path"},
         instances={"type": "list", "elements": "str", "default": []},
+        port={"type": "int"},
+        port_address={"type": "str"},
     )
     module = OllamaModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -106,7 +109,8 @@ def run_module() -> None:
         )
     for warning in facts["gpu_warnings"]:
         module.warn("expect_gpu: %s" % warning)
-    module.exit_json(changed=False, **facts)
+    holders = port_holders(params["port"], params["port_address"] or None) if params["port"] else []
+    module.exit_json(changed=False, port_holders=holders, port_holders_text=describe(holders), **facts)
 
 
 __all__ = ["run_module"]

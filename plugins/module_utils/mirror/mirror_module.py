@@ -35,6 +35,10 @@ def argument_spec() -> Dict[str, Any]:
         "state_dir": {"type": "path"},
         "api_url": {"type": "str"},
         "api_key": {"type": "str", "no_log": True},
+        # not used by the mirror; accepted so that the action group's module_defaults apply
+        "url_username": {"type": "str"},
+        "url_password": {"type": "str", "no_log": True},
+        "ca_path": {"type": "path"},
     }
 
 

@@ -66,6 +66,10 @@ LOAD_TIMEOUT = 330.0  # Ollama's own OLLAMA_LOAD_TIMEOUT is 5 minutes
 _NO_FAILURE: Dict[str, Any] = {"failed_at": None, "failed_digest": None, "failed_modified_at": None}
 
 
+# where a playbook sets models_path (the role's variable), named in the warnings of a skipped free-space check
+MODELS_PATH_HINT = " (ollama_models_models_path in the llmops.ollama.ollama_models role)"
+
+
 class StepFailed(Exception):
     """One model's operation failed; ``kind`` is what the ledger records (failed or paused)."""
 
@@ -722,14 +726,15 @@ class Executor:
         if not host.models_path:
             self._warn(
                 "free-space check before pulling %s skipped: the models disk of %s cannot be read from this host; "
-                "set models_path when the models directory is mounted here" % (name.display, host.api_url)
+                "set models_path when the models directory is mounted here%s" % (name.display, host.api_url, MODELS_PATH_HINT)
             )
             return
         try:
             needed, present = space_needed(manifest, host.models_path)
             free = free_bytes(host.models_path)
         except ResourceError as exc:
-            self._warn("free-space check before pulling %s skipped: %s" % (name.display, exc))
+            hint = "set models_path to the models directory on this host" + MODELS_PATH_HINT
+            self._warn("free-space check before pulling %s skipped: %s; %s" % (name.display, exc, hint))
             return
         result.space = {"needed": needed, "present": present, "total": manifest.total, "free": free, "min_free_space": host.min_free_space}
         if needed + host.min_free_space > free:

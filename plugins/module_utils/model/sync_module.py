@@ -42,6 +42,7 @@ def argument_spec() -> Dict[str, Any]:
         fail_fast={"type": "bool", "default": False},
         lock_file={"type": "path"},
         lock_content={"type": "str"},
+        lock_content_source={"type": "str"},
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
         disk_path={"type": "path"},
         transfers={"type": "bool", "default": True},
@@ -78,10 +79,11 @@ def check_params(params: Dict[str, Any]) -> Dict[str, Any]:
         raise SyncError(str(exc)) from None
     parsed["protect"] = check_protect(params["protect"])
     content = params.get("lock_content")
+    given = params.get("lock_content_source") or "given as lock_content"
     lock = None
     if params["lock_mode"] == "read":
-        lock = parse_lock(content, "given as lock_content") if content is not None else read_lock(params["lock_file"])
-    source = params.get("lock_file") or ("given as lock_content" if content is not None else "")
+        lock = parse_lock(content, given) if content is not None else read_lock(params["lock_file"])
+    source = params.get("lock_file") or (given if content is not None else "")
     parsed["declared"], parsed["warnings"] = parse_models(params["models"], lock, source, parsed["mirror"])
     if params["exclusive"] and not parsed["declared"]:
         raise SyncError(

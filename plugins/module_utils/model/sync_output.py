@@ -133,7 +133,7 @@ def result_entry(item: Any, predicted: bool) -> Dict[str, Any]:
 
 
 def unavailable(sync: Any, results: List[Dict[str, Any]]) -> List[str]:
-    """Declared models that should be there and are not, and models the ledger knew that the server no longer holds."""
+    """Declared models that should be there and are not on the server, and models the ledger knew that the server no longer holds."""
     names = []
     handled = set()
     for entry, item in zip(results, sync.items):
@@ -141,6 +141,8 @@ def unavailable(sync: Any, results: List[Dict[str, Any]]) -> List[str]:
         if not item.declared.declared or item.spec.state not in ("present", "loaded"):
             continue
         after_state = (item.result.after or {}).get("state") if item.result is not None else None
+        if entry["action"] in ("failed", "skipped") and sync.manager.present(item.spec.name):
+            continue  # on the server, with another digest or definition than declared: failed, not unavailable
         if entry["action"] in ("failed", "skipped") or after_state in (None, "absent"):
             names.append(entry["name"])
     for key, record in sync.ledger.records().items():

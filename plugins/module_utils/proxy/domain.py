@@ -25,6 +25,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import FileChange, Transaction, read_bytes
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, family_of, foreign_holders
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.access_log import NJS_FIELDS, NJS_PACKAGE_HINT, njs_loaded, render_njs
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.balance import MODEL_JS, NJS_MISSING, js_file, njs_missing
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
@@ -54,7 +55,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     validate_path,
     validate_range,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.ports import describe, family_of, foreign_holders
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import (
     ACCEPTABLE_CERTIFICATE_ISSUES,
     HAS_CRYPTOGRAPHY,

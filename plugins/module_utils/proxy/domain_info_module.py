@@ -23,6 +23,10 @@ def run_module() -> None:
             "api_key": {"type": "str", "no_log": True},
             "validate_certs": {"type": "bool"},
             "timeout": {"type": "float"},
+            # not used here; accepted so that the action group's module_defaults apply
+            "url_username": {"type": "str"},
+            "url_password": {"type": "str", "no_log": True},
+            "ca_path": {"type": "path"},
         },
         supports_check_mode=True,
     )

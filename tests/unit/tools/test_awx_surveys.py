@@ -47,7 +47,7 @@ def test_one_survey_per_playbook(surveys: Dict[str, Dict[str, Any]]) -> None:
         for q in data["spec"]:
             assert q["type"] in QUESTION_TYPES, q
             assert q["question_name"] and len(q["question_name"]) <= 100, q
-            assert not re.search(r"\b[CVOMIBUL]\(", q["question_name"] + q["question_description"]), q
+            assert not re.search(r"\b[CVOEPMIBUL]\(", q["question_name"] + q["question_description"]), q
         variables = [q["variable"] for q in data["spec"]]
         assert len(variables) == len(set(variables)), "a variable asked twice in %s" % name
 
@@ -57,18 +57,76 @@ def test_each_playbook_asks_for_the_options_of_the_roles_it_runs(surveys: Dict[s
     for role in ROLES:
         assert any(v.startswith(role + "_") for v in site), role
     assert {v.split("_")[1] for v in by_variable(surveys["models"]["spec"])} == {"models"}
-    assert {v.split("_")[1] for v in by_variable(surveys["server"]["spec"])} == {"server"}
+    assert {v.split("_")[1] for v in by_variable(surveys["server"]["spec"])} == {"server", "site"}, "server.yml reads ollama_site_serial"
     assert {v.split("_")[1] for v in by_variable(surveys["proxy"]["spec"])} == {"proxy"}
-    assert surveys["health"]["spec"] == [], "health.yml runs no role: no role options"
     remove = {v.split("_")[1] for v in by_variable(surveys["remove"]["spec"])}
-    assert remove == {"server", "proxy"}
+    assert remove == {"server", "proxy", "remove", "site"}
+
+
+def test_each_playbook_asks_for_the_variables_it_reads_itself(surveys: Dict[str, Dict[str, Any]]) -> None:
+    health = by_variable(surveys["health"]["spec"])
+    assert {"ollama_health_probe", "ollama_health_probe_timeout", "ollama_health_models_path", "ollama_api_url", "ollama_api_key"} <= set(health)
+    assert health["ollama_health_probe"]["choices"] == ["version", "inference"] and health["ollama_api_key"]["type"] == "password"
+    mirror = by_variable(surveys["mirror"]["spec"])
+    for variable in ("path", "models", "source", "bundle", "bundle_dest", "prune", "parallel", "min_free_space", "serve", "hosts"):
+        assert "ollama_mirror_" + variable in mirror, variable
+    assert "ollama_proxy_domains" not in mirror, "mirror.yml sets it itself"
+    site = by_variable(surveys["site"]["spec"])
+    assert site["ollama_site_serial"]["default"] == "100%"
+    assert not {"ollama_models_disk_path", "ollama_models_probe", "ollama_models_probe_timeout"} & set(site), "site.yml sets them itself"
+
+
+def test_the_remove_survey_can_succeed(surveys: Dict[str, Dict[str, Any]]) -> None:
+    remove = by_variable(surveys["remove"]["spec"])
+    confirm = remove["ollama_remove_confirm"]
+    assert confirm["required"] is True and confirm["type"] == "multiplechoice" and confirm["choices"] == ["yes"]
+    assert surveys["remove"]["spec"][0]["variable"] == "ollama_remove_confirm", "asked first"
+    refused = {"ollama_server_state", "ollama_proxy_state", "ollama_server_purge_data", "ollama_proxy_install"}
+    assert not refused & set(remove), "remove.yml sets them (and refuses ollama_server_state, ollama_proxy_state as extra vars)"
+    assert remove["ollama_remove_purge"]["default"] == "false"
+
+
+def test_a_variable_a_playbook_reads_without_a_description_fails_the_script(tmp_path: Path) -> None:
+    playbook = tmp_path / "remove.yml"
+    playbook.write_text("- hosts: all\n  tasks:\n    - ansible.builtin.debug:\n        msg: '{{ ollama_remove_new_switch | default(1) }}'\n")
+    with pytest.raises(awx_surveys.SurveyError, match=r"remove\.yml reads ollama_remove_new_switch, which no role spec"):
+        awx_surveys.survey(playbook)
+
+
+@pytest.mark.parametrize("length", [60, 97, 98, 99, 100, 101, 150])
+def test_question_names_fit_awx_without_cutting_a_word(length: int) -> None:
+    words = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon " * 3).split()
+    text = ""
+    for word in words:
+        if len(text) >= length:
+            break
+        text = (text + " " + word).strip()
+    name = awx_surveys.first_sentence(text)
+    assert len(name) <= 100
+    kept = name[:-3].split() if name.endswith("...") else name.split()
+    assert kept == text.split()[: len(kept)], "whole words only: %r" % name
+
+
+def test_generated_names_end_on_whole_words(surveys: Dict[str, Dict[str, Any]]) -> None:
+    for data in surveys.values():
+        for q in data["spec"]:
+            name = q["question_name"]
+            if name.endswith("..."):
+                stem = name[:-3]
+                description = q["question_description"]
+                assert description.startswith(stem), q["variable"]
+                assert description[len(stem)] in " ,;:(", (q["variable"], name)
 
 
 def test_every_option_is_a_question_or_named_as_left_out(surveys: Dict[str, Dict[str, Any]]) -> None:
     site = surveys["site"]
     asked = by_variable(site["spec"])
+    set_by_site = set(awx_surveys.playbook_sets(REPO / "playbooks" / "site.yml"))
     for role in ROLES:
         for variable, spec in options(role).items():
+            if variable in set_by_site:
+                assert variable not in asked and variable in site["description"], variable
+                continue
             structured = spec.get("type") == "dict" or (spec.get("type") == "list" and spec.get("elements", "str") not in ("str", "path", "raw"))
             if structured:
                 assert variable not in asked and variable in site["description"], variable

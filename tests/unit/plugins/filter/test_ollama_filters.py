@@ -83,3 +83,15 @@ def test_parse_size_filter() -> None:
     assert FILTERS["parse_size"]("512 MiB") == 512 * 1024**2
     with pytest.raises(AnsibleFilterError, match="lots"):
         FILTERS["parse_size"]("lots")
+
+
+@pytest.mark.parametrize(("value", "text"), [(0, "0 B"), (79_500_000_000, "79.5 GB"), ("2098420", "2.1 MB"), (74 * 1024**3, "79.5 GB")])
+def test_format_size_prints_the_collections_one_convention(value: object, text: str) -> None:
+    """Decimal units as every module prints them: 74 GiB is 79.5 GB, never "74.0 GB"."""
+    assert FilterModule().filters()["format_size"](value) == text
+
+
+@pytest.mark.parametrize("value", ["lots", None, -1])
+def test_format_size_refuses_what_is_not_a_byte_count(value: object) -> None:
+    with pytest.raises(AnsibleFilterError):
+        FilterModule().filters()["format_size"](value)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import json
@@ -19,6 +20,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     InvalidApiUrl,
     OllamaClient,
     OllamaError,
+    api_key_of,
+    client_from_params,
     connection_argument_spec,
     ollama_host_fallback,
     ollama_host_from_env,
@@ -183,7 +186,50 @@ def test_argument_spec_hides_the_key_and_defaults_to_loopback() -> None:
     assert spec["api_key"]["no_log"] is True
     assert spec["api_url"]["default"] == "http://127.0.0.1:11434"
     assert spec["api_url"]["fallback"][0] is ollama_host_fallback
-    assert set(spec) == {"api_url", "api_key", "validate_certs", "timeout"}
+    assert set(spec) == {"api_url", "api_key", "url_username", "url_password", "validate_certs", "ca_path", "timeout"}
+    assert spec["url_password"]["no_log"] is True
+
+
+def test_the_key_comes_from_ollama_api_key_when_none_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLLAMA_API_KEY", SECRET)
+    assert api_key_of({}) == SECRET, "as the official client reads it"
+    assert api_key_of({"api_key": "given"}) == "given"
+    assert api_key_of({"url_username": "ops", "url_password": "x"}) is None, "basic auth given: the environment does not add a bearer"
+    monkeypatch.setenv("OLLAMA_API_KEY", " ")
+    assert api_key_of({}) is None
+    transport = FakeTransport({"version": "0.12.6"})
+    monkeypatch.setenv("OLLAMA_API_KEY", SECRET)
+    OllamaClient(api_key=api_key_of({}), request_factory=transport).version()
+    assert transport.calls[0]["headers"]["Authorization"] == "Bearer " + SECRET
+
+
+def test_basic_authentication_header() -> None:
+    transport = FakeTransport({"version": "0.12.6"})
+    api = client(transport, url_username="ops", url_password="pa:ss")
+    assert api.version() == "0.12.6"
+    assert transport.calls[0]["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ops:pa:ss").decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"url_password": "x"}, "url_password is given without url_username"),
+        ({"url_username": "ops", "url_password": "x", "api_key": "k"}, "api_key and url_username both set the Authorization header"),
+        ({"ca_path": "/nonexistent/ca.pem"}, "ca_path /nonexistent/ca.pem is not a file"),
+    ],
+)
+def test_connection_options_that_do_not_go_together(params: dict, fragment: str) -> None:
+    with pytest.raises(InvalidApiUrl) as caught:
+        client_from_params({"api_url": "https://127.0.0.1:8443", **params})
+    assert fragment in str(caught.value)
+    assert "k" not in str(caught.value).split() and "x" not in str(caught.value).split()
+
+
+def test_a_ca_path_that_is_not_pem_is_refused(tmp_path) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    with pytest.raises(InvalidApiUrl, match="cannot be read as PEM CA certificates"):
+        client_from_params({"api_url": "https://127.0.0.1:8443", "ca_path": str(bad)})
 
 
 # ------------------------------------------------------------------ calls

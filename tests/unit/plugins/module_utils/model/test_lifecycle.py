@@ -490,7 +490,7 @@ def test_unreadable_registry_and_remote_disk_warn(fake: FakeOllama, tmp_path: Pa
     ModelManager(remote, Ledger(None), manifest_fetcher=remote.manifest, warn=warnings.append).ensure([spec("x:1b")])  # type: ignore[arg-type]
     assert warnings == [
         "free-space check before pulling x:1b skipped: the models disk of http://ollama.example.com:11434 cannot be read from this host; "
-        "set models_path when the models directory is mounted here"
+        "set models_path when the models directory is mounted here (ollama_models_models_path in the llmops.ollama.ollama_models role)"
     ]
 
 

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy import ports as _ports
+from ansible_collections.llmops.ollama.plugins.module_utils.core import ports as _ports
 
 
 @pytest.fixture
