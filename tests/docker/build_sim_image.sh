@@ -15,6 +15,21 @@ tag=${1:-llmops/ollama-sim:test}
 python=/usr/bin/python3.11
 [ -x "$python" ] || { echo "build_sim_image: $python is missing: apt-get install python3" >&2; exit 1; }
 
+# Built once per change of its sources: the image carries their digest as a label, and
+# parallel test workers (or make targets) wait for one another on a lock instead of
+# building the same tag side by side. FORCE=1 rebuilds anyway.
+digest=$(cd "$repo" && {
+    find tests/ollama_sim -name __pycache__ -prune -o -type f -print
+    echo tests/docker/ollama_cli.py; echo tests/docker/build_sim_image.sh
+} | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-32)
+mkdir -p "$repo/.build"
+exec 9>"$repo/.build/sim-image.lock"
+flock 9
+if [ "${FORCE:-0}" != 1 ] && [ "$(docker image inspect --format '{{ index .Config.Labels "llmops.sim.sources" }}' "$tag" 2>/dev/null)" = "$digest" ]; then
+    echo "build_sim_image: $tag is up to date (sources $digest)"
+    exit 0
+fi
+
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,usr/bin,usr/lib,tmp,etc,root/.ollama/models,opt/ollama-sim/tests}
@@ -46,5 +61,6 @@ tar -C "$root" -c . | docker import \
     -c 'ENV OLLAMA_HOST=0.0.0.0:11434 PATH=/bin:/usr/bin PYTHONDONTWRITEBYTECODE=1' \
     -c 'EXPOSE 11434' \
     -c 'LABEL org.opencontainers.image.title="Ollama API simulator (llmops.ollama tests)"' \
+    -c "LABEL llmops.sim.sources=$digest" \
     - "$tag" >/dev/null
 echo "build_sim_image: built $tag"

@@ -6,11 +6,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 from tests.integration.playbook import REPO
 
 SIM_IMAGE = "llmops/ollama-sim:test"
+
+
+def own_name(stem: str) -> str:
+    """A container or volume name of this test process alone: test runs (and xdist workers) side by side never share one."""
+    return "%s-%s-%d" % (stem, os.environ.get("PYTEST_XDIST_WORKER", "main"), os.getpid())
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -25,6 +31,7 @@ def require_engine() -> None:
 
 
 def build_sim_image() -> str:
+    """The simulator image, built only when its sources changed (the script compares a digest, under a lock)."""
     subprocess.run(["bash", str(REPO / "tests" / "docker" / "build_sim_image.sh"), SIM_IMAGE], check=True, capture_output=True, timeout=300)
     return SIM_IMAGE
 

@@ -37,10 +37,47 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
 
-def free_port() -> int:
+# Under pytest-xdist every worker hands out ports from its own slice of a range below the
+# kernel's ephemeral ports (32768-60999 by default), so two workers never pick the same port
+# between free_port() and the bind of whatever the test starts, and no outgoing connection or
+# bind(port 0) of anyone else lands there. Without xdist the kernel picks (bind to port 0).
+PORT_SLICES = (15000, 32000)
+PORT_SLICE_SIZE = 2000
+_port_cursor: list[int] = []
+
+
+def _worker_index() -> int | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else None
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, for a server the test starts next (or for a dead upstream)."""
+    index = _worker_index()
+    if index is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    slices = (PORT_SLICES[1] - PORT_SLICES[0]) // PORT_SLICE_SIZE
+    low = PORT_SLICES[0] + (index % slices) * PORT_SLICE_SIZE
+    if not _port_cursor:
+        # another session running at the same time starts elsewhere in the slice
+        _port_cursor.append(int.from_bytes(os.urandom(2), "big") % PORT_SLICE_SIZE)
+    for _attempt in range(PORT_SLICE_SIZE):
+        port = low + _port_cursor[0] % PORT_SLICE_SIZE
+        _port_cursor[0] += 1
+        if _bindable(port):
+            return port
+    raise RuntimeError("no free loopback port in %d-%d" % (low, low + PORT_SLICE_SIZE - 1))
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -96,7 +96,8 @@ def playbook_command(
         PATH=str(bindir) + os.pathsep + os.environ.get("PATH", ""),
     )
     run_env.pop("OLLAMA_HOST", None)
-    run_env["LLMOPS_OLLAMA_AUDIT_FILE"] = str(REPO / ".build" / "audit.jsonl")
+    # one audit trail per test process: parallel workers never append to the same file
+    run_env["LLMOPS_OLLAMA_AUDIT_FILE"] = str(REPO / ".build" / ("audit-%s.jsonl" % os.environ.get("PYTEST_XDIST_WORKER", "main")))
     run_env.update(env or {})
     return args, run_env
 

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.integration.nginx_fixture import LoopbackCA, NginxServer, StreamingOllama, request, stream_lines, tree_digest
+from tests.integration.nginx_fixture import LoopbackCA, NginxServer, StreamingOllama, free_port, request, stream_lines, tree_digest
 from tests.integration.playbook import PlaybookRun, run_playbook
 
 pytestmark = pytest.mark.integration
@@ -459,9 +459,7 @@ def test_conflicts_are_detected(nginx: NginxServer, sim) -> None:
 
 
 def test_verify_reports_a_dead_upstream(nginx: NginxServer) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    dead = "http://127.0.0.1:%d" % free_port()
     run = bind(nginx, domain="dead.ollama.test", upstream=dead, allow=["127.0.0.1"], verify=True, verify_timeout=1)
     assert run.rc == 2
     assert "verify failed: GET /api/version through the proxy answered HTTP 502" in run.results("Bind")["msg"]

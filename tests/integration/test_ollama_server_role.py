@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.docker_support import build_sim_image, docker, inspect, remove, require_engine, volume_exists
+from tests.integration.docker_support import build_sim_image, docker, inspect, own_name, remove, require_engine, volume_exists
 from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
-CONTAINER = "llmops-test-ollama"
-VOLUME = "llmops-test-models"
+CONTAINER = own_name("llmops-test-ollama")
+VOLUME = own_name("llmops-test-models")
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,15 @@ from typing import Iterator
 
 import pytest
 
-from tests.integration.docker_support import build_sim_image, inspect, remove, require_engine
+from tests.integration.docker_support import build_sim_image, inspect, own_name, remove, require_engine
 from tests.integration.nginx_fixture import NginxServer, free_port, request, request_until
 from tests.integration.playbook import REPO, PlaybookRun, run_playbook
 from tests.integration.test_ollama_proxy import role_vars as proxy_vars
 
 pytestmark = pytest.mark.integration
 
-CONTAINER = "llmops-test-xvars"
-VOLUME = "llmops-test-xvars-models"
+CONTAINER = own_name("llmops-test-xvars")
+VOLUME = own_name("llmops-test-xvars-models")
 KEY = "xvars-key-0123456789abcdefghijklmnopq"
 DOMAIN = "xvars.ollama.test"
 LOCAL = str(REPO / "inventory" / "local")

@@ -21,6 +21,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from tests.integration.nginx_fixture import free_port
 from tests.ollama_sim import VERSION
 from tests.ollama_sim.catalog import BUILTIN_MODELS, make_gguf
 from tests.ollama_sim.testing import REPO, Sim
@@ -747,9 +748,7 @@ def test_admin_endpoints(sim: Sim) -> None:
 
 
 def test_ensure_starts_a_detached_simulator(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     url = "http://127.0.0.1:%d" % port
     argv = [sys.executable, "-m", "tests.ollama_sim.ensure", "--api-url", url, "--data", str(tmp_path / "demo")]
     first = subprocess.run(argv, cwd=str(REPO), capture_output=True, text=True, timeout=60, check=False)
