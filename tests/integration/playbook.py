@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,15 @@ class PlaybookRun:
             names = [task["task"]["name"] for play in self.data["plays"] for task in play["tasks"]]
             raise AssertionError("task %r did not run; tasks: %s\n%s" % (task_name, names, self.stderr))
         return found[-1]
+
+    def task_seconds(self, task_name: str) -> float:
+        """How long the named task took (the JSON callback's start and end; its last run): a time bound on a
+        task holds whatever ansible-playbook's start-up costs on a loaded machine or beside other tests."""
+        durations = [task["task"]["duration"] for play in self.data["plays"] for task in play["tasks"] if task["task"]["name"].split(" : ", 1)[-1] == task_name]
+        if not durations:
+            raise AssertionError("task %r did not run" % task_name)
+        start, end = (datetime.fromisoformat(durations[-1][key].replace("Z", "+00:00")) for key in ("start", "end"))
+        return (end - start).total_seconds()
 
     @property
     def stats(self) -> dict[str, Any]:
