@@ -148,10 +148,12 @@ unit: collection
 # so more workers than cores pay off. Each test has its own ports (free_port: a slice per worker),
 # directories (tmp_path), containers and volumes (docker_support.own_name); the simulator image is built
 # once (its sources' digest, under a lock). loadgroup hands out single tests; tests that must run one after
-# another would share an xdist_group. INTEGRATION_WORKERS=0 runs them one by one.
+# another would share an xdist_group; a timing-sensitive test (marker serial) runs alone afterwards.
+# INTEGRATION_WORKERS=0 runs them all one by one.
 INTEGRATION_WORKERS ?= 3
 integration: collection sim-image
-	$(BIN)/pytest tests/integration -q -n $(INTEGRATION_WORKERS) --dist loadgroup --ignore=tests/integration/test_awx_runner.py
+	$(BIN)/pytest tests/integration -q -n $(INTEGRATION_WORKERS) --dist loadgroup -m 'not serial' --ignore=tests/integration/test_awx_runner.py
+	$(BIN)/pytest tests/integration -q -m serial --ignore=tests/integration/test_awx_runner.py
 
 ## ---------------------------------------------------------------- AWX
 # The execution environment image, tagged with the collection's version. Online

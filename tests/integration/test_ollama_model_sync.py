@@ -391,6 +391,8 @@ def test_sigkill_mid_pull_leaves_an_honest_ledger_and_the_rerun_resumes(make_sim
 # ---------------------------------------------------------------------------- two playbooks at once
 
 
+# serial: the second playbook must start while the first still downloads, which CPU taken by tests beside it can delay
+@pytest.mark.serial
 @pytest.mark.parametrize(
     ("slots", "rate"),
     [(1, 2_000_000), (None, 500_000)],  # one pull slot on the host; the default slots (3), slower so that the two syncs overlap
