@@ -658,7 +658,7 @@ conflicts:
   elements: str
 """
 
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
 
 
 def main() -> None:

@@ -86,6 +86,16 @@ options:
         as RV(disk). Nothing is measured when it is not set.
       - This saves a separate C(df) task per host in health reports.
     type: path
+  port:
+    description:
+      - A TCP port of the managed host; the processes that listen there (read from C(/proc), Linux) are returned as RV(port_holders),
+        for example to name what holds the port a server is about to publish.
+    type: int
+  port_address:
+    description:
+      - With O(port), only the listeners that a server bound to this address would collide with (a listener on all addresses
+        collides with every address). All addresses when not set.
+    type: str
   instances:
     description:
       - The API URLs of every instance of a host that runs several (the C(ollama_server_api_urls) of the

@@ -251,7 +251,7 @@ ledger_error:
   type: str
 """
 
-from ansible_collections.llmops.ollama.plugins.module_utils.mirror.mirror_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.mirror_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
 
 
 def main() -> None:

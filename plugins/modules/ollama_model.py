@@ -478,7 +478,7 @@ diff:
   sample: {before: {"llama3.2:1b": {state: absent}}, after: {"llama3.2:1b": {state: present, digest: baf6a7...}}}
 """
 
-from ansible_collections.llmops.ollama.plugins.module_utils.model.model_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.model_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
 
 
 def main() -> None:

@@ -288,7 +288,7 @@ history:
       seconds: 42.5
 """
 
-from ansible_collections.llmops.ollama.plugins.module_utils.model.model_info_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.model_info_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
 
 
 def main() -> None:

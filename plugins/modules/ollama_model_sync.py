@@ -422,7 +422,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
 
 
 def main() -> None:

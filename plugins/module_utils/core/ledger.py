@@ -47,7 +47,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.core.statuses import (  # noqa: F401 - the ledger's vocabulary, re-exported
+from ansible_collections.llmops.ollama.plugins.module_utils.core.statuses import (  # noqa: F401 - the ledger's vocabulary, re-exported  # pylint: disable=unused-import
     ABSENT,
     ACTIVE_STATUSES,
     DOWNLOADING,
