@@ -124,6 +124,11 @@ def question(variable: str, spec: Dict[str, Any], defaults: bool = True) -> Opti
         entry["type"] = "integer"
     elif kind == "float":
         entry["type"] = "float"
+    elif kind == "raw":
+        # a number or a word (ollama_server_instances: 4 or per_gpu) is a text answer; structured data is left out
+        if isinstance(default, (dict, list)):
+            return None
+        entry.update(type="text", min=0, max=TEXT_MAX)
     elif kind == "list":
         elements = spec.get("elements", "str")
         if elements not in LIST_ELEMENTS:

@@ -127,7 +127,11 @@ def test_every_option_is_a_question_or_named_as_left_out(surveys: Dict[str, Dict
             if variable in set_by_site:
                 assert variable not in asked and variable in site["description"], variable
                 continue
-            structured = spec.get("type") == "dict" or (spec.get("type") == "list" and spec.get("elements", "str") not in ("str", "path", "raw"))
+            structured = (
+                spec.get("type") == "dict"
+                or (spec.get("type") == "list" and spec.get("elements", "str") not in ("str", "path", "raw"))
+                or (spec.get("type") == "raw" and isinstance(spec.get("default"), (dict, list)))
+            )
             if structured:
                 assert variable not in asked and variable in site["description"], variable
             else:
