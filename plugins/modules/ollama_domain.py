@@ -543,8 +543,9 @@ conflicts:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import mask_params
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import DomainError, DomainManager, MissingCryptography
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, TLS_MODES, TLS_PROTOCOLS, ConfigError, url_secrets
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, TLS_MODES, TLS_PROTOCOLS, ConfigError
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import ACCEPTABLE_CERTIFICATE_ISSUES, CRYPTOGRAPHY_IMPORT_ERROR
 
 
@@ -603,8 +604,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     # A URL with user:password@ is refused, but Ansible would still repeat it (invocation.module_args with -vvv, messages).
-    for secret in url_secrets([module.params.get("api_url"), module.params.get("upstream"), *(module.params.get("upstreams") or [])]):
-        module.no_log_values.add(secret)
+    mask_params(module)
     params = dict(module.params)
     binary = params["nginx_binary"]
     if "/" not in binary:

@@ -244,6 +244,7 @@ from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
@@ -306,10 +307,11 @@ def check_params(params: Dict[str, Any]) -> int:
     if params["parallel"] < 1 or params["retries"] < 0:
         raise MirrorError("parallel must be at least 1 and retries at least 0")
     source = params["source"]
-    if source is not None and not source.startswith(("http://", "https://")):
+    if source is not None and urls.has_credentials(source):
+        # first, so that no later message repeats a secret
+        raise MirrorError("source must not carry credentials (user:token@host or a ?token= query); the registry read paths are public")
+    if source is not None and not source.strip().lower().startswith(("http://", "https://")):
         raise MirrorError("source %r is not a registry base URL; give one such as https://registry.ollama.ai" % source)
-    if source is not None and "@" in source.split("://", 1)[1].split("/", 1)[0]:
-        raise MirrorError("source must not carry credentials (user:token@host); the registry read paths are public")
     try:
         return parse_size(params["min_free_space"])
     except InvalidSize as exc:

@@ -13,7 +13,6 @@ requests a caller marks as safe to repeat.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import os
@@ -29,7 +28,7 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request, make_context
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, urls
 
 DEFAULT_API_URL = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
@@ -132,9 +131,9 @@ def validate_api_url(url: Any) -> str:
     """
     if not isinstance(url, str) or not url:
         raise InvalidApiUrl("api_url is empty: give the Ollama API base URL, for example %s" % DEFAULT_API_URL)
-    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+    if urls.has_credentials(url):
         # first, so that no later message repeats a secret
-        raise InvalidApiUrl("api_url must not carry credentials (user:password@): remove them and pass the key with api_key")
+        raise InvalidApiUrl("api_url must not carry credentials (user:password@ or a ?token= query): remove them and pass the key with api_key")
     if any(c.isspace() for c in url) or any(ord(c) < 32 or ord(c) == 127 for c in url):
         raise InvalidApiUrl("api_url %r contains white space or a control character: remove it (example: %s)" % (url, DEFAULT_API_URL))
     if "://" not in url:
@@ -202,7 +201,7 @@ def shared_request_factory(api_url: str, validate_certs: bool) -> Callable[..., 
     # Over http the context is never used: a bare one spares loading the CA store.
     https = api_url.lower().startswith("https://")
     context = make_context(validate_certs=validate_certs) if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    return functools.partial(Request, context=context)
+    return urls.request_factory(Request, context=context)
 
 
 class OllamaClient:
@@ -539,50 +538,21 @@ def _excerpt(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def url_credentials(url: Any) -> Optional[str]:
-    """The ``user:password`` part of a URL (what comes before ``@`` in its authority), or None."""
-    if not isinstance(url, str):
-        return None
-    authority = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", url.strip()).split("/", 1)[0]
-    if "@" not in authority:
-        return None
-    return authority.rsplit("@", 1)[0]
-
-
-def hide_credentials(module: Any, options: Tuple[str, ...] = ("api_url", "registry_url", "source", "mirror")) -> None:
-    """Keep credentials in URL options out of every output of the module.
-
-    :class:`OllamaModule` calls it before every result: for each option whose value
-    carries ``user:password@`` (or ``token@``), the whole value and its credentials join
-    ``module.no_log_values``, which AnsibleModule removes from the whole result,
-    ``invocation.module_args`` included (what ``-vvv`` shows), and from warnings.
-    The option is still refused, with a message that does not repeat it.
-    """
-    for option in options:
-        value = module.params.get(option)
-        secret = url_credentials(value)
-        if secret is None:
-            continue
-        module.no_log_values.add(value)
-        if value.strip() != value:
-            module.no_log_values.add(value.strip())
-        if secret:
-            module.no_log_values.add(secret)
-
-
 class OllamaModule(AnsibleModule):
-    """An AnsibleModule whose URL options (``api_url``, ``registry_url``, ``source``, ``mirror``) never show their credentials.
+    """An AnsibleModule whose URL-valued options, top-level or nested, never show their credentials.
 
     Every result, the failures of argument validation included (they come before any code of the
-    module runs), passes through :func:`hide_credentials` first.
+    module runs), passes through :func:`core.urls.mask_params` first: userinfo and secret query
+    values of any URL in the parameters join ``no_log_values``, which Ansible removes from the
+    whole result (``invocation.module_args``, what ``-vvv`` shows, included) and from warnings.
     """
 
     def exit_json(self, **kwargs: Any) -> None:  # type: ignore[override]
-        hide_credentials(self)
+        urls.mask_params(self)
         super().exit_json(**kwargs)
 
     def fail_json(self, msg: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        hide_credentials(self)
+        urls.mask_params(self)
         super().fail_json(msg, **kwargs)
 
 
