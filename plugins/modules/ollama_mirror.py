@@ -248,14 +248,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
-from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import (
-    OLLAMA_REGISTRY,
-    Entry,
-    Mirror,
-    MirrorError,
-    Progress,
-    parse_models,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import OLLAMA_REGISTRY, Entry, MirrorError, parse_models
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Mirror, Progress
 from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import FAILED, OK, Ledger
 
 
@@ -336,6 +330,59 @@ def progress_for(ledger: Ledger, entries: List[Entry], missing: List[Dict[str, A
     return Progress({k: v for k, v in writers.items() if v is not None}, totals, users)
 
 
+def fill(module: AnsibleModule, mirror: Mirror, wanted: List[Any], min_free: int, result: Dict[str, Any]) -> str:
+    """state=present: fetch or load, place, and write the bundle; return why the ledger could not be used ("" when it was)."""
+    params = module.params
+    ledger_error = ""
+    entries: List[Entry] = []
+    if params["bundle"]:
+        entries = mirror.load_bundle(params["bundle"], wanted, min_free)
+        mirror.transferred = sum(blob["size"] for blob in mirror.fetched) if not module.check_mode else 0
+    elif wanted:
+        clients = Clients(params)
+        source = params["source"] or OLLAMA_REGISTRY
+        entries = mirror.resolve(wanted, source, params["insecure"], clients)
+        missing = mirror.plan_fetch(entries, min_free)
+        ledger = None
+        progress = None
+        if missing and not module.check_mode:
+            ledger = Ledger.open(params["state_dir"] or os.path.join(mirror.tree.root, ".state"), warn=module.warn)
+            ledger_error = ledger.error
+            if ledger.error:
+                module.warn("no progress is recorded: %s" % ledger.error)
+            else:
+                progress = progress_for(ledger, entries, missing)
+        try:
+            mirror.download(missing, clients, params["parallel"], progress)
+        except MirrorError as exc:
+            if ledger is not None and ledger.enabled:
+                for key in progress.done if progress else []:
+                    entry = next(e for e in entries if e.name.key == key)
+                    ledger.set_status(entry.name, FAILED, str(exc), operation="mirror")
+                    ledger.log(entry.name, "mirror failed", message=str(exc))
+            raise
+        if ledger is not None and ledger.enabled and progress is not None:
+            for key in progress.done:
+                entry = next(e for e in entries if e.name.key == key)
+                ledger.set_status(entry.name, OK, "in the mirror at %s" % mirror.tree.root, operation="mirror", digest=entry.digest)
+                ledger.log(entry.name, "mirrored", digest=entry.digest, bytes=progress.done[key])
+    placed = mirror.place(entries)
+    result["changed"] = bool(placed or mirror.fetched)
+    if params["bundle_dest"]:
+        records = [entry.record() for entry in entries] if entries or wanted else mirror.served_records()
+        if not records:
+            raise MirrorError("the mirror at %s holds no models to write to bundle_dest; give models" % mirror.tree.root)
+        changed, index = mirror.write_bundle(records, params["bundle_dest"])
+        result["bundle"] = {
+            "path": params["bundle_dest"],
+            "changed": changed,
+            "models": [model["name"] for model in index["models"]],
+            "bytes": sum(blob["size"] for blob in index["blobs"]),
+        }
+        result["changed"] = result["changed"] or changed
+    return ledger_error
+
+
 def run(module: AnsibleModule) -> Dict[str, Any]:
     params = module.params
     min_free = check_params(params)
@@ -343,56 +390,12 @@ def run(module: AnsibleModule) -> Dict[str, Any]:
     wanted = parse_models(params["models"] or [])
     result: Dict[str, Any] = {"changed": False, "models": [], "fetched": [], "fetch_bytes": 0, "transferred": 0, "removed": [], "pruned": []}
     ledger_error = ""
+    removed: List[Dict[str, Any]] = []
     if params["state"] == "absent":
         removed = mirror.remove(wanted)
     else:
-        removed = []
-        entries: List[Entry] = []
-        if params["bundle"]:
-            entries = mirror.load_bundle(params["bundle"], wanted, min_free)
-            mirror.transferred = sum(blob["size"] for blob in mirror.fetched) if not module.check_mode else 0
-        elif wanted:
-            clients = Clients(params)
-            source = params["source"] or OLLAMA_REGISTRY
-            entries = mirror.resolve(wanted, source, params["insecure"], clients)
-            missing = mirror.plan_fetch(entries, min_free)
-            ledger = None
-            progress = None
-            if missing and not module.check_mode:
-                ledger = Ledger.open(params["state_dir"] or os.path.join(mirror.tree.root, ".state"), warn=module.warn)
-                ledger_error = ledger.error
-                if ledger.error:
-                    module.warn("no progress is recorded: %s" % ledger.error)
-                else:
-                    progress = progress_for(ledger, entries, missing)
-            try:
-                mirror.download(missing, clients, params["parallel"], progress)
-            except MirrorError as exc:
-                if ledger is not None and ledger.enabled:
-                    for key in progress.done if progress else []:
-                        entry = next(e for e in entries if e.name.key == key)
-                        ledger.set_status(entry.name, FAILED, str(exc), operation="mirror")
-                        ledger.log(entry.name, "mirror failed", message=str(exc))
-                raise
-            if ledger is not None and ledger.enabled and progress is not None:
-                for key in progress.done:
-                    entry = next(e for e in entries if e.name.key == key)
-                    ledger.set_status(entry.name, OK, "in the mirror at %s" % mirror.tree.root, operation="mirror", digest=entry.digest)
-                    ledger.log(entry.name, "mirrored", digest=entry.digest, bytes=progress.done[key])
-        placed = mirror.place(entries)
-        result["changed"] = bool(placed or mirror.fetched)
-        if params["bundle_dest"]:
-            records = [entry.record() for entry in entries] if entries or wanted else list(mirror.index.values())
-            if not records:
-                raise MirrorError("the mirror at %s holds no models to write to bundle_dest; give models" % mirror.tree.root)
-            changed, index = mirror.write_bundle(records, params["bundle_dest"])
-            result["bundle"] = {
-                "path": params["bundle_dest"],
-                "changed": changed,
-                "models": [model["name"] for model in index["models"]],
-                "bytes": sum(blob["size"] for blob in index["blobs"]),
-            }
-            result["changed"] = result["changed"] or changed
+        with mirror.filling():
+            ledger_error = fill(module, mirror, wanted, min_free, result)
     pruned = mirror.prune() if params["prune"] else []
     result.update(
         changed=bool(result["changed"] or removed or pruned),

@@ -17,161 +17,43 @@ Layout under the mirror ``path`` (nginx serves only ``/v2/`` with ``root <path>`
 A blob enters ``blobs/`` only complete and verified (size and sha256), and a manifest or link
 enters ``v2/`` only through a temporary name and a rename, after every blob it names is stored.
 
-A bundle is one uncompressed tar file: ``index.json`` first (models with digests, and every
-blob's digest and size), then ``manifests/<host>/<namespace>/<model>/<tag>`` and
-``blobs/sha256-<hex>`` (each blob once).
+Bundles are written and read with mirror.bundles; the models and manifests are mirror.entries.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tarfile
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     DEFAULT_HOST,
-    InvalidDigest,
-    InvalidModelName,
     ModelName,
-    normalize_digest,
     parse_name,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import CHUNK, RegistryClient, RegistryError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient, RegistryError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import (
+    BUNDLE_INDEX,
+    add_bytes,
+    bundle_index,
+    chunks,
+    member_blob,
+    read_bundle_index,
+    verify_bundle,
+)
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, Wanted, source_url
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.locks import LOCK_SUFFIX, MirrorLocks, remove_stale_lock
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.served import records_by_repository, served
 
-OLLAMA_REGISTRY = "https://registry.ollama.ai"
-HF_HOST = "hf.co"
 INDEX_FILE = "mirror.json"
-BUNDLE_INDEX = "index.json"
-BUNDLE_FORMAT = "llmops.ollama mirror bundle"
-
-
-class MirrorError(Exception):
-    """The mirror cannot do what was asked; the message says what is wrong and what to do."""
-
-
-# --------------------------------------------------------------------------- wanted models
-class Wanted:
-    """A model the task names, with an optional digest pin (bare hex)."""
-
-    __slots__ = ("name", "pin")
-
-    def __init__(self, name: ModelName, pin: Optional[str] = None) -> None:
-        self.name = name
-        self.pin = pin
-
-
-def parse_models(items: Iterable[Any]) -> List[Wanted]:
-    """Entries as ``name``, ``name@sha256:<hex>`` or ``{name, digest}``; the same model twice is one entry."""
-    found: Dict[str, Wanted] = {}
-    order: List[str] = []
-    for item in items:
-        if isinstance(item, dict):
-            unknown = sorted(set(item) - {"name", "digest"})
-            if unknown:
-                raise MirrorError("models entry %r has unknown key(s) %s; an entry is a name or {name, digest}" % (item, ", ".join(unknown)))
-            text, digest = item.get("name"), item.get("digest")
-        else:
-            text, digest = item, None
-        if not isinstance(text, str):
-            raise MirrorError("models entry %r has no name; give a model name such as 'llama3.2:1b'" % (item,))
-        if "@" in text:
-            text, _at, pinned = text.partition("@")
-            if digest is not None and digest != pinned:
-                raise MirrorError("models entry %r pins two digests (after '@' and in digest); give one" % (item,))
-            digest = pinned
-        try:
-            name = parse_name(text)
-            pin = normalize_digest(digest) if digest is not None else None
-        except (InvalidModelName, InvalidDigest) as exc:
-            raise MirrorError(str(exc)) from None
-        if name.key in found:
-            other = found[name.key].pin
-            if pin and other and pin != other:
-                raise MirrorError("%s is listed twice with different digests (sha256:%s and sha256:%s); keep one" % (name.display, other, pin))
-            found[name.key].pin = other or pin
-            continue
-        found[name.key] = Wanted(name, pin)
-        order.append(name.key)
-    return [found[key] for key in order]
-
-
-def source_url(name: ModelName, source: str, insecure: bool = False) -> str:
-    """The registry a model is read from: ``source`` for registry.ollama.ai names, ``https://<host>`` for others."""
-    if name.host.lower() == DEFAULT_HOST:
-        return source.rstrip("/")
-    scheme = name.scheme or ("http" if insecure else "https")
-    return "%s://%s" % (scheme, name.host)
-
-
-# --------------------------------------------------------------------------- manifests
-def blob_digest(value: Any, where: str) -> str:
-    """``sha256:<hex>`` from a manifest or bundle entry; anything else is refused (it becomes a file name)."""
-    if not isinstance(value, str) or not value.startswith("sha256:"):
-        raise MirrorError("%s lists a blob digest %r that is not sha256:<64 hex>" % (where, value))
-    try:
-        return "sha256:" + normalize_digest(value)
-    except InvalidDigest as exc:
-        raise MirrorError("%s: %s" % (where, exc)) from None
-
-
-def manifest_blobs(raw: bytes, where: str) -> List[Dict[str, Any]]:
-    """The config and layer blobs of a manifest (digest, size, mediaType), each digest once."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except ValueError:
-        raise MirrorError("%s is not a JSON manifest" % where) from None
-    if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
-        raise MirrorError("%s is not a model manifest (no layers list)" % where)
-    blobs: List[Dict[str, Any]] = []
-    seen = set()
-    for item in [data.get("config"), *data["layers"]]:
-        if not isinstance(item, dict):
-            continue
-        digest = blob_digest(item.get("digest"), where)
-        size = item.get("size")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise MirrorError("%s lists blob %s with size %r, not a byte count" % (where, digest, size))
-        if digest not in seen:
-            seen.add(digest)
-            blobs.append({"digest": digest, "size": size, "mediaType": str(item.get("mediaType", ""))})
-    return blobs
-
-
-class Entry:
-    """One model as it is (or will be) in the mirror: its manifest bytes and blobs."""
-
-    def __init__(self, name: ModelName, raw: bytes, source: str) -> None:
-        self.name = name
-        self.raw = raw
-        self.source = source
-        self.digest = "sha256:" + hashlib.sha256(raw).hexdigest()
-        self.blobs = manifest_blobs(raw, "the manifest of %s from %s" % (name.display, source))
-
-    @property
-    def size(self) -> int:
-        return sum(blob["size"] for blob in self.blobs)
-
-    def record(self) -> Dict[str, Any]:
-        return {
-            "name": self.name.full,
-            "display": self.name.display,
-            "host": self.name.host,
-            "repository": self.name.registry_path,
-            "tag": self.name.tag,
-            "source": self.source,
-            "digest": self.digest,
-            "size": self.size,
-            "blobs": self.blobs,
-        }
 
 
 # --------------------------------------------------------------------------- the tree
@@ -355,6 +237,7 @@ class Mirror:
 
     def __init__(self, path: str, check_mode: bool = False, warn: Callable[[str], None] = lambda _msg: None) -> None:
         self.tree = Tree(check_path(path))
+        self.locks = MirrorLocks(self.tree.root)
         self.check_mode = check_mode
         self.warn = warn
         self.index = self.tree.load_index() if os.path.isdir(self.tree.root) else {}
@@ -364,6 +247,20 @@ class Mirror:
         self.transferred = 0
         self._gone: set = set()  # models removed in check mode (still in the index)
         self.before = self._digests(self.index)
+
+    @contextmanager
+    def filling(self) -> Iterator[None]:
+        """The shared fill lock from the first download to the last manifest (nothing in check mode)."""
+        if self.check_mode:
+            yield
+            return
+        self._dirs()
+        with self.locks.fill():
+            yield
+
+    def reload(self) -> None:
+        """Read mirror.json again (inside the index lock): another run may have changed it."""
+        self.index = self.tree.load_index()
 
     # ----------------------------------------------------------------- plan
     def up_to_date(self, entry: Entry) -> bool:
@@ -448,10 +345,15 @@ class Mirror:
 
         def one(blob: Dict[str, Any]) -> int:
             digest = blob["digest"]
-            count = client_for(blob["source"]).fetch_blob(
-                blob["repository"], digest, blob["size"], self.tree.partial(digest), (lambda n: progress.add(digest, n)) if progress else None
-            )
-            os.replace(self.tree.partial(digest), self.tree.store_blob(digest))
+            partial = self.tree.partial(digest)
+            # one writer per partial file: another run that fetches the same blob waits, then reuses it
+            with self.locks.blob(partial):
+                if self.tree.stored_size(digest) == blob["size"]:
+                    return 0
+                count = client_for(blob["source"]).fetch_blob(
+                    blob["repository"], digest, blob["size"], partial, (lambda n: progress.add(digest, n)) if progress else None
+                )
+                os.replace(partial, self.tree.store_blob(digest))
             return count
 
         errors: List[BaseException] = []
@@ -477,7 +379,18 @@ class Mirror:
             os.makedirs(os.path.join(self.tree.root, sub), exist_ok=True)
 
     def place(self, entries: List[Entry]) -> List[Entry]:
-        """Link the blobs and write the manifests of the models that are not up to date; return those."""
+        """Link the blobs and write the manifests of the models that are not up to date; return those.
+
+        Outside check mode, under the index lock, with mirror.json read again: another run's models stay.
+        """
+        if self.check_mode or not entries:
+            return self._place(entries)
+        self._dirs()
+        with self.locks.index():
+            self.reload()
+            return self._place(entries)
+
+    def _place(self, entries: List[Entry]) -> List[Entry]:
         changed = [entry for entry in entries if not self.up_to_date(entry) or self.index.get(entry.name.key, {}).get("digest") != entry.digest]
         for entry in entries:
             self.models.append(dict(entry.record(), changed=entry in changed))
@@ -519,7 +432,14 @@ class Mirror:
                 os.unlink(self.tree.manifest_file(name, str(old.get("digest"))))
 
     def remove(self, wanted: List[Wanted]) -> List[Dict[str, Any]]:
-        """Take models out of the mirror (their manifests and repository links; blobs stay for prune)."""
+        """Take models out of the mirror (their manifests and repository links; blobs stay for prune), under the index lock."""
+        if self.check_mode or not os.path.isdir(self.tree.root):
+            return self._remove(wanted)
+        with self.locks.index():
+            self.reload()
+            return self._remove(wanted)
+
+    def _remove(self, wanted: List[Wanted]) -> List[Dict[str, Any]]:
         removed = []
         for item in wanted:
             record = self.index.get(item.name.key)
@@ -542,8 +462,21 @@ class Mirror:
         return removed
 
     def prune(self) -> List[Dict[str, Any]]:
-        """Remove stored blobs (and leftover partial files) that no model of the mirror uses."""
-        used = {blob["digest"] for key, rec in self.index.items() if key not in self._gone for blob in rec.get("blobs", [])}
+        """Remove stored blobs (and leftover partial files) that no model of the mirror uses.
+
+        "Used" is what ``v2/`` serves (every manifest there) and what mirror.json records; outside check mode
+        it runs while no fill runs (the exclusive fill lock) and under the index lock.
+        """
+        if self.check_mode or not os.path.isdir(self.tree.root):
+            return self._prune()
+        with self.locks.prune(), self.locks.index():
+            self.reload()
+            return self._prune()
+
+    def _prune(self) -> List[Dict[str, Any]]:
+        used = {blob.get("digest") for key, rec in self.index.items() if key not in self._gone for blob in _blob_list(rec)}
+        now = served(self.tree.root)
+        used |= now.blobs - self._gone_blobs(now)
         gone = []
         for sub, suffix in (("blobs", ""), (".partial", ".partial")):
             directory = os.path.join(self.tree.root, sub)
@@ -566,7 +499,39 @@ class Mirror:
                 if not self.check_mode:
                     with suppress(OSError):
                         os.unlink(path)
+        if not self.check_mode:
+            with suppress(OSError):
+                for file_name in os.listdir(os.path.join(self.tree.root, ".partial")):
+                    if file_name.endswith(LOCK_SUFFIX):
+                        remove_stale_lock(os.path.join(self.tree.root, ".partial", file_name))
         return gone
+
+    def _gone_blobs(self, now: Any) -> set:
+        """Blobs that only the models removed in this check-mode run serve (a prediction: they would go)."""
+        if not self._gone:
+            return set()
+        kept = {blob.get("digest") for key, rec in self.index.items() if key not in self._gone for blob in _blob_list(rec)}
+        removed = {blob.get("digest") for key, rec in self.index.items() if key in self._gone for blob in _blob_list(rec)}
+        return removed - kept
+
+    def served_records(self) -> List[Dict[str, Any]]:
+        """A record for every tag ``v2/`` serves (the index's when it matches the bytes served), for a bundle of all models."""
+        known = records_by_repository(self.tree.load_index() if os.path.isfile(self.tree.index_file) else self.index)
+        records = []
+        for namespace, model, tag, raw in served(self.tree.root).tags:
+            repository = ("%s/%s" % (namespace, model)).lower()
+            record = known.get((repository, tag.lower()))
+            if record is not None and record.get("digest") == "sha256:" + hashlib.sha256(raw).hexdigest():
+                records.append(record)
+                continue
+            host = next((str(r.get("host")) for (repo, _tag), r in known.items() if repo == repository and r.get("host")), DEFAULT_HOST)
+            try:
+                entry = Entry(ModelName(host, namespace, model, tag), raw, str((record or {}).get("source", "")))
+            except MirrorError as exc:
+                self.warn("%s/%s:%s is served but left out of the bundle: %s" % (namespace, model, tag, exc))
+                continue
+            records.append(entry.record())
+        return records
 
     @staticmethod
     def _digests(index: Dict[str, Dict[str, Any]]) -> Dict[str, Optional[str]]:
@@ -583,23 +548,9 @@ class Mirror:
         return after
 
     # ----------------------------------------------------------------- bundles
-    def bundle_index(self, records: List[Dict[str, Any]]) -> Dict[str, Any]:
-        models = []
-        blobs: Dict[str, int] = {}
-        for record in records:
-            models.append({name: record[name] for name in ("name", "repository", "tag", "digest", "size", "blobs")})
-            for blob in record["blobs"]:
-                blobs[blob["digest"]] = blob["size"]
-        return {
-            "format": BUNDLE_FORMAT,
-            "version": 1,
-            "models": models,
-            "blobs": [{"digest": digest, "size": size} for digest, size in sorted(blobs.items())],
-        }
-
     def write_bundle(self, records: List[Dict[str, Any]], dest: str) -> Tuple[bool, Dict[str, Any]]:
         """Write the models (manifests, blobs once, index.json first) as one tar file; (changed, index)."""
-        index = self.bundle_index(records)
+        index = bundle_index(records)
         existing = read_bundle_index(dest) if os.path.exists(dest) else None
         if existing is not None and existing.get("models") == index["models"] and existing.get("blobs") == index["blobs"]:
             return False, index
@@ -619,14 +570,14 @@ class Mirror:
         os.close(fd)
         try:
             with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
-                _add_bytes(tar, BUNDLE_INDEX, json.dumps(index, sort_keys=True, indent=1).encode("utf-8"))
+                add_bytes(tar, BUNDLE_INDEX, json.dumps(index, sort_keys=True, indent=1).encode("utf-8"))
                 for record in records:
                     name = parse_name(record["name"])
                     with open(self.tree.manifest_file(name), "rb") as handle:
                         raw = handle.read()
                     if "sha256:" + hashlib.sha256(raw).hexdigest() != record["digest"]:
                         raise MirrorError("the manifest of %s in the mirror does not match its recorded digest; fill the mirror again" % name.display)
-                    _add_bytes(tar, "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag), raw)
+                    add_bytes(tar, "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag), raw)
                 for blob in index["blobs"]:
                     path = self.tree.store_blob(blob["digest"])
                     info = tar.gettarinfo(path, arcname="blobs/" + blob["digest"].replace(":", "-"))
@@ -674,130 +625,29 @@ class Mirror:
         wanted_blobs = {blob["digest"]: blob["size"] for blob in missing_blobs}
         with tarfile.open(bundle, "r:") as tar:
             for member in tar:
-                digest = _member_blob(member.name)
+                digest = member_blob(member.name)
                 if digest not in wanted_blobs:
                     continue
                 source = tar.extractfile(member)
                 if source is None:
                     raise MirrorError("the bundle member %s is not a file" % member.name)
                 partial = self.tree.partial(digest)
-                hasher = hashlib.sha256()
-                with open(partial, "wb") as handle:
-                    for data in _chunks(source):
-                        handle.write(data)
-                        hasher.update(data)
-                if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != wanted_blobs[digest]:
-                    os.unlink(partial)
-                    raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
-                os.replace(partial, self.tree.store_blob(digest))
+                with self.locks.blob(partial):
+                    if self.tree.stored_size(digest) == wanted_blobs[digest]:
+                        continue  # another run stored it meanwhile
+                    hasher = hashlib.sha256()
+                    with open(partial, "wb") as handle:
+                        for data in chunks(source, wanted_blobs[digest]):
+                            handle.write(data)
+                            hasher.update(data)
+                    if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != wanted_blobs[digest]:
+                        os.unlink(partial)
+                        raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
+                    os.replace(partial, self.tree.store_blob(digest))
         return entries
 
 
-def _chunks(handle: Any) -> Iterator[bytes]:
-    while True:
-        data = handle.read(CHUNK)
-        if not data:
-            return
-        yield data
-
-
-def _member_blob(name: str) -> Optional[str]:
-    if name.startswith("blobs/sha256-") and "/" not in name[6:]:
-        return "sha256:" + name[13:]
-    return None
-
-
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    tar.addfile(info, io.BytesIO(data))
-
-
-def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
-    """index.json of a bundle (its first member), or None when the file is no bundle."""
-    try:
-        with tarfile.open(bundle, "r:") as tar:
-            member = tar.next()
-            if member is None or member.name != BUNDLE_INDEX:
-                return None
-            handle = tar.extractfile(member)
-            data = json.loads(handle.read(16 << 20).decode("utf-8")) if handle else None
-    except (OSError, tarfile.TarError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
-
-
-def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
-    """Check every manifest and blob of a bundle against its index (streaming); (index, manifests by model key).
-
-    Raises MirrorError naming the first member that does not match; nothing is written.
-    """
-    if not os.path.isfile(bundle):
-        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
-    index = read_bundle_index(bundle)
-    if index is None:
-        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
-    models = index.get("models")
-    blob_list = index.get("blobs")
-    if not isinstance(models, list) or not isinstance(blob_list, list):
-        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
-    sizes: Dict[str, int] = {}
-    for blob in blob_list:
-        if not isinstance(blob, dict):
-            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
-        sizes[blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)] = int(blob.get("size", -1))
-    expected_manifests: Dict[str, Tuple[str, str]] = {}
-    for model in models:
-        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
-            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
-        try:
-            name = parse_name(model["name"])
-        except InvalidModelName as exc:
-            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
-        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
-        expected_manifests[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
-    seen_blobs: Dict[str, bool] = {}
-    manifests: Dict[str, bytes] = {}
-    try:
-        with tarfile.open(bundle, "r:") as tar:
-            for member in tar:
-                if member.name == BUNDLE_INDEX:
-                    continue
-                if not member.isfile():
-                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
-                handle = tar.extractfile(member)
-                if handle is None:
-                    raise MirrorError("the bundle member %s cannot be read" % member.name)
-                if member.name in expected_manifests:
-                    key, digest = expected_manifests[member.name]
-                    raw = handle.read(8 << 20)
-                    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
-                    if actual != digest:
-                        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
-                    manifests[key] = raw
-                    continue
-                digest = _member_blob(member.name)
-                if digest is None or digest not in sizes:
-                    raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
-                hasher = hashlib.sha256()
-                count = 0
-                for data in _chunks(handle):
-                    hasher.update(data)
-                    count += len(data)
-                actual = "sha256:" + hasher.hexdigest()
-                if count != sizes[digest] or actual != digest:
-                    raise MirrorError(
-                        "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
-                        % (bundle, digest, count, actual, sizes[digest])
-                    )
-                seen_blobs[digest] = True
-    except (OSError, tarfile.TarError) as exc:
-        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
-    for member, (key, _digest) in expected_manifests.items():
-        if key not in manifests:
-            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
-        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
-            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
-                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
-    return index, manifests
+def _blob_list(record: Any) -> List[Dict[str, Any]]:
+    """The blobs of an index record, skipping what is not a blob object (a damaged index is read, not trusted)."""
+    blobs = record.get("blobs") if isinstance(record, dict) else None
+    return [blob for blob in blobs if isinstance(blob, dict)] if isinstance(blobs, list) else []

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Bundles of a mirror: one uncompressed tar file to carry models across an air gap.
+
+``index.json`` first (models with digests, and every blob's digest and size), then
+``manifests/<host>/<namespace>/<model>/<tag>`` and ``blobs/sha256-<hex>`` (each blob once).
+Every read is bounded by the size the index announces; an index of any other shape is refused
+naming the bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import CHUNK
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import MirrorError, blob_digest, manifest_blobs
+
+BUNDLE_INDEX = "index.json"
+BUNDLE_FORMAT = "llmops.ollama mirror bundle"
+
+
+def bundle_index(records: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """index.json of a bundle of ``records``: the models, and every blob once with its size."""
+    models = []
+    blobs: Dict[str, int] = {}
+    for record in records:
+        models.append({name: record[name] for name in ("name", "repository", "tag", "digest", "size", "blobs")})
+        for blob in record["blobs"]:
+            blobs[blob["digest"]] = blob["size"]
+    return {
+        "format": BUNDLE_FORMAT,
+        "version": 1,
+        "models": models,
+        "blobs": [{"digest": digest, "size": size} for digest, size in sorted(blobs.items())],
+    }
+
+
+def chunks(handle: Any, limit: Optional[int] = None) -> Iterator[bytes]:
+    """The bytes of ``handle`` in chunks; with ``limit``, never more than one byte past it (the caller sees "too long")."""
+    done = 0
+    while True:
+        data = handle.read(CHUNK if limit is None else min(CHUNK, limit + 1 - done))
+        if not data:
+            return
+        done += len(data)
+        yield data
+
+
+def member_blob(name: str) -> Optional[str]:
+    if name.startswith("blobs/sha256-") and "/" not in name[6:]:
+        return "sha256:" + name[13:]
+    return None
+
+
+def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
+    """index.json of a bundle (its first member), or None when the file is no bundle."""
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            member = tar.next()
+            if member is None or member.name != BUNDLE_INDEX:
+                return None
+            handle = tar.extractfile(member)
+            data = json.loads(handle.read(16 << 20).decode("utf-8")) if handle else None
+    except (OSError, tarfile.TarError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
+
+
+def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
+    """Check every manifest and blob of a bundle against its index (streaming); (index, manifests by model key).
+
+    Raises MirrorError naming the first member that does not match; nothing is written.
+    """
+    if not os.path.isfile(bundle):
+        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
+    index = read_bundle_index(bundle)
+    if index is None:
+        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
+    models = index.get("models")
+    blob_list = index.get("blobs")
+    if not isinstance(models, list) or not isinstance(blob_list, list):
+        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
+    sizes: Dict[str, int] = {}
+    for blob in blob_list:
+        if not isinstance(blob, dict):
+            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
+        sizes[blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)] = int(blob.get("size", -1))
+    expected_manifests: Dict[str, Tuple[str, str]] = {}
+    for model in models:
+        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
+            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
+        try:
+            name = parse_name(model["name"])
+        except InvalidModelName as exc:
+            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
+        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
+        expected_manifests[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
+    seen_blobs: Dict[str, bool] = {}
+    manifests: Dict[str, bytes] = {}
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            for member in tar:
+                if member.name == BUNDLE_INDEX:
+                    continue
+                if not member.isfile():
+                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise MirrorError("the bundle member %s cannot be read" % member.name)
+                if member.name in expected_manifests:
+                    key, digest = expected_manifests[member.name]
+                    raw = handle.read(8 << 20)
+                    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
+                    if actual != digest:
+                        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
+                    manifests[key] = raw
+                    continue
+                digest = member_blob(member.name)
+                if digest is None or digest not in sizes:
+                    raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
+                hasher = hashlib.sha256()
+                count = 0
+                for data in chunks(handle):
+                    hasher.update(data)
+                    count += len(data)
+                actual = "sha256:" + hasher.hexdigest()
+                if count != sizes[digest] or actual != digest:
+                    raise MirrorError(
+                        "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
+                        % (bundle, digest, count, actual, sizes[digest])
+                    )
+                seen_blobs[digest] = True
+    except (OSError, tarfile.TarError) as exc:
+        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
+    for member, (key, _digest) in expected_manifests.items():
+        if key not in manifests:
+            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
+        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
+            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
+                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
+    return index, manifests
