@@ -278,8 +278,8 @@ class Executor:
                 self._warn(step.data["warning"])
             with self._slot(plan.name, slot_held):
                 stats = self._pull(plan, step, result)
-            if step.source is not None and step.source != plan.name:  # pulled under the mirror's name: copied below
-                run.temporary = step.source
+            if step.source is not None and step.source != plan.name and step.data.get("temporary"):
+                run.temporary = step.source  # a mirror name this run created: copied below, then removed
             run.digest = self._digest_after(step.source or plan.name)
             if step.data.get("update"):
                 if not any(later.kind == VERIFY for later in plan.steps):
