@@ -594,6 +594,10 @@ def main() -> None:
                 module.warn("the lock file %s was not written: not every model could be brought to its state" % params["lock_file"])
             elif manager.reread_error:
                 module.warn("the lock file %s was not written: the models could not be read after the changes" % params["lock_file"])
+            elif outcome["lock_errors"]:
+                module.fail_json(
+                    msg="the lock file %s was not written (it keeps what it held): %s" % (params["lock_file"], "; ".join(outcome["lock_errors"])), **output
+                )
             else:
                 try:
                     output["lock_file_changed"] = write_lock(module, params["lock_file"], render_lock(outcome["lock"]))

@@ -69,7 +69,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.model.ledger import 
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils.model.mirror_source import InvalidMirror, parse_mirror
-from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import Plan, base_name
+from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import UNKNOWN_DIGEST, Plan, base_name
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import DEFINITION_FIELDS, STATES, InvalidSpec, ModelSpec, model_argument_spec
 
 PRIORITIES = ("high", "normal", "low")
@@ -87,6 +87,7 @@ LOCK_HEADER = (
     "# Give it back with lock_mode: read to pin every model to these digests (the same bytes on every host).\n"
 )
 
+_SHA256_HEX_RE = re.compile(r"[0-9a-f]{64}")
 _GLOB_CHARS_RE = re.compile(r"^[A-Za-z0-9_.:/*?\[\]!-]+$")
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
@@ -296,6 +297,17 @@ def protected_by(name: ModelName, globs: List[str]) -> Optional[str]:
 
 
 # ---------------------------------------------------------------------------- lock file
+
+
+def _raw_digest(item: Any) -> str:
+    """The digest a model's result holds (the ledger record's, else the predicted one), as read: '' when there is none."""
+    result = item.result
+    if result is None:
+        return ""
+    record = result.record or {}
+    after = result.after or {}
+    digest = record.get("digest") or (after.get("digest") if isinstance(after.get("digest"), str) else "") or ""
+    return digest if isinstance(digest, str) else str(digest)
 
 
 def render_lock(entries: List[Dict[str, Any]]) -> str:
@@ -731,11 +743,19 @@ class Sync:
                 }
             )
         lock = []
+        lock_errors = []
         for entry, item in zip(results, self.items):
             if not item.declared.declared or item.spec.state not in ("present", "loaded") or entry["action"] in ("failed", "skipped", "pending"):
                 continue
             digest = entry["digest"]
-            if not digest or len(digest) != 64:
+            if not _SHA256_HEX_RE.fullmatch(digest):
+                raw = _raw_digest(item)
+                if self.dry_run and raw == UNKNOWN_DIGEST:
+                    continue  # check mode: a model still to be pulled has no digest yet
+                # a lock file is memory: never written with less than the run knows because an answer could not be read
+                lock_errors.append(
+                    "%s: the server lists the field digest as %s, not sha256:<64 hex> (GET /api/tags)" % (entry["name"], json.dumps(raw) if raw else "missing")
+                )
                 continue
             lock.append({"name": entry["name"], "digest": "sha256:" + digest, "size": int(entry["size_bytes"] or 0)})
         lock.sort(key=lambda pin: pin["name"].lower())
@@ -746,6 +766,7 @@ class Sync:
             "before": before,
             "after": after,
             "lock": lock,
+            "lock_errors": lock_errors,
             "protected": list(self.protected),
             "interrupted": list(self.interrupted),
             "unavailable": unavailable,
@@ -771,8 +792,7 @@ class Sync:
         else:
             status = record.get("status") or ""
             message = "; ".join([", ".join(result.actions) or "unchanged", *item.notes])
-        after = result.after or {}
-        digest = record.get("digest") or (after.get("digest") if isinstance(after.get("digest"), str) else "") or ""
+        digest = _raw_digest(item)
         size = int(record.get("size_bytes") or 0)
         if not size and self.dry_run:
             size = result.expected_size
@@ -788,7 +808,7 @@ class Sync:
             "declared": item.declared.declared,
             "changed": result.changed,
             "failed": result.failed,
-            "digest": digest if len(digest) == 64 else "",
+            "digest": digest if _SHA256_HEX_RE.fullmatch(digest) else "",
             "size": format_size(size),
             "size_bytes": size,
         }
