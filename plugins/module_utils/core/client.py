@@ -29,6 +29,7 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import open_regular
 
 DEFAULT_API_URL = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
@@ -496,7 +497,8 @@ class OllamaClient:
         The server checks the digest of what it received (400 digest mismatch when the file changed)."""
 
         def action() -> bytes:
-            with open(path, "rb") as handle:
+            # never through a symbolic link, never a FIFO or a device: only the regular file the task named
+            with open(open_regular(path), "rb") as handle:
                 response = self._open("POST", "/api/blobs/%s" % digest, FileUpload(handle, size), timeout)
                 try:
                     return response.read()
