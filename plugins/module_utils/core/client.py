@@ -34,6 +34,11 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.files import op
 DEFAULT_API_URL = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
 
+# The most an answer of the API may hold (an /api/tags of thousands of models is a few MB), and a stream line:
+# a body that runs past it is refused, naming the URL, before it fills the memory.
+MAX_ANSWER = 32 << 20
+MAX_LINE = 4 << 20
+
 # Statuses that say "try again later": rate limited, or a server-side failure.
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 
@@ -268,7 +273,7 @@ class OllamaClient:
             return request.open(method, url, data=body)
         except HTTPError as exc:
             try:
-                raw = exc.read() or b""
+                raw = exc.read(MAX_LINE) or b""
             except (OSError, AttributeError):
                 raw = b""
             message = _server_message(raw)
@@ -321,7 +326,15 @@ class OllamaClient:
         def action() -> bytes:
             response = self._open(method, path, payload, timeout)
             try:
-                return response.read()
+                body = response.read(MAX_ANSWER + 1)
+                if len(body) > MAX_ANSWER:
+                    raise MalformedAnswer(
+                        "%s %s: the server at %s answered more than %d bytes; the read stopped there (is api_url an Ollama server?)"
+                        % (method, path, self.api_url, MAX_ANSWER),
+                        status=200,
+                        url=self.api_url + path,
+                    )
+                return body
             except (OSError, HTTPException) as exc:
                 raise OllamaError("%s %s: the connection broke while reading the answer: %s" % (method, path, exc), url=self.api_url + path) from None
             finally:
@@ -366,7 +379,7 @@ class OllamaClient:
         try:
             while True:
                 try:
-                    line = response.readline()
+                    line = response.readline(MAX_LINE + 1)
                 except socket.timeout:
                     limit = self.timeout if timeout is None else timeout
                     raise OllamaError("%s %s: the stream stalled: no data for %s seconds" % (method, path, limit), url=self.api_url + path) from None
@@ -374,6 +387,12 @@ class OllamaClient:
                     raise OllamaError("%s %s: the connection broke mid-stream: %s" % (method, path, exc), url=self.api_url + path) from None
                 if not line:
                     return
+                if len(line) > MAX_LINE:
+                    raise MalformedAnswer(
+                        "%s %s: a stream line from %s runs past %d bytes; the read stopped there" % (method, path, self.api_url, MAX_LINE),
+                        status=200,
+                        url=self.api_url + path,
+                    )
                 line = line.strip()
                 if not line:
                     continue
@@ -501,7 +520,7 @@ class OllamaClient:
             with open(open_regular(path), "rb") as handle:
                 response = self._open("POST", "/api/blobs/%s" % digest, FileUpload(handle, size), timeout)
                 try:
-                    return response.read()
+                    return response.read(MAX_LINE)
                 finally:
                     response.close()
 

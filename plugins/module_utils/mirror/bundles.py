@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import tarfile
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import CHUNK
-from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import MirrorError, blob_digest, manifest_blobs
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import MirrorError, blob_digest, manifest_blobs, read_json
 
 BUNDLE_INDEX = "index.json"
 BUNDLE_FORMAT = "llmops.ollama mirror bundle"
+MAX_BUNDLE_INDEX = 16 << 20
 
 
 def bundle_index(records: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -69,16 +69,20 @@ def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
-    """index.json of a bundle (its first member), or None when the file is no bundle."""
+    """index.json of a bundle (its first member), or None when the file is no bundle.
+
+    An index.json that is not JSON, too large or nested too deep raises MirrorError naming the bundle.
+    """
     try:
         with tarfile.open(bundle, "r:") as tar:
             member = tar.next()
             if member is None or member.name != BUNDLE_INDEX:
                 return None
             handle = tar.extractfile(member)
-            data = json.loads(handle.read(16 << 20).decode("utf-8")) if handle else None
+            raw = handle.read(MAX_BUNDLE_INDEX + 1) if handle else b""
     except (OSError, tarfile.TarError, ValueError):
         return None
+    data = read_json(raw, "the index of bundle %s" % bundle, MAX_BUNDLE_INDEX)
     return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
 
 
@@ -100,7 +104,11 @@ def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
     for blob in blob_list:
         if not isinstance(blob, dict):
             raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
-        sizes[blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)] = int(blob.get("size", -1))
+        digest = blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)
+        size = blob.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise MirrorError("the index of bundle %s lists blob %s with size %s, not a byte count" % (bundle, digest, repr(size)[:80]))
+        sizes[digest] = size
     expected_manifests: Dict[str, Tuple[str, str]] = {}
     for model in models:
         if not isinstance(model, dict) or not isinstance(model.get("name"), str):

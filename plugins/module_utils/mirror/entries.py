@@ -8,9 +8,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Dict, Iterable, List, Optional
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     DEFAULT_HOST,
     InvalidDigest,
@@ -86,34 +86,57 @@ def source_url(name: ModelName, source: str, insecure: bool = False) -> str:
 def blob_digest(value: Any, where: str) -> str:
     """``sha256:<hex>`` from a manifest or bundle entry; anything else is refused (it becomes a file name)."""
     if not isinstance(value, str) or not value.startswith("sha256:"):
-        raise MirrorError("%s lists a blob digest %r that is not sha256:<64 hex>" % (where, value))
+        raise MirrorError("%s lists a blob digest %s that is not sha256:<64 hex>" % (where, _excerpt(value)))
     try:
         return "sha256:" + normalize_digest(value)
     except InvalidDigest as exc:
         raise MirrorError("%s: %s" % (where, exc)) from None
 
 
-def manifest_blobs(raw: bytes, where: str) -> List[Dict[str, Any]]:
-    """The config and layer blobs of a manifest (digest, size, mediaType), each digest once."""
+def read_json(raw: bytes, where: str, max_bytes: int = answers.MAX_MANIFEST) -> Any:
+    """JSON bytes of a file or an answer, bounded in size and depth (core.answers.parse); MirrorError naming ``where``."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except ValueError:
-        raise MirrorError("%s is not a JSON manifest" % where) from None
+        return answers.parse(raw, None, where, max_bytes)
+    except answers.AnswerError as exc:
+        if exc.problem.startswith("is not JSON"):
+            raise MirrorError("%s is not a JSON manifest or index: %s" % (where, exc.problem[len("is not JSON ") :])) from None
+        raise MirrorError("%s %s" % (where, exc.problem)) from None
+
+
+def manifest_blobs(raw: bytes, where: str) -> List[Dict[str, Any]]:
+    """The config and layer blobs of a manifest (digest, size, mediaType), each digest once.
+
+    A layer (or a config) that is not an object, a digest that is not sha256:<64 hex>, a size that is not a
+    byte count: refused, naming ``where`` (a manifest is never read as one with fewer blobs than it lists).
+    """
+    data = read_json(raw, where)
     if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
         raise MirrorError("%s is not a model manifest (no layers list)" % where)
     blobs: List[Dict[str, Any]] = []
     seen = set()
-    for item in [data.get("config"), *data["layers"]]:
+    config = data.get("config")
+    if config is not None and not isinstance(config, dict):
+        raise MirrorError("%s has a config that is not an object: %s" % (where, _excerpt(config)))
+    for index, item in enumerate(data["layers"]):
         if not isinstance(item, dict):
+            raise MirrorError("%s has layers[%d] that is not an object: %s" % (where, index, _excerpt(item)))
+    for item in [config, *data["layers"]]:
+        if item is None:
             continue
         digest = blob_digest(item.get("digest"), where)
         size = item.get("size")
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise MirrorError("%s lists blob %s with size %r, not a byte count" % (where, digest, size))
+            raise MirrorError("%s lists blob %s with size %s, not a byte count" % (where, digest, _excerpt(size)))
+        media = item.get("mediaType", "")
         if digest not in seen:
             seen.add(digest)
-            blobs.append({"digest": digest, "size": size, "mediaType": str(item.get("mediaType", ""))})
+            blobs.append({"digest": digest, "size": size, "mediaType": media if isinstance(media, str) else ""})
     return blobs
+
+
+def _excerpt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
 
 
 class Entry:

@@ -13,10 +13,10 @@ safe only through the index (a prune never removes what it cannot prove unused: 
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
 from ansible_collections.llmops.ollama.plugins.module_utils.core.answers import MAX_MANIFEST
 
 DIGEST_REF = "sha256:"
@@ -44,8 +44,8 @@ def _read(path: str) -> Optional[bytes]:
 
 def _blobs_of(raw: bytes) -> Optional[Set[str]]:
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
+        data = answers.parse(raw, None, "a manifest", MAX_MANIFEST)
+    except answers.AnswerError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
         return None

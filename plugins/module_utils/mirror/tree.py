@@ -32,9 +32,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.answers import MAX_MANIFEST
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     DEFAULT_HOST,
+    InvalidModelName,
     ModelName,
     parse_name,
 )
@@ -49,11 +51,12 @@ from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles impor
     read_bundle_index,
     verify_bundle,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, Wanted, source_url
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, Wanted, blob_digest, read_json, source_url
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.locks import LOCK_SUFFIX, MirrorLocks, remove_stale_lock
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.served import records_by_repository, served
 
 INDEX_FILE = "mirror.json"
+MAX_INDEX = 64 << 20  # mirror.json of thousands of models is a few MB
 
 
 # --------------------------------------------------------------------------- the tree
@@ -83,17 +86,26 @@ class Tree:
         return os.path.join(self.root, INDEX_FILE)
 
     def load_index(self) -> Dict[str, Dict[str, Any]]:
-        """The models recorded in mirror.json, by model key ({} when there is none)."""
+        """The models recorded in mirror.json, by model key ({} when there is none).
+
+        Every record is checked (see check_index): a file of any other shape is a MirrorError naming the file
+        and the field, never a traceback, and nothing is written over it.
+        """
         try:
             with open(self.index_file, "rb") as handle:
-                data = json.loads(handle.read().decode("utf-8"))
+                raw = handle.read(MAX_INDEX + 1)
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise MirrorError("the mirror index %s cannot be read (%s); move it away to rebuild the mirror" % (self.index_file, exc)) from None
+        try:
+            data = read_json(raw, "the mirror index %s" % self.index_file, MAX_INDEX)
+        except MirrorError as exc:
+            raise MirrorError("%s; move it away to rebuild the mirror" % exc) from None
         models = data.get("models") if isinstance(data, dict) else None
         if not isinstance(models, dict):
             raise MirrorError("the mirror index %s has no models object; move it away to rebuild the mirror" % self.index_file)
+        check_index(models, self.index_file)
         return models
 
     def save_index(self, models: Dict[str, Dict[str, Any]]) -> None:
@@ -153,6 +165,55 @@ class Tree:
 
 
 # --------------------------------------------------------------------------- checks
+_RECORD_TEXT = ("display", "host", "repository", "tag", "source")
+
+
+def check_index(models: Dict[Any, Any], path: str) -> None:
+    """Every record of mirror.json as the mirror writes it; else MirrorError naming the file, the record and the field."""
+
+    def bad(key: Any, field: str, value: Any, wanted: str) -> MirrorError:
+        text = repr(value)
+        return MirrorError(
+            "the mirror index %s: models[%s]%s is %s, not %s; move the file away to rebuild the mirror"
+            % (path, json.dumps(str(key))[:120], field, text if len(text) <= 80 else text[:80] + "...", wanted)
+        )
+
+    for key, record in models.items():
+        if not isinstance(record, dict):
+            raise bad(key, "", record, "an object")
+        name = record.get("name")
+        if not isinstance(name, str):
+            raise bad(key, ".name", name, "a model name")
+        try:
+            parse_name(name)
+        except InvalidModelName:
+            raise bad(key, ".name", name, "a model name") from None
+        for field in _RECORD_TEXT:
+            if field in record and not isinstance(record[field], str):
+                raise bad(key, "." + field, record[field], "a string")
+        try:
+            blob_digest(record.get("digest"), "x")
+        except MirrorError:
+            raise bad(key, ".digest", record.get("digest"), "sha256:<64 hex>") from None
+        size = record.get("size", 0)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise bad(key, ".size", size, "a byte count")
+        blobs = record.get("blobs")
+        if not isinstance(blobs, list):
+            raise bad(key, ".blobs", blobs, "a list")
+        for index, blob in enumerate(blobs):
+            where = ".blobs[%d]" % index
+            if not isinstance(blob, dict):
+                raise bad(key, where, blob, "an object")
+            try:
+                blob_digest(blob.get("digest"), "x")
+            except MirrorError:
+                raise bad(key, where + ".digest", blob.get("digest"), "sha256:<64 hex>") from None
+            blob_size = blob.get("size")
+            if isinstance(blob_size, bool) or not isinstance(blob_size, int) or blob_size < 0:
+                raise bad(key, where + ".size", blob_size, "a byte count")
+
+
 def check_path(path: str) -> str:
     """The mirror directory as an absolute path; refuse ``/`` and anything that is not a directory."""
     if not path or not path.strip():
@@ -276,7 +337,7 @@ class Mirror:
             return None
         try:
             with open(self.tree.manifest_file(wanted.name), "rb") as handle:
-                raw = handle.read()
+                raw = handle.read(MAX_MANIFEST + 1)
             return Entry(wanted.name, raw, str(record.get("source", "")))
         except (OSError, MirrorError):
             return None
@@ -551,7 +612,10 @@ class Mirror:
     def write_bundle(self, records: List[Dict[str, Any]], dest: str) -> Tuple[bool, Dict[str, Any]]:
         """Write the models (manifests, blobs once, index.json first) as one tar file; (changed, index)."""
         index = bundle_index(records)
-        existing = read_bundle_index(dest) if os.path.exists(dest) else None
+        try:
+            existing = read_bundle_index(dest) if os.path.exists(dest) else None
+        except MirrorError:
+            existing = None  # a damaged file at bundle_dest is written anew
         if existing is not None and existing.get("models") == index["models"] and existing.get("blobs") == index["blobs"]:
             return False, index
         if self.check_mode:
@@ -574,7 +638,7 @@ class Mirror:
                 for record in records:
                     name = parse_name(record["name"])
                     with open(self.tree.manifest_file(name), "rb") as handle:
-                        raw = handle.read()
+                        raw = handle.read(MAX_MANIFEST + 1)
                     if "sha256:" + hashlib.sha256(raw).hexdigest() != record["digest"]:
                         raise MirrorError("the manifest of %s in the mirror does not match its recorded digest; fill the mirror again" % name.display)
                     add_bytes(tar, "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag), raw)

@@ -19,7 +19,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import I
 
 
 class Response:
-    def read(self) -> bytes:
+    def read(self, _amount: int = -1) -> bytes:
         return b""
 
     def close(self) -> None:
