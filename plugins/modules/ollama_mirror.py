@@ -306,6 +306,8 @@ def check_params(params: Dict[str, Any]) -> int:
         raise MirrorError("source must not carry credentials (user:token@host or a ?token= query); the registry read paths are public")
     if source is not None and not source.strip().lower().startswith(("http://", "https://")):
         raise MirrorError("source %r is not a registry base URL; give one such as https://registry.ollama.ai" % source)
+    if source is not None:
+        params["source"] = urls.normalize(source)  # HTTP://Host is http://host (RFC 3986): one mirror.json source for both
     try:
         return parse_size(params["min_free_space"])
     except InvalidSize as exc:

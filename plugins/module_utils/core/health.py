@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.host import disk_space
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 
 BANNER = "Ollama is running"
@@ -237,7 +238,12 @@ def probe_inference(
             result["model"] = model
             entry: Dict[str, Any] = smallest
         else:
-            found = [m for m in models if model in (m.get("name"), m.get("model"))]
+            # the name as Ollama reads it: all-minilm is all-minilm:latest, case does not matter
+            wanted = _model_key(model)
+            found = [m for m in models if wanted in (_model_key(m.get("name")), _model_key(m.get("model")))]
+            if found:
+                model = str(found[0].get("name") or found[0].get("model"))
+                result["model"] = model
             if not found:
                 names = sorted(str(m.get("name") or m.get("model")) for m in models)
                 result["reason"] = "inference probe: %s is not on the server at %s (it holds: %s); pull it or name another" % (
@@ -294,3 +300,13 @@ def gpu_verdict(loaded: Iterable[Dict[str, Any]], require: bool) -> Tuple[List[s
     """(warnings, failures) for models not wholly on the GPU: warnings, or failures with ``require``."""
     messages = [item["message"] for item in gpu_placement(loaded)]
     return ([], messages) if require else (messages, [])
+
+
+def _model_key(name: Any) -> Optional[str]:
+    """A model name as Ollama compares names (defaults filled in, case folded); the text itself when it is no name."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return parse_name(name).key
+    except InvalidModelName:
+        return name.strip().lower()

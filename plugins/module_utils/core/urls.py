@@ -143,6 +143,21 @@ def redact(url: Any) -> str:
     return text
 
 
+def normalize(url: str) -> str:
+    """A URL as RFC 3986 reads it: white space around it dropped, the scheme and the host in lower case (``HTTP://Host:1/p`` is
+    ``http://host:1/p``); the path, which is case-sensitive, is kept. A text without ``scheme://`` is returned stripped."""
+    text = url.strip()
+    match = _SCHEME_RE.match(text)
+    if not match:
+        return text
+    scheme, rest = text[: match.end() - 3].strip().lower(), text[match.end() :]
+    cut = re.search(r"[/?#]", rest)
+    authority, tail = (rest[: cut.start()], rest[cut.start() :]) if cut else (rest, "")
+    if "@" in authority:  # never lower-case credentials (they are refused anyway, but not rewritten)
+        return "%s://%s%s" % (scheme, authority, tail)
+    return "%s://%s%s" % (scheme, authority.lower(), tail)
+
+
 def secrets_in(value: Any, key: str = "", depth: int = 0) -> Set[str]:
     """The secrets of every URL in a parameter value, nested lists and dictionaries included.
 
@@ -185,6 +200,7 @@ __all__ = [
     "has_credentials",
     "has_scheme",
     "mask_params",
+    "normalize",
     "query_secrets",
     "redact",
     "request_factory",

@@ -62,8 +62,10 @@ def check_transfer_params(params: Dict[str, Any]) -> int:
             "registry_url must not carry credentials (user:password@ or a token before @): remove them and give only "
             "scheme, host and port, for example https://registry.example.com (manifests are read without credentials)"
         )
-    if registry_url is not None and not registry_url.lower().startswith(("http://", "https://")):
+    if registry_url is not None and not registry_url.strip().lower().startswith(("http://", "https://")):
         raise InvalidSpec("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
+    if registry_url is not None:
+        params["registry_url"] = urls.normalize(registry_url)
     if not params.get("state_dir"):
         raise InvalidSpec("state_dir is empty: give the ledger directory, for example %s" % DEFAULT_STATE_DIR)
     return check_size(params["min_free_space"], "min_free_space")

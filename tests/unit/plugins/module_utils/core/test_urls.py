@@ -135,3 +135,26 @@ def test_request_factory_never_reads_netrc_nor_forwards_credentials() -> None:
     lowered: List[str] = [h.lower() for h in made.kwargs["unredirected_headers"]]
     assert {"authorization", "proxy-authorization", "cookie"} <= set(lowered)
     assert made.kwargs["timeout"] == 3
+
+
+# ---------------------------------------------------------------------------- URLs as RFC 3986 reads them (issue 19 class 9)
+NORMALIZED = [
+    ("HTTP://Host:1/Path?Q=A#F", "http://host:1/Path?Q=A#F"),
+    (" https://H ", "https://h"),
+    ("HTTPS://Registry.Example.COM", "https://registry.example.com"),
+    ("Http://[::1]:80", "http://[::1]:80"),
+    ("host:1", "host:1"),
+]
+
+
+@pytest.mark.parametrize(("url", "expected"), NORMALIZED)
+def test_normalize(url: str, expected: str) -> None:
+    assert urls.normalize(url) == expected
+
+
+@pytest.mark.parametrize("url", ["HTTP://127.0.0.1:11434", "Http://LocalHost:11434/", "HTTPS://[::1]:1"])
+def test_api_url_scheme_and_host_are_case_insensitive(url: str) -> None:
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.client import validate_api_url
+
+    checked = validate_api_url(url)
+    assert checked == urls.normalize(url).rstrip("/") and checked.startswith(("http://", "https://"))
