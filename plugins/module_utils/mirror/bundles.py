@@ -142,9 +142,15 @@ def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
                 digest = member_blob(member.name)
                 if digest is None or digest not in sizes:
                     raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
+                if member.size != sizes[digest]:
+                    # read nothing of a member whose size is not the one announced
+                    raise MirrorError(
+                        "bundle %s: blob %s has %d bytes, its index says %d bytes; the bundle is corrupt and nothing was placed"
+                        % (bundle, digest, member.size, sizes[digest])
+                    )
                 hasher = hashlib.sha256()
                 count = 0
-                for data in chunks(handle):
+                for data in chunks(handle, sizes[digest]):
                     hasher.update(data)
                     count += len(data)
                 actual = "sha256:" + hasher.hexdigest()
