@@ -4,7 +4,7 @@
 """A credential in any URL-valued option, top-level or nested, never shows: real ansible-playbook -vvv runs.
 
 Every URL-valued option of every module (api_url, registry_url, mirror, a sync entry's mirror, source,
-the domain info's api_url) x every spelling of a credential the one rule (core.urls) knows: userinfo,
+the domain info's api_url, the domain's upstream and upstreams) x every spelling of a credential the one rule (core.urls) knows: userinfo,
 a token holding '/' or '@', percent-encoded, a query token. The playbook is written per test with one
 task per case (no loop: a loop item is the controller's to print, not the module's), and the URLs
 come in variables, as a real playbook holds a secret.
@@ -49,6 +49,16 @@ def cases(url: str, tmp: Path) -> List[Tuple[str, str, Dict[str, Any]]]:
         ("info api_url", "llmops.ollama.ollama_info", {"api_url": url}),
         ("mirror source", "llmops.ollama.ollama_mirror", {"path": str(tmp / "mirror"), "models": ["m"], "source": url}),
         ("domain_info api_url", "llmops.ollama.ollama_domain_info", {"api_url": url, "config_dir": str(tmp / "nginx")}),
+        (
+            "domain upstream",
+            "llmops.ollama.ollama_domain",
+            {"domain": "ollama.example.com", "upstream": url, "config_dir": str(tmp / "nginx"), "nginx_binary": str(tmp / "no-nginx")},
+        ),
+        (
+            "domain upstreams",
+            "llmops.ollama.ollama_domain",
+            {"domain": "ollama.example.com", "upstreams": [url], "config_dir": str(tmp / "nginx"), "nginx_binary": str(tmp / "no-nginx")},
+        ),
     ]
 
 

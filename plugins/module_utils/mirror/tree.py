@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.answers import MAX_MANIFEST
@@ -299,6 +299,7 @@ class Mirror:
     def __init__(self, path: str, check_mode: bool = False, warn: Callable[[str], None] = lambda _msg: None) -> None:
         self.tree = Tree(check_path(path))
         self.locks = MirrorLocks(self.tree.root)
+        self._fill_stack: Optional[ExitStack] = None
         self.check_mode = check_mode
         self.warn = warn
         self.index = self.tree.load_index() if os.path.isdir(self.tree.root) else {}
@@ -311,13 +312,23 @@ class Mirror:
 
     @contextmanager
     def filling(self) -> Iterator[None]:
-        """The shared fill lock from the first download to the last manifest (nothing in check mode)."""
-        if self.check_mode:
-            yield
-            return
+        """A fill: the shared fill lock, taken by the first write (a download, a stored blob, a manifest) and held to the end.
+
+        Nothing is created before something is written: a refused run leaves the directory as it was.
+        """
+        with ExitStack() as stack:
+            self._fill_stack = stack
+            try:
+                yield
+            finally:
+                self._fill_stack = None
+
+    def _hold_fill(self) -> None:
+        """Before the first write of a fill: the directories, and the shared fill lock (a prune waits for it)."""
         self._dirs()
-        with self.locks.fill():
-            yield
+        if self._fill_stack is not None and not self.check_mode:
+            self._fill_stack.enter_context(self.locks.fill())
+            self._fill_stack = None  # held until filling() ends
 
     def reload(self) -> None:
         """Read mirror.json again (inside the index lock): another run may have changed it."""
@@ -402,7 +413,7 @@ class Mirror:
         """Download the missing blobs, a few at once; each enters the store only verified. Nothing in check mode."""
         if self.check_mode or not missing:
             return
-        self._dirs()
+        self._hold_fill()
 
         def one(blob: Dict[str, Any]) -> int:
             digest = blob["digest"]
@@ -444,15 +455,18 @@ class Mirror:
 
         Outside check mode, under the index lock, with mirror.json read again: another run's models stay.
         """
-        if self.check_mode or not entries:
+        if self.check_mode or not entries or not [entry for entry in entries if self._changed(entry)]:
             return self._place(entries)
-        self._dirs()
+        self._hold_fill()
         with self.locks.index():
             self.reload()
             return self._place(entries)
 
+    def _changed(self, entry: Entry) -> bool:
+        return not self.up_to_date(entry) or self.index.get(entry.name.key, {}).get("digest") != entry.digest
+
     def _place(self, entries: List[Entry]) -> List[Entry]:
-        changed = [entry for entry in entries if not self.up_to_date(entry) or self.index.get(entry.name.key, {}).get("digest") != entry.digest]
+        changed = [entry for entry in entries if self._changed(entry)]
         for entry in entries:
             self.models.append(dict(entry.record(), changed=entry in changed))
         if self.check_mode:
@@ -685,7 +699,7 @@ class Mirror:
         self.fetched = [{"digest": b["digest"], "size": b["size"], "resumed_from": 0} for b in missing_blobs]
         if self.check_mode or not missing_blobs:
             return entries
-        self._dirs()
+        self._hold_fill()
         wanted_blobs = {blob["digest"]: blob["size"] for blob in missing_blobs}
         with tarfile.open(bundle, "r:") as tar:
             for member in tar:
