@@ -233,3 +233,37 @@ def test_a_source_outside_the_allowlist_gets_403(mirror: Mirror) -> None:
 
     assert get("127.0.0.1") == 200
     assert get("127.0.0.2") == 403
+
+
+# ---------------------------------------------------------------------------- never delete what the run did not create (issue 19 class 4)
+# (label, the ollama_model or ollama_model_sync arguments beyond the common ones, "model" or "sync", whether the run succeeds)
+HAND_PULLED = [
+    ("ollama_model pull", {"name": "smollm2:135m"}, "model", True),
+    ("ollama_model pinned to the served digest", {"name": "smollm2:135m", "digest": "SERVED"}, "model", True),
+    ("ollama_model pinned to another digest: the verify fails and undoes", {"name": "smollm2:135m", "digest": "0" * 64}, "model", False),
+    ("ollama_model_sync", {"models": ["smollm2:135m"]}, "sync", True),
+]
+
+
+@pytest.mark.parametrize(("label", "extra", "kind", "succeeds"), HAND_PULLED, ids=[case[0] for case in HAND_PULLED])
+def test_a_model_pulled_by_hand_under_the_mirror_name_survives(
+    tmp_path: Path, mirror: Mirror, label: str, extra: Dict[str, Any], kind: str, succeeds: bool
+) -> None:
+    via = "%s/library/smollm2:135m" % mirror.host
+    with host(tmp_path, mirror, "host-hand") as sim:
+        status, _body = sim.call("POST", "/api/pull", {"model": via, "stream": False})
+        assert status == 200 and via in tags(sim), (status, tags(sim))
+        extra = {key: (mirror.digests["smollm2:135m"][7:] if value == "SERVED" else value) for key, value in extra.items()}
+        args = common(sim, tmp_path, mirror, **extra)
+        key = "model_steps" if kind == "model" else "sync_steps"
+
+        check = play(mirror, check=True, **{key: [args]})[0 if kind == "model" else 1][0]
+        plans = check["plan"] if kind == "sync" else [check["plan"][0]] if check.get("plan") else []
+        for plan in plans:
+            assert not [step for step in plan["steps"] if step["kind"] == "delete" and step["target"] == via], (label, plan)
+
+        result = play(mirror, **{key: [args]})[0 if kind == "model" else 1][0]
+        assert bool(result.get("failed")) is not succeeds, (label, result)
+        assert via in tags(sim), "%s: the model pulled by hand under the mirror's name was deleted" % label
+        if succeeds:
+            assert tags(sim)["smollm2:135m"] == mirror.digests["smollm2:135m"]

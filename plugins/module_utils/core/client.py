@@ -14,9 +14,9 @@ requests a caller marks as safe to repeat.
 from __future__ import annotations
 
 import base64
-import functools
 import ipaddress
 import json
+import math
 import os
 import re
 import socket
@@ -30,10 +30,16 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request, make_context
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import open_regular
 
 DEFAULT_API_URL = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
+
+# The most an answer of the API may hold (an /api/tags of thousands of models is a few MB), and a stream line:
+# a body that runs past it is refused, naming the URL, before it fills the memory.
+MAX_ANSWER = 32 << 20
+MAX_LINE = 4 << 20
 
 # Statuses that say "try again later": rate limited, or a server-side failure.
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
@@ -150,9 +156,9 @@ def validate_api_url(url: Any) -> str:
     """
     if not isinstance(url, str) or not url:
         raise InvalidApiUrl("api_url is empty: give the Ollama API base URL, for example %s" % DEFAULT_API_URL)
-    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+    if urls.has_credentials(url):
         # first, so that no later message repeats a secret
-        raise InvalidApiUrl("api_url must not carry credentials (user:password@): remove them and pass the key with api_key")
+        raise InvalidApiUrl("api_url must not carry credentials (user:password@ or a ?token= query): remove them and pass the key with api_key")
     if any(c.isspace() for c in url) or any(ord(c) < 32 or ord(c) == 127 for c in url):
         raise InvalidApiUrl("api_url %r contains white space or a control character: remove it (example: %s)" % (url, DEFAULT_API_URL))
     if "://" not in url:
@@ -179,7 +185,7 @@ def validate_api_url(url: Any) -> str:
     # ASCII digits only: str.isdigit() and int() also take other scripts' digits (Arabic-Indic '\u0661\u0662\u0663' is 123).
     if port is not None and not (_PORT_RE.fullmatch(port) and 1 <= int(port) <= 65535):
         raise InvalidApiUrl("api_url %r has an invalid port %r: the port must be a number from 1 to 65535 in ASCII digits (0-9)" % (url, port))
-    return url.rstrip("/")
+    return urls.normalize(url).rstrip("/")
 
 
 def _check_ipv6_host(url: str, netloc: str) -> None:
@@ -234,7 +240,7 @@ def shared_request_factory(api_url: str, validate_certs: bool, ca_path: Optional
             context = make_context(cafile=ca_path or None, validate_certs=validate_certs)
         except (ssl.SSLError, OSError) as exc:
             raise InvalidApiUrl("ca_path %s cannot be read as PEM CA certificates: %s" % (ca_path, exc)) from None
-    return functools.partial(Request, context=context)
+    return urls.request_factory(Request, context=context)
 
 
 class OllamaClient:
@@ -309,7 +315,7 @@ class OllamaClient:
             return request.open(method, url, data=body)
         except HTTPError as exc:
             try:
-                raw = exc.read() or b""
+                raw = exc.read(MAX_LINE) or b""
             except (OSError, AttributeError):
                 raw = b""
             message = _server_message(raw)
@@ -362,7 +368,15 @@ class OllamaClient:
         def action() -> bytes:
             response = self._open(method, path, payload, timeout)
             try:
-                return response.read()
+                body = response.read(MAX_ANSWER + 1)
+                if len(body) > MAX_ANSWER:
+                    raise MalformedAnswer(
+                        "%s %s: the server at %s answered more than %d bytes; the read stopped there (is api_url an Ollama server?)"
+                        % (method, path, self.api_url, MAX_ANSWER),
+                        status=200,
+                        url=self.api_url + path,
+                    )
+                return body
             except (OSError, HTTPException) as exc:
                 raise OllamaError("%s %s: the connection broke while reading the answer: %s" % (method, path, exc), url=self.api_url + path) from None
             finally:
@@ -407,7 +421,7 @@ class OllamaClient:
         try:
             while True:
                 try:
-                    line = response.readline()
+                    line = response.readline(MAX_LINE + 1)
                 except socket.timeout:
                     limit = self.timeout if timeout is None else timeout
                     raise OllamaError("%s %s: the stream stalled: no data for %s seconds" % (method, path, limit), url=self.api_url + path) from None
@@ -415,6 +429,12 @@ class OllamaClient:
                     raise OllamaError("%s %s: the connection broke mid-stream: %s" % (method, path, exc), url=self.api_url + path) from None
                 if not line:
                     return
+                if len(line) > MAX_LINE:
+                    raise MalformedAnswer(
+                        "%s %s: a stream line from %s runs past %d bytes; the read stopped there" % (method, path, self.api_url, MAX_LINE),
+                        status=200,
+                        url=self.api_url + path,
+                    )
                 line = line.strip()
                 if not line:
                     continue
@@ -538,10 +558,11 @@ class OllamaClient:
         The server checks the digest of what it received (400 digest mismatch when the file changed)."""
 
         def action() -> bytes:
-            with open(path, "rb") as handle:
+            # never through a symbolic link, never a FIFO or a device: only the regular file the task named
+            with open(open_regular(path), "rb") as handle:
                 response = self._open("POST", "/api/blobs/%s" % digest, FileUpload(handle, size), timeout)
                 try:
-                    return response.read()
+                    return response.read(MAX_LINE)
                 finally:
                     response.close()
 
@@ -580,50 +601,71 @@ def _excerpt(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def url_credentials(url: Any) -> Optional[str]:
-    """The ``user:password`` part of a URL (what comes before ``@`` in its authority), or None."""
-    if not isinstance(url, str):
-        return None
-    authority = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", url.strip()).split("/", 1)[0]
-    if "@" not in authority:
-        return None
-    return authority.rsplit("@", 1)[0]
+# The largest number any numeric option takes (seconds, counts, pages): 11.5 days, a million retries.
+MAX_NUMBER = 1_000_000
 
 
-def hide_credentials(module: Any, options: Tuple[str, ...] = ("api_url", "registry_url", "source", "mirror")) -> None:
-    """Keep credentials in URL options out of every output of the module.
-
-    :class:`OllamaModule` calls it before every result: for each option whose value
-    carries ``user:password@`` (or ``token@``), the whole value and its credentials join
-    ``module.no_log_values``, which AnsibleModule removes from the whole result,
-    ``invocation.module_args`` included (what ``-vvv`` shows), and from warnings.
-    The option is still refused, with a message that does not repeat it.
-    """
-    for option in options:
-        value = module.params.get(option)
-        secret = url_credentials(value)
-        if secret is None:
+def number_problem(spec: Dict[str, Any], params: Dict[str, Any]) -> Optional[str]:
+    """The first int or float option that is NaN, infinite or absurdly large, as a message naming it (None when all are sane)."""
+    for option in sorted(spec):
+        kind = spec[option].get("type")
+        value = params.get(option)
+        if kind not in ("int", "float") or value is None or isinstance(value, bool):
             continue
-        module.no_log_values.add(value)
-        if value.strip() != value:
-            module.no_log_values.add(value.strip())
-        if secret:
-            module.no_log_values.add(secret)
+        if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+            return "%s is %r: give a finite number from 0 to %d" % (option, value, MAX_NUMBER)
+        if value > MAX_NUMBER:
+            return "%s is %r, more than %d: give a number from 0 to %d%s" % (
+                option,
+                value,
+                MAX_NUMBER,
+                MAX_NUMBER,
+                " (seconds: %d is 11.5 days)" % MAX_NUMBER if "timeout" in option or "delay" in option or "interval" in option else "",
+            )
+    return None
+
+
+def _is_infinite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, str):
+        try:
+            return not math.isfinite(float(value))
+        except ValueError:
+            return False
+    return False
 
 
 class OllamaModule(AnsibleModule):
-    """An AnsibleModule whose URL options (``api_url``, ``registry_url``, ``source``, ``mirror``) never show their credentials.
+    """An AnsibleModule whose URL-valued options, top-level or nested, never show their credentials.
 
     Every result, the failures of argument validation included (they come before any code of the
-    module runs), passes through :func:`hide_credentials` first.
+    module runs), passes through :func:`core.urls.mask_params` first: userinfo and secret query
+    values of any URL in the parameters join ``no_log_values``, which Ansible removes from the
+    whole result (``invocation.module_args``, what ``-vvv`` shows, included) and from warnings.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        problem = number_problem(self.argument_spec, self.params)
+        if problem:
+            self.fail_json(msg=problem)
+
+    def _load_params(self) -> None:
+        """The parameters as given, except that an int option given as an infinity is made a text that Ansible's own
+        int check refuses by name (``int(float('inf'))`` would raise OverflowError, a traceback)."""
+        super()._load_params()
+        for option, value in list(self.params.items()):
+            spec = self.argument_spec.get(option) if isinstance(self.argument_spec, dict) else None
+            if isinstance(spec, dict) and spec.get("type") == "int" and _is_infinite(value):
+                self.params[option] = "%s (not a number)" % value
+
     def exit_json(self, **kwargs: Any) -> None:  # type: ignore[override]
-        hide_credentials(self)
+        urls.mask_params(self)
         super().exit_json(**kwargs)
 
     def fail_json(self, msg: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        hide_credentials(self)
+        urls.mask_params(self)
         super().fail_json(msg, **kwargs)
 
 

@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.host import disk_space
+from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.probe import (
     answer_problem,
     find_model,
@@ -223,6 +224,16 @@ def probe_inference(
         else:
             found = find_model(models, model)
             if found is None:
+                # the name as Ollama reads it: all-minilm is all-minilm:latest, case does not matter
+                wanted = _model_key(model)
+                found = next(
+                    (m for m in models if isinstance(m, dict) and wanted in (_model_key(m.get("name")), _model_key(m.get("model")))),
+                    None,
+                )
+                if found is not None:
+                    model = model_name(found)
+                    result["model"] = model
+            if found is None:
                 names = sorted(model_name(m) for m in models)
                 result["reason"] = "inference probe: %s is not on the server at %s (it holds: %s); pull it or name another" % (
                     model,
@@ -268,3 +279,13 @@ def gpu_verdict(loaded: Iterable[Dict[str, Any]], require: bool) -> Tuple[List[s
     """(warnings, failures) for models not wholly on the GPU: warnings, or failures with ``require``."""
     messages = [item["message"] for item in gpu_placement(loaded)]
     return ([], messages) if require else (messages, [])
+
+
+def _model_key(name: Any) -> Optional[str]:
+    """A model name as Ollama compares names (defaults filled in, case folded); the text itself when it is no name."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return parse_name(name).key
+    except InvalidModelName:
+        return name.strip().lower()

@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write, open_regular
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.statuses import (  # noqa: F401 - the ledger's vocabulary, re-exported  # pylint: disable=unused-import
     ABSENT,
@@ -278,7 +278,7 @@ class Ledger:
         """The model's lock around a read-modify-write; a lock file that cannot be opened is a warning (the block runs unlocked)."""
         path = self._lock_path(name)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_regular(path, os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             self._trouble(path, "opened as a lock", exc)
             yield
@@ -294,7 +294,7 @@ class Ledger:
     def _load(self, path: str) -> Optional[Dict[str, Any]]:
         """A record file's JSON object; None when there is none, or (with a warning) when it cannot be read or is not one."""
         try:
-            with open(path, "rb") as handle:
+            with open(open_regular(path), "rb") as handle:
                 data = json.loads(handle.read().decode("utf-8"))
         except FileNotFoundError:
             return None
@@ -443,7 +443,7 @@ class Ledger:
         path = self.log_path(parsed)
         with self._locked(parsed):
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
                 try:
                     os.write(fd, line)
                 finally:
@@ -578,20 +578,20 @@ class Ledger:
         path = self.history_path()
         lock = os.path.join(self.state_dir or "", "locks", HISTORY_FILE + ".lock")
         try:
-            fd: Optional[int] = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            fd: Optional[int] = open_regular(lock, os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             self._trouble(lock, "opened as a lock", exc)
             fd = None
         try:
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            out = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             try:
                 os.write(out, line)
             finally:
                 os.close(out)
             try:
-                with open(path, "rb") as handle:
+                with open(open_regular(path), "rb") as handle:
                     lines = handle.read().splitlines(True)
             except OSError:
                 lines = []
@@ -615,7 +615,7 @@ class Ledger:
 def _json_lines(path: str, strict: bool = False) -> List[Dict[str, Any]]:
     """The JSON objects of a JSON-lines file, in file order; [] when it cannot be read (OSError with ``strict``); other lines are skipped."""
     try:
-        with open(path, "rb") as handle:
+        with open(open_regular(path), "rb") as handle:
             lines = handle.read().decode("utf-8", "replace").splitlines()
     except OSError:
         if strict:
@@ -642,7 +642,7 @@ class FileLock:
     @classmethod
     def try_take(cls, path: str, index: Optional[int] = None) -> Optional[FileLock]:
         """The lock if it is free now; None when another holder has it (in any process or thread)."""
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_regular(path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -6,7 +6,7 @@
 """The registry manifest of a model: what a pull brings, read before it starts.
 
 :func:`fetch_manifest` reads ``/v2/<namespace>/<model>/manifests/<tag>``
-(Docker Registry HTTP API v2) so the bytes a pull needs are known first. It
+(Docker Registry HTTP API v2) through core.registry's RegistryClient, the one manifest reader, so the bytes a pull needs are known first. It
 raises :class:`ResourceError` (from core.host) with a plain reason, so the caller
 can warn: a check that cannot be made is never a pass. The host's disk and
 memory are read by _host.
@@ -17,31 +17,20 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Callable, Dict, List, Optional
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
-from ansible.module_utils.urls import Request
-
 from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
 from ansible_collections.llmops.ollama.plugins.module_utils.core.host import ResourceError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import DEFAULT_HOST, ModelName
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import NotFound, RegistryClient, RegistryError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import redact
 
 __all__ = ["Manifest", "ManifestNotFound", "ResourceError", "fetch_manifest", "registry_base", "registry_label"]
 
 OLLAMA_REGISTRY = "https://registry.ollama.ai"
-MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json;q=0.9"
 MODEL_MEDIA_TYPE = "application/vnd.ollama.image.model"
 
 
 class ManifestNotFound(ResourceError):
     """The registry answered that it has no such model (HTTP 404): a pull of it fails too."""
-
-
-def redact_url(url: str) -> str:
-    """A URL without the credentials it may carry (``user:secret@``), for messages."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 class Manifest:
@@ -98,27 +87,21 @@ def fetch_manifest(
     insecure: bool = False,
     validate_certs: bool = True,
     timeout: float = 15,
-    request_factory: Callable[..., Any] = Request,
+    request_factory: Optional[Callable[..., Any]] = None,
 ) -> Manifest:
-    """GET the model's manifest from its registry; raise ResourceError saying why it cannot be read."""
-    url = "%s/v2/%s/manifests/%s" % (registry_base(name, registry_url, insecure), name.registry_path, name.tag)
-    request = request_factory(
-        headers={"Accept": MANIFEST_ACCEPT},
-        validate_certs=validate_certs and not insecure,
-        timeout=timeout,
-        follow_redirects="safe",
+    """GET the model's manifest from its registry (core.registry, the one reader); raise ResourceError saying why it cannot be read."""
+    client = RegistryClient(
+        registry_base(name, registry_url, insecure), validate_certs=validate_certs and not insecure, timeout=timeout, retries=0, request_factory=request_factory
     )
+    url = redact(client.url(name.registry_path, "manifests", name.tag))
     try:
-        response = request.open("GET", url)
-        try:
-            raw = response.read()
-        finally:
-            response.close()
-    except HTTPError as exc:
-        if exc.code == 404:
-            raise ManifestNotFound("the registry has no manifest for %s at %s (HTTP 404)" % (name.display, redact_url(url))) from None
-        raise ResourceError("the registry answered GET %s with HTTP %s" % (redact_url(url), exc.code)) from None
-    except (URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ResourceError("the registry at %s cannot be reached: %s" % (redact_url(url), reason)) from None
-    return Manifest(raw, redact_url(url))
+        raw = client.manifest(name.registry_path, name.tag)
+    except NotFound:
+        raise ManifestNotFound("the registry has no manifest for %s at %s (HTTP 404)" % (name.display, url)) from None
+    except RegistryError as exc:
+        if exc.status is None and exc.reason != "too long":
+            raise ResourceError("the registry at %s cannot be reached: %s" % (url, exc.reason)) from None
+        if exc.status is not None and exc.status != 200:
+            raise ResourceError("the registry answered GET %s with HTTP %s" % (url, exc.status)) from None
+        raise ResourceError(str(exc)) from None
+    return Manifest(raw, url)

@@ -5,6 +5,11 @@
 
 """A Docker Registry HTTP API v2 reader for model manifests and blobs, over ``ansible.module_utils.urls``.
 
+The one manifest reader of the collection: the model modules (core.manifest, before a pull) and the
+mirror both read manifests here, with one Accept header and one size bound. Requests never read
+``~/.netrc`` and carry no credential across a redirect (core.urls.request_factory); every body is read
+only up to the size it is expected to have, plus a small margin.
+
 * :meth:`RegistryClient.manifest` GETs ``/v2/<namespace>/<model>/manifests/<reference>`` and returns
   the bytes exactly as served (their sha256 is the model's digest).
 * :meth:`RegistryClient.fetch_blob` streams ``/v2/<namespace>/<model>/blobs/sha256:<hex>`` into a
@@ -25,18 +30,30 @@ from contextlib import suppress
 from typing import Any, Callable, Optional, Tuple
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import redact
 
-MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json"
+MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json;q=0.9"
 CHUNK = 1 << 20
 MAX_MANIFEST = answers.MAX_MANIFEST
+# What a blob body may run past its announced size before the read stops (a registry that sends more is refused).
+OVERRUN_MARGIN = 64 << 10
 
 
 class RegistryError(Exception):
-    """The registry could not be read; the message says where and why."""
+    """The registry could not be read; the message says where and why.
+
+    ``status`` is the HTTP status when one came, ``reason`` the failure in a few words, ``url`` the URL read
+    (without credentials).
+    """
+
+    def __init__(self, message: str, status: Optional[int] = None, reason: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.url = url
 
 
 class NotFound(RegistryError):
@@ -47,12 +64,8 @@ class BlobMismatch(RegistryError):
     """A blob's bytes do not have the size or the sha256 the manifest lists (the partial file is removed)."""
 
 
-def redact(url: str) -> str:
-    """A URL without the credentials it may carry, for messages."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+class BodyTooLong(RegistryError):
+    """A body ran past the size it was announced to have (never retried: the registry serves something else)."""
 
 
 def hash_file(path: str, hasher: Any, limit: Optional[int] = None) -> int:
@@ -79,7 +92,7 @@ class RegistryClient:
         timeout: float = 60,
         retries: int = 3,
         retry_delay: float = 1.0,
-        request_factory: Callable[..., Any] = Request,
+        request_factory: Optional[Callable[..., Any]] = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -87,7 +100,7 @@ class RegistryClient:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.retry_delay = retry_delay
-        self._request_factory = request_factory
+        self._request_factory = request_factory or urls.request_factory(Request)
         self._sleep = sleep
 
     def url(self, repository: str, kind: str, reference: str) -> str:
@@ -101,6 +114,7 @@ class RegistryClient:
         """The manifest bytes as served; NotFound on 404, RegistryError otherwise."""
         url = self.url(repository, "manifests", reference)
         last = ""
+        status: Optional[int] = None
         for attempt in range(self.retries + 1):
             try:
                 response = self._open(url, {"Accept": MANIFEST_ACCEPT})
@@ -109,24 +123,30 @@ class RegistryClient:
                 finally:
                     response.close()
                 if len(raw) > MAX_MANIFEST:
-                    raise RegistryError("the manifest at %s is larger than %d bytes; it is not a model manifest" % (redact(url), MAX_MANIFEST))
+                    raise BodyTooLong(
+                        "the manifest at %s is larger than %d bytes; it is not a model manifest" % (redact(url), MAX_MANIFEST),
+                        reason="too long",
+                        url=redact(url),
+                    )
                 try:
                     # the shape of every field read from it (layers, config, digest, size), before anything is fetched
                     answers.parse(raw, answers.MANIFEST, "GET %s" % redact(url), MAX_MANIFEST)
                 except answers.AnswerError as exc:
-                    raise RegistryError("the registry answered a manifest that cannot be read: %s" % exc) from None
+                    raise RegistryError(
+                        "the registry answered a manifest that cannot be read: %s" % exc, status=200, reason=str(exc), url=redact(url)
+                    ) from None
                 return raw
             except HTTPError as exc:
                 if exc.code == 404:
-                    raise NotFound("the registry has no manifest at %s (HTTP 404)" % redact(url)) from None
-                last = "HTTP %s" % exc.code
+                    raise NotFound("the registry has no manifest at %s (HTTP 404)" % redact(url), status=404, reason="HTTP 404", url=redact(url)) from None
+                last, status = "HTTP %s" % exc.code, exc.code
                 if exc.code < 500 and exc.code != 429:
                     break
             except (URLError, OSError, ValueError, http.client.HTTPException) as exc:
-                last = str(getattr(exc, "reason", exc)) or type(exc).__name__
+                last, status = str(getattr(exc, "reason", exc)) or type(exc).__name__, None
             if attempt < self.retries:
                 self._sleep(self.retry_delay)
-        raise RegistryError("the registry answered GET %s with %s" % (redact(url), last))
+        raise RegistryError("the registry answered GET %s with %s" % (redact(url), last), status=status, reason=last, url=redact(url))
 
     def fetch_blob(
         self,
@@ -165,7 +185,7 @@ class RegistryClient:
             if have < size:
                 headers = {"Range": "bytes=%d-" % have} if have else {}
                 try:
-                    hasher, complete = self._stream(url, headers, partial, have, hasher, counted)
+                    hasher, complete = self._stream(url, headers, partial, have, hasher, counted, size)
                 except HTTPError as exc:
                     if exc.code == 404:
                         raise NotFound("the registry has no blob %s at %s (HTTP 404)" % (digest, redact(url))) from None
@@ -176,6 +196,9 @@ class RegistryClient:
                     if attempt < self.retries:
                         self._sleep(self.retry_delay)
                     continue
+                except BodyTooLong:
+                    _remove(partial)
+                    raise
                 except (URLError, OSError, ValueError, http.client.HTTPException) as exc:
                     last = str(getattr(exc, "reason", exc)) or type(exc).__name__
                     if attempt < self.retries:
@@ -201,7 +224,7 @@ class RegistryClient:
             % (digest, redact(url), last, self.retries + 1)
         )
 
-    def _stream(self, url: str, headers: dict, partial: str, have: int, hasher: Any, on_bytes: Callable[[int], None]) -> Tuple[Any, bool]:
+    def _stream(self, url: str, headers: dict, partial: str, have: int, hasher: Any, on_bytes: Callable[[int], None], size: int) -> Tuple[Any, bool]:
         """Append the response body to partial (on_bytes counts each chunk); (the hasher of the whole file, whether the body was complete)."""
         response = self._open(url, headers)
         received = 0
@@ -211,12 +234,29 @@ class RegistryClient:
             mode = "ab"
             if have and status != 206:
                 # the registry ignored the Range header and sends the whole blob: start the file afresh
-                mode, hasher = "wb", hashlib.sha256()
+                mode, hasher, have = "wb", hashlib.sha256(), 0
+            # never more than the manifest announced: one byte past it tells "too long" from "exact"
+            remaining = size - have
+            if declared is not None and declared > remaining + OVERRUN_MARGIN:
+                raise BodyTooLong(
+                    "GET %s: the registry announces %d bytes, the manifest lists %d for this blob; nothing more was read" % (redact(url), declared, size),
+                    status=status,
+                    reason="too long",
+                    url=redact(url),
+                )
             with open(partial, mode) as handle:
                 while True:
-                    data = response.read(CHUNK)
+                    data = response.read(min(CHUNK, remaining - received + 1))
                     if not data:
                         break
+                    if received + len(data) > remaining:
+                        raise BodyTooLong(
+                            "GET %s: the registry sent more than the %d bytes the manifest lists for this blob; the read stopped, the partial file was removed"
+                            % (redact(url), size),
+                            status=status,
+                            reason="too long",
+                            url=redact(url),
+                        )
                     handle.write(data)
                     hasher.update(data)
                     received += len(data)

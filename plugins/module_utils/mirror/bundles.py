@@ -3,11 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Bundles: a mirror's models as one tar file, to carry across an air gap, and read back into a mirror.
+"""Bundles of a mirror: one uncompressed tar file to carry models across an air gap.
 
-A bundle is one uncompressed tar file: ``index.json`` first (models with digests, and every
-blob's digest and size), then ``manifests/<host>/<namespace>/<model>/<tag>`` and
-``blobs/sha256-<hex>`` (each blob once). Every digest is checked before anything is placed.
+``index.json`` first (models with digests, and every blob's digest and size), then
+``manifests/<host>/<namespace>/<model>/<tag>`` and ``blobs/sha256-<hex>`` (each blob once).
+Every read is bounded by the size the index announces; an index of any other shape is refused
+naming the bundle.
 """
 
 from __future__ import annotations
@@ -21,26 +22,20 @@ import tempfile
 from contextlib import suppress
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.answers import MAX_MANIFEST
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import CHUNK
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
-from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import (
-    Entry,
-    Mirror,
-    MirrorError,
-    Wanted,
-    blob_digest,
-    check_space,
-    free_bytes,
-    manifest_blobs,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, Wanted, blob_digest, manifest_blobs, read_json
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Mirror, check_space, free_bytes
 
 BUNDLE_INDEX = "index.json"
 BUNDLE_FORMAT = "llmops.ollama mirror bundle"
+MAX_BUNDLE_INDEX = 16 << 20
 
 
 def bundle_index(records: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """The index.json of a bundle of these mirror records: the models, and every blob once."""
+    """index.json of a bundle of ``records``: the models, and every blob once with its size."""
     models = []
     blobs: Dict[str, int] = {}
     for record in records:
@@ -55,10 +50,140 @@ def bundle_index(records: List[Dict[str, Any]]) -> Dict[str, Any]:
     }
 
 
+def chunks(handle: Any, limit: Optional[int] = None) -> Iterator[bytes]:
+    """The bytes of ``handle`` in chunks; with ``limit``, never more than one byte past it (the caller sees "too long")."""
+    done = 0
+    while True:
+        data = handle.read(CHUNK if limit is None else min(CHUNK, limit + 1 - done))
+        if not data:
+            return
+        done += len(data)
+        yield data
+
+
+def member_blob(name: str) -> Optional[str]:
+    if name.startswith("blobs/sha256-") and "/" not in name[6:]:
+        return "sha256:" + name[13:]
+    return None
+
+
+def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
+    """index.json of a bundle (its first member), or None when the file is no bundle.
+
+    An index.json that is not JSON, too large or nested too deep raises MirrorError naming the bundle.
+    """
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            member = tar.next()
+            if member is None or member.name != BUNDLE_INDEX:
+                return None
+            handle = tar.extractfile(member)
+            raw = handle.read(MAX_BUNDLE_INDEX + 1) if handle else b""
+    except (OSError, tarfile.TarError, ValueError):
+        return None
+    data = read_json(raw, "the index of bundle %s" % bundle, MAX_BUNDLE_INDEX)
+    return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
+
+
+def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
+    """Check every manifest and blob of a bundle against its index (streaming); (index, manifests by model key).
+
+    Raises MirrorError naming the first member that does not match; nothing is written.
+    """
+    if not os.path.isfile(bundle):
+        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
+    index = read_bundle_index(bundle)
+    if index is None:
+        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
+    models = index.get("models")
+    blob_list = index.get("blobs")
+    if not isinstance(models, list) or not isinstance(blob_list, list):
+        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
+    sizes: Dict[str, int] = {}
+    for blob in blob_list:
+        if not isinstance(blob, dict):
+            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
+        digest = blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)
+        size = blob.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise MirrorError("the index of bundle %s lists blob %s with size %s, not a byte count" % (bundle, digest, repr(size)[:80]))
+        sizes[digest] = size
+    expected_manifests: Dict[str, Tuple[str, str]] = {}
+    for model in models:
+        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
+            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
+        try:
+            name = parse_name(model["name"])
+        except InvalidModelName as exc:
+            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
+        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
+        expected_manifests[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
+    seen_blobs: Dict[str, bool] = {}
+    manifests: Dict[str, bytes] = {}
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            for member in tar:
+                if member.name == BUNDLE_INDEX:
+                    continue
+                if not member.isfile():
+                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise MirrorError("the bundle member %s cannot be read" % member.name)
+                if member.name in expected_manifests:
+                    key, digest = expected_manifests[member.name]
+                    raw = handle.read(8 << 20)
+                    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
+                    if actual != digest:
+                        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
+                    manifests[key] = raw
+                    continue
+                digest = member_blob(member.name)
+                if digest is None or digest not in sizes:
+                    raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
+                if member.size != sizes[digest]:
+                    # read nothing of a member whose size is not the one announced
+                    raise MirrorError(
+                        "bundle %s: blob %s has %d bytes, its index says %d bytes; the bundle is corrupt and nothing was placed"
+                        % (bundle, digest, member.size, sizes[digest])
+                    )
+                hasher = hashlib.sha256()
+                count = 0
+                for data in chunks(handle, sizes[digest]):
+                    hasher.update(data)
+                    count += len(data)
+                actual = "sha256:" + hasher.hexdigest()
+                if count != sizes[digest] or actual != digest:
+                    raise MirrorError(
+                        "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
+                        % (bundle, digest, count, actual, sizes[digest])
+                    )
+                seen_blobs[digest] = True
+    except (OSError, tarfile.TarError) as exc:
+        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
+    for member, (key, _digest) in expected_manifests.items():
+        if key not in manifests:
+            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
+        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
+            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
+                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
+    return index, manifests
+
+
 def write_bundle(mirror: Mirror, records: List[Dict[str, Any]], dest: str) -> Tuple[bool, Dict[str, Any]]:
     """Write the models (manifests, blobs once, index.json first) as one tar file; (changed, index)."""
     index = bundle_index(records)
-    existing = read_bundle_index(dest) if os.path.exists(dest) else None
+    try:
+        existing = read_bundle_index(dest) if os.path.exists(dest) else None
+    except MirrorError:
+        existing = None  # a damaged file at bundle_dest is written anew
     if existing is not None and existing.get("models") == index["models"] and existing.get("blobs") == index["blobs"]:
         return False, index
     if mirror.check_mode:
@@ -77,14 +202,14 @@ def write_bundle(mirror: Mirror, records: List[Dict[str, Any]], dest: str) -> Tu
     os.close(fd)
     try:
         with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
-            _add_bytes(tar, BUNDLE_INDEX, json.dumps(index, sort_keys=True, indent=1).encode("utf-8"))
+            add_bytes(tar, BUNDLE_INDEX, json.dumps(index, sort_keys=True, indent=1).encode("utf-8"))
             for record in records:
                 name = parse_name(record["name"])
                 with open(mirror.tree.manifest_file(name), "rb") as handle:
-                    raw = handle.read()
+                    raw = handle.read(MAX_MANIFEST + 1)
                 if "sha256:" + hashlib.sha256(raw).hexdigest() != record["digest"]:
                     raise MirrorError("the manifest of %s in the mirror does not match its recorded digest; fill the mirror again" % name.display)
-                _add_bytes(tar, "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag), raw)
+                add_bytes(tar, "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag), raw)
             for blob in index["blobs"]:
                 path = mirror.tree.store_blob(blob["digest"])
                 info = tar.gettarinfo(path, arcname="blobs/" + blob["digest"].replace(":", "-"))
@@ -129,137 +254,27 @@ def load_bundle(mirror: Mirror, bundle: str, wanted: List[Wanted], min_free: int
     mirror.fetched = [{"digest": b["digest"], "size": b["size"], "resumed_from": 0} for b in missing_blobs]
     if mirror.check_mode or not missing_blobs:
         return entries
-    mirror._dirs()
+    mirror.hold_fill()
     wanted_blobs = {blob["digest"]: blob["size"] for blob in missing_blobs}
     with tarfile.open(bundle, "r:") as tar:
         for member in tar:
-            digest = _member_blob(member.name)
+            digest = member_blob(member.name)
             if digest not in wanted_blobs:
                 continue
             source = tar.extractfile(member)
             if source is None:
                 raise MirrorError("the bundle member %s is not a file" % member.name)
             partial = mirror.tree.partial(digest)
-            hasher = hashlib.sha256()
-            with open(partial, "wb") as handle:
-                for data in _chunks(source):
-                    handle.write(data)
-                    hasher.update(data)
-            if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != wanted_blobs[digest]:
-                os.unlink(partial)
-                raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
-            os.replace(partial, mirror.tree.store_blob(digest))
-    return entries
-
-
-def _chunks(handle: Any) -> Iterator[bytes]:
-    while True:
-        data = handle.read(CHUNK)
-        if not data:
-            return
-        yield data
-
-
-def _member_blob(name: str) -> Optional[str]:
-    if name.startswith("blobs/sha256-") and "/" not in name[6:]:
-        return "sha256:" + name[13:]
-    return None
-
-
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    tar.addfile(info, io.BytesIO(data))
-
-
-def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
-    """index.json of a bundle (its first member), or None when the file is no bundle."""
-    try:
-        with tarfile.open(bundle, "r:") as tar:
-            member = tar.next()
-            if member is None or member.name != BUNDLE_INDEX:
-                return None
-            handle = tar.extractfile(member)
-            data = json.loads(handle.read(16 << 20).decode("utf-8")) if handle else None
-    except (OSError, tarfile.TarError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
-
-
-def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
-    """Check every manifest and blob of a bundle against its index (streaming); (index, manifests by model key).
-
-    Raises MirrorError naming the first member that does not match; nothing is written.
-    """
-    if not os.path.isfile(bundle):
-        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
-    index = read_bundle_index(bundle)
-    if index is None:
-        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
-    models = index.get("models")
-    blob_list = index.get("blobs")
-    if not isinstance(models, list) or not isinstance(blob_list, list):
-        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
-    sizes: Dict[str, int] = {}
-    for blob in blob_list:
-        if not isinstance(blob, dict):
-            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
-        sizes[blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)] = int(blob.get("size", -1))
-    expected_manifests: Dict[str, Tuple[str, str]] = {}
-    for model in models:
-        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
-            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
-        try:
-            name = parse_name(model["name"])
-        except InvalidModelName as exc:
-            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
-        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
-        expected_manifests[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
-    seen_blobs: Dict[str, bool] = {}
-    manifests: Dict[str, bytes] = {}
-    try:
-        with tarfile.open(bundle, "r:") as tar:
-            for member in tar:
-                if member.name == BUNDLE_INDEX:
-                    continue
-                if not member.isfile():
-                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
-                handle = tar.extractfile(member)
-                if handle is None:
-                    raise MirrorError("the bundle member %s cannot be read" % member.name)
-                if member.name in expected_manifests:
-                    key, digest = expected_manifests[member.name]
-                    raw = handle.read(8 << 20)
-                    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
-                    if actual != digest:
-                        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
-                    manifests[key] = raw
-                    continue
-                digest = _member_blob(member.name)
-                if digest is None or digest not in sizes:
-                    raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
+            with mirror.locks.blob(partial):
+                if mirror.tree.stored_size(digest) == wanted_blobs[digest]:
+                    continue  # another run stored it meanwhile
                 hasher = hashlib.sha256()
-                count = 0
-                for data in _chunks(handle):
-                    hasher.update(data)
-                    count += len(data)
-                actual = "sha256:" + hasher.hexdigest()
-                if count != sizes[digest] or actual != digest:
-                    raise MirrorError(
-                        "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
-                        % (bundle, digest, count, actual, sizes[digest])
-                    )
-                seen_blobs[digest] = True
-    except (OSError, tarfile.TarError) as exc:
-        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
-    for member, (key, _digest) in expected_manifests.items():
-        if key not in manifests:
-            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
-        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
-            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
-                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
-    return index, manifests
-
-
-__all__ = ["BUNDLE_FORMAT", "BUNDLE_INDEX", "bundle_index", "load_bundle", "read_bundle_index", "verify_bundle", "write_bundle"]
+                with open(partial, "wb") as handle:
+                    for data in chunks(source, wanted_blobs[digest]):
+                        handle.write(data)
+                        hasher.update(data)
+                if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != wanted_blobs[digest]:
+                    os.unlink(partial)
+                    raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
+                os.replace(partial, mirror.tree.store_blob(digest))
+    return entries

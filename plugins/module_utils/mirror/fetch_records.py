@@ -16,7 +16,8 @@ import os
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import FAILED, OK, Ledger
-from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Entry, Progress
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Progress
 
 
 def progress_for(ledger: Ledger, entries: List[Entry], missing: List[Dict[str, Any]]) -> Progress:

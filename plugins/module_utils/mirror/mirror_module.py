@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import load_bundle, write_bundle
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import OLLAMA_REGISTRY, Entry, MirrorError, Wanted, parse_models
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.fetch_records import FetchRecords
-from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import OLLAMA_REGISTRY, Entry, Mirror, MirrorError, Wanted, parse_models
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Mirror
 
 
 def argument_spec() -> Dict[str, Any]:
@@ -70,10 +72,13 @@ def check_params(params: Dict[str, Any]) -> int:
     if params["parallel"] < 1 or params["retries"] < 0:
         raise MirrorError("parallel must be at least 1 and retries at least 0")
     source = params["source"]
-    if source is not None and not source.startswith(("http://", "https://")):
+    if source is not None and urls.has_credentials(source):
+        # first, so that no later message repeats a secret
+        raise MirrorError("source must not carry credentials (user:token@host or a ?token= query); the registry read paths are public")
+    if source is not None and not source.strip().lower().startswith(("http://", "https://")):
         raise MirrorError("source %r is not a registry base URL; give one such as https://registry.ollama.ai" % source)
-    if source is not None and "@" in source.split("://", 1)[1].split("/", 1)[0]:
-        raise MirrorError("source must not carry credentials (user:token@host); the registry read paths are public")
+    if source is not None:
+        params["source"] = urls.normalize(source)  # HTTP://Host is http://host (RFC 3986): one mirror.json source for both
     try:
         return parse_size(params["min_free_space"])
     except InvalidSize as exc:
@@ -102,7 +107,7 @@ def fetch(module: Any, mirror: Mirror, wanted: List[Wanted], min_free: int) -> T
 
 def _write_bundle(mirror: Mirror, entries: List[Entry], wanted: List[Wanted], dest: str) -> Dict[str, Any]:
     """Write the models (those handled, else the whole mirror) as a bundle at ``dest``; the ``bundle`` return value."""
-    records = [entry.record() for entry in entries] if entries or wanted else list(mirror.index.values())
+    records = [entry.record() for entry in entries] if entries or wanted else mirror.served_records()
     if not records:
         raise MirrorError("the mirror at %s holds no models to write to bundle_dest; give models" % mirror.tree.root)
     changed, index = write_bundle(mirror, records, dest)
@@ -142,7 +147,8 @@ def run(module: Any) -> Dict[str, Any]:
     if params["state"] == "absent":
         result["removed"] = mirror.remove(wanted)
     else:
-        result.update(present(module, mirror, wanted, min_free))
+        with mirror.filling():
+            result.update(present(module, mirror, wanted, min_free))
     pruned = mirror.prune() if params["prune"] else []
     result.update(
         changed=bool(result["changed"] or result["removed"] or pruned),

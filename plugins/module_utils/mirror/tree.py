@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""A mirror directory: a static tree of Docker Registry v2 read paths that Ollama pulls from.
+"""A mirror directory: a static tree of Docker Registry v2 read paths that Ollama pulls from, and bundles.
 
 Layout under the mirror ``path`` (nginx serves only ``/v2/`` with ``root <path>``)::
 
@@ -17,7 +17,7 @@ Layout under the mirror ``path`` (nginx serves only ``/v2/`` with ``root <path>`
 A blob enters ``blobs/`` only complete and verified (size and sha256), and a manifest or link
 enters ``v2/`` only through a temporary name and a rename, after every blob it names is stored.
 
-Bundles (a mirror's models as one tar file) are in mirror/bundles.py.
+Bundles (a mirror's models as one tar file) are written and read with mirror.bundles; the models and manifests are mirror.entries.
 """
 
 from __future__ import annotations
@@ -27,144 +27,25 @@ import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from contextlib import ExitStack, contextmanager, suppress
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.answers import MAX_MANIFEST
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     DEFAULT_HOST,
-    InvalidDigest,
     InvalidModelName,
     ModelName,
-    normalize_digest,
     parse_name,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient, RegistryError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, Wanted, blob_digest, read_json, source_url
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.locks import LOCK_SUFFIX, MirrorLocks, remove_stale_lock
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.served import records_by_repository, served
 
-OLLAMA_REGISTRY = "https://registry.ollama.ai"
-HF_HOST = "hf.co"
 INDEX_FILE = "mirror.json"
-
-
-class MirrorError(Exception):
-    """The mirror cannot do what was asked; the message says what is wrong and what to do."""
-
-
-# --------------------------------------------------------------------------- wanted models
-class Wanted:
-    """A model the task names, with an optional digest pin (bare hex)."""
-
-    __slots__ = ("name", "pin")
-
-    def __init__(self, name: ModelName, pin: Optional[str] = None) -> None:
-        self.name = name
-        self.pin = pin
-
-
-def parse_models(items: Iterable[Any]) -> List[Wanted]:
-    """Entries as ``name``, ``name@sha256:<hex>`` or ``{name, digest}``; the same model twice is one entry."""
-    found: Dict[str, Wanted] = {}
-    order: List[str] = []
-    for item in items:
-        if isinstance(item, dict):
-            unknown = sorted(set(item) - {"name", "digest"})
-            if unknown:
-                raise MirrorError("models entry %r has unknown key(s) %s; an entry is a name or {name, digest}" % (item, ", ".join(unknown)))
-            text, digest = item.get("name"), item.get("digest")
-        else:
-            text, digest = item, None
-        if not isinstance(text, str):
-            raise MirrorError("models entry %r has no name; give a model name such as 'llama3.2:1b'" % (item,))
-        if "@" in text:
-            text, _at, pinned = text.partition("@")
-            if digest is not None and digest != pinned:
-                raise MirrorError("models entry %r pins two digests (after '@' and in digest); give one" % (item,))
-            digest = pinned
-        try:
-            name = parse_name(text)
-            pin = normalize_digest(digest) if digest is not None else None
-        except (InvalidModelName, InvalidDigest) as exc:
-            raise MirrorError(str(exc)) from None
-        if name.key in found:
-            other = found[name.key].pin
-            if pin and other and pin != other:
-                raise MirrorError("%s is listed twice with different digests (sha256:%s and sha256:%s); keep one" % (name.display, other, pin))
-            found[name.key].pin = other or pin
-            continue
-        found[name.key] = Wanted(name, pin)
-        order.append(name.key)
-    return [found[key] for key in order]
-
-
-def source_url(name: ModelName, source: str, insecure: bool = False) -> str:
-    """The registry a model is read from: ``source`` for registry.ollama.ai names, ``https://<host>`` for others."""
-    if name.host.lower() == DEFAULT_HOST:
-        return source.rstrip("/")
-    scheme = name.scheme or ("http" if insecure else "https")
-    return "%s://%s" % (scheme, name.host)
-
-
-# --------------------------------------------------------------------------- manifests
-def blob_digest(value: Any, where: str) -> str:
-    """``sha256:<hex>`` from a manifest or bundle entry; anything else is refused (it becomes a file name)."""
-    if not isinstance(value, str) or not value.startswith("sha256:"):
-        raise MirrorError("%s lists a blob digest %r that is not sha256:<64 hex>" % (where, value))
-    try:
-        return "sha256:" + normalize_digest(value)
-    except InvalidDigest as exc:
-        raise MirrorError("%s: %s" % (where, exc)) from None
-
-
-def manifest_blobs(raw: bytes, where: str) -> List[Dict[str, Any]]:
-    """The config and layer blobs of a manifest (digest, size, mediaType), each digest once."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except ValueError:
-        raise MirrorError("%s is not a JSON manifest" % where) from None
-    if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
-        raise MirrorError("%s is not a model manifest (no layers list)" % where)
-    blobs: List[Dict[str, Any]] = []
-    seen = set()
-    for item in [data.get("config"), *data["layers"]]:
-        if not isinstance(item, dict):
-            continue
-        digest = blob_digest(item.get("digest"), where)
-        size = item.get("size")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise MirrorError("%s lists blob %s with size %r, not a byte count" % (where, digest, size))
-        if digest not in seen:
-            seen.add(digest)
-            blobs.append({"digest": digest, "size": size, "mediaType": str(item.get("mediaType", ""))})
-    return blobs
-
-
-class Entry:
-    """One model as it is (or will be) in the mirror: its manifest bytes and blobs."""
-
-    def __init__(self, name: ModelName, raw: bytes, source: str) -> None:
-        self.name = name
-        self.raw = raw
-        self.source = source
-        self.digest = "sha256:" + hashlib.sha256(raw).hexdigest()
-        self.blobs = manifest_blobs(raw, "the manifest of %s from %s" % (name.display, source))
-
-    @property
-    def size(self) -> int:
-        return sum(blob["size"] for blob in self.blobs)
-
-    def record(self) -> Dict[str, Any]:
-        return {
-            "name": self.name.full,
-            "display": self.name.display,
-            "host": self.name.host,
-            "repository": self.name.registry_path,
-            "tag": self.name.tag,
-            "source": self.source,
-            "digest": self.digest,
-            "size": self.size,
-            "blobs": self.blobs,
-        }
+MAX_INDEX = 64 << 20  # mirror.json of thousands of models is a few MB
 
 
 # --------------------------------------------------------------------------- the tree
@@ -194,17 +75,26 @@ class Tree:
         return os.path.join(self.root, INDEX_FILE)
 
     def load_index(self) -> Dict[str, Dict[str, Any]]:
-        """The models recorded in mirror.json, by model key ({} when there is none)."""
+        """The models recorded in mirror.json, by model key ({} when there is none).
+
+        Every record is checked (see check_index): a file of any other shape is a MirrorError naming the file
+        and the field, never a traceback, and nothing is written over it.
+        """
         try:
             with open(self.index_file, "rb") as handle:
-                data = json.loads(handle.read().decode("utf-8"))
+                raw = handle.read(MAX_INDEX + 1)
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise MirrorError("the mirror index %s cannot be read (%s); move it away to rebuild the mirror" % (self.index_file, exc)) from None
+        try:
+            data = read_json(raw, "the mirror index %s" % self.index_file, MAX_INDEX)
+        except MirrorError as exc:
+            raise MirrorError("%s; move it away to rebuild the mirror" % exc) from None
         models = data.get("models") if isinstance(data, dict) else None
         if not isinstance(models, dict):
             raise MirrorError("the mirror index %s has no models object; move it away to rebuild the mirror" % self.index_file)
+        check_index(models, self.index_file)
         return models
 
     def save_index(self, models: Dict[str, Dict[str, Any]]) -> None:
@@ -264,6 +154,55 @@ class Tree:
 
 
 # --------------------------------------------------------------------------- checks
+_RECORD_TEXT = ("display", "host", "repository", "tag", "source")
+
+
+def check_index(models: Dict[Any, Any], path: str) -> None:
+    """Every record of mirror.json as the mirror writes it; else MirrorError naming the file, the record and the field."""
+
+    def bad(key: Any, field: str, value: Any, wanted: str) -> MirrorError:
+        text = repr(value)
+        return MirrorError(
+            "the mirror index %s: models[%s]%s is %s, not %s; move the file away to rebuild the mirror"
+            % (path, json.dumps(str(key))[:120], field, text if len(text) <= 80 else text[:80] + "...", wanted)
+        )
+
+    for key, record in models.items():
+        if not isinstance(record, dict):
+            raise bad(key, "", record, "an object")
+        name = record.get("name")
+        if not isinstance(name, str):
+            raise bad(key, ".name", name, "a model name")
+        try:
+            parse_name(name)
+        except InvalidModelName:
+            raise bad(key, ".name", name, "a model name") from None
+        for field in _RECORD_TEXT:
+            if field in record and not isinstance(record[field], str):
+                raise bad(key, "." + field, record[field], "a string")
+        try:
+            blob_digest(record.get("digest"), "x")
+        except MirrorError:
+            raise bad(key, ".digest", record.get("digest"), "sha256:<64 hex>") from None
+        size = record.get("size", 0)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise bad(key, ".size", size, "a byte count")
+        blobs = record.get("blobs")
+        if not isinstance(blobs, list):
+            raise bad(key, ".blobs", blobs, "a list")
+        for index, blob in enumerate(blobs):
+            where = ".blobs[%d]" % index
+            if not isinstance(blob, dict):
+                raise bad(key, where, blob, "an object")
+            try:
+                blob_digest(blob.get("digest"), "x")
+            except MirrorError:
+                raise bad(key, where + ".digest", blob.get("digest"), "sha256:<64 hex>") from None
+            blob_size = blob.get("size")
+            if isinstance(blob_size, bool) or not isinstance(blob_size, int) or blob_size < 0:
+                raise bad(key, where + ".size", blob_size, "a byte count")
+
+
 def check_path(path: str) -> str:
     """The mirror directory as an absolute path; refuse ``/`` and anything that is not a directory."""
     if not path or not path.strip():
@@ -348,6 +287,8 @@ class Mirror:
 
     def __init__(self, path: str, check_mode: bool = False, warn: Callable[[str], None] = lambda _msg: None) -> None:
         self.tree = Tree(check_path(path))
+        self.locks = MirrorLocks(self.tree.root)
+        self._fill_stack: Optional[ExitStack] = None
         self.check_mode = check_mode
         self.warn = warn
         self.index = self.tree.load_index() if os.path.isdir(self.tree.root) else {}
@@ -357,6 +298,30 @@ class Mirror:
         self.transferred = 0
         self._gone: set = set()  # models removed in check mode (still in the index)
         self.before = self._digests(self.index)
+
+    @contextmanager
+    def filling(self) -> Iterator[None]:
+        """A fill: the shared fill lock, taken by the first write (a download, a stored blob, a manifest) and held to the end.
+
+        Nothing is created before something is written: a refused run leaves the directory as it was.
+        """
+        with ExitStack() as stack:
+            self._fill_stack = stack
+            try:
+                yield
+            finally:
+                self._fill_stack = None
+
+    def hold_fill(self) -> None:
+        """Before the first write of a fill: the directories, and the shared fill lock (a prune waits for it)."""
+        self._dirs()
+        if self._fill_stack is not None and not self.check_mode:
+            self._fill_stack.enter_context(self.locks.fill())
+            self._fill_stack = None  # held until filling() ends
+
+    def reload(self) -> None:
+        """Read mirror.json again (inside the index lock): another run may have changed it."""
+        self.index = self.tree.load_index()
 
     # ----------------------------------------------------------------- plan
     def up_to_date(self, entry: Entry) -> bool:
@@ -372,7 +337,7 @@ class Mirror:
             return None
         try:
             with open(self.tree.manifest_file(wanted.name), "rb") as handle:
-                raw = handle.read()
+                raw = handle.read(MAX_MANIFEST + 1)
             return Entry(wanted.name, raw, str(record.get("source", "")))
         except (OSError, MirrorError):
             return None
@@ -437,14 +402,19 @@ class Mirror:
         """Download the missing blobs, a few at once; each enters the store only verified. Nothing in check mode."""
         if self.check_mode or not missing:
             return
-        self._dirs()
+        self.hold_fill()
 
         def one(blob: Dict[str, Any]) -> int:
             digest = blob["digest"]
-            count = client_for(blob["source"]).fetch_blob(
-                blob["repository"], digest, blob["size"], self.tree.partial(digest), (lambda n: progress.add(digest, n)) if progress else None
-            )
-            os.replace(self.tree.partial(digest), self.tree.store_blob(digest))
+            partial = self.tree.partial(digest)
+            # one writer per partial file: another run that fetches the same blob waits, then reuses it
+            with self.locks.blob(partial):
+                if self.tree.stored_size(digest) == blob["size"]:
+                    return 0
+                count = client_for(blob["source"]).fetch_blob(
+                    blob["repository"], digest, blob["size"], partial, (lambda n: progress.add(digest, n)) if progress else None
+                )
+                os.replace(partial, self.tree.store_blob(digest))
             return count
 
         errors: List[BaseException] = []
@@ -470,8 +440,22 @@ class Mirror:
             os.makedirs(os.path.join(self.tree.root, sub), exist_ok=True)
 
     def place(self, entries: List[Entry]) -> List[Entry]:
-        """Link the blobs and write the manifests of the models that are not up to date; return those."""
-        changed = [entry for entry in entries if not self.up_to_date(entry) or self.index.get(entry.name.key, {}).get("digest") != entry.digest]
+        """Link the blobs and write the manifests of the models that are not up to date; return those.
+
+        Outside check mode, under the index lock, with mirror.json read again: another run's models stay.
+        """
+        if self.check_mode or not entries or not [entry for entry in entries if self._changed(entry)]:
+            return self._place(entries)
+        self.hold_fill()
+        with self.locks.index():
+            self.reload()
+            return self._place(entries)
+
+    def _changed(self, entry: Entry) -> bool:
+        return not self.up_to_date(entry) or self.index.get(entry.name.key, {}).get("digest") != entry.digest
+
+    def _place(self, entries: List[Entry]) -> List[Entry]:
+        changed = [entry for entry in entries if self._changed(entry)]
         for entry in entries:
             self.models.append(dict(entry.record(), changed=entry in changed))
         if self.check_mode:
@@ -512,7 +496,14 @@ class Mirror:
                 os.unlink(self.tree.manifest_file(name, str(old.get("digest"))))
 
     def remove(self, wanted: List[Wanted]) -> List[Dict[str, Any]]:
-        """Take models out of the mirror (their manifests and repository links; blobs stay for prune)."""
+        """Take models out of the mirror (their manifests and repository links; blobs stay for prune), under the index lock."""
+        if self.check_mode or not os.path.isdir(self.tree.root):
+            return self._remove(wanted)
+        with self.locks.index():
+            self.reload()
+            return self._remove(wanted)
+
+    def _remove(self, wanted: List[Wanted]) -> List[Dict[str, Any]]:
         removed = []
         for item in wanted:
             record = self.index.get(item.name.key)
@@ -535,8 +526,21 @@ class Mirror:
         return removed
 
     def prune(self) -> List[Dict[str, Any]]:
-        """Remove stored blobs (and leftover partial files) that no model of the mirror uses."""
-        used = {blob["digest"] for key, rec in self.index.items() if key not in self._gone for blob in rec.get("blobs", [])}
+        """Remove stored blobs (and leftover partial files) that no model of the mirror uses.
+
+        "Used" is what ``v2/`` serves (every manifest there) and what mirror.json records; outside check mode
+        it runs while no fill runs (the exclusive fill lock) and under the index lock.
+        """
+        if self.check_mode or not os.path.isdir(self.tree.root):
+            return self._prune()
+        with self.locks.prune(), self.locks.index():
+            self.reload()
+            return self._prune()
+
+    def _prune(self) -> List[Dict[str, Any]]:
+        used = {blob.get("digest") for key, rec in self.index.items() if key not in self._gone for blob in _blob_list(rec)}
+        now = served(self.tree.root)
+        used |= now.blobs - self._gone_blobs(now)
         gone = []
         for sub, suffix in (("blobs", ""), (".partial", ".partial")):
             directory = os.path.join(self.tree.root, sub)
@@ -559,7 +563,39 @@ class Mirror:
                 if not self.check_mode:
                     with suppress(OSError):
                         os.unlink(path)
+        if not self.check_mode:
+            with suppress(OSError):
+                for file_name in os.listdir(os.path.join(self.tree.root, ".partial")):
+                    if file_name.endswith(LOCK_SUFFIX):
+                        remove_stale_lock(os.path.join(self.tree.root, ".partial", file_name))
         return gone
+
+    def _gone_blobs(self, now: Any) -> set:
+        """Blobs that only the models removed in this check-mode run serve (a prediction: they would go)."""
+        if not self._gone:
+            return set()
+        kept = {blob.get("digest") for key, rec in self.index.items() if key not in self._gone for blob in _blob_list(rec)}
+        removed = {blob.get("digest") for key, rec in self.index.items() if key in self._gone for blob in _blob_list(rec)}
+        return removed - kept
+
+    def served_records(self) -> List[Dict[str, Any]]:
+        """A record for every tag ``v2/`` serves (the index's when it matches the bytes served), for a bundle of all models."""
+        known = records_by_repository(self.tree.load_index() if os.path.isfile(self.tree.index_file) else self.index)
+        records = []
+        for namespace, model, tag, raw in served(self.tree.root).tags:
+            repository = ("%s/%s" % (namespace, model)).lower()
+            record = known.get((repository, tag.lower()))
+            if record is not None and record.get("digest") == "sha256:" + hashlib.sha256(raw).hexdigest():
+                records.append(record)
+                continue
+            host = next((str(r.get("host")) for (repo, _tag), r in known.items() if repo == repository and r.get("host")), DEFAULT_HOST)
+            try:
+                entry = Entry(ModelName(host, namespace, model, tag), raw, str((record or {}).get("source", "")))
+            except MirrorError as exc:
+                self.warn("%s/%s:%s is served but left out of the bundle: %s" % (namespace, model, tag, exc))
+                continue
+            records.append(entry.record())
+        return records
 
     @staticmethod
     def _digests(index: Dict[str, Dict[str, Any]]) -> Dict[str, Optional[str]]:
@@ -576,4 +612,7 @@ class Mirror:
         return after
 
 
-__all__ = ["OLLAMA_REGISTRY", "Entry", "Mirror", "MirrorError", "Progress", "Tree", "Wanted", "parse_models"]
+def _blob_list(record: Any) -> List[Dict[str, Any]]:
+    """The blobs of an index record, skipping what is not a blob object (a damaged index is read, not trusted)."""
+    blobs = record.get("blobs") if isinstance(record, dict) else None
+    return [blob for blob in blobs if isinstance(blob, dict)] if isinstance(blobs, list) else []

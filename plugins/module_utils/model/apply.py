@@ -39,7 +39,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import registry_label
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, bare_digest
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
-from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import upload_missing
+from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import remove_unused_blob, upload_missing
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import (
     CHECK_CAPABILITIES,
     CHECK_MEMORY,
@@ -291,8 +291,8 @@ class Executor:
                 self._warn(step.data["warning"])
             with self._slot(plan.name, slot_held):
                 stats = self._pull(plan, step, result)
-            if step.source is not None and step.source != plan.name:  # pulled under the mirror's name: copied below
-                run.temporary = step.source
+            if step.source is not None and step.source != plan.name and step.data.get("temporary"):
+                run.temporary = step.source  # a mirror name this run created: copied below, then removed
             run.digest = self._pulled_digest(plan, step, result)
             if step.data.get("update"):
                 if not any(later.kind == VERIFY for later in plan.steps):
@@ -472,12 +472,16 @@ class Executor:
         self.ledger.update(name, source=CUSTOM, definition={key: value for key, value in definition.items() if key not in FILE_KINDS})
         self.ledger.log(name, "create-started", definition=definition)
         self.mutated = True
-        self._upload(name, step.data.get("blobs") or [])
+        sent = self._upload(name, step.data.get("blobs") or [])
         try:
             stats = self.transfer.create(name, definition, rewrite_bytes=_rewrite_bytes(definition, step.data.get("blobs") or []))
         except OperationFailed as exc:
             result.transfer = exc.stats
+            self._drop_uploaded(name, sent)
             raise self._transfer_failure(name, exc) from None
+        except BaseException:
+            self._drop_uploaded(name, sent)
+            raise
         result.transfer = stats
         verb = step.verb or "created"
         result.act(verb)
@@ -488,16 +492,38 @@ class Executor:
             self.ledger.update(name, definition=definition)
         self.ledger.log(name, verb, digest=run.digest, differences=result.differences or None)
 
-    def _upload(self, name: ModelName, blobs: List[Dict[str, Any]]) -> None:
-        """The files and adapters of a create: each blob the server lacks (HEAD), streamed from its file."""
+    def _upload(self, name: ModelName, blobs: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The files and adapters of a create: each blob the server lacks (HEAD), streamed from its file; those sent."""
         if not blobs:
-            return
+            return []
         try:
             sent = upload_missing(self.client, blobs, timeout=max(self.client.timeout, LOAD_TIMEOUT))
         except OllamaError as exc:
             raise StepFailed("%s: uploading its files failed, nothing was created: %s" % (name.display, exc.server_message or exc)) from None
         if sent:
             self.ledger.log(name, "uploaded", files=[item["name"] for item in sent], bytes=sum(int(item["size"]) for item in sent))
+        return sent
+
+    def _drop_uploaded(self, name: ModelName, sent: List[Dict[str, Any]]) -> None:
+        """After a create that failed: remove the blobs this run uploaded (the server lacked them) that no manifest uses.
+
+        Ollama's API deletes no blob, so they are removed from the models directory when it is on this host
+        (``models_path``); otherwise a warning names them (Ollama prunes unused blobs when it next starts).
+        """
+        if not sent:
+            return
+        left = []
+        for item in sent:
+            if not remove_unused_blob(self.host.models_path, item["digest"]):
+                left.append(item["digest"])
+        removed = [item["digest"] for item in sent if item["digest"] not in left]
+        if removed:
+            self.ledger.log(name, "uploads-removed", digests=removed)
+        if left:
+            self._warn(
+                "%s: the create failed; the blob(s) %s uploaded for it stay on the server until Ollama next starts (it removes "
+                "unused blobs then): the models directory is not on this host (models_path)" % (name.display, ", ".join(left))
+            )
 
     def _check_capabilities(self, plan: Plan, step: Step, changed: bool) -> None:
         """require_capabilities: fail the model when it lacks one, naming what it has (/api/tags, else /api/show)."""

@@ -20,9 +20,12 @@ import hashlib
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
+from ansible_collections.llmops.ollama.plugins.module_utils.core.files import NotRegularFile, open_regular
+
 CHUNK = 1 << 20
 
-_cache: Dict[Tuple[str, int, float], str] = {}
+_cache: Dict[Tuple[int, int, int, float], str] = {}
 
 
 class InvalidFiles(ValueError):
@@ -43,19 +46,34 @@ class ModelFile:
 
 
 def file_digest(path: str) -> str:
-    """'sha256:<hex>' of a file, read in 1 MiB chunks (cached per path, size and modification time)."""
-    status = os.stat(path)
-    key = (os.path.realpath(path), status.st_size, status.st_mtime)
-    if key not in _cache:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
+    """'sha256:<hex>' of a regular file, read in 1 MiB chunks (cached per file, size and modification time)."""
+    return digest_and_size(path)[0]
+
+
+def digest_and_size(path: str) -> Tuple[str, int]:
+    """('sha256:<hex>', size) of a regular file, both from one open descriptor.
+
+    Opened with core.files.open_regular: a symbolic link, a FIFO or a device raises NotRegularFile (an OSError),
+    and a file that grows while it is read raises OSError (never read past the size it had when opened).
+    """
+    with open(open_regular(path), "rb") as handle:
+        status = os.fstat(handle.fileno())
+        key = (status.st_dev, status.st_ino, status.st_size, status.st_mtime)
+        if key not in _cache:
+            digest = hashlib.sha256()
+            done = 0
             while True:
                 chunk = handle.read(CHUNK)
                 if not chunk:
                     break
+                done += len(chunk)
+                if done > status.st_size:
+                    raise OSError("the file grew while it was read (past its %d bytes)" % status.st_size)
                 digest.update(chunk)
-        _cache[key] = "sha256:" + digest.hexdigest()
-    return _cache[key]
+            if done != status.st_size:
+                raise OSError("the file changed while it was read (%d of %d bytes)" % (done, status.st_size))
+            _cache[key] = "sha256:" + digest.hexdigest()
+        return _cache[key], status.st_size
 
 
 def _check_name(where: str, name: Any) -> str:
@@ -98,6 +116,13 @@ def check_model_files(value: Any, option: str) -> List[ModelFile]:
         path = os.path.expanduser(path)
         if not os.path.isabs(path):
             raise InvalidFiles("%s: path %r must be absolute" % (where, path))
+        if os.path.islink(path):
+            raise InvalidFiles(
+                "%s: %s is a symbolic link; give the path of the file itself (a link is never followed, so nothing the task "
+                "does not name is uploaded)" % (where, path)
+            )
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise InvalidFiles("%s: %s is not a regular file (a directory, FIFO or device); give a GGUF or safetensors file" % (where, path))
         if not os.path.isfile(path):
             raise InvalidFiles(
                 "%s: %s is not a file on the host the module runs on; for a file on the controller, copy it to the host first "
@@ -110,10 +135,12 @@ def check_model_files(value: Any, option: str) -> List[ModelFile]:
             raise InvalidFiles("%s: the name %r is given twice; each file of the model needs its own name" % (where, name))
         names.add(name)
         try:
-            digest = file_digest(path)
+            digest, size = digest_and_size(path)
+        except NotRegularFile as exc:
+            raise InvalidFiles("%s: %s %s" % (where, path, exc.strerror)) from None
         except OSError as exc:
             raise InvalidFiles("%s: %s cannot be read: %s" % (where, path, exc)) from None
-        found.append(ModelFile(name, path, digest, os.path.getsize(path)))
+        found.append(ModelFile(name, path, digest, size))
     return found
 
 
@@ -137,4 +164,33 @@ def upload_missing(client: Any, files: List[Dict[str, Any]], timeout: Optional[f
     return sent
 
 
-__all__ = ["CHUNK", "InvalidFiles", "ModelFile", "check_model_files", "file_digest", "upload_missing"]
+def remove_unused_blob(models_path: Optional[str], digest: str) -> bool:
+    """Remove ``<models_path>/blobs/sha256-<hex>`` when no manifest under ``<models_path>/manifests`` names it.
+
+    True when the blob is gone (removed, or not there); False when it is still used or cannot be removed.
+    """
+    if not models_path or not isinstance(digest, str) or not digest.startswith("sha256:"):
+        return False
+    hexdigest = digest[7:]
+    if len(hexdigest) != 64 or any(c not in "0123456789abcdef" for c in hexdigest):
+        return False
+    path = os.path.join(models_path, "blobs", "sha256-" + hexdigest)
+    if not os.path.lexists(path):
+        return False  # not here: the server's models directory is elsewhere, nothing is proven
+    needle = digest.encode("ascii")
+    for directory, _subdirs, names in os.walk(os.path.join(models_path, "manifests")):
+        for file_name in names:
+            try:
+                with open(open_regular(os.path.join(directory, file_name)), "rb") as handle:
+                    if needle in handle.read(answers.MAX_MANIFEST):
+                        return False
+            except OSError:
+                return False  # a manifest that cannot be read may use it: keep it
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+__all__ = ["CHUNK", "InvalidFiles", "ModelFile", "check_model_files", "digest_and_size", "file_digest", "remove_unused_blob", "upload_missing"]

@@ -152,6 +152,7 @@ class ModelManager:
             loaded=state.loaded_entry(spec.name),
             recorded=self.ledger.read(spec.name),
             base_present=base is None or state.model(base) is not None,
+            mirror_name_present=spec.mirror is not None and spec.mirror.applies(spec.name) and state.model(spec.mirror.name_for(spec.name)) is not None,
         )
         for want in wants or []:
             if want == MANIFEST:

@@ -15,11 +15,11 @@ namespace/model: ollama_mirror refuses collisions), so the server pulls
 
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, ModelName, parse_name
 
 
@@ -67,10 +67,10 @@ def parse_mirror(url: Any, insecure: Any = False, fallback: Any = False, option:
     text = url.strip()
     insecure = bool(insecure)
     example = "for example https://mirror.example:8443, or http://mirror.example:8080 with %s_insecure: true" % option
-    if "@" in re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", text).split("/", 1)[0]:
+    if urls.has_credentials(text):
         # before any message that could repeat the URL: it holds a secret
         raise InvalidMirror("%s must not carry credentials (user:password@); Ollama pulls from a mirror without them: %s" % (option, example))
-    if "://" not in text:
+    if not urls.has_scheme(text):
         text = ("http://" if insecure else "https://") + text
     try:
         parts = urlsplit(text)

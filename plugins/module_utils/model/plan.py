@@ -88,6 +88,7 @@ class ModelFacts:
         show: Optional[Dict[str, Any]] = None,
         mirror_missing: bool = False,
         mirror_error: str = "",
+        mirror_name_present: bool = False,
     ) -> None:
         self.spec = spec
         self.entry = entry
@@ -103,6 +104,8 @@ class ModelFacts:
         # with mirror_fallback the manifest fields are then those of the model's own registry
         self.mirror_missing = mirror_missing
         self.mirror_error = mirror_error
+        # the server held the mirror-named model before this run (pulled by hand): it is never deleted
+        self.mirror_name_present = mirror_name_present
 
     @property
     def digest(self) -> str:
@@ -390,7 +393,7 @@ def _plan_pull(plan: Plan, facts: ModelFacts, verb: str, reason: str) -> None:
     after = {"state": "present", "digest": spec.digest or served or UNKNOWN_DIGEST}
     pull_data.update(total=plan.expected_size)
     plan.add(Step(PULL, name, reason, verb=verb, source=via, transfer=True, after=after, error=missing, data=pull_data))
-    _mirror_rename(plan, via)
+    _mirror_rename(plan, via, keep=facts.mirror_name_present)
     if spec.digest:
         error = ""
         if served and served != spec.digest:
@@ -454,17 +457,22 @@ def _mirror_pull(plan: Plan, facts: ModelFacts) -> Tuple[Optional[ModelName], Di
             "mirror_fallback: true to pull it from its own registry" % (spec.name.display, mirror.url, facts.mirror_error, spec.name.display)
         )
         return None, data
-    data.update(insecure=mirror.insecure, mirror=mirror.url)
+    data.update(insecure=mirror.insecure, mirror=mirror.url, temporary=not facts.mirror_name_present)
     return via, data
 
 
-def _mirror_rename(plan: Plan, via: Optional[ModelName]) -> None:
+def _mirror_rename(plan: Plan, via: Optional[ModelName], keep: bool = False) -> None:
     """After a pull through a mirror: copy the mirror-named model to its own name (the same manifest, so the
-    same digest), then delete the mirror name (the blobs stay: the copy uses every one of them)."""
+    same digest), then delete the mirror name (the blobs stay: the copy uses every one of them).
+
+    ``keep``: the server held the mirror-named model before the run (someone pulled it by hand), so this
+    run did not create it and never deletes it."""
     if via is None:
         return
     name = plan.name
     plan.add(Step(COPY, name, "give the model pulled from the mirror its own name (same manifest, same digest)", source=via, data={"mirror": True}))
+    if keep:
+        return
     plan.add(Step(DELETE, via, "the mirror-named model is not needed (its blobs stay: %s uses them)" % name.display, data={"mirror": True}))
 
 

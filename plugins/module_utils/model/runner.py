@@ -8,9 +8,9 @@ the manager built from module parameters, and the run's summaries."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import InvalidApiUrl, client_from_params
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR
 from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult, open_ledger
@@ -56,14 +56,16 @@ def check_transfer_params(params: Dict[str, Any]) -> int:
     if params["max_concurrent_pulls"] < 0:
         raise InvalidSpec("max_concurrent_pulls must be 0 (no limit) or more, got %d" % params["max_concurrent_pulls"])
     registry_url = params.get("registry_url")
-    if registry_url is not None and "@" in re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", registry_url).split("/", 1)[0]:
+    if registry_url is not None and urls.has_credentials(registry_url):
         # never repeat the URL: it holds a secret
         raise InvalidSpec(
             "registry_url must not carry credentials (user:password@ or a token before @): remove them and give only "
             "scheme, host and port, for example https://registry.example.com (manifests are read without credentials)"
         )
-    if registry_url is not None and not registry_url.startswith(("http://", "https://")):
+    if registry_url is not None and not registry_url.strip().lower().startswith(("http://", "https://")):
         raise InvalidSpec("registry_url %r must start with http:// or https://, for example https://registry.ollama.ai" % registry_url)
+    if registry_url is not None:
+        params["registry_url"] = urls.normalize(registry_url)
     if not params.get("state_dir"):
         raise InvalidSpec("state_dir is empty: give the ledger directory, for example %s" % DEFAULT_STATE_DIR)
     return check_size(params["min_free_space"], "min_free_space")

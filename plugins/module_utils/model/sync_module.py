@@ -103,6 +103,9 @@ def _lock_output(module: Any, manager: ModelManager, outcome: Dict[str, Any], ou
         module.warn("the lock file %s was not written: not every model could be brought to its state" % params["lock_file"])
     elif manager.reread_error:
         module.warn("the lock file %s was not written: the models could not be read after the changes" % params["lock_file"])
+    elif outcome["lock_errors"]:
+        problems = "; ".join(outcome["lock_errors"])
+        module.fail_json(msg="the lock file %s was not written (it keeps what it held): %s" % (params["lock_file"], problems), **output)
     else:
         try:
             output["lock_file_changed"] = write_lock(params["lock_file"], render_lock(outcome["lock"]), manager.executor, module.warn)

@@ -7,15 +7,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import json
+import re
+from typing import Any, Dict, List, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import OK
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, bare_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult
+from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import UNKNOWN_DIGEST
 
 COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped")
 ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped", "pending")
+
+_SHA256_HEX_RE = re.compile(r"[0-9a-f]{64}")
 
 
 def _counts(results: List[Dict[str, Any]]) -> Dict[str, int]:
@@ -54,18 +59,38 @@ def _plan(order: List[Any], results: List[Dict[str, Any]], items: List[Any]) -> 
     return plan
 
 
-def _lock(results: List[Dict[str, Any]], items: List[Any]) -> List[Dict[str, Any]]:
-    """The lock entries: each declared model that should be present and is, with its digest and size, by name."""
+def _raw_digest(item: Any) -> str:
+    """The digest a model's result holds (the ledger record's, else the predicted one), as read: '' when there is none."""
+    result = item.result
+    if result is None:
+        return ""
+    record = result.record or {}
+    after = result.after or {}
+    digest = record.get("digest") or (after.get("digest") if isinstance(after.get("digest"), str) else "") or ""
+    return digest if isinstance(digest, str) else str(digest)
+
+
+def _lock(results: List[Dict[str, Any]], items: List[Any], predicted: bool) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """The lock entries: each declared model that should be present and is, with its digest and size, by name; and the
+    models whose digest could not be read (the lock file is then not written: it keeps what it held)."""
     lock = []
+    lock_errors = []
     for entry, item in zip(results, items):
         if not item.declared.declared or item.spec.state not in ("present", "loaded") or entry["action"] in ("failed", "skipped", "pending"):
             continue
         digest = entry["digest"]
-        if not digest or len(digest) != 64:
+        if not _SHA256_HEX_RE.fullmatch(digest):
+            raw = _raw_digest(item)
+            if predicted and raw == UNKNOWN_DIGEST:
+                continue  # check mode: a model still to be pulled has no digest yet
+            # a lock file is memory: never written with less than the run knows because an answer could not be read
+            lock_errors.append(
+                "%s: the server lists the field digest as %s, not sha256:<64 hex> (GET /api/tags)" % (entry["name"], json.dumps(raw) if raw else "missing")
+            )
             continue
         lock.append({"name": entry["name"], "digest": "sha256:" + digest, "size": int(entry["size_bytes"] or 0)})
     lock.sort(key=lambda pin: pin["name"].lower())
-    return lock
+    return lock, lock_errors
 
 
 def outcome(sync: Any, order: List[Any], before: List[Dict[str, Any]], seconds: float) -> Dict[str, Any]:
@@ -75,13 +100,15 @@ def outcome(sync: Any, order: List[Any], before: List[Dict[str, Any]], seconds: 
     missing = unavailable(sync, results)
     counts["unavailable"] = len(missing)
     after = after_table(sync.items, before) if sync.schedule.predicted else sync.manager.table()
+    lock, lock_errors = _lock(results, sync.items, sync.schedule.predicted)
     return {
         "results": results,
         "summary": counts,
         "plan": _plan(order, results, sync.items),
         "before": before,
         "after": after,
-        "lock": _lock(results, sync.items),
+        "lock": lock,
+        "lock_errors": lock_errors,
         "protected": list(sync.protected),
         "interrupted": list(sync.interrupted),
         "unavailable": missing,
@@ -109,8 +136,7 @@ def result_entry(item: Any, predicted: bool) -> Dict[str, Any]:
     else:
         status = record.get("status") or ""
         message = "; ".join([", ".join(result.actions) or "unchanged", *item.notes])
-    after = result.after or {}
-    digest = record.get("digest") or (after.get("digest") if isinstance(after.get("digest"), str) else "") or ""
+    digest = _raw_digest(item)
     size = int(record.get("size_bytes") or 0)
     if not size and predicted:
         size = result.expected_size
@@ -126,7 +152,7 @@ def result_entry(item: Any, predicted: bool) -> Dict[str, Any]:
         "declared": item.declared.declared,
         "changed": result.changed,
         "failed": result.failed,
-        "digest": digest if len(digest) == 64 else "",
+        "digest": digest if _SHA256_HEX_RE.fullmatch(digest) else "",
         "size": format_size(size),
         "size_bytes": size,
     }

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import mask_params
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import list_bindings
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, ConfigError, url_secrets
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, ConfigError
 
 
 def run_module() -> None:
@@ -31,8 +32,7 @@ def run_module() -> None:
         supports_check_mode=True,
     )
     # api_url is not used here; when module_defaults give one with user:password@, it is masked in every output.
-    for secret in url_secrets([module.params.get("api_url")]):
-        module.no_log_values.add(secret)
+    mask_params(module)
     try:
         bindings = list_bindings(module.params["config_dir"], module.params["domain"])
     except ConfigError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import mask_params
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import NJS_MODES, DomainError, DomainManager, MissingCryptography
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     DEFAULT_ACCESS_LOG_DIR,
@@ -17,7 +18,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     TLS_MODES,
     TLS_PROTOCOLS,
     ConfigError,
-    url_secrets,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import ACCEPTABLE_CERTIFICATE_ISSUES, CRYPTOGRAPHY_IMPORT_ERROR
 
@@ -82,8 +82,7 @@ def run_module() -> None:
         supports_check_mode=True,
     )
     # A URL with user:password@ is refused, but Ansible would still repeat it (invocation.module_args with -vvv, messages).
-    for secret in url_secrets([module.params.get("api_url"), module.params.get("upstream"), *(module.params.get("upstreams") or [])]):
-        module.no_log_values.add(secret)
+    mask_params(module)
     # no_log hides the whole api_keys value, and Ansible would also mask every occurrence of a key's *name* in the
     # output (a key named "ops" would turn "ollama-ops.example.com" into stars): names are not secret, keys are.
     keys = [entry.get("key") for entry in module.params.get("api_keys") or [] if isinstance(entry, dict)]

@@ -25,6 +25,7 @@ import re
 import socket
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.access_log import render_njs
 
 try:  # IDNA 2008 with the UTS 46 mapping, as browsers use it; optional, the standard library has only IDNA 2003
@@ -275,14 +276,15 @@ def _normalize_host(host: str, option: str, value: str) -> str:
 def validate_upstream(value: Any, option: str = "upstream") -> Upstream:
     """An Ollama base URL: http(s), a host, an optional port; no path, credentials, query or fragment."""
     text = _require_text(value, option, DEFAULT_UPSTREAM)
+    if urls.has_credentials(text):
+        # first, so that no later message repeats a secret
+        raise ConfigError("%s must not carry credentials (user:password@ or a ?token= query): the proxy itself checks API keys" % option)
     if "://" not in text:
         raise ConfigError("%s %r has no scheme: write it as http://HOST:PORT, for example %s" % (option, value, DEFAULT_UPSTREAM))
     scheme, _unused, rest = text.partition("://")
     scheme = scheme.lower()
     if scheme not in ("http", "https"):
         raise ConfigError("%s %r has the scheme %r: only http and https are supported" % (option, value, scheme))
-    if "@" in rest:
-        raise ConfigError("%s must not carry credentials (user:password@): the proxy itself checks API keys" % option)
     if "?" in rest or "#" in rest:
         raise ConfigError("%s %r has a query or fragment: give only scheme, host and port" % (option, value))
     hostport, _unused, path = rest.partition("/")
@@ -1601,28 +1603,6 @@ def default_server_conflicts(binding: Binding, files: Dict[str, str], skip: Sequ
                 if any(_overlaps(listen, theirs) for theirs in listens):
                     found.append("%s (line %d) is already the default server on port %d (default_server)" % (path, line, listen[1]))
     return sorted(set(found))
-
-
-def url_secrets(values: Sequence[Any]) -> List[str]:
-    """The credentials that URL-like option values carry (``user:password@``), to be masked in every output.
-
-    Such values are refused, but Ansible would still show them as they were given (``invocation``
-    under -vvv, error messages): the whole value and its user information are returned, so that the
-    module adds them to its no_log values.
-    """
-    found: List[str] = []
-    for value in values:
-        if not isinstance(value, str) or "@" not in value:
-            continue
-        authority = value.split("://", 1)[1] if "://" in value else value
-        authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
-        if "@" not in authority:
-            continue
-        userinfo = authority.rpartition("@")[0]
-        for secret in (value, userinfo, userinfo.partition(":")[2]):
-            if len(secret) >= 3 and secret not in found:
-                found.append(secret)
-    return found
 
 
 _CONFLICT_WARNING_RE = re.compile(r'conflicting server name "([^"]*)" on (\S+), ignored')

@@ -4,7 +4,7 @@
 """Credentials in a URL option never appear in any output of any model module (invocation.module_args included).
 
 AnsibleModule puts ``invocation.module_args`` into every result (the controller shows it with
-``-vvv``); _api.hide_credentials adds such a URL to ``no_log_values`` first, so it is masked there
+``-vvv``); core.urls.mask_params adds the secrets of every URL, nested ones included, to ``no_log_values`` first, so it is masked there
 and in every message. A table of modules x options x spellings of a URL with credentials.
 """
 
@@ -17,7 +17,6 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import url_credentials
 from ansible_collections.llmops.ollama.plugins.modules import ollama_info, ollama_mirror, ollama_model, ollama_model_info, ollama_model_sync
 from tests.unit.plugins.modules.harness import run_module
 
@@ -30,6 +29,14 @@ URLS = [
     "HTTP://admin:%s@127.0.0.1:1/" % SECRET,
     "admin:%s@127.0.0.1:1" % SECRET,
     " http://admin:%s@127.0.0.1:1 " % SECRET,
+    # a token holding '/' or '@' (base64, a pasted password), percent-encoded forms, query tokens
+    "http://admin:ab/%s@127.0.0.1:1" % SECRET,
+    "http://ab/%s@127.0.0.1:1" % SECRET,
+    "http://admin:%s@x@127.0.0.1:1" % SECRET,
+    "http://admin:%s%%2Fcd@127.0.0.1:1" % SECRET,
+    "http://127.0.0.1:1/?token=%s" % SECRET,
+    "http://127.0.0.1:1/?a=1&access_token=%s#f" % SECRET,
+    "https://127.0.0.1:1?api_key=%s" % SECRET,
 ]
 
 
@@ -55,6 +62,18 @@ def runs(tmp: Path, url: str) -> List[Tuple[str, Any, Dict[str, Any]]]:
         ("ollama_model_sync registry_url", ollama_model_sync, {"api_url": "http://127.0.0.1:1", "registry_url": url, "models": ["m"], "state_dir": state}),
         ("ollama_info api_url", ollama_info, {"api_url": url}),
         ("ollama_info api_url, probe inference", ollama_info, {"api_url": url, "probe": "inference"}),
+        ("ollama_model mirror", ollama_model, {"api_url": "http://127.0.0.1:1", "mirror": url, "name": "m", "state_dir": state}),
+        ("ollama_model_sync mirror", ollama_model_sync, {"api_url": "http://127.0.0.1:1", "mirror": url, "models": ["m"], "state_dir": state}),
+        (
+            "ollama_model_sync entry mirror",
+            ollama_model_sync,
+            {"api_url": "http://127.0.0.1:1", "models": [{"name": "m", "mirror": url}], "state_dir": state},
+        ),
+        (
+            "ollama_model_sync entry mirror and a bad entry",
+            ollama_model_sync,
+            {"api_url": "http://127.0.0.1:1", "models": [{"name": "m", "mirror": url}, {"name": "n", "no_such_key": 1}], "state_dir": state},
+        ),
         ("ollama_mirror source", ollama_mirror, {"path": str(tmp / "mirror"), "models": ["m"], "source": url}),
         ("ollama_mirror api_url", ollama_mirror, {"path": str(tmp / "mirror"), "models": ["m"], "source": "http://127.0.0.1:1", "api_url": url, "retries": 0}),
     ]
@@ -73,19 +92,3 @@ def test_a_url_with_credentials_never_shows(tmp_path: Path, capsys: pytest.Captu
     assert "invocation" in result, "the arguments are in the result: the check above looks where -vvv shows them"
     if ("api_url" in label and "mirror" not in label) or "registry_url" in label or "source" in label:
         assert result.get("failed") is True or result.get("healthy") is False, result
-
-
-@pytest.mark.parametrize(
-    ("url", "secret"),
-    [
-        ("http://a:b@h", "a:b"),
-        ("https://token@h:1/p", "token"),
-        ("h:1", None),
-        ("http://h/p@x", None),
-        ("http://@h", ""),
-        (None, None),
-        (5, None),
-    ],
-)
-def test_url_credentials(url: Any, secret: Any) -> None:
-    assert url_credentials(url) == secret

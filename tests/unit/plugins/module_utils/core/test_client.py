@@ -42,7 +42,7 @@ class StallingResponse:
     def __init__(self, first: bytes) -> None:
         self.lines = [first]
 
-    def readline(self) -> bytes:
+    def readline(self, _limit: int = -1) -> bytes:
         if self.lines:
             return self.lines.pop(0)
         raise socket.timeout("timed out")

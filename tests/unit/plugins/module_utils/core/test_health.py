@@ -212,3 +212,22 @@ def test_an_embed_without_embeddings_is_unhealthy() -> None:
     result = probe_inference(client(Transport({"embeddings": []})), "nomic-embed-text:latest", timeout=3, models=TAGS)
     assert result["healthy"] is False
     assert result["reason"] == "inference probe: POST /api/embed for nomic-embed-text:latest answered no embedding"
+
+
+# ---------------------------------------------------------------------------- names as Ollama reads them (issue 19 class 9)
+@pytest.mark.parametrize(
+    "given",
+    ["nomic-embed-text", "nomic-embed-text:latest", "NOMIC-EMBED-TEXT", "library/nomic-embed-text", "registry.ollama.ai/library/nomic-embed-text:latest"],
+)
+def test_the_probe_model_is_read_as_ollama_reads_names(given: str) -> None:
+    transport = Transport({"model": "nomic-embed-text:latest", "embeddings": [[0.1, 0.2]]})
+    result = probe_inference(client(transport), given, timeout=5, models=TAGS)
+    assert result["healthy"] is True and result["kind"] == "embed", (given, result)
+    assert result["model"] == "nomic-embed-text:latest"
+    assert transport.calls[0]["body"]["model"] == "nomic-embed-text:latest"
+
+
+@pytest.mark.parametrize("given", ["nomic-embed-text:v2", "nomic", "other/nomic-embed-text"])
+def test_another_name_is_still_not_on_the_server(given: str) -> None:
+    result = probe_inference(client(Transport()), given, timeout=5, models=TAGS)
+    assert result["healthy"] is False and "is not on the server" in result["reason"], result

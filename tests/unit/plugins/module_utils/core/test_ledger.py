@@ -230,3 +230,31 @@ def test_pull_slots_queue_beyond_the_limit(tmp_path: Path) -> None:
         assert slot == 0
     with Ledger(None).pull_slot(3, lambda: None) as none:
         assert none is None
+
+
+# ---------------------------------------------------------------------------- no symbolic link is followed (issue 19 class 5)
+@pytest.mark.parametrize("which", ["log", "record", "lock", "history"])
+def test_ledger_files_that_are_symlinks_are_not_followed(tmp_path: Path, which: str) -> None:
+    ledger = Ledger.open(str(tmp_path / "state"), clock=Clock())
+    ledger.log("llama3.2", "seed")  # the directories exist
+    target = tmp_path / "victim"
+    target.write_text("precious\n")
+    paths = {
+        "log": ledger.log_path("llama3.2"),
+        "lock": ledger._lock_path("llama3.2"),
+        "history": ledger.history_path(),
+        "record": str(Path(ledger.log_path("llama3.2")).parent.parent / "models" / (Path(ledger.log_path("llama3.2")).stem + ".json")),
+    }
+    path = Path(paths[which])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    path.symlink_to(target)
+    warnings: list = []
+    ledger = Ledger.open(str(tmp_path / "state"), clock=Clock(), warn=warnings.append)
+    ledger.log("llama3.2", "pulled", digest="ab" * 32)
+    ledger.append_history({"kind": "sync"})
+    ledger.read("llama3.2")
+    assert target.read_text() == "precious\n", "%s: written through a symbolic link" % which
+    if which in ("log", "history", "lock"):
+        assert any("symbolic link" in str(w) for w in warnings), (which, warnings)

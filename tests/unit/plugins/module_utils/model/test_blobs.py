@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import I
 
 
 class Response:
-    def read(self) -> bytes:
+    def read(self, _amount: int = -1) -> bytes:
         return b""
 
     def close(self) -> None:
@@ -132,3 +133,45 @@ def test_names_default_to_the_base_name_and_must_be_unique(tmp_path: Path) -> No
         check_model_files([{"path": str(path)}, {"path": str(path), "name": "model.gguf"}], "files")
     with pytest.raises(InvalidFiles, match=r"adapters\[0\] must be a dictionary"):
         check_model_files([3], "adapters")
+
+
+# ---------------------------------------------------------------------------- files are what they claim to be (issue 19 class 5)
+def _special(tmp_path: Path, kind: str) -> Path:
+    if kind == "symlink":
+        (tmp_path / "secret").write_text("root only")
+        (tmp_path / "w.gguf").symlink_to(tmp_path / "secret")
+        return tmp_path / "w.gguf"
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "w.gguf")
+        return tmp_path / "w.gguf"
+    if kind == "device":
+        return Path("/dev/zero")
+    (tmp_path / "w.gguf").mkdir()
+    return tmp_path / "w.gguf"
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"), [("symlink", "symbolic link"), ("fifo", "not a regular file"), ("device", "not a regular file"), ("dir", "not a regular file")]
+)
+@pytest.mark.parametrize("option", ["files", "adapters"])
+def test_special_paths_are_refused(tmp_path: Path, kind: str, words: str, option: str) -> None:
+    path = _special(tmp_path, kind)
+    with pytest.raises(InvalidFiles, match=words) as error:
+        check_model_files([{"path": str(path)}], option)
+    assert option + "[0]" in str(error.value) and str(path) in str(error.value)
+
+
+def test_remove_unused_blob(tmp_path: Path) -> None:
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import remove_unused_blob
+
+    used, unused = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    (tmp_path / "blobs").mkdir()
+    (tmp_path / "manifests" / "h" / "ns" / "m").mkdir(parents=True)
+    (tmp_path / "manifests" / "h" / "ns" / "m" / "t").write_text('{"layers": [{"digest": "%s"}]}' % used)
+    for digest in (used, unused):
+        (tmp_path / "blobs" / ("sha256-" + digest[7:])).write_text("x")
+    assert remove_unused_blob(str(tmp_path), used) is False and (tmp_path / "blobs" / ("sha256-" + "a" * 64)).exists()
+    assert remove_unused_blob(str(tmp_path), unused) is True and not (tmp_path / "blobs" / ("sha256-" + "b" * 64)).exists()
+    assert remove_unused_blob(str(tmp_path), unused) is False  # not there: nothing proven
+    assert remove_unused_blob(None, unused) is False
+    assert remove_unused_blob(str(tmp_path), "sha256:../../x") is False

@@ -560,3 +560,20 @@ def test_bad_new_options_are_refused_before_anything(desired: Dict[str, Any], me
 def test_require_capabilities_out_of_present_or_loaded_is_a_warning() -> None:
     _built, warnings = ModelSpec.build("x:1", state="absent", require_capabilities=["vision"])
     assert warnings == ["require_capabilities applies to state present or loaded; with state absent it is not used"]
+
+
+# a mirror-named model the server held before the run (pulled by hand) is never deleted (issue 19 class 4)
+@pytest.mark.parametrize(
+    "desired",
+    [pytest.param({}, id="pull"), pytest.param({"digest": SERVED}, id="pinned"), pytest.param({"state": "loaded"}, id="loaded")],
+)
+def test_a_mirror_name_the_server_held_before_is_kept(desired: Dict[str, Any]) -> None:
+    found = mirror_facts(mirrored(**desired))
+    found.mirror_name_present = True
+    plan = plan_model(found)
+    assert (COPY, "llama3.2:1b", VIA) in steps_of(plan)
+    assert not [step for step in plan.steps if step.kind == DELETE and step.target.display == VIA], steps_of(plan)
+    pull = next(step for step in plan.steps if step.kind == PULL)
+    assert pull.data["temporary"] is False
+    created = plan_model(mirror_facts(mirrored(**desired)))
+    assert next(step for step in created.steps if step.kind == PULL).data["temporary"] is True

@@ -27,7 +27,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     nginx_name_conflicts,
     parse_listen,
     render_config,
-    url_secrets,
     validate_allow,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import provided_certificate_issues, san_covers
@@ -374,20 +373,3 @@ def test_certificate_issue_table() -> None:
     encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pass"))
     message = provided_certificate_issues(future[0], encrypted, "/c.pem", "/k.pem", ["ollama.example.com"])
     assert message[0][0] == "unreadable" and "is encrypted" in message[0][1]
-
-
-# ---------------------------------------------------------------------------- class 7
-URLS = [
-    ("http://admin:hunter2@127.0.0.1:11434", ["http://admin:hunter2@127.0.0.1:11434", "admin:hunter2", "hunter2"]),
-    ("admin:hunter2@127.0.0.1:11434", ["admin:hunter2@127.0.0.1:11434", "admin:hunter2", "hunter2"]),
-    ("https://token-only@host", ["https://token-only@host", "token-only"]),
-    ("http://a:b@c:d@host:1/x?y#z", ["http://a:b@c:d@host:1/x?y#z", "a:b@c:d", "b@c:d"]),
-    ("http://127.0.0.1:11434", []),
-    ("http://127.0.0.1:11434/a@b", []),
-    (None, []),
-]
-
-
-@pytest.mark.parametrize(("value", "expected"), URLS)
-def test_url_secrets(value: str | None, expected: list[str]) -> None:
-    assert url_secrets([value]) == expected
