@@ -23,6 +23,8 @@ BENCHES = [
     "tests.bench_proxy",
     "tests.bench_sync",
     "tests.bench_fleet",
+    "tests.bench_tasks",
+    "tests.bench_lean",
     "tests.bench_health",
     "tests.bench_mirror",
     "tests.bench_instances",

@@ -69,7 +69,7 @@ def test_deploy_is_healthy_idempotent_and_recreated_on_change(role_vars: dict) -
     # auto on this GPU-less host: CPU, with a visible warning, and GPU facts saying so
     warning = run.results("Warn that Ollama will run on the CPU")
     assert warning["msg"].startswith("WARNING: no usable GPU")
-    facts = run.results("Record the GPU facts")["ansible_facts"]["ollama_server_gpu_facts"]
+    facts = run.results("Record the resources, the GPU facts and the container settings")["ansible_facts"]["ollama_server_gpu_facts"]
     assert facts == {"vendor": "none", "count": 0, "names": [], "memory": [], "driver": "", "used": "cpu"}
     preflight = run.results("Check disk and memory")
     assert preflight["msg"].startswith("Preflight passed: Docker ")
@@ -164,7 +164,7 @@ def test_host_network_host_directory_and_limits(role_vars: dict, tmp_path: Path)
 def test_forced_nvidia_fails_in_preflight_without_a_container(role_vars: dict) -> None:
     run = run_playbook("server.yml", dict(role_vars, ollama_server_gpu="nvidia"))
     assert run.rc == 2
-    failure = run.results("Fail for a forced NVIDIA GPU the engine cannot use")
+    failure = run.results("Fail for a forced GPU that cannot be used")
     assert failure["failed"] is True
     assert "ollama_server_gpu is nvidia" in failure["msg"]
     assert "Install the NVIDIA Container Toolkit" in failure["msg"]
@@ -176,7 +176,7 @@ def test_forced_nvidia_fails_in_preflight_without_a_container(role_vars: dict) -
 def test_forced_amd_fails_without_devices(role_vars: dict) -> None:
     run = run_playbook("server.yml", dict(role_vars, ollama_server_gpu="amd"))
     assert run.rc == 2
-    assert "/dev/kfd and /dev/dri are not both present" in run.results("Fail for a forced AMD GPU that is not there")["msg"]
+    assert "/dev/kfd and /dev/dri are not both present" in run.results("Fail for a forced GPU that cannot be used")["msg"]
     assert inspect(CONTAINER) is None
 
 

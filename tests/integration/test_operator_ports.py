@@ -63,7 +63,7 @@ def test_a_taken_port_fails_in_preflight_naming_its_holder_and_leaves_nothing(se
     # one line for the role's settings check, and sizes in the collection's one convention (decimal units)
     checked = deployed.results("Check values the argument spec cannot")
     assert "results" not in checked and checked["msg"].startswith("The settings of ollama_server passed "), checked
-    resources = deployed.results("Record the resources found")["ansible_facts"]["ollama_server_resources"]
+    resources = deployed.results("Record the resources, the GPU facts and the container settings")["ansible_facts"]["ollama_server_resources"]
     free = format_size(int(resources["disk_free_bytes"]))
     assert "%s free at %s" % (free, resources["disk_path"]) in deployed.results("Check disk and memory")["msg"]
     again = run_playbook("server.yml", server_vars)

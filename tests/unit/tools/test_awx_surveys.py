@@ -18,7 +18,7 @@ import yaml
 from tools import awx_surveys
 
 REPO = Path(__file__).resolve().parents[3]
-ROLES = ("ollama_server", "ollama_models", "ollama_proxy")
+ROLES = ("ollama_server", "ollama_models", "ollama_proxy", "ollama_health")
 QUESTION_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
 
 
@@ -59,6 +59,7 @@ def test_each_playbook_asks_for_the_options_of_the_roles_it_runs(surveys: Dict[s
     assert {v.split("_")[1] for v in by_variable(surveys["models"]["spec"])} == {"models"}
     assert {v.split("_")[1] for v in by_variable(surveys["server"]["spec"])} == {"server", "site"}, "server.yml reads ollama_site_serial"
     assert {v.split("_")[1] for v in by_variable(surveys["proxy"]["spec"])} == {"proxy"}
+    assert {v.split("_")[1] for v in by_variable(surveys["health"]["spec"])} == {"health"}, "health.yml runs the ollama_health role alone"
     remove = {v.split("_")[1] for v in by_variable(surveys["remove"]["spec"])}
     assert remove == {"server", "proxy", "remove", "site"}
 
