@@ -22,13 +22,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.docker_support import docker, inspect, require_engine
+# one worker runs them in order (they reuse one set of containers), under a name of this test process alone
+from tests.integration.docker_support import (
+    docker,
+    inspect,
+    own_name,
+    require_engine,
+)
 from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import REPO, run_playbook
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("server_instances")]
 
-PREFIX = "llmops-inst-test"
+PREFIX = own_name("llmops-inst")
 SIM_IMAGE = "llmops-inst/ollama-sim:test"
 STAND_IN = REPO / "tests" / "integration" / "files"
 UUIDS = ["GPU-5d4c0000-0000-4000-8000-00000000000%d" % i for i in range(4)]
