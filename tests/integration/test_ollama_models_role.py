@@ -119,7 +119,7 @@ def test_role_records_the_history_and_writes_the_lock_file_on_a_converged_host(s
     sim.clear_requests()
     second = run_playbook("models_role.yml", locked)
     assert second.rc == 0 and second.stats["changed"] == 1, "the lock file was written"
-    assert '- name: "smollm2:135m"' in lock.read_text()
+    assert [entry["name"] for entry in json.loads(lock.read_text())["models"]] == ["smollm2:135m"]  # a JSON lock file
     assert mutating(sim.requests()) == [], "the host matched: nothing changed on the server"
 
     third = run_playbook("models_role.yml", locked)

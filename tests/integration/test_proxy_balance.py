@@ -92,7 +92,7 @@ def test_model_affinity_keeps_each_model_on_one_instance_and_fails_over(njs_ngin
     assert result["binding"]["balance"] == "model"
     config = Path(result["binding"]["config_file"]).read_text()
     ident = config.split("upstream ", 1)[1].split(" ", 1)[0]
-    assert "js_set $%s_model %s.model;" % (ident, ident) in config
+    assert "js_set $%s_balance_model %s_balance.model;" % (ident, ident) in config
     assert "    hash $%s_balance_model consistent;" % ident in config and "proxy_request_buffering on;" in config
     assert Path(njs_nginx.conf_d / (HOST + ".balance.js")).read_text().startswith("// Managed by llmops.ollama.ollama_domain")
     for sim in instances:
