@@ -29,6 +29,8 @@ from tests.integration.playbook import REPO
 ROLE = REPO / "roles" / "ollama_monitoring"
 WRITER = ROLE / "files" / "ollama_state_metrics.py"
 WATCHDOG = REPO / "roles" / "ollama_server" / "files" / "ollama_watchdog.py"
+# the one definition of the inference probe, which the ollama_server role installs beside the watchdog
+PROBE = REPO / "plugins" / "module_utils" / "core" / "probe.py"
 DASHBOARD = ROLE / "files" / "ollama_dashboard.json"
 BINARIES = {
     "node_exporter": "prometheus-node-exporter",
@@ -240,7 +242,13 @@ def write_inventory(path: Path, ollama_hosts: Dict[str, Dict[str, Any]], monitor
 def run_watchdog(config: Dict[str, Any], path: Path, timeout: float = 60) -> subprocess.CompletedProcess:
     """One run of the real watchdog program (which runs the writer at its end when configured)."""
     path.write_text(json.dumps(config))
-    return subprocess.run([sys.executable, str(WATCHDOG), "--config", str(path)], capture_output=True, text=True, timeout=timeout, check=False)
+    installed = path.parent / "watchdog-bin"  # as the role installs it: the watchdog and ollama_probe.py side by side
+    if not (installed / "ollama_watchdog.py").is_file():
+        installed.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROBE, installed / "ollama_probe.py")
+        shutil.copyfile(WATCHDOG, installed / "ollama_watchdog.py")
+    program = installed / "ollama_watchdog.py"
+    return subprocess.run([sys.executable, str(program), "--config", str(path)], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def dashboard_queries() -> List[str]:
