@@ -72,6 +72,8 @@ def history(sim, tmp_path: Path) -> list[dict]:
     return info.results("Info")["history"]
 
 
+# serial: it counts the progress lines of a pull paced by the simulator, which CPU taken by tests beside it can thin out
+@pytest.mark.serial
 def test_role_plans_then_shows_progress_and_the_summary_then_is_idempotent(make_sim, tmp_path: Path) -> None:
     slow = make_sim("slow", rate=600_000)  # slow enough for several progress rounds even on a loaded machine
     variables = role_vars(slow, tmp_path, ollama_models_list=["llama3.2:latest", {"name": "smollm2:135m", "priority": "high"}])
