@@ -123,3 +123,15 @@ def test_the_inference_probe_is_defined_once() -> None:
         name: ["plugins/module_utils/core/probe.py"]
         for name in ("EMBEDDING_FAMILIES", "PROBE_PROMPT", "is_embedding_model", "smallest_model", "probe_request", "answer_problem")
     }
+
+
+def test_the_url_credential_rule_is_defined_once() -> None:
+    """Finding and masking credentials in a URL: core/urls.py only (the watchdog logs a webhook's origin, never a redacted URL)."""
+    defined = {}
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name in ("userinfo", "query_secrets", "has_credentials", "secrets", "redact", "mask_params"):
+                defined.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    assert defined == {
+        name: ["plugins/module_utils/core/urls.py"] for name in ("userinfo", "query_secrets", "has_credentials", "secrets", "redact", "mask_params")
+    }

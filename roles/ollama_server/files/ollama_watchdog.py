@@ -102,8 +102,13 @@ def describe(exc: BaseException) -> str:
     return str(getattr(exc, "reason", None) or exc) or type(exc).__name__
 
 
-def redact(url: str) -> str:
-    """The scheme and host of a URL: a webhook's path or query may carry a token."""
+def webhook_origin(url: str) -> str:
+    """How a log line names the webhook: its scheme and host only.
+
+    Not the collection's URL-credential rule (plugins/module_utils/core/urls.py, which masks userinfo and
+    secret query values but keeps the path): a webhook's whole path is its secret (Slack, Teams and
+    Mattermost put the token there), so nothing after the host is ever logged.
+    """
     try:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname or ""
@@ -272,7 +277,7 @@ class Watchdog:
             with urllib.request.urlopen(request, timeout=float(self.config["webhook_timeout"])) as response:
                 response.read()
         except REQUEST_ERRORS as exc:
-            self.log("WARN webhook %s failed: %s" % (redact(self.config["webhook"]), describe(exc)))
+            self.log("WARN webhook %s failed: %s" % (webhook_origin(self.config["webhook"]), describe(exc)))
 
     def check_disk(self) -> None:
         path, minimum = self.config["disk_path"], int(self.config["disk_min_bytes"] or 0)

@@ -255,10 +255,10 @@ def test_main_reports_an_unreadable_configuration(tmp_path: Path, capsys: pytest
     assert "cannot read the configuration %s" % (tmp_path / "bad.json") in capsys.readouterr().err
 
 
-def test_redact_keeps_only_scheme_and_host() -> None:
-    assert watchdog.redact("https://hooks.example.com/services/T0/B0/XYZ?x=1") == "https://hooks.example.com/..."
-    assert watchdog.redact("http://user:pw@[::1]:8080/a") == "http://[::1]:8080/..."
-    assert watchdog.redact("http://host:notaport/") == "(unparsable URL)"
+def test_the_webhook_is_logged_by_its_origin_only() -> None:
+    assert watchdog.webhook_origin("https://hooks.example.com/services/T0/B0/XYZ?x=1") == "https://hooks.example.com/..."
+    assert watchdog.webhook_origin("http://user:pw@[::1]:8080/a") == "http://[::1]:8080/..."
+    assert watchdog.webhook_origin("http://host:notaport/") == "(unparsable URL)"
 
 
 def test_the_status_file_is_replaced_atomically(tmp_path: Path, serve) -> None:
