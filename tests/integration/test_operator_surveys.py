@@ -62,7 +62,8 @@ def test_the_models_health_and_site_surveys(sim, tmp_path: Path) -> None:
         "ollama_models_state_dir": str(tmp_path / "ledger"),
     }
     run("models.yml", models, tmp_path)
-    run("health.yml", {"ollama_api_url": sim.url, "ollama_health_models_path": str(tmp_path)}, tmp_path)
+    # health.yml runs the ollama_health role: its survey asks the role's own API URL
+    run("health.yml", {"ollama_health_api_url": sim.url, "ollama_health_models_path": str(tmp_path)}, tmp_path)
     # site.yml on a server that another tool runs (ollama_site_manage_server answered false), without proxy domains
     run("site.yml", {**models, "ollama_site_manage_server": "false", "ollama_api_url": sim.url, "ollama_health_models_path": str(tmp_path)}, tmp_path)
 
