@@ -80,6 +80,12 @@ PROXY_PORT      ?=
 PROXY_HTTP_PORT ?=
 DEMO_SHOW = $(DEMO_BIN)/python tools/demo_settings.py show $(DEMO)
 
+# A converged run prints what changed or failed, the roles' reports (the server, the model sync, the health
+# report) and the recap: the collection's stdout callback ollama_brief, the default callback with ok and
+# skipped results hidden. Every task's line: make demo ANSIBLE_DISPLAY_OK_HOSTS=true ANSIBLE_DISPLAY_SKIPPED_HOSTS=true
+demo: export ANSIBLE_STDOUT_CALLBACK ?= llmops.ollama.ollama_brief
+demo: export ANSIBLE_DISPLAY_OK_HOSTS ?= false
+demo: export ANSIBLE_DISPLAY_SKIPPED_HOSTS ?= false
 demo: deps demo-venv link
 	@mkdir -p $(DEMO) && chmod 700 $(DEMO)
 	@$(DEMO_BIN)/python tools/demo_settings.py up $(DEMO) $(CURDIR) "$(OLLAMA_PORT)" "$(PROXY_PORT)" "$(PROXY_HTTP_PORT)"
@@ -91,10 +97,8 @@ demo: deps demo-venv link
 	    docker image inspect llmops/ollama-sim:test >/dev/null 2>&1 || bash tests/docker/build_sim_image.sh llmops/ollama-sim:test; \
 	    echo llmops/ollama-sim:test > $(DEMO)/image; \
 	fi
-	$(DEMO_BIN)/ansible-playbook -i inventory/local playbooks/site.yml -e @$(DEMO)/secrets.yml -e @$(DEMO)/settings.yml \
-	    -e ollama_server_image=$$(cat $(DEMO)/image) -e ollama_server_image_pull=never
+	$(DEMO_BIN)/ansible-playbook -i inventory/local playbooks/site.yml -e @$(DEMO)/secrets.yml -e @$(DEMO)/settings.yml -e ollama_server_image=$$(cat $(DEMO)/image) -e ollama_server_image_pull=never
 	@port=$$($(DEMO_SHOW) ollama_demo_https_port); \
-	echo; \
 	echo "Call Ollama through the proxy (TLS, allowlist 127.0.0.1, API key from $(DEMO)/secrets.yml):"; \
 	echo "  curl --cacert $(DEMO)/tls/localhost.crt \\"; \
 	echo "       -H \"Authorization: Bearer \$$(sed -n 's/^ollama_demo_api_key: //p' $(DEMO)/secrets.yml)\" https://localhost:$$port/api/tags"; \

@@ -17,7 +17,6 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
-echo "deps: Debian packages present: ${packages[*]}"
 
 # The Docker engine: no init system here, so start dockerd directly when it
 # does not answer, and wait for it.
@@ -30,4 +29,5 @@ if ! docker info >/dev/null 2>&1; then
     done
     docker info >/dev/null 2>&1 || { echo "deps: dockerd did not start; see /tmp/dockerd.log" >&2; tail -20 /tmp/dockerd.log >&2; exit 1; }
 fi
-echo "deps: Docker engine $(docker version --format '{{.Server.Version}}') answers"
+# one line when all is there (make demo's output is short)
+echo "deps: ${#packages[@]} Debian packages present (${packages[*]:0:3} ...); Docker engine $(docker version --format '{{.Server.Version}}') answers"

@@ -284,6 +284,34 @@ results:
     size_bytes:
       description: Its size in bytes.
       type: int
+    mirror:
+      description:
+        - The three steps of a pull through O(mirror), present when one ran - the pull of the mirror name from the mirror
+          (C(pulled), with the C(bytes) the server downloaded), the copy to the model's own name (C(copied)) and the removal
+          of the mirror name (C(removed)).
+      type: dict
+      returned: when the model was pulled through a mirror
+      contains:
+        mirror:
+          description: The mirror (O(mirror)).
+          type: str
+          sample: https://mirror.example.com
+        source:
+          description: The mirror name the server pulled.
+          type: str
+          sample: mirror.example.com/library/llama3.2:1b
+        bytes:
+          description: Bytes the server downloaded from the mirror.
+          type: int
+        pulled:
+          description: Whether the pull from the mirror succeeded.
+          type: bool
+        copied:
+          description: Whether the model was copied to its own name.
+          type: bool
+        removed:
+          description: Whether the mirror name is gone from the server.
+          type: bool
 summary:
   description:
     - Counts of the run, by model. C(added) pulled or created, C(updated), C(removed), C(loaded) (also models pulled then loaded),

@@ -267,3 +267,43 @@ def test_a_model_pulled_by_hand_under_the_mirror_name_survives(
         assert via in tags(sim), "%s: the model pulled by hand under the mirror's name was deleted" % label
         if succeeds:
             assert tags(sim)["smollm2:135m"] == mirror.digests["smollm2:135m"]
+
+
+def test_the_models_role_prints_one_line_per_pull_through_the_mirror(tmp_path: Path, mirror: Mirror) -> None:
+    """The ollama_models role's summary: one line per model pulled through the mirror with its three steps (the pull
+    of the mirror name with the bytes the server downloaded, the copy to its own name, the mirror name removed)."""
+    with host(tmp_path, mirror, "host-role") as sim:
+        variables = {
+            "ollama_models_api_url": sim.url,
+            "ollama_models_registry_url": mirror.upstream.url,
+            "ollama_models_mirror": mirror.url,
+            "ollama_models_models_path": str(sim.data),
+            "ollama_models_state_dir": str(tmp_path / "state-role"),
+            "ollama_models_list": MIRRORED,
+        }
+        run = run_playbook("models_role.yml", variables, env={"SSL_CERT_FILE": str(mirror.ca.ca_file)})
+        assert run.rc == 0, run.stdout[-3000:]
+        assert tags(sim) == {name: mirror.digests[name] for name in MIRRORED}
+        synced = run.results("Wait for the sync to finish")["results"]
+        steps = {entry["name"]: entry["mirror"] for entry in synced}
+        assert set(steps) == set(MIRRORED)
+        for name, step in steps.items():
+            assert (step["mirror"], step["source"], step["pulled"], step["copied"], step["removed"]) == (
+                mirror.url,
+                "%s/library/%s" % (mirror.host, name),
+                True,
+                True,
+                True,
+            ), step
+            assert step["bytes"] > 0 and step["bytes"] == next(entry["bytes"] for entry in synced if entry["name"] == name)
+        assert sum(step["bytes"] for step in steps.values()) == sim.stats()["pulled"], "every byte the server downloaded, counted once"
+        lines = [line for line in run.results("Print the summary of the sync")["msg"] if " through the mirror " in line]
+        assert lines == [
+            "%s through the mirror %s: pulled %.1f MB as %s/library/%s, copied to its own name, mirror name removed"
+            % (name, mirror.url, steps[name]["bytes"] / 1e6, mirror.host, name)
+            for name in [entry["name"] for entry in synced]
+        ], lines
+
+        again = run_playbook("models_role.yml", variables, env={"SSL_CERT_FILE": str(mirror.ca.ca_file)})
+        assert again.rc == 0 and again.stats["changed"] == 0
+        assert not [line for line in again.results("Print the summary of the sync")["msg"] if " through the mirror " in line]

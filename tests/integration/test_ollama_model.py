@@ -392,7 +392,10 @@ def test_http_500_and_503_are_retried(sim, tmp_path: Path) -> None:
     assert (result["changed"], bool(result.get("failed"))) == (True, False), result.get("msg")
     assert pull_statuses(sim) == [500, 500, 200]
     assert result["model"]["pull"]["attempts"] == 3
-    others = [r["status"] for r in sim.requests() if r["path"] != "/api/pull"]
+    # before the pull, which blobs the server lacks (for the byte count): all of them, 404 each, asked once (not per attempt)
+    heads = [r["status"] for r in sim.requests() if r["method"] == "HEAD" and r["path"].startswith("/api/blobs/")]
+    assert heads and set(heads) == {404} and len(heads) == len(set(r["path"] for r in sim.requests() if r["method"] == "HEAD")), heads
+    others = [r["status"] for r in sim.requests() if r["path"] != "/api/pull" and r["method"] != "HEAD"]
     assert others and set(others) == {200}, "the fault hit only the pull, not GET /api/tags nor the registry"
     assert "smollm2:135m" in tags(sim)
     assert [entry["event"] for entry in ledger_log(tmp_path, "smollm2:135m")].count("retry") == 2

@@ -308,3 +308,20 @@ def test_fleet_lock_file_on_the_controller(make_sim, tmp_path: Path) -> None:
     failed = [task["hosts"]["host-b"] for play in diverged.data["plays"] for task in play["tasks"] if task["hosts"].get("host-b", {}).get("failed")]
     assert len(failed) == 1 and "sha256:%s" % digest in failed[0]["msg"], failed
     assert tags(sims["host-b"]) == {}, "nothing unverified is left on host-b"
+
+
+def test_role_reports_the_bytes_of_a_pull_over_http(make_sim, tmp_path: Path) -> None:
+    """A registry over HTTP on a fast link: the server's first progress line of each blob already says done (or it gets
+    none): the summary still shows the model's size as pulled, as the sync's result does (issue 21: not 'MB pulled 0.0')."""
+    upstream = make_sim("upstream", rate=0, blob_redirect=True)
+    size = {model["name"]: model["size"] for model in upstream.catalog_models()}["smollm2:135m"]
+    host = make_sim("host", rate=0, registry=upstream.url)
+    variables = role_vars(host, tmp_path, ollama_models_registry_url=upstream.url, ollama_models_list=["smollm2:135m"])
+    run = run_playbook("models_role.yml", variables)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert upstream.stats()["served"] >= size and host.stats()["pulled"] == size, "the bytes came over HTTP"
+    synced = [r for r in task_results(run, "Wait for the sync to finish") + task_results(run, DIRECT_SYNC) if r.get("results")]
+    pulled = [entry for result in synced for entry in result["results"] if entry["action"] == "pulled"]
+    assert [(entry["name"], entry["bytes"]) for entry in pulled] == [("smollm2:135m", size)]
+    rows = run.results("Print the summary of the sync")["msg"][4:]
+    assert rows[0].split()[:4] == ["smollm2:135m", "pulled", "stopped", "%.1f" % (size / 1e6)], rows

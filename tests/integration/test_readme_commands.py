@@ -6,8 +6,9 @@
 A block that cannot run here says so in the README, on the line before it:
 ``<!-- readme-test: skip: <why> -->`` (a real fleet, the internet, or another test that runs it).
 Every other block runs, with this changes only: fixed port numbers become free ones (tests run in
-parallel), and the demo's printed client examples run as printed. Afterwards make demo-down
-leaves no container, nginx or port of the demo, and other listeners untouched.
+parallel). Then a second make demo (converged) prints at most 60 lines, the demo's printed client
+examples run as printed, and make demo-down leaves no container, nginx or port of the demo, and
+other listeners untouched.
 """
 
 from __future__ import annotations
@@ -66,6 +67,15 @@ def test_the_readme_blocks_in_order_then_the_printed_examples_then_demo_down(tmp
             printed += out
             ran += 1
         assert ran >= 2, "make demo with its ports, make env with the health report"
+        # make demo again: converged, it prints at most 60 lines (both streams), the health report and the client examples
+        # among them, what changed (nothing) and the recap (issue 21)
+        again = subprocess.run(["make", "demo"], cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200, check=False)
+        assert again.returncode == 0, again.stdout[-3000:]
+        assert len(again.stdout.splitlines()) <= 60, "a converged make demo prints %d lines:\n%s" % (len(again.stdout.splitlines()), again.stdout)
+        for line in ("healthy: True", "Print the health report", "changed=0", "failed=0", "  curl --cacert ", "  OPENAI_API_KEY="):
+            assert line in again.stdout, (line, again.stdout)
+        assert "skipping:" not in again.stdout and "ok: [localhost] => (item=" not in again.stdout, "no line per skipped task or checked item"
+        printed += again.stdout
         # the last make demo printed its client examples: they work as printed
         curl = re.search(r"^  (curl .*?\\\n.*?/api/tags)$", printed, flags=re.M | re.S)
         assert curl, printed[-3000:]

@@ -522,7 +522,8 @@ class Ledger:
         A record left ``downloading`` or ``queued`` by a process that no longer
         runs on this host (killed, host rebooted) is rewritten as ``paused``
         with ``interrupted: true``, the pid (``interrupted_pid``) and the
-        progress it had reached, and an ``interrupted`` event is logged.
+        progress it had reached (its bytes per layer also as ``pull_layers``, what
+        the next pull resumes from), and an ``interrupted`` event is logged.
         Records of live processes, and of other hosts, are left alone.
         """
         found: List[Dict[str, Any]] = []
@@ -544,6 +545,14 @@ class Ledger:
                 record["interrupted_at"] = now_iso(self._clock)
                 for key in ("pid", "pid_start", "boot_id"):
                     record.pop(key, None)
+                # the bytes per layer it had seen are on the server's disk: the next pull counts only what it moves
+                seen = (record.get("progress") or {}).get("layers") if isinstance(record.get("progress"), dict) else None
+                if isinstance(seen, dict) and seen:
+                    layers = dict(record.get("pull_layers") or {})
+                    for digest, completed in seen.items():
+                        if isinstance(completed, int) and not isinstance(completed, bool):
+                            layers[str(digest)] = max(int(layers.get(str(digest)) or 0), completed)
+                    record["pull_layers"] = layers
                 record["updated_at"] = record["interrupted_at"]
                 if not self._write(path, record):
                     continue

@@ -100,6 +100,9 @@ class ModelResult:
         self.plan: Optional[Plan] = None
         self.expected_size = 0
         self.unconfirmed = False  # pulled, and its digest taken from the plan until the server's list is read again
+        # a pull through a mirror, its three steps: pulled from the mirror as its mirror name (bytes), copied to the
+        # model's own name, the mirror name removed (None: no pull through a mirror ran)
+        self.mirror: Optional[Dict[str, Any]] = None
 
     def act(self, verb: str) -> None:
         self.actions.append(verb)
@@ -256,7 +259,9 @@ class Executor:
             if run.backup is not None:
                 self._drop_backup(run.backup)
             if run.temporary is not None:
-                self._drop_mirror_name(run.temporary)
+                removed = self._drop_mirror_name(run.temporary)
+                if result.mirror is not None:
+                    result.mirror["removed"] = removed
 
     def _step(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
         kind = step.kind
@@ -272,8 +277,10 @@ class Executor:
                 result.after["state"] = "present"
         elif kind == DELETE:
             if step.data.get("mirror"):  # the mirror-named model, once copied to its own name
-                self._drop_mirror_name(step.target)
+                removed = self._drop_mirror_name(step.target)
                 run.temporary = None
+                if result.mirror is not None:
+                    result.mirror["removed"] = removed
                 return
             if step.target != plan.name:  # the backup copy, no longer needed
                 self._drop_backup(step.target)
@@ -284,6 +291,8 @@ class Executor:
         elif kind == COPY:
             if step.data.get("mirror"):
                 self._mirror_copy(plan, step, run)
+                if result.mirror is not None:
+                    result.mirror["copied"] = True
             else:
                 self._backup(plan, step, run)
         elif kind == PULL:
@@ -453,15 +462,22 @@ class Executor:
             where.update(mirror=mirror, source=(step.source or name).display)
         self.ledger.log(name, "pull-started", total=expected or None, **where)
         self.mutated = True
+        missing = self.transfer.missing_blobs(step.data.get("blobs") or {})
+        if mirror:
+            result.mirror = {"mirror": mirror, "source": (step.source or name).display, "bytes": 0, "pulled": False, "copied": False, "removed": False}
         try:
-            stats = self.transfer.pull(name, bool(step.data.get("insecure")), expected, source=step.source)
+            stats = self.transfer.pull(name, bool(step.data.get("insecure")), expected, source=step.source, missing=missing)
         except OperationFailed as exc:
             result.transfer = exc.stats
+            if result.mirror is not None:
+                result.mirror["bytes"] = exc.stats.bytes
             failure = self._transfer_failure(name, exc)
             if mirror:
                 failure.args = ("%s (pulled through the mirror %s as %s)" % (failure, mirror, (step.source or name).display),)
             raise failure from None
         result.transfer = stats
+        if result.mirror is not None:
+            result.mirror.update(bytes=stats.bytes, pulled=True)
         return stats
 
     def _create(self, plan: Plan, step: Step, result: ModelResult, run: _Run) -> None:
@@ -650,13 +666,15 @@ class Executor:
             raise StepFailed("%s was copied from %s (sha256:%s), but the server lists it with sha256:%s" % (name.display, source.display, pulled, run.digest))
         self.ledger.log(name, "copied", source=source.display, digest=run.digest)
 
-    def _drop_mirror_name(self, name: ModelName) -> None:
-        """Delete the mirror-named model (Ollama keeps every blob another manifest still uses)."""
+    def _drop_mirror_name(self, name: ModelName) -> bool:
+        """Delete the mirror-named model (Ollama keeps every blob another manifest still uses); whether it is gone."""
         try:
             self.client.delete(name.display)
         except OllamaError as exc:
             if exc.status != 404:
                 self._warn("the mirror-named model %s could not be removed: %s; delete it with state: absent" % (name.display, exc.server_message or exc))
+                return False
+        return True
 
     def _drop_backup(self, backup: ModelName) -> None:
         try:

@@ -370,6 +370,11 @@ def _plan_pulled(plan: Plan, facts: ModelFacts) -> None:
     _plan_update(plan, facts)
 
 
+def _blob_sizes(manifest: Any) -> Dict[str, int]:
+    """digest: size of the manifest's blobs (what a pull may download; the byte count of the pull reads it), or {}."""
+    return {blob["digest"]: int(blob["size"]) for blob in manifest.blobs} if manifest is not None else {}
+
+
 def _needs_manifest(plan: Plan, facts: ModelFacts) -> bool:
     if not facts.manifest_read:
         plan.wants.append(MANIFEST)
@@ -391,7 +396,7 @@ def _plan_pull(plan: Plan, facts: ModelFacts, verb: str, reason: str) -> None:
     plan.add(Step(CHECK_SPACE, name, "a pull must fit on the models disk", data=_space_data(facts)))
     missing = _missing_message(facts)
     after = {"state": "present", "digest": spec.digest or served or UNKNOWN_DIGEST}
-    pull_data.update(total=plan.expected_size)
+    pull_data.update(total=plan.expected_size, blobs=_blob_sizes(manifest))
     plan.add(Step(PULL, name, reason, verb=verb, source=via, transfer=True, after=after, error=missing, data=pull_data))
     _mirror_rename(plan, via, keep=facts.mirror_name_present)
     if spec.digest:
@@ -510,7 +515,7 @@ def _plan_update(plan: Plan, facts: ModelFacts) -> None:
         backup = backup_name(name)
         plan.add(Step(COPY, backup, "keep sha256:%s to put it back if the pulled version does not match the pin" % current, source=name, data={"backup": True}))
     after = {"state": plan.before["state"], "digest": predicted} if changes else dict(plan.before)
-    pull_data.update(total=plan.expected_size, update=True, current=current, changes=changes)
+    pull_data.update(total=plan.expected_size, blobs=_blob_sizes(manifest), update=True, current=current, changes=changes)
     plan.add(
         Step(
             PULL,

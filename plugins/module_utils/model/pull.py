@@ -86,15 +86,20 @@ class LayerProgress:
     disk, at most). A line may report 0 before the server has looked at its partial file and then
     jump to the bytes on disk: those bytes did not move in this attempt, so when the first line says
     0 the start is the smaller of ``known`` and the first count above 0.
+
+    ``fresh``: the server lacked the blob when the pull began (HEAD /api/blobs). Its first line
+    proves nothing then: over a fast link Ollama's first progress line (60 ms after the download
+    starts) may already report most or all of the layer. Its start is what earlier attempts saw.
     """
 
-    __slots__ = ("completed", "first", "first_positive", "known", "total")
+    __slots__ = ("completed", "first", "first_positive", "fresh", "known", "total")
 
-    def __init__(self, first: int, completed: int, total: int, known: int = 0) -> None:
+    def __init__(self, first: int, completed: int, total: int, known: int = 0, fresh: bool = False) -> None:
         self.first = first
         self.completed = completed
         self.total = total
         self.known = known
+        self.fresh = fresh
         self.first_positive = first if first > 0 else 0
 
     def see(self, completed: int, total: int) -> None:
@@ -106,6 +111,8 @@ class LayerProgress:
     @property
     def start(self) -> int:
         """The bytes of the layer that were there when this attempt began."""
+        if self.fresh:
+            return min(self.known, self.first if self.first > 0 else (self.first_positive or self.completed))
         if self.first > 0 or not self.known:
             return self.first
         return min(self.known, self.first_positive or self.completed)
@@ -195,16 +202,34 @@ class Transfer:
         request_timeout = float(getattr(self.client, "timeout", 0) or 0)
         return max(float(self.stall_timeout), request_timeout, max(0, int(total or 0)) / float(rate))
 
-    def pull(self, name: ModelName, insecure: bool = False, expected_total: int = 0, source: Optional[ModelName] = None) -> TransferStats:
+    def pull(
+        self,
+        name: ModelName,
+        insecure: bool = False,
+        expected_total: int = 0,
+        source: Optional[ModelName] = None,
+        missing: Optional[Dict[str, int]] = None,
+    ) -> TransferStats:
         """POST /api/pull until it reports success; raise OperationFailed.
 
         ``source``: the name the server pulls when it is not ``name`` (a mirror's); progress stays under ``name``.
+        ``missing``: the blobs (digest: size) the server lacked before the pull, when known (see missing_blobs):
+        their bytes count as moved however late the stream first reports them, and in full when it never does.
         """
 
         def open_stream(timeout: float) -> Iterator[Dict[str, Any]]:
             return self.client.pull_stream((source or name).display, insecure, timeout=timeout)
 
-        return self._run(name, "pull", "/api/pull", open_stream, expected_total)
+        return self._run(name, "pull", "/api/pull", open_stream, expected_total, missing=missing)
+
+    def missing_blobs(self, blobs: Dict[str, int]) -> Optional[Dict[str, int]]:
+        """The blobs (digest: size, from the registry manifest) the server lacks (HEAD /api/blobs each); None when unknown."""
+        if not blobs:
+            return None
+        try:
+            return {digest: int(size) for digest, size in blobs.items() if not self.client.blob_exists(digest)}
+        except OllamaError:
+            return None  # the byte count falls back to the progress lines alone
 
     def create(self, name: ModelName, payload: Dict[str, Any], rewrite_bytes: int = 0) -> TransferStats:
         """POST /api/create until it reports success; raise OperationFailed.
@@ -239,6 +264,7 @@ class Transfer:
         open_stream: Callable[[float], Iterator[Dict[str, Any]]],
         expected_total: int,
         silent_bytes: int = 0,
+        missing: Optional[Dict[str, int]] = None,
     ) -> TransferStats:
         stats = TransferStats()
         stats.total = expected_total
@@ -249,8 +275,10 @@ class Transfer:
             stats.attempts += 1
             layers: Layers = {}
             try:
-                self._attempt(path, open_stream, layers, writer, expected_total, stats, known, silent_bytes)
+                self._attempt(path, open_stream, layers, writer, expected_total, stats, known, silent_bytes, missing)
                 stats.bytes += _moved(layers)
+                # a missing blob the stream never reported (its download ended before the first progress line)
+                stats.bytes += sum(max(0, size - known.get(digest, 0)) for digest, size in (missing or {}).items() if digest not in layers)
                 stats.seconds = self._clock() - started
                 if known:
                     self.ledger.update(name, pull_layers=None)
@@ -288,6 +316,7 @@ class Transfer:
         stats: TransferStats,
         known: Optional[Dict[str, int]] = None,
         silent_bytes: int = 0,
+        missing: Optional[Dict[str, int]] = None,
     ) -> None:
         last_status = ""
         watch = _StallWatch(self.stall_timeout, self._clock)
@@ -304,7 +333,7 @@ class Transfer:
                     completed = _count(item.get("completed"))
                     layer = layers.get(digest)
                     if layer is None:
-                        layers[digest] = LayerProgress(completed, completed, total, (known or {}).get(digest, 0))
+                        layers[digest] = LayerProgress(completed, completed, total, (known or {}).get(digest, 0), digest in (missing or {}))
                     else:
                         layer.see(completed, total)
                     seen_total = sum(layer.total for layer in layers.values())

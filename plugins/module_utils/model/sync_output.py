@@ -140,7 +140,7 @@ def result_entry(item: Any, predicted: bool) -> Dict[str, Any]:
     size = int(record.get("size_bytes") or 0)
     if not size and predicted:
         size = result.expected_size
-    return {
+    entry = {
         "name": record.get("name") or item.spec.name.display,
         "action": action,
         "actions": list(result.actions),
@@ -156,6 +156,9 @@ def result_entry(item: Any, predicted: bool) -> Dict[str, Any]:
         "size": format_size(size),
         "size_bytes": size,
     }
+    if result.mirror is not None:
+        entry["mirror"] = dict(result.mirror)
+    return entry
 
 
 def unavailable(sync: Any, results: List[Dict[str, Any]]) -> List[str]:

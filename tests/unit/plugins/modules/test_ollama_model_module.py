@@ -30,7 +30,7 @@ def test_pull_then_unchanged_with_record_actions_and_diff(fake: FakeOllama, caps
     assert result["model"]["digest"] == digest and result["model"]["actions"] == ["pulled"]
     assert result["models"] == [result["model"]]
     assert result["diff"] == {"before": {"llama3.2:1b": {"state": "absent"}}, "after": {"llama3.2:1b": {"state": "present", "digest": digest}}}
-    assert result["pull"]["models"] == 1 and result["pull"]["bytes"] == 1000
+    assert result["pull"]["models"] == 1 and result["pull"]["bytes"] == 1110  # the layer and the config blob (1000 B + 110 B)
     again = run(ollama_model, {"name": ["llama3.2:1b"]}, capsys, tmp_path)
     assert again["changed"] is False and again["actions"] == []
 

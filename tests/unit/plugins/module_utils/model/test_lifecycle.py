@@ -105,6 +105,15 @@ class FakeOllama:
         return [path for path in self.paths() if path in MUTATING]
 
     # client API
+    def blob_exists(self, digest: str) -> bool:
+        """HEAD /api/blobs: a blob of an installed model (a partial download is not a blob)."""
+        self.requests.append(("HEAD", "/api/blobs/%s" % digest, None))
+        for key in self.models:
+            data = json.loads(self.registry.get(key, b"{}"))
+            if digest in [layer.get("digest") for layer in data.get("layers", [])] + [(data.get("config") or {}).get("digest")]:
+                return True
+        return False
+
     def tags(self) -> list:
         self.requests.append(("GET", "/api/tags", None))
         return [dict(m) for m in self.models.values()]
@@ -334,10 +343,13 @@ def test_present_pulls_a_missing_model_then_is_unchanged(fake: FakeOllama, tmp_p
     assert result.before == {"state": "absent"}
     assert result.after == {"state": "present", "digest": digest}
     assert result.record["status"] == "stopped" and result.record["digest"] == digest
-    assert result.transfer is not None and result.transfer.bytes == 1000 and result.transfer.attempts == 1
+    # the layer's 1000 B and the config blob's 110 B, which the fake's stream never reports (as Ollama, for a blob downloaded before its first line)
+    assert result.transfer is not None and result.transfer.bytes == 1110 and result.transfer.attempts == 1
     assert result.space == {"needed": 1110, "present": 0, "total": 1110, "free": result.space["free"], "min_free_space": 0}
     # the server's list is read once before and once after: the digest of the pull is the one the registry served, confirmed then
-    assert fake.paths() == ["/api/tags", "/api/ps", "/api/pull", "/api/tags", "/api/ps"]
+    # which blobs the server lacks (HEAD /api/blobs, for the byte count of the pull), the pull
+    heads = ["/api/blobs/%s" % blob["digest"] for blob in Manifest(fake.registry[parse_name("llama3.2:1b").key], "x").blobs]
+    assert fake.paths() == ["/api/tags", "/api/ps", *heads, "/api/pull", "/api/tags", "/api/ps"]
 
     fake.requests.clear()
     again = manager(fake, tmp_path).ensure([spec()])[0]
@@ -420,7 +432,7 @@ def test_retries_resume_and_give_up(fake: FakeOllama, tmp_path: Path) -> None:
     result = manager(fake, tmp_path).ensure([spec()])[0]
     assert (result.changed, result.failed) == (True, False)
     assert result.transfer.attempts == 3
-    assert result.transfer.bytes == 1000, "every retry resumes: each byte counted once"
+    assert result.transfer.bytes == 1110, "every retry resumes: each byte counted once (the layer's 1000 B, the config's 110 B)"
     events = [e["event"] for e in Ledger.open(str(tmp_path / "state")).log_entries("llama3.2:1b")]
     assert events == ["pull-started", "retry", "retry", "pulled"]
 
@@ -563,7 +575,7 @@ def test_failure_message_and_summary_over_a_list(fake: FakeOllama, tmp_path: Pat
     results = manager(fake, tmp_path).ensure([spec("a:1b"), spec("nope:1b"), spec("nada:1b")])
     assert failure_message(results).startswith("2 of 3 models failed: model 'nope:1b' not found in registry.ollama.ai/library")
     totals = summary(results)
-    assert totals["models"] == 3 and totals["bytes"] == 400
+    assert totals["models"] == 3 and totals["bytes"] == 510  # the layer's 400 B and the config blob's 110 B
     assert failure_message(results[:1]) == ""
 
 

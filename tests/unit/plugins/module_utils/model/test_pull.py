@@ -104,6 +104,61 @@ def test_a_cut_is_retried_and_resumes(tmp_path: Path) -> None:
     assert as_dict["bytes_human"] == "1.0 KB" and as_dict["attempts"] == 2 and as_dict["speed"] > 0
 
 
+CONFIG = "sha256:" + "c" * 64
+PRESENT = "sha256:" + "a" * 64
+
+
+def test_missing_blobs_count_in_full_however_late_the_stream_reports_them(tmp_path: Path) -> None:
+    """A fast download (a mirror, a registry over HTTP on the LAN): the first line of the weights already says done,
+    the config blob gets no line at all, a blob the server had says done too (not moved): the count is the missing sizes."""
+    client = Script(
+        [
+            {"status": "pulling manifest"},
+            line(1000),
+            {"status": "pulling aaaaaaaaaaaa", "digest": PRESENT, "total": 300, "completed": 300},
+            {"status": "verifying sha256 digest"},
+            {"status": "success"},
+        ]
+    )
+    stats = transfer(client, tmp_path).pull(parse_name("m"), expected_total=1410, missing={LAYER: 1000, CONFIG: 110})
+    assert (stats.attempts, stats.bytes) == (1, 1110)
+    # without knowing what the server lacked, the progress lines alone: nothing seen moving
+    again = transfer(Script(list(client_lines())), tmp_path / "other").pull(parse_name("m"), expected_total=1410)
+    assert again.bytes == 0
+
+
+def client_lines() -> List[Any]:
+    return [{"status": "pulling manifest"}, line(1000), {"status": "success"}]
+
+
+def test_a_missing_blob_resumed_after_a_cut_counts_each_byte_once(tmp_path: Path) -> None:
+    client = Script(
+        [{"status": "pulling manifest"}, line(400), IncompleteRead(b"")],  # the first line came late: 400 B already there
+        [{"status": "pulling manifest"}, line(400), line(1000), {"status": "success"}],
+    )
+    stats = transfer(client, tmp_path).pull(parse_name("m"), missing={LAYER: 1000})
+    assert (stats.attempts, stats.bytes) == (2, 1000)
+
+
+def test_missing_blobs_asks_the_server_for_each_blob_and_gives_up_on_an_error(tmp_path: Path) -> None:
+    class Heads(Script):
+        def __init__(self, present: set, broken: bool = False) -> None:
+            super().__init__()
+            self.present, self.broken, self.heads = present, broken, []
+
+        def blob_exists(self, digest: str) -> bool:
+            self.heads.append(digest)
+            if self.broken:
+                raise OllamaError("HEAD /api/blobs: 500", status=500)
+            return digest in self.present
+
+    client = Heads({LAYER})
+    assert transfer(client, tmp_path).missing_blobs({LAYER: 1000, CONFIG: 110}) == {CONFIG: 110}
+    assert client.heads == [LAYER, CONFIG]
+    assert transfer(Heads(set(), broken=True), tmp_path).missing_blobs({LAYER: 1000}) is None, "unknown: the lines alone count"
+    assert transfer(Heads(set()), tmp_path).missing_blobs({}) is None
+
+
 def test_a_stream_that_ends_without_success_is_retried(tmp_path: Path) -> None:
     client = Script([{"status": "pulling manifest"}, line(0), line(100)], [line(100), line(1000), {"status": "success"}])
     stats = transfer(client, tmp_path).pull(parse_name("m"))

@@ -367,7 +367,8 @@ def test_interrupted_pulls_are_marked_and_resumed(fake: FakeOllama, tmp_path: Pa
     ledger = Ledger.open(str(tmp_path / "state"))
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True).stdout)
     ledger.set_status("big", DOWNLOADING, "pulling", operation="pull", pid=dead, started_at="2026-01-01T00:00:00+00:00")
-    ledger.update("big", progress={"completed": 600, "total": 1110})
+    layer = json.loads(fake.registry["registry.ollama.ai/library/big:latest"])["layers"][0]["digest"]
+    ledger.update("big", progress={"completed": 600, "total": 1110, "layers": {layer: 600}})  # as the progress writer records it
     ledger.set_status("small", QUEUED, "queued", operation="pull", pid=dead)
     ledger.log("big", "pull-started")
     fake.publish("small")
@@ -385,7 +386,7 @@ def test_interrupted_pulls_are_marked_and_resumed(fake: FakeOllama, tmp_path: Pa
     entry = outcome["results"][0]
     assert entry["action"] == "pulled"
     assert "the earlier pull by process %d stopped at 600 B of 1.1 KB (interrupted); resumed" % dead in entry["message"]
-    assert entry["bytes"] == 400, "the pull resumed from the partial layer"
+    assert entry["bytes"] == 400 + 110, "the pull resumed from the partial layer (400 B more), and fetched the config blob (110 B)"
     small = ledger.read("small")
     assert (small["status"], small["interrupted"], small["interrupted_pid"]) == ("paused", True, dead)
     assert [e["event"] for e in ledger.log_entries("big")] == ["pull-started", "interrupted", "pull-started", "pulled"]
