@@ -312,6 +312,14 @@ results:
         removed:
           description: Whether the mirror name is gone from the server.
           type: bool
+        previous_removed:
+          description:
+            - An update only - whether the layers that only the previous version used were removed. A copy onto the model's name
+              leaves them behind (Ollama prunes unused layers at start-up, keeping those changed within the last hour), so the
+              update keeps the previous version under a second name (C(<tag>-llmops-prev)) and deletes that name afterwards,
+              which makes the server remove them. False when that name could not be made or deleted (a warning says so).
+          type: bool
+          returned: when an update went through the mirror
 summary:
   description:
     - Counts of the run, by model. C(added) pulled or created, C(updated), C(removed), C(loaded) (also models pulled then loaded),
@@ -324,7 +332,8 @@ plan:
     - The changes, in the order they run (or would run in check mode), removals first and pulls by priority. Each has name, action,
       actions, phase (remove, unload, pull, other), priority, declared, message and steps (the model's plan, each with C(kind), C(target),
       C(reason), and C(source), C(verb) where they apply; a pull through O(mirror) is a C(pull) from the mirror name, a C(copy) to the
-      model's own name and a C(delete) of the mirror name).
+      model's own name and a C(delete) of the mirror name; an update through it also has a C(copy) of the previous version to a
+      second name first and a C(delete) of that name last, which removes the layers only that version used).
   returned: always
   type: list
   elements: dict

@@ -13,6 +13,7 @@ too, for the manifest read). The hosts end with the canonical names and the upst
 from __future__ import annotations
 
 import http.client
+import json
 import ssl
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
@@ -307,3 +308,41 @@ def test_the_models_role_prints_one_line_per_pull_through_the_mirror(tmp_path: P
         again = run_playbook("models_role.yml", variables, env={"SSL_CERT_FILE": str(mirror.ca.ca_file)})
         assert again.rc == 0 and again.stats["changed"] == 0
         assert not [line for line in again.results("Print the summary of the sync")["msg"] if " through the mirror " in line]
+
+
+def blob_files(sim: Sim) -> set:
+    return {path.name for path in (sim.data / "blobs").iterdir()}
+
+
+def test_an_update_through_the_mirror_removes_the_layers_only_the_previous_version_used(tmp_path: Path, mirror: Mirror) -> None:
+    """A copy onto the model's name leaves the previous version's layers behind (Ollama prunes them only at start-up,
+    an hour later at the earliest); the sync keeps that version under a second name and deletes it after the update."""
+    with host(tmp_path, mirror, "host-u") as sim:
+        args = common(sim, tmp_path, mirror, models=[{"name": "smollm2:135m", "update": True}])
+        first = play(mirror, sync_steps=[args])[1][0]
+        assert first["changed"] is True and not first.get("failed"), first
+        previous = blob_files(sim)
+
+        # upstream publishes a new version; the mirror is filled again
+        mirror.upstream.bump("smollm2:135m")
+        fill = run_playbook("mirror.yml", {"mirror_path": str(tmp_path / "mirror"), "steps": [{"models": ["smollm2:135m"], "source": mirror.upstream.url}]})
+        assert fill.rc == 0 and fill.results("Mirror")["results"][0]["changed"] is True, fill.stdout[-3000:]
+        new = {model["name"]: model["manifest_digest"] for model in mirror.upstream.catalog_models()}["smollm2:135m"]
+
+        plan = play(mirror, check=True, sync_steps=[args])[1][0]["plan"][0]
+        assert [step["kind"] for step in plan["steps"]] == ["check_space", "copy", "pull", "copy", "delete", "delete"], plan
+
+        updated = play(mirror, sync_steps=[args])[1][0]
+        assert updated["changed"] is True and not updated.get("failed"), updated
+        assert tags(sim) == {"smollm2:135m": new}, "the new version under its own name only: no mirror name, no second name"
+        (result,) = updated["results"]
+        assert result["mirror"]["previous_removed"] is True, result
+        gone = previous - blob_files(sim)
+        assert gone, "the layers only the previous version used are removed"
+        # what is left is what the new version uses: its manifest's layers, nothing more
+        manifest = json.loads(next((sim.data / "manifests").rglob("135m")).read_text())
+        used = {layer["digest"].replace(":", "-") for layer in manifest["layers"]} | {manifest["config"]["digest"].replace(":", "-")}
+        assert blob_files(sim) == used
+
+        again = play(mirror, sync_steps=[args])[1][0]
+        assert again["changed"] is False and not again.get("failed"), again

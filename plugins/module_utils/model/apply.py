@@ -283,8 +283,10 @@ class Executor:
                     result.mirror["removed"] = removed
                 return
             if step.target != plan.name:  # the backup copy, no longer needed
-                self._drop_backup(step.target)
+                removed = run.backup is not None and self._drop_backup(step.target)
                 run.backup = None
+                if step.data.get("previous") and result.mirror is not None:
+                    result.mirror["previous_removed"] = removed
                 return
             self._delete(step.target, result, step.verb)
             result.after = {"state": "absent"}
@@ -293,6 +295,8 @@ class Executor:
                 self._mirror_copy(plan, step, run)
                 if result.mirror is not None:
                     result.mirror["copied"] = True
+            elif step.data.get("previous"):
+                self._keep_previous(plan, step, run)
             else:
                 self._backup(plan, step, run)
         elif kind == PULL:
@@ -648,6 +652,23 @@ class Executor:
         run.backup = backup
         self.ledger.log(name, "backup", backup=backup.display)
 
+    def _keep_previous(self, plan: Plan, step: Step, run: _Run) -> None:
+        """A second name for the version an update through the mirror replaces: deleted after the update, it takes the
+        layers only that version used with it. Without it the update goes on; those layers wait for the start-up prune."""
+        name, keep = plan.name, step.target
+        self.mutated = True
+        try:
+            self.client.copy(name.display, keep.display)
+        except OllamaError as exc:
+            why, previous = exc.server_message or exc, step.data["previous"]
+            self._warn(
+                "%s: the previous version sha256:%s could not be kept as %s (%s), so the layers only it used stay on the server "
+                "until its next start an hour or more later (Ollama prunes unused layers at start-up)" % (name.display, previous, keep.display, why)
+            )
+            return
+        run.backup = keep
+        self.ledger.log(name, "backup", backup=keep.display)
+
     def _mirror_copy(self, plan: Plan, step: Step, run: _Run) -> None:
         """Copy the model pulled from a mirror to its own name (POST /api/copy: the manifest, so the digest, is kept)."""
         name, source = plan.name, step.source or plan.name
@@ -676,12 +697,15 @@ class Executor:
                 return False
         return True
 
-    def _drop_backup(self, backup: ModelName) -> None:
+    def _drop_backup(self, backup: ModelName) -> bool:
+        """Delete the backup copy (Ollama then removes the layers no other model uses); whether it is gone."""
         try:
             self.client.delete(backup.display)
         except OllamaError as exc:
             if exc.status != 404:
                 self._warn("the backup copy %s could not be removed: %s; delete it with state: absent" % (backup.display, exc.server_message or exc))
+                return False
+        return True
 
     def _restore(self, plan: Plan, result: ModelResult, run: _Run, previous: str, new: str) -> str:
         """Remove an unverified update and put the previous version back from its copy; return what happened, for the message."""

@@ -60,6 +60,10 @@ SHOW = "show"
 
 # The tag suffix of the copy that keeps a model's previous version while an unverifiable pinned update runs.
 BACKUP_SUFFIX = "-llmops-prev"
+PREVIOUS_REASON = (
+    "keep sha256:%s under a second name while the update comes through the mirror: deleting that name afterwards makes "
+    "the server remove the layers only the previous version used"
+)
 UNKNOWN_DIGEST = "(unknown until pulled)"
 
 
@@ -514,6 +518,13 @@ def _plan_update(plan: Plan, facts: ModelFacts) -> None:
         # present version to put it back if the pulled one does not match the pin; no copy, no update
         backup = backup_name(name)
         plan.add(Step(COPY, backup, "keep sha256:%s to put it back if the pulled version does not match the pin" % current, source=name, data={"backup": True}))
+    elif via is not None and changes is not False:
+        # A pull under the model's own name removes the layers only the previous version used (Ollama's PullModel), but
+        # the copy of a mirror pull onto its name does not: they would stay until a restart at least an hour later (the
+        # start-up prune). Ollama's delete removes the layers that no other manifest uses, so a second name for the
+        # previous version, deleted once the update is in place, removes them.
+        backup = backup_name(name)
+        plan.add(Step(COPY, backup, PREVIOUS_REASON % current, source=name, data={"backup": True, "previous": current}))
     after = {"state": plan.before["state"], "digest": predicted} if changes else dict(plan.before)
     pull_data.update(total=plan.expected_size, blobs=_blob_sizes(manifest), update=True, current=current, changes=changes)
     plan.add(
@@ -530,10 +541,12 @@ def _plan_update(plan: Plan, facts: ModelFacts) -> None:
         )
     )
     _mirror_rename(plan, via)
-    if backup is not None:
+    if backup is not None and spec.digest:
         undo = Step(RESTORE, name, "the pulled version does not match the pin: put sha256:%s back" % current, source=backup)
         plan.add(Step(VERIFY, name, "digest pins sha256:%s" % spec.digest, undo=undo, data={"pin": spec.digest, "current": current, "backup": backup}))
         plan.add(Step(DELETE, backup, "the update is verified: the backup copy is not needed"))
+    elif backup is not None:
+        plan.add(Step(DELETE, backup, "remove the layers that only the previous version sha256:%s used" % current, data={"previous": current}))
     plan.after = dict(after)
 
 

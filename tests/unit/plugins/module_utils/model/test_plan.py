@@ -234,6 +234,12 @@ def test_transfers_and_pulls() -> None:
     assert not plan_model(facts(spec(state="absent"), present=True)).transfers
 
 
+def test_an_update_from_its_own_registry_keeps_no_second_name() -> None:
+    """Ollama's pull under the model's own name removes the layers only the previous version used: no copy is needed."""
+    plan = plan_model(facts(spec(update=True), present=True))
+    assert [step.kind for step in plan.steps] == [CHECK_SPACE, PULL]
+
+
 def test_a_load_after_an_update_runs_only_when_the_update_changed_the_model() -> None:
     plan = plan_model(facts(spec(state="loaded", update=True, check_memory=True), loaded=True))
     assert [(step.kind, step.when_changed) for step in plan.steps] == [(CHECK_SPACE, False), (PULL, False), (CHECK_MEMORY, True), (LOAD, True)]
@@ -306,6 +312,25 @@ def steps_of(plan: Plan) -> List[tuple]:
                 (DELETE, "llama3.2:1b" + BACKUP_SUFFIX, None),
             ],
             id="pinned-update-backup-pull-rename-verify",
+        ),
+        pytest.param(
+            {"update": True},
+            {"present": True},
+            [
+                (CHECK_SPACE, "llama3.2:1b", None),
+                (COPY, "llama3.2:1b" + BACKUP_SUFFIX, "llama3.2:1b"),
+                (PULL, "llama3.2:1b", VIA),
+                (COPY, "llama3.2:1b", VIA),
+                (DELETE, VIA, None),
+                (DELETE, "llama3.2:1b" + BACKUP_SUFFIX, None),
+            ],
+            id="update-keeps-the-previous-version-to-delete-its-layers",
+        ),
+        pytest.param(
+            {"update": True},
+            {"present": True, "digest": SERVED},
+            [(CHECK_SPACE, "llama3.2:1b", None), (PULL, "llama3.2:1b", VIA), (COPY, "llama3.2:1b", VIA), (DELETE, VIA, None)],
+            id="update-to-the-same-digest-keeps-nothing",
         ),
         pytest.param(
             {"state": "loaded"},
