@@ -145,8 +145,9 @@ sanity: collection $(GET_PIP_CACHE)
 	@cd $(SANITY_ROOT) && git init -q && git add -A
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --venv --python $(SANITY_PY) --color no
 
+# two workers: the unit tests are CPU-bound and independent (about half the time on 2 cores)
 unit: collection
-	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest tests/unit -q -n 2
 
 # In parallel (pytest-xdist): the tests mostly wait on ansible-playbook, nginx, Docker and the simulator,
 # so more workers than cores pay off. Each test has its own ports (free_port: a slice per worker),
@@ -156,7 +157,7 @@ unit: collection
 # INTEGRATION_WORKERS=0 runs them all one by one.
 INTEGRATION_WORKERS ?= 3
 integration: collection sim-image
-	$(BIN)/pytest tests/integration -q -n $(INTEGRATION_WORKERS) --dist loadgroup -m 'not serial' --ignore=tests/integration/test_awx_runner.py
+	$(BIN)/pytest tests/integration -q -n $(INTEGRATION_WORKERS) --dist loadgroup -m 'not serial' --ignore=tests/integration/test_awx_runner.py --durations=15
 	$(BIN)/pytest tests/integration -q -m serial --ignore=tests/integration/test_awx_runner.py
 
 ## ---------------------------------------------------------------- AWX
