@@ -20,16 +20,9 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.records import (
-    SORT_KEYS,
-    SOURCES,
-    STATUSES,
-    ServerState,
-    all_records,
-    build_record,
-    search,
-    show_detail,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.record_search import SORT_KEYS, all_records, search
+from ansible_collections.llmops.ollama.plugins.module_utils.model.records import SOURCES, STATUSES, ServerState, build_record
+from ansible_collections.llmops.ollama.plugins.module_utils.model.show_detail import show_detail
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import CAPABILITIES, InvalidSpec, check_size
 
 

@@ -578,7 +578,8 @@ def test_server_errors_on_single_calls_fail_the_model_plainly(fake: FakeOllama, 
 
 
 def test_a_failed_load_shows_failed_until_a_later_load_succeeds(fake: FakeOllama, tmp_path: Path) -> None:
-    from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState, all_records, build_record, search
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.record_search import all_records, search
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState, build_record
 
     fake.put("chat:1b")
     fake.call_failures["/api/generate"] = OllamaError("x", status=500, server_message="llama runner process has terminated: out of memory")
