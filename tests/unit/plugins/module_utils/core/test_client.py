@@ -27,7 +27,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
     ollama_host_from_env,
     validate_api_url,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, probe
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health_read import probe
 
 SECRET = "sk-test-0123456789abcdef"
 
