@@ -117,14 +117,4 @@ def summary(results: List[ModelResult]) -> Dict[str, Any]:
     return data
 
 
-def failure_message(results: List[ModelResult]) -> str:
-    """One message for the failed models of a run ('' when none failed)."""
-    failed = [result for result in results if result.failed]
-    if not failed:
-        return ""
-    if len(failed) == 1 and len(results) == 1:
-        return failed[0].msg
-    return "%d of %d models failed: %s" % (len(failed), len(results), " | ".join(result.msg for result in failed))
-
-
-__all__ = ["check_transfer_params", "failure_message", "manager_from_module", "mirror_from_params", "summary", "transfer_argument_spec"]
+__all__ = ["check_transfer_params", "manager_from_module", "mirror_from_params", "summary", "transfer_argument_spec"]

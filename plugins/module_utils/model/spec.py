@@ -5,7 +5,7 @@
 
 """What one model should be: :class:`ModelSpec`, and every check of its input.
 
-A spec is built and validated once (:meth:`ModelSpec.build`, :func:`specs_from_params`),
+A spec is built and validated once (:meth:`ModelSpec.build`; ollama_model's parameters: model_module.specs_from_params),
 before anything is asked of the server; a bad value raises :class:`InvalidSpec`
 naming the option and what to do.
 """
@@ -439,50 +439,6 @@ def _file_options() -> Dict[str, Any]:
     return {"path": {"type": "path", "required": True}, "name": {"type": "str"}}
 
 
-def specs_from_params(params: Dict[str, Any]) -> Tuple[List[ModelSpec], List[str]]:
-    """Specs for the ``ollama_model`` module's parameters (``name`` may list several models).
-
-    Names that normalise to the same model (``llama3.2`` and ``llama3.2:latest``)
-    are one spec. Raises InvalidSpec before anything is asked of the server.
-    """
-    names = params.get("name")
-    if isinstance(names, str):
-        names = [names]
-    if not names:
-        raise InvalidSpec("name is empty: give one model name or a list of them")
-    definition = {key: params.get(key) for key in DEFINITION_FIELDS}
-    has_definition = any(value is not None for value in definition.values())
-    if has_definition and len(names) > 1:
-        raise InvalidSpec("from, system, template, parameters, messages, license, quantize, files and adapters define one custom model; give a single name")
-    if params.get("digest") and len(names) > 1:
-        raise InvalidSpec("digest pins one model; give a single name (got %d)" % len(names))
-    specs: List[ModelSpec] = []
-    warnings: List[str] = []
-    seen = set()
-    for text in names:
-        spec, spec_warnings = ModelSpec.build(
-            text,
-            state=params.get("state") or "present",
-            update=params.get("update") or False,
-            force=params.get("force") or False,
-            digest=params.get("digest"),
-            insecure=params.get("insecure") or False,
-            keep_alive=params.get("keep_alive"),
-            options=params.get("options"),
-            definition=definition if has_definition else None,
-            check_memory=params.get("check_memory") or False,
-            require_capabilities=params.get("require_capabilities"),
-        )
-        for warning in spec_warnings:
-            if warning not in warnings:
-                warnings.append(warning)
-        if spec.name.key in seen:
-            continue
-        seen.add(spec.name.key)
-        specs.append(spec)
-    return specs, warnings
-
-
 __all__ = [
     "CAPABILITIES",
     "DEFINITION_FIELDS",
@@ -497,5 +453,4 @@ __all__ = [
     "check_size",
     "model_argument_spec",
     "parse_keep_alive",
-    "specs_from_params",
 ]
