@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import load_bundle, write_bundle

@@ -11,15 +11,11 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
-    InvalidApiUrl,
-    OllamaError,
-    OllamaModule,
-    client_from_params,
-    connection_argument_spec,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError, client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import InvalidApiUrl, connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.model.record_search import SORT_KEYS, all_records, search
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import SOURCES, STATUSES, ServerState, build_record
 from ansible_collections.llmops.ollama.plugins.module_utils.model.show_detail import show_detail

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import InvalidApiUrl, client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import InvalidApiUrl
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR
 from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult, open_ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager

@@ -16,12 +16,9 @@ import pytest
 from ansible.module_utils.basic import AnsibleFallbackNotFound
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError, api_key_of, client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import (
     InvalidApiUrl,
-    OllamaClient,
-    OllamaError,
-    api_key_of,
-    client_from_params,
     connection_argument_spec,
     ollama_host_fallback,
     ollama_host_from_env,
