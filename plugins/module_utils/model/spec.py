@@ -20,13 +20,13 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.model.capabilities import CAPABILITIES
 
 # The desired states of a model, in the order the documentation lists them.
 STATES = ("present", "loaded", "absent", "unloaded")
 # What /api/create's quantize takes (fs/ggml/type.go ParseFileType; the server upper-cases it: any case is accepted).
 QUANTIZE_CHOICES = ("F32", "F16", "BF16", "Q8_0", "Q4_K_S", "Q4_K_M", "Q4_K")
 # Model capabilities Ollama reports (/api/tags and /api/show ``capabilities``; types/model/capability.go).
-CAPABILITIES = ("completion", "tools", "insert", "vision", "embedding", "thinking")
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
 DEFINITION_FIELDS = ("from", "system", "template", "parameters", "messages", "license", "quantize", "files", "adapters")
 # Load options and Modelfile parameters Ollama knows (api/types.go Options and Runner), by type.
