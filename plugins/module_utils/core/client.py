@@ -416,10 +416,6 @@ class OllamaClient:
             raise
         return True
 
-    def push_blob(self, digest: str, data: bytes, timeout: Optional[float] = None) -> None:
-        """POST /api/blobs/sha256:<hex> with the blob's bytes (for files and adapters of a create)."""
-        self.request("POST", "/api/blobs/%s" % digest, data, retry=True, timeout=timeout)
-
     def push_blob_file(self, digest: str, path: str, size: int, timeout: Optional[float] = None) -> None:
         """POST /api/blobs/sha256:<hex> with a file's bytes, streamed from disk in chunks (never whole in memory).
 

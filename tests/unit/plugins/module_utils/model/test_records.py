@@ -156,7 +156,7 @@ def test_parse_time() -> None:
 # ---------------------------------------------------------------------------- registry and resources
 
 
-def test_manifest_digest_total_and_model_size() -> None:
+def test_manifest_digest_and_total() -> None:
     raw = json.dumps(
         {
             "config": {"digest": "sha256:" + "1" * 64, "size": 10},
@@ -167,7 +167,7 @@ def test_manifest_digest_total_and_model_size() -> None:
         }
     ).encode()
     manifest = Manifest(raw, "u")
-    assert (manifest.total, manifest.model_size, manifest.digest) == (1015, 1000, hashlib.sha256(raw).hexdigest())
+    assert (manifest.total, manifest.digest) == (1015, hashlib.sha256(raw).hexdigest())
     with pytest.raises(ResourceError, match="not a JSON manifest"):
         Manifest(b"<html>", "u")
     with pytest.raises(ResourceError, match="has no layers list"):
