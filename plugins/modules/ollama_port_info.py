@@ -83,7 +83,8 @@ listeners:
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule, connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, port_holders
 
 

@@ -8,33 +8,32 @@
 Built on ``ansible.module_utils.urls`` so that managed nodes need no
 third-party Python package. It knows Ollama's error shape (``{"error": ...}``,
 also as the last line of an NDJSON stream), and retries with backoff only the
-requests a caller marks as safe to repeat.
+requests a caller marks as safe to repeat. The connection options and their checks are
+core.connection; the AnsibleModule of the collection is core.ollama_module.
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
-import math
 import os
-import re
 import socket
 import ssl
 import time
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional
 
-from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule
 from ansible.module_utils.six.moves.http_client import HTTPException
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import (
+    DEFAULT_API_URL,
+    InvalidApiUrl,
+    check_connection_params,
+    validate_api_url,
+)
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import open_regular
-
-DEFAULT_API_URL = "http://127.0.0.1:11434"
-DEFAULT_PORT = 11434
 
 # The most an answer of the API may hold (an /api/tags of thousands of models is a few MB), and a stream line:
 # a body that runs past it is refused, naming the URL, before it fills the memory.
@@ -43,9 +42,6 @@ MAX_LINE = 4 << 20
 
 # Statuses that say "try again later": rate limited, or a server-side failure.
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
-
-_PORT_RE = re.compile(r"[0-9]{1,5}")
-_HOST_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)$")
 
 
 class OllamaError(Exception):
@@ -73,134 +69,6 @@ class MalformedAnswer(OllamaError):
     @property
     def retryable(self) -> bool:
         return False
-
-
-class InvalidApiUrl(ValueError):
-    """An api_url that cannot be used; the message names the part at fault."""
-
-
-def connection_argument_spec() -> Dict[str, Any]:
-    """The argument spec of the options in the ``llmops.ollama._connection`` doc fragment."""
-    return {
-        "api_url": {"type": "str", "default": DEFAULT_API_URL, "fallback": (ollama_host_fallback,)},
-        "api_key": {"type": "str", "no_log": True},
-        "url_username": {"type": "str"},
-        "url_password": {"type": "str", "no_log": True},
-        "validate_certs": {"type": "bool", "default": True},
-        "ca_path": {"type": "path"},
-        "timeout": {"type": "float", "default": 30},
-    }
-
-
-def check_connection_params(params: Dict[str, Any]) -> None:
-    """The connection options that go together (InvalidApiUrl naming them; never their values)."""
-    if params.get("url_password") is not None and not params.get("url_username"):
-        raise InvalidApiUrl("url_password is given without url_username: give both for HTTP basic authentication")
-    if params.get("url_username") and params.get("api_key"):
-        raise InvalidApiUrl(
-            "api_key and url_username both set the Authorization header: "
-            "give one of them (a proxy that checks API keys takes api_key, one with HTTP basic authentication url_username and url_password)"
-        )
-    ca_path = params.get("ca_path")
-    if ca_path and not os.path.isfile(ca_path):
-        raise InvalidApiUrl("ca_path %s is not a file: give the PEM file of the CA that signed the server's certificate" % ca_path)
-
-
-def ollama_host_from_env(value: str) -> str:
-    """Turn an OLLAMA_HOST value into a client URL, the way Ollama's envconfig.Host() reads it."""
-    value = value.strip()
-    scheme, sep, hostport = value.partition("://")
-    default_port = str(DEFAULT_PORT)
-    if not sep:
-        scheme, hostport = "http", value
-    elif scheme == "http":
-        default_port = "80"
-    elif scheme == "https":
-        default_port = "443"
-    hostport, slash, path = hostport.partition("/")
-    host, port = _split_host_port(hostport)
-    if port is None:
-        port = default_port
-    if not host:
-        host = "127.0.0.1"
-    # A listen-on-all address is reached over loopback from this host.
-    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - an address to reach, not to bind
-        host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"  # noqa: S104
-    if ":" in host and not host.startswith("["):
-        host = "[%s]" % host
-    return "%s://%s:%s%s" % (scheme, host, port, (slash + path) if path else "")
-
-
-def ollama_host_fallback() -> str:
-    """Argument-spec fallback: api_url from OLLAMA_HOST when it is set and not empty."""
-    value = os.environ.get("OLLAMA_HOST", "").strip()
-    if not value:
-        raise AnsibleFallbackNotFound
-    return ollama_host_from_env(value)
-
-
-def _split_host_port(hostport: str) -> Tuple[str, Optional[str]]:
-    if hostport.startswith("["):
-        host, rest = hostport.split("]", 1) if "]" in hostport else (hostport, "")
-        return host + "]", rest[1:] if rest.startswith(":") else None
-    if hostport.count(":") == 1:
-        host, port = hostport.split(":")
-        return host, port
-    return hostport, None
-
-
-def validate_api_url(url: Any) -> str:
-    """Check an api_url and return it without a trailing slash.
-
-    Raises InvalidApiUrl with a message that names the part at fault.
-    """
-    if not isinstance(url, str) or not url:
-        raise InvalidApiUrl("api_url is empty: give the Ollama API base URL, for example %s" % DEFAULT_API_URL)
-    if urls.has_credentials(url):
-        # first, so that no later message repeats a secret
-        raise InvalidApiUrl("api_url must not carry credentials (user:password@ or a ?token= query): remove them and pass the key with api_key")
-    if any(c.isspace() for c in url) or any(ord(c) < 32 or ord(c) == 127 for c in url):
-        raise InvalidApiUrl("api_url %r contains white space or a control character: remove it (example: %s)" % (url, DEFAULT_API_URL))
-    if "://" not in url:
-        raise InvalidApiUrl("api_url %r has no scheme: write it as http://HOST:PORT or https://HOST:PORT, for example http://%s" % (url, url))
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        # An unclosed or invalid [IPv6] literal: urlsplit itself refuses it.
-        raise InvalidApiUrl(
-            "api_url %r has an invalid host (%s): write an IPv6 address inside square brackets, for example http://[::1]:%d, "
-            "or use a DNS name or an IPv4 address" % (url, exc, DEFAULT_PORT)
-        ) from None
-    if parts.scheme not in ("http", "https"):
-        raise InvalidApiUrl("api_url %r has the scheme %r: only http and https are supported" % (url, parts.scheme))
-    if parts.query or parts.fragment or url.endswith("?") or "#" in url:
-        raise InvalidApiUrl("api_url %r has a query or fragment: give only scheme, host, port and an optional path prefix" % url)
-    host, port = _split_host_port(parts.netloc)
-    if host.startswith("["):
-        _check_ipv6_host(url, parts.netloc)
-    if not host:
-        raise InvalidApiUrl("api_url %r has no host: write it as %s://HOST:PORT" % (url, parts.scheme))
-    if not _HOST_RE.fullmatch(host):
-        raise InvalidApiUrl("api_url %r has an invalid host %r: use a DNS name, an IPv4 address or an [IPv6] address" % (url, host))
-    # ASCII digits only: str.isdigit() and int() also take other scripts' digits (Arabic-Indic '\u0661\u0662\u0663' is 123).
-    if port is not None and not (_PORT_RE.fullmatch(port) and 1 <= int(port) <= 65535):
-        raise InvalidApiUrl("api_url %r has an invalid port %r: the port must be a number from 1 to 65535 in ASCII digits (0-9)" % (url, port))
-    return urls.normalize(url).rstrip("/")
-
-
-def _check_ipv6_host(url: str, netloc: str) -> None:
-    """A bracketed host must be an IPv6 address, followed by nothing or by ``:PORT``."""
-    literal, closing, rest = netloc[1:].partition("]")
-    if not closing or (rest and not rest.startswith(":")):
-        raise InvalidApiUrl(
-            "api_url %r has an invalid host %r: only :PORT may follow an [IPv6] address, for example http://[::1]:%d" % (url, netloc, DEFAULT_PORT)
-        )
-    try:
-        ipaddress.IPv6Address(literal)
-    except ValueError:
-        raise InvalidApiUrl(
-            "api_url %r has an invalid host '[%s]': square brackets must hold an IPv6 address, for example http://[::1]:%d" % (url, literal, DEFAULT_PORT)
-        ) from None
 
 
 def _server_message(body: bytes) -> Optional[str]:
@@ -548,10 +416,6 @@ class OllamaClient:
             raise
         return True
 
-    def push_blob(self, digest: str, data: bytes, timeout: Optional[float] = None) -> None:
-        """POST /api/blobs/sha256:<hex> with the blob's bytes (for files and adapters of a create)."""
-        self.request("POST", "/api/blobs/%s" % digest, data, retry=True, timeout=timeout)
-
     def push_blob_file(self, digest: str, path: str, size: int, timeout: Optional[float] = None) -> None:
         """POST /api/blobs/sha256:<hex> with a file's bytes, streamed from disk in chunks (never whole in memory).
 
@@ -599,74 +463,6 @@ def answer_of(method: str, path: str, data: Any, shape: Any) -> Any:
 def _excerpt(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 200 else text[:200] + "..."
-
-
-# The largest number any numeric option takes (seconds, counts, pages): 11.5 days, a million retries.
-MAX_NUMBER = 1_000_000
-
-
-def number_problem(spec: Dict[str, Any], params: Dict[str, Any]) -> Optional[str]:
-    """The first int or float option that is NaN, infinite or absurdly large, as a message naming it (None when all are sane)."""
-    for option in sorted(spec):
-        kind = spec[option].get("type")
-        value = params.get(option)
-        if kind not in ("int", "float") or value is None or isinstance(value, bool):
-            continue
-        if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
-            return "%s is %r: give a finite number from 0 to %d" % (option, value, MAX_NUMBER)
-        if value > MAX_NUMBER:
-            return "%s is %r, more than %d: give a number from 0 to %d%s" % (
-                option,
-                value,
-                MAX_NUMBER,
-                MAX_NUMBER,
-                " (seconds: %d is 11.5 days)" % MAX_NUMBER if "timeout" in option or "delay" in option or "interval" in option else "",
-            )
-    return None
-
-
-def _is_infinite(value: Any) -> bool:
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, str):
-        try:
-            return not math.isfinite(float(value))
-        except ValueError:
-            return False
-    return False
-
-
-class OllamaModule(AnsibleModule):
-    """An AnsibleModule whose URL-valued options, top-level or nested, never show their credentials.
-
-    Every result, the failures of argument validation included (they come before any code of the
-    module runs), passes through :func:`core.urls.mask_params` first: userinfo and secret query
-    values of any URL in the parameters join ``no_log_values``, which Ansible removes from the
-    whole result (``invocation.module_args``, what ``-vvv`` shows, included) and from warnings.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        problem = number_problem(self.argument_spec, self.params)
-        if problem:
-            self.fail_json(msg=problem)
-
-    def _load_params(self) -> None:
-        """The parameters as given, except that an int option given as an infinity is made a text that Ansible's own
-        int check refuses by name (``int(float('inf'))`` would raise OverflowError, a traceback)."""
-        super()._load_params()
-        for option, value in list(self.params.items()):
-            spec = self.argument_spec.get(option) if isinstance(self.argument_spec, dict) else None
-            if isinstance(spec, dict) and spec.get("type") == "int" and _is_infinite(value):
-                self.params[option] = "%s (not a number)" % value
-
-    def exit_json(self, **kwargs: Any) -> None:  # type: ignore[override]
-        urls.mask_params(self)
-        super().exit_json(**kwargs)
-
-    def fail_json(self, msg: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        urls.mask_params(self)
-        super().fail_json(msg, **kwargs)
 
 
 def api_key_of(params: Dict[str, Any]) -> Optional[str]:

@@ -7,11 +7,11 @@
 
 - health_facts() builds the facts from answers already read (tags, ps), so a
   module that has read them anyway (ollama_model_sync) returns the same
-  ``health`` dict without another request;
-- probe() reads them (GET /, /api/version, /api/tags, /api/ps) and calls it;
+  ``health`` dict without another request (core/health_read.py reads them for ollama_info);
 - probe_inference() asks one model for one token (or one embedding) and times it
   (what to ask and what a good answer is: core/probe.py, shared with the watchdog);
-- gpu_placement() says which loaded models are not wholly in GPU memory.
+- gpu_percent() is the share of a loaded model in GPU memory (core/gpu_placement.py
+  says which loaded models are not wholly there).
 """
 
 from __future__ import annotations
@@ -33,25 +33,13 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.probe import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 
-BANNER = "Ollama is running"
 # The shortest timeout a probe request gets once the wait deadline has passed.
 MIN_REQUEST_TIMEOUT = 0.5
 LOADED_FIELDS = ("name", "model", "size", "size_vram", "digest", "expires_at", "context_length", "details")
 
 
-def request_timeout(client: OllamaClient, deadline: Optional[float]) -> Optional[float]:
-    """The timeout of one probe request: the client's, but never past ``deadline`` (a time.monotonic() value).
-
-    None (the client's own timeout) without a deadline. Once the deadline has
-    passed a request still gets MIN_REQUEST_TIMEOUT, so that a last probe can
-    be made at all (a socket timeout of 0 would not even connect).
-    """
-    if deadline is None:
-        return None
-    return min(client.timeout, round(max(deadline - time.monotonic(), MIN_REQUEST_TIMEOUT), 1))
-
-
-def _sizes(model: Dict[str, Any]) -> Tuple[int, int]:
+def loaded_sizes(model: Dict[str, Any]) -> Tuple[int, int]:
+    """(size, size_vram) of an /api/ps entry; (0, 0) when they are not numbers."""
     try:
         return int(model.get("size") or 0), int(model.get("size_vram") or 0)
     except (TypeError, ValueError):
@@ -60,7 +48,7 @@ def _sizes(model: Dict[str, Any]) -> Tuple[int, int]:
 
 def gpu_percent(model: Dict[str, Any]) -> Optional[float]:
     """The share of a loaded model (an /api/ps entry) in GPU memory, size_vram/size*100 rounded to 0.1; None when its size is unknown."""
-    size, vram = _sizes(model)
+    size, vram = loaded_sizes(model)
     if size <= 0:
         return None
     return max(0.0, min(100.0, round(vram * 100.0 / size, 1)))
@@ -110,29 +98,6 @@ def health_facts(
     }
 
 
-def probe(client: OllamaClient, deadline: Optional[float] = None, disk_path: Optional[str] = None) -> Dict[str, Any]:
-    """Ask the server once; return the facts (health_facts), with ``healthy`` and ``reason``.
-
-    Never raises for a server that is down or answers wrongly: that is a fact
-    (``healthy: false``) with the reason in the server's or the socket's words.
-    With a ``deadline`` (time.monotonic()), each request waits at most until
-    then (see request_timeout), so a server that accepts connections but never
-    answers cannot hold a probe past it.
-    """
-    version = ""
-    try:
-        banner = client.ping(timeout=request_timeout(client, deadline))
-        if BANNER.lower() not in banner.lower():
-            reason = "GET / answered %r instead of %r: is %s an Ollama server?" % (banner[:80], BANNER, client.api_url)
-            return health_facts(client.api_url, healthy=False, reason=reason, disk_path=disk_path)
-        version = client.version(timeout=request_timeout(client, deadline))
-        models = client.tags(timeout=request_timeout(client, deadline))
-        loaded = client.ps(timeout=request_timeout(client, deadline))
-    except OllamaError as exc:
-        return health_facts(client.api_url, version=version, healthy=False, reason=str(exc), disk_path=disk_path)
-    return health_facts(client.api_url, version=version, models=models, loaded=loaded, disk_path=disk_path)
-
-
 def disk_facts(path: Optional[str]) -> Optional[Dict[str, Any]]:
     """Free and total bytes of the filesystem that holds ``path`` (None when no path is asked).
 
@@ -145,30 +110,6 @@ def disk_facts(path: Optional[str]) -> Optional[Dict[str, Any]]:
     except OSError as exc:
         return {"path": path, "free": None, "free_human": None, "total": None, "total_human": None, "error": "%s: %s" % (path, exc.strerror or exc)}
     return {"path": path, "free": free, "free_human": format_size(free), "total": total, "total_human": format_size(total), "error": ""}
-
-
-# ---------------------------------------------------------------- GPU placement
-
-
-def gpu_placement(loaded: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The loaded models not wholly in GPU memory: ``[{name, gpu_percent, message}]``.
-
-    ``loaded`` holds /api/ps entries (raw or as loaded_facts). A model whose size
-    is unknown is left out (nothing to judge).
-    """
-    misplaced = []
-    for model in loaded:
-        size, vram = _sizes(model)
-        share = gpu_percent(model)
-        if share is None or vram >= size:
-            continue
-        name = str(model.get("name") or model.get("model"))
-        if share == 0:
-            message = "%s runs wholly on the CPU (0%% of it in GPU memory)" % name
-        else:
-            message = "%s runs partly on the CPU: only %g%% of it is in GPU memory, %g%% in system memory" % (name, share, round(100 - share, 1))
-        misplaced.append({"name": name, "gpu_percent": share, "message": message})
-    return misplaced
 
 
 # ---------------------------------------------------------------- inference probe
@@ -273,12 +214,6 @@ def probe_inference(
         return result
     result["healthy"] = True
     return result
-
-
-def gpu_verdict(loaded: Iterable[Dict[str, Any]], require: bool) -> Tuple[List[str], List[str]]:
-    """(warnings, failures) for models not wholly on the GPU: warnings, or failures with ``require``."""
-    messages = [item["message"] for item in gpu_placement(loaded)]
-    return ([], messages) if require else (messages, [])
 
 
 def _model_key(name: Any) -> Optional[str]:

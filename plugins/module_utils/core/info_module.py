@@ -10,15 +10,13 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, Optional
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
-    InvalidApiUrl,
-    OllamaClient,
-    OllamaModule,
-    client_from_params,
-    connection_argument_spec,
-)
-from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, gpu_verdict, probe, probe_inference
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import InvalidApiUrl, connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.gpu_placement import gpu_verdict
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, probe_inference
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health_read import probe
 from ansible_collections.llmops.ollama.plugins.module_utils.core.instances import instances_report, unhealthy_reason
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, port_holders
 
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, List
 
 
 def instance_summary(index: int, facts: Dict[str, Any]) -> Dict[str, Any]:
-    """One instance from its probe facts (core.health.probe): health, models listed, models served and VRAM."""
+    """One instance from its probe facts (core.health_read.probe): health, models listed, models served and VRAM."""
     loaded = facts.get("loaded") or []
     return {
         "index": index,

@@ -26,7 +26,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import red
 __all__ = ["Manifest", "ManifestNotFound", "ResourceError", "fetch_manifest", "registry_base", "registry_label"]
 
 OLLAMA_REGISTRY = "https://registry.ollama.ai"
-MODEL_MEDIA_TYPE = "application/vnd.ollama.image.model"
 
 
 class ManifestNotFound(ResourceError):
@@ -59,11 +58,6 @@ class Manifest:
     @property
     def total(self) -> int:
         return sum(blob["size"] for blob in self.blobs)
-
-    @property
-    def model_size(self) -> int:
-        """Bytes of the model weights layer(s), what a load brings into memory."""
-        return sum(blob["size"] for blob in self.blobs if blob["mediaType"] == MODEL_MEDIA_TYPE)
 
 
 def registry_base(name: ModelName, registry_url: Optional[str] = None, insecure: bool = False) -> str:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple
 
 DEFAULT_HOST = "registry.ollama.ai"
 DEFAULT_NAMESPACE = "library"
@@ -182,15 +182,6 @@ class ModelName:
         return "%s:%s" % (self._model, self._tag)
 
     @property
-    def manifest_path(self) -> str:
-        """Manifest path relative to the models directory: ``manifests/{host}/{namespace}/{model}/{tag}``.
-
-        The parts keep the user's case; on a case-sensitive file system a
-        model pulled under another case lives under that other spelling.
-        """
-        return "manifests/%s/%s/%s/%s" % (self._host, self._namespace, self._model, self._tag)
-
-    @property
     def registry_path(self) -> str:
         """Repository path for the registry API: ``/v2/{registry_path}/manifests/{tag}``."""
         return "%s/%s" % (self._namespace, self._model)
@@ -315,24 +306,6 @@ def _strip_source(text: str) -> Tuple[str, Optional[str]]:
     return base + ":" + SOURCE_CLOUD, SOURCE_CLOUD
 
 
-def _as_name(value: Union[str, ModelName]) -> ModelName:
-    return value if isinstance(value, ModelName) else parse_name(value)
-
-
-def names_equal(a: Union[str, ModelName], b: Union[str, ModelName]) -> bool:
-    """True when a and b name the same model (defaults filled in, case ignored).
-
-    ``names_equal('llama3.2', 'registry.ollama.ai/library/Llama3.2:latest')``
-    is True. An invalid name raises InvalidModelName.
-    """
-    return _as_name(a) == _as_name(b)
-
-
-def normalize(text: Union[str, ModelName]) -> str:
-    """The display form of a name: ``normalize('llama3.2')`` is ``'llama3.2:latest'``."""
-    return _as_name(text).display
-
-
 def normalize_digest(text: str) -> str:
     """Return the bare lower-case hex of a sha256 digest.
 
@@ -357,11 +330,6 @@ def normalize_digest(text: str) -> str:
     if len(hex_part) != 64:
         raise InvalidDigest("invalid digest %s: it has %d hexadecimal characters, not 64; %s" % (_shorten(text), len(hex_part), expected))
     return hex_part.lower()
-
-
-def short_digest(digest: str) -> str:
-    """First 12 hex characters of a digest, as in Ollama's ``pulling <12 hex>`` lines."""
-    return normalize_digest(digest)[:12]
 
 
 def bare_digest(value: Any) -> str:

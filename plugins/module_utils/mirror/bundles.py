@@ -24,8 +24,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.answers import MAX_MANIFEST
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import CHUNK
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import CHUNK
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, Wanted, blob_digest, manifest_blobs, read_json
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Mirror, check_space, free_bytes
 

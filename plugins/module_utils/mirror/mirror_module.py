@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaModule
-from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import load_bundle, write_bundle
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import OLLAMA_REGISTRY, Entry, MirrorError, Wanted, parse_models
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.fetch_records import FetchRecords
@@ -49,13 +49,11 @@ class Clients:
 
     def __init__(self, params: Dict[str, Any]) -> None:
         self.params = params
-        self._clients: Dict[str, RegistryClient] = {}
+        self._clients: Dict[str, BlobClient] = {}
 
-    def __call__(self, base: str) -> RegistryClient:
+    def __call__(self, base: str) -> BlobClient:
         if base not in self._clients:
-            self._clients[base] = RegistryClient(
-                base, validate_certs=self.params["validate_certs"], timeout=self.params["timeout"], retries=self.params["retries"]
-            )
+            self._clients[base] = BlobClient(base, validate_certs=self.params["validate_certs"], timeout=self.params["timeout"], retries=self.params["retries"])
         return self._clients[base]
 
 

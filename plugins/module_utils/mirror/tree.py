@@ -38,8 +38,9 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     ModelName,
     parse_name,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient, RegistryError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, Wanted, blob_digest, read_json, source_url
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.locks import LOCK_SUFFIX, MirrorLocks, remove_stale_lock
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.served import records_by_repository, served
@@ -362,7 +363,7 @@ class Mirror:
         check_collisions(known + list(names))
 
     # ----------------------------------------------------------------- fetch from registries
-    def resolve(self, wanted: List[Wanted], source: str, insecure: bool, client_for: Callable[[str], RegistryClient]) -> List[Entry]:
+    def resolve(self, wanted: List[Wanted], source: str, insecure: bool, client_for: Callable[[str], BlobClient]) -> List[Entry]:
         """Read each model's manifest (a pinned model already in the mirror needs no request)."""
         self.collisions((w.name, source_url(w.name, source, insecure)) for w in wanted)
         entries = []
@@ -395,7 +396,7 @@ class Mirror:
     def download(
         self,
         missing: List[Dict[str, Any]],
-        client_for: Callable[[str], RegistryClient],
+        client_for: Callable[[str], BlobClient],
         parallel: int,
         progress: Optional[Progress] = None,
     ) -> None:

@@ -45,11 +45,6 @@ class ModelFile:
         return {"name": self.name, "path": self.path, "digest": self.digest, "size": self.size}
 
 
-def file_digest(path: str) -> str:
-    """'sha256:<hex>' of a regular file, read in 1 MiB chunks (cached per file, size and modification time)."""
-    return digest_and_size(path)[0]
-
-
 def digest_and_size(path: str) -> Tuple[str, int]:
     """('sha256:<hex>', size) of a regular file, both from one open descriptor.
 
@@ -193,4 +188,4 @@ def remove_unused_blob(models_path: Optional[str], digest: str) -> bool:
     return True
 
 
-__all__ = ["CHUNK", "InvalidFiles", "ModelFile", "check_model_files", "digest_and_size", "file_digest", "remove_unused_blob", "upload_missing"]
+__all__ = ["CHUNK", "InvalidFiles", "ModelFile", "check_model_files", "digest_and_size", "remove_unused_blob", "upload_missing"]

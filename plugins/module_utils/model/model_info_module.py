@@ -11,26 +11,27 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
-    InvalidApiUrl,
-    OllamaError,
-    OllamaModule,
-    client_from_params,
-    connection_argument_spec,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError, client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import InvalidApiUrl, connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.records import (
-    SORT_KEYS,
-    SOURCES,
-    STATUSES,
-    ServerState,
-    all_records,
-    build_record,
-    search,
-    show_detail,
-)
-from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import CAPABILITIES, InvalidSpec, check_size
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
+from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.model.capabilities import CAPABILITIES
+from ansible_collections.llmops.ollama.plugins.module_utils.model.record_search import SORT_KEYS, all_records, search
+from ansible_collections.llmops.ollama.plugins.module_utils.model.records import SOURCES, STATUSES, ServerState, build_record
+from ansible_collections.llmops.ollama.plugins.module_utils.model.show_detail import show_detail
+
+
+class InvalidOptions(ValueError):
+    """Options of ollama_model_info that cannot be used together or as given; the message names them."""
+
+
+def _size(value: Any, option: str) -> int:
+    try:
+        return parse_size(value)
+    except InvalidSize as exc:
+        raise InvalidOptions("%s: %s" % (option, exc)) from None
 
 
 def argument_spec() -> dict:
@@ -59,24 +60,24 @@ def check_params(params: dict) -> dict:
     """Validate everything before any request; return the parsed name, declared names and sizes."""
     parsed = {}
     if params["page"] < 1:
-        raise InvalidSpec("page must be 1 or more, got %d" % params["page"])
+        raise InvalidOptions("page must be 1 or more, got %d" % params["page"])
     if params["page_size"] < 0:
-        raise InvalidSpec("page_size must be 0 (all) or more, got %d" % params["page_size"])
+        raise InvalidOptions("page_size must be 0 (all) or more, got %d" % params["page_size"])
     if params["history"] < 0:
-        raise InvalidSpec("history must be 0 (none) or a number of syncs, got %d" % params["history"])
+        raise InvalidOptions("history must be 0 (none) or a number of syncs, got %d" % params["history"])
     if params["detail"] and not params["name"]:
-        raise InvalidSpec("detail: true needs name: the model whose /api/show detail to return")
+        raise InvalidOptions("detail: true needs name: the model whose /api/show detail to return")
     try:
         parsed["name"] = parse_name(params["name"]) if params["name"] is not None else None
         parsed["declared"] = [parse_name(text) for text in params["declared"] or []]
     except InvalidModelName as exc:
-        raise InvalidSpec(str(exc)) from None
+        raise InvalidOptions(str(exc)) from None
     if params["query"] is not None and not params["query"].strip():
-        raise InvalidSpec("query is empty: give a part of a model name or a glob such as 'llama*'")
-    parsed["min_size"] = check_size(params["min_size"], "min_size") if params["min_size"] is not None else None
-    parsed["max_size"] = check_size(params["max_size"], "max_size") if params["max_size"] is not None else None
+        raise InvalidOptions("query is empty: give a part of a model name or a glob such as 'llama*'")
+    parsed["min_size"] = _size(params["min_size"], "min_size") if params["min_size"] is not None else None
+    parsed["max_size"] = _size(params["max_size"], "max_size") if params["max_size"] is not None else None
     if parsed["min_size"] is not None and parsed["max_size"] is not None and parsed["min_size"] > parsed["max_size"]:
-        raise InvalidSpec("min_size (%s) is larger than max_size (%s): no model can match" % (params["min_size"], params["max_size"]))
+        raise InvalidOptions("min_size (%s) is larger than max_size (%s): no model can match" % (params["min_size"], params["max_size"]))
     return parsed
 
 
@@ -97,7 +98,7 @@ def run_module() -> None:
     params = module.params
     try:
         parsed = check_params(params)
-    except InvalidSpec as exc:
+    except InvalidOptions as exc:
         module.fail_json(msg=str(exc))
     try:
         client = client_from_params(params)

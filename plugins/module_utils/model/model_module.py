@@ -7,20 +7,74 @@
 
 from __future__ import annotations
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import (
-    OllamaError,
-    OllamaModule,
-    connection_argument_spec,
-)
+from typing import Any, Dict, List, Tuple
+
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
+from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import (
     check_transfer_params,
-    failure_message,
     manager_from_module,
     mirror_from_params,
     summary,
     transfer_argument_spec,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import InvalidSpec, model_argument_spec, specs_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import DEFINITION_FIELDS, InvalidSpec, ModelSpec, model_argument_spec
+
+
+def specs_from_params(params: Dict[str, Any]) -> Tuple[List[ModelSpec], List[str]]:
+    """Specs for the ``ollama_model`` module's parameters (``name`` may list several models).
+
+    Names that normalise to the same model (``llama3.2`` and ``llama3.2:latest``)
+    are one spec. Raises InvalidSpec before anything is asked of the server.
+    """
+    names = params.get("name")
+    if isinstance(names, str):
+        names = [names]
+    if not names:
+        raise InvalidSpec("name is empty: give one model name or a list of them")
+    definition = {key: params.get(key) for key in DEFINITION_FIELDS}
+    has_definition = any(value is not None for value in definition.values())
+    if has_definition and len(names) > 1:
+        raise InvalidSpec("from, system, template, parameters, messages, license, quantize, files and adapters define one custom model; give a single name")
+    if params.get("digest") and len(names) > 1:
+        raise InvalidSpec("digest pins one model; give a single name (got %d)" % len(names))
+    specs: List[ModelSpec] = []
+    warnings: List[str] = []
+    seen = set()
+    for text in names:
+        spec, spec_warnings = ModelSpec.build(
+            text,
+            state=params.get("state") or "present",
+            update=params.get("update") or False,
+            force=params.get("force") or False,
+            digest=params.get("digest"),
+            insecure=params.get("insecure") or False,
+            keep_alive=params.get("keep_alive"),
+            options=params.get("options"),
+            definition=definition if has_definition else None,
+            check_memory=params.get("check_memory") or False,
+            require_capabilities=params.get("require_capabilities"),
+        )
+        for warning in spec_warnings:
+            if warning not in warnings:
+                warnings.append(warning)
+        if spec.name.key in seen:
+            continue
+        seen.add(spec.name.key)
+        specs.append(spec)
+    return specs, warnings
+
+
+def failure_message(results: List[ModelResult]) -> str:
+    """One message for the failed models of a run ('' when none failed)."""
+    failed = [result for result in results if result.failed]
+    if not failed:
+        return ""
+    if len(failed) == 1 and len(results) == 1:
+        return failed[0].msg
+    return "%d of %d models failed: %s" % (len(failed), len(results), " | ".join(result.msg for result in failed))
 
 
 def argument_spec() -> dict:

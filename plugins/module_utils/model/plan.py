@@ -208,9 +208,6 @@ class Plan:
         self.refusal = (message, kind)
         return self
 
-    def kinds(self) -> List[str]:
-        return [step.kind for step in self.steps]
-
     @property
     def transfers(self) -> bool:
         """Whether a step moves model bytes (the work the sync runs concurrently, holding host pull slots)."""

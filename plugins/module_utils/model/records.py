@@ -3,20 +3,19 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Model records (design.md's "model record"), the server's state, and the search over records.
+"""Model records (design.md's "model record") and the server's state.
 
 A record joins three sources: ``/api/tags`` (what is on the server),
 ``/api/ps`` (what is loaded) and the ledger (what the last operation did).
+The search over records is model.record_search; the detail of one model's /api/show, model.show_detail.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import math
 import os
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import ACTIVE_STATUSES, FAILED, PROBLEM_STATUSES, Ledger
@@ -27,7 +26,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     bare_digest,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
-from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import parse_parameters, safe_name
+from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import safe_name
 
 OFFICIAL = "official"
 REMOTE = "remote"
@@ -39,12 +38,9 @@ RUNNING = "running"
 STOPPED = "stopped"
 UNAVAILABLE = "unavailable"
 STATUSES = (RUNNING, STOPPED, "downloading", "queued", "paused", "failed", UNAVAILABLE)
-SORT_KEYS = ("name", "size", "modified_at", "status")
 
 LOADED_FIELDS = ("size", "size_vram", "expires_at", "context_length")
-_GLOB_CHARS = frozenset("*?[")
 _TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Operation-log events that say an operation on the model succeeded: one logged after a recorded failure ends it.
 SUCCESS_EVENTS = frozenset(("pulled", "re-pulled", "updated", "up-to-date", "created", "re-created", "loaded", "unloaded"))
 
@@ -237,136 +233,3 @@ def build_record(
         **_server_fields(entry),
     }
     return record
-
-
-def all_records(state: ServerState, ledger: Ledger, declared: Iterable[ModelName] = ()) -> List[Dict[str, Any]]:
-    """Records of every model the server holds, the ledger follows, or the caller declares."""
-    ledger_records = ledger.records()
-    names: Dict[str, ModelName] = dict(state.names)
-    for key, record in ledger_records.items():
-        if key in names:
-            continue
-        if record.get("status") in ACTIVE_STATUSES or record.get("status") in PROBLEM_STATUSES or record.get("status") == "ok":
-            parsed = safe_name(str(record.get("name") or ""))
-            if parsed is not None:
-                names[key] = parsed
-    for name in declared:
-        names.setdefault(name.key, name)
-    return [build_record(name, state, ledger, ledger_records.get(key)) for key, name in names.items()]
-
-
-# ---------------------------------------------------------------------------- search
-
-
-def matches_query(record: Dict[str, Any], query: str) -> bool:
-    """Case-insensitive substring, or a glob when the query holds * ? or [."""
-    name = str(record.get("name") or "").lower()
-    text = query.lower()
-    if any(char in _GLOB_CHARS for char in text):
-        return fnmatch.fnmatchcase(name, text)
-    return text in name
-
-
-def _sort_key(record: Dict[str, Any], sort_by: str) -> Tuple[Any, ...]:
-    name = str(record.get("name") or "").lower()
-    if sort_by == "size":
-        return (int(record.get("size_bytes") or 0), name)
-    if sort_by == "modified_at":
-        moment = parse_time(record.get("modified_at")) or _EPOCH
-        return (moment, name)
-    if sort_by == "status":
-        status = record.get("status")
-        return (STATUSES.index(status) if status in STATUSES else len(STATUSES), name)
-    return (name,)
-
-
-def search(
-    records: List[Dict[str, Any]],
-    query: Optional[str] = None,
-    statuses: Optional[List[str]] = None,
-    sources: Optional[List[str]] = None,
-    capabilities: Optional[List[str]] = None,
-    min_size: Optional[int] = None,
-    max_size: Optional[int] = None,
-    sort_by: str = "name",
-    sort_desc: bool = False,
-    page: int = 1,
-    page_size: int = 0,
-) -> Dict[str, Any]:
-    """Filter (all filters AND), sort, and cut one page: models, total, page, pages, page_size."""
-    found = []
-    for record in records:
-        if query and not matches_query(record, query):
-            continue
-        if statuses and record.get("status") not in statuses:
-            continue
-        if sources and record.get("from") not in sources:
-            continue
-        if capabilities and not set(capabilities) <= set(record.get("capabilities") or []):
-            continue
-        size = int(record.get("size_bytes") or 0)
-        if min_size is not None and size < min_size:
-            continue
-        if max_size is not None and size > max_size:
-            continue
-        found.append(record)
-    found.sort(key=lambda r: _sort_key(r, sort_by), reverse=sort_desc)
-    total = len(found)
-    if page_size > 0:
-        pages = math.ceil(total / float(page_size))
-        start = (page - 1) * page_size
-        chosen = found[start : start + page_size]
-    else:
-        pages = 1 if total else 0
-        chosen = found if page == 1 else []
-    return {"models": chosen, "total": total, "page": page, "pages": pages, "page_size": page_size}
-
-
-# ---------------------------------------------------------------------------- /api/show
-
-
-_INFO_SUFFIXES = ("context_length", "embedding_length", "block_count", "attention.head_count", "attention.head_count_kv", "feed_forward_length")
-
-
-def model_info_summary(info: Any) -> Dict[str, Any]:
-    """The useful part of /api/show model_info: architecture, parameter count, context length, ..."""
-    if not isinstance(info, dict):
-        return {}
-    summary: Dict[str, Any] = {}
-    arch = info.get("general.architecture")
-    for key, out in (
-        ("general.architecture", "architecture"),
-        ("general.parameter_count", "parameter_count"),
-        ("general.file_type", "file_type"),
-        ("general.quantization_version", "quantization_version"),
-        ("general.basename", "basename"),
-        ("general.size_label", "size_label"),
-    ):
-        if key in info:
-            summary[out] = info[key]
-    if isinstance(arch, str):
-        for suffix in _INFO_SUFFIXES:
-            key = "%s.%s" % (arch, suffix)
-            if key in info:
-                summary[suffix.replace("attention.", "")] = info[key]
-    return summary
-
-
-def show_detail(show: Dict[str, Any]) -> Dict[str, Any]:
-    """The detail of one model from its /api/show answer."""
-    license_text = show.get("license") or ""
-    if isinstance(license_text, list):
-        license_text = "\n".join(str(item) for item in license_text)
-    return {
-        "modelfile": show.get("modelfile") or "",
-        "parameters": parse_parameters(show.get("parameters")),
-        "parameters_text": show.get("parameters") or "",
-        "template": show.get("template") or "",
-        "system": show.get("system") or "",
-        "license": license_text,
-        "messages": show.get("messages") or [],
-        "capabilities": show.get("capabilities") or [],
-        "details": show.get("details") or {},
-        "model_info": model_info_summary(show.get("model_info")),
-        "modified_at": show.get("modified_at"),
-    }

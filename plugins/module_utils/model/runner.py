@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import InvalidApiUrl, client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import client_from_params
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import InvalidApiUrl
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR
 from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult, open_ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
@@ -117,14 +118,4 @@ def summary(results: List[ModelResult]) -> Dict[str, Any]:
     return data
 
 
-def failure_message(results: List[ModelResult]) -> str:
-    """One message for the failed models of a run ('' when none failed)."""
-    failed = [result for result in results if result.failed]
-    if not failed:
-        return ""
-    if len(failed) == 1 and len(results) == 1:
-        return failed[0].msg
-    return "%d of %d models failed: %s" % (len(failed), len(results), " | ".join(result.msg for result in failed))
-
-
-__all__ = ["check_transfer_params", "failure_message", "manager_from_module", "mirror_from_params", "summary", "transfer_argument_spec"]
+__all__ = ["check_transfer_params", "manager_from_module", "mirror_from_params", "summary", "transfer_argument_spec"]

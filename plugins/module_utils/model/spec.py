@@ -5,7 +5,7 @@
 
 """What one model should be: :class:`ModelSpec`, and every check of its input.
 
-A spec is built and validated once (:meth:`ModelSpec.build`, :func:`specs_from_params`),
+A spec is built and validated once (:meth:`ModelSpec.build`; ollama_model's parameters: model_module.specs_from_params),
 before anything is asked of the server; a bad value raises :class:`InvalidSpec`
 naming the option and what to do.
 """
@@ -20,13 +20,13 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidDigest, InvalidModelName, ModelName, normalize_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
+from ansible_collections.llmops.ollama.plugins.module_utils.model.capabilities import CAPABILITIES
 
 # The desired states of a model, in the order the documentation lists them.
 STATES = ("present", "loaded", "absent", "unloaded")
 # What /api/create's quantize takes (fs/ggml/type.go ParseFileType; the server upper-cases it: any case is accepted).
 QUANTIZE_CHOICES = ("F32", "F16", "BF16", "Q8_0", "Q4_K_S", "Q4_K_M", "Q4_K")
 # Model capabilities Ollama reports (/api/tags and /api/show ``capabilities``; types/model/capability.go).
-CAPABILITIES = ("completion", "tools", "insert", "vision", "embedding", "thinking")
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
 DEFINITION_FIELDS = ("from", "system", "template", "parameters", "messages", "license", "quantize", "files", "adapters")
 # Load options and Modelfile parameters Ollama knows (api/types.go Options and Runner), by type.
@@ -439,50 +439,6 @@ def _file_options() -> Dict[str, Any]:
     return {"path": {"type": "path", "required": True}, "name": {"type": "str"}}
 
 
-def specs_from_params(params: Dict[str, Any]) -> Tuple[List[ModelSpec], List[str]]:
-    """Specs for the ``ollama_model`` module's parameters (``name`` may list several models).
-
-    Names that normalise to the same model (``llama3.2`` and ``llama3.2:latest``)
-    are one spec. Raises InvalidSpec before anything is asked of the server.
-    """
-    names = params.get("name")
-    if isinstance(names, str):
-        names = [names]
-    if not names:
-        raise InvalidSpec("name is empty: give one model name or a list of them")
-    definition = {key: params.get(key) for key in DEFINITION_FIELDS}
-    has_definition = any(value is not None for value in definition.values())
-    if has_definition and len(names) > 1:
-        raise InvalidSpec("from, system, template, parameters, messages, license, quantize, files and adapters define one custom model; give a single name")
-    if params.get("digest") and len(names) > 1:
-        raise InvalidSpec("digest pins one model; give a single name (got %d)" % len(names))
-    specs: List[ModelSpec] = []
-    warnings: List[str] = []
-    seen = set()
-    for text in names:
-        spec, spec_warnings = ModelSpec.build(
-            text,
-            state=params.get("state") or "present",
-            update=params.get("update") or False,
-            force=params.get("force") or False,
-            digest=params.get("digest"),
-            insecure=params.get("insecure") or False,
-            keep_alive=params.get("keep_alive"),
-            options=params.get("options"),
-            definition=definition if has_definition else None,
-            check_memory=params.get("check_memory") or False,
-            require_capabilities=params.get("require_capabilities"),
-        )
-        for warning in spec_warnings:
-            if warning not in warnings:
-                warnings.append(warning)
-        if spec.name.key in seen:
-            continue
-        seen.add(spec.name.key)
-        specs.append(spec)
-    return specs, warnings
-
-
 __all__ = [
     "CAPABILITIES",
     "DEFINITION_FIELDS",
@@ -497,5 +453,4 @@ __all__ = [
     "check_size",
     "model_argument_spec",
     "parse_keep_alive",
-    "specs_from_params",
 ]

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError, OllamaModule, connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.model.health_facts import read_health, unread_health
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lock_file import LOCK_MODES, parse_lock, read_lock, render_lock, write_lock

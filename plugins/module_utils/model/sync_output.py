@@ -18,7 +18,6 @@ from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import M
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import UNKNOWN_DIGEST
 
 COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped")
-ACTIONS = ("pulled", "created", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "skipped", "pending")
 
 _SHA256_HEX_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -249,8 +248,4 @@ def failure_text(failures: List[Any], skipped: List[Any], total: int) -> str:
     return ". ".join(parts)
 
 
-def summary_line(counts: Dict[str, int]) -> str:
-    return ", ".join("%d %s" % (counts.get(key, 0), key) for key in COUNTS if key != "skipped" or counts.get(key))
-
-
-__all__ = ["ACTIONS", "COUNTS", "failure_text", "outcome", "summary_line", "table_text"]
+__all__ = ["COUNTS", "failure_text", "outcome", "table_text"]

@@ -24,10 +24,10 @@ import ssl
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.files import FileChange, Transaction, read_bytes
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, family_of, foreign_holders
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.access_log import NJS_FIELDS, NJS_PACKAGE_HINT, njs_loaded, render_njs
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.balance import MODEL_JS, NJS_MISSING, js_file, njs_missing
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.file_transaction import FileChange, Transaction, read_bytes
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     BACKUP_DIRNAME,
     DEFAULT_CONFIG_DIR,

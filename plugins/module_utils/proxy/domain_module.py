@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import mask_params
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import NJS_MODES, DomainError, DomainManager, MissingCryptography
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (

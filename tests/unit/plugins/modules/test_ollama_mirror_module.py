@@ -12,8 +12,8 @@ from typing import Any, Dict
 import pytest
 import yaml
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror import mirror_module
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
 from ansible_collections.llmops.ollama.plugins.modules import ollama_mirror
 from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, digest_of
 from tests.unit.plugins.modules.harness import assert_descriptions_are_text, run_module
@@ -26,7 +26,7 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> FakeRegistry:
     fake = FakeRegistry()
     fake.add_model("library/m", "1b", [LAYER])
     # the module's body (mirror_module) builds the registry clients: patch it there
-    monkeypatch.setattr(mirror_module, "RegistryClient", functools.partial(RegistryClient, request_factory=fake, sleep=lambda _s: None))
+    monkeypatch.setattr(mirror_module, "BlobClient", functools.partial(BlobClient, request_factory=fake, sleep=lambda _s: None))
     return fake
 
 

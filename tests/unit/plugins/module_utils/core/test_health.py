@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, llmops.ollama contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""_health: the facts built from answers already read, the inference probe and the GPU verdict."""
+"""core.health: the facts built from answers already read, the GPU share and the inference probe."""
 
 from __future__ import annotations
 
@@ -15,11 +15,8 @@ import pytest
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health import (
     gpu_percent,
-    gpu_placement,
-    gpu_verdict,
     health_facts,
     is_embedding_model,
-    probe,
     probe_inference,
     smallest_model,
 )
@@ -96,39 +93,12 @@ def test_health_facts_of_an_unhealthy_server_keep_the_reason(tmp_path) -> None:
     assert facts["disk"]["path"] == str(tmp_path) and facts["disk"]["free"] > 0 and facts["disk"]["error"] == ""
 
 
-def test_probe_returns_the_same_facts_as_health_facts() -> None:
-    transport = Transport(b"Ollama is running", {"version": "0.32.15"}, {"models": TAGS}, {"models": PS})
-    assert probe(client(transport)) == health_facts("http://127.0.0.1:11434", "0.32.15", TAGS, PS)
-    assert [c["path"] for c in transport.calls] == ["/", "/api/version", "/api/tags", "/api/ps"]
-
-
 @pytest.mark.parametrize(
     ("entry", "share"),
     [({"size": 10, "size_vram": 3}, 30.0), ({"size": 3, "size_vram": 1}, 33.3), ({"size": 0, "size_vram": 0}, None), ({}, None), ({"size": "x"}, None)],
 )
 def test_gpu_percent(entry: dict, share: float | None) -> None:
     assert gpu_percent(entry) == share
-
-
-def test_gpu_placement_names_each_model_not_wholly_in_vram() -> None:
-    assert gpu_placement(PS) == [
-        {
-            "name": "llama3.2:1b",
-            "gpu_percent": 30.0,
-            "message": "llama3.2:1b runs partly on the CPU: only 30% of it is in GPU memory, 70% in system memory",
-        },
-        {"name": "cpu:1b", "gpu_percent": 0.0, "message": "cpu:1b runs wholly on the CPU (0% of it in GPU memory)"},
-    ]
-    # 99.96 % rounds to 100.0 but is not wholly in VRAM
-    assert [m["gpu_percent"] for m in gpu_placement([{"name": "m", "size": 10_000, "size_vram": 9_996}])] == [100.0]
-
-
-def test_gpu_verdict_warns_or_fails() -> None:
-    warnings, failures = gpu_verdict(PS, require=False)
-    assert len(warnings) == 2 and failures == []
-    warnings, failures = gpu_verdict(PS, require=True)
-    assert warnings == [] and len(failures) == 2 and "llama3.2:1b" in failures[0] and "30%" in failures[0]
-    assert gpu_verdict(PS[1:2], require=True) == ([], [])
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.names import (
     InvalidModelName,
     ModelName,
     describe_char,
-    names_equal,
-    normalize,
     normalize_digest,
     parse_name,
-    short_digest,
 )
 
 HF = "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF"
@@ -62,7 +59,6 @@ def test_parse_valid(text, full, display, scheme):
     assert name.display == display
     assert name.scheme == scheme
     assert name.key == full.lower()
-    assert normalize(text) == display
     # The display form parses back to the same model.
     assert parse_name(display) == name
 
@@ -83,19 +79,17 @@ def test_parts(text, parts):
 
 
 @pytest.mark.parametrize(
-    ("text", "manifest_path", "registry_path"),
+    ("text", "registry_path"),
     [
-        ("llama3.2", "manifests/registry.ollama.ai/library/llama3.2/latest", "library/llama3.2"),
-        ("llama3.2:1b", "manifests/registry.ollama.ai/library/llama3.2/1b", "library/llama3.2"),
-        ("myuser/mymodel:v1", "manifests/registry.ollama.ai/myuser/mymodel/v1", "myuser/mymodel"),
-        (HF + ":Q4_K_M", "manifests/hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF/Q4_K_M", "bartowski/Llama-3.2-1B-Instruct-GGUF"),
-        ("https://localhost:5000/ns/m", "manifests/localhost:5000/ns/m/latest", "ns/m"),
+        ("llama3.2", "library/llama3.2"),
+        ("llama3.2:1b", "library/llama3.2"),
+        ("myuser/mymodel:v1", "myuser/mymodel"),
+        (HF + ":Q4_K_M", "bartowski/Llama-3.2-1B-Instruct-GGUF"),
+        ("https://localhost:5000/ns/m", "ns/m"),
     ],
 )
-def test_paths(text, manifest_path, registry_path):
-    name = parse_name(text)
-    assert name.manifest_path == manifest_path
-    assert name.registry_path == registry_path
+def test_registry_path(text, registry_path):
+    assert parse_name(text).registry_path == registry_path
 
 
 @pytest.mark.parametrize(
@@ -114,8 +108,6 @@ def test_paths(text, manifest_path, registry_path):
     ],
 )
 def test_names_equal(a, b, equal):
-    assert names_equal(a, b) is equal
-    assert names_equal(parse_name(a), b) is equal
     assert (parse_name(a) == parse_name(b)) is equal
     assert (parse_name(a) != parse_name(b)) is not equal
     if equal:
@@ -221,9 +213,9 @@ def test_parse_not_a_string(value, type_name):
         parse_name(value)
 
 
-def test_names_equal_rejects_invalid():
+def test_an_invalid_name_is_refused():
     with pytest.raises(InvalidModelName, match="the model part 'bad name'"):
-        names_equal("llama3", "bad name")
+        parse_name("bad name")
 
 
 def test_describe_char():
@@ -248,7 +240,6 @@ MIXED = "A" * 32 + "0123456789ABCDEF" * 2
 )
 def test_normalize_digest(text, expected):
     assert normalize_digest(text) == expected
-    assert short_digest(text) == expected[:12]
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,7 @@ def test_normalize(url: str, expected: str) -> None:
 
 @pytest.mark.parametrize("url", ["HTTP://127.0.0.1:11434", "Http://LocalHost:11434/", "HTTPS://[::1]:1"])
 def test_api_url_scheme_and_host_are_case_insensitive(url: str) -> None:
-    from ansible_collections.llmops.ollama.plugins.module_utils.core.client import validate_api_url
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import validate_api_url
 
     checked = validate_api_url(url)
     assert checked == urls.normalize(url).rstrip("/") and checked.startswith(("http://", "https://"))

@@ -14,7 +14,7 @@ from typing import Dict, List
 import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import RegistryClient
+from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import load_bundle, verify_bundle, write_bundle
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, manifest_blobs, parse_models, source_url
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Mirror, check_collisions, check_path
@@ -36,10 +36,10 @@ def registry() -> FakeRegistry:
 
 
 def clients(registry: FakeRegistry):
-    made: Dict[str, RegistryClient] = {}
+    made: Dict[str, BlobClient] = {}
 
-    def client_for(base: str) -> RegistryClient:
-        return made.setdefault(base, RegistryClient(base, retries=0, request_factory=registry, sleep=lambda _s: None))
+    def client_for(base: str) -> BlobClient:
+        return made.setdefault(base, BlobClient(base, retries=0, request_factory=registry, sleep=lambda _s: None))
 
     return client_for
 

@@ -15,7 +15,7 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import FileUpload, OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.model import blobs as _blobs
-from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import InvalidFiles, check_model_files, file_digest, upload_missing
+from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import InvalidFiles, check_model_files, digest_and_size, upload_missing
 
 
 class Response:
@@ -87,10 +87,10 @@ def test_the_digest_is_read_in_chunks_and_cached(tmp_path: Path, monkeypatch: py
         return handle
 
     monkeypatch.setattr("builtins.open", spying_open)
-    assert file_digest(str(path)) == digest
+    assert digest_and_size(str(path))[0] == digest
     assert reads and all(amount == 4096 for amount in reads), "never read whole"
     reads.clear()
-    assert file_digest(str(path)) == digest and reads == []  # same path, size and mtime: not read again
+    assert digest_and_size(str(path))[0] == digest and reads == []  # same path, size and mtime: not read again
 
 
 def test_only_missing_blobs_are_uploaded_streamed_with_their_length(tmp_path: Path) -> None:

@@ -22,13 +22,13 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.model.definition import compare_definition
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
-from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import failure_message, summary
+from ansible_collections.llmops.ollama.plugins.module_utils.model.model_module import failure_message
+from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import summary
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import (
     InvalidSpec,
     ModelSpec,
     check_options,
     parse_keep_alive,
-    specs_from_params,
 )
 
 MUTATING = ("/api/pull", "/api/create", "/api/delete", "/api/generate", "/api/embed", "/api/copy")
@@ -261,41 +261,6 @@ def test_options_are_coerced_checked_and_unknown_ones_warned() -> None:
         check_options({"temprature": 1}, "parameters")
     with pytest.raises(InvalidSpec, match="'typical_p' cannot be set as a model parameter"):
         check_options({"typical_p": 0.5}, "parameters")
-
-
-def test_specs_from_params_normalise_and_deduplicate() -> None:
-    params = {"name": ["llama3.2", "Llama3.2:latest", "qwen2.5:0.5b"], "state": "loaded", "keep_alive": "600", "options": {"num_ctx": 2048}}
-    specs, warnings = specs_from_params(params)
-    assert [s.name.display for s in specs] == ["llama3.2:latest", "qwen2.5:0.5b"]
-    assert specs[0].keep_alive == 600 and specs[0].options == {"num_ctx": 2048}
-    assert warnings == []
-    _specs, warnings = specs_from_params({"name": ["x"], "state": "present", "keep_alive": 5})
-    assert warnings == ["keep_alive and options apply to state loaded; with state present they are not used"]
-
-
-@pytest.mark.parametrize(
-    ("params", "fragment"),
-    [
-        ({"name": []}, "name is empty"),
-        ({"name": ["bad name"]}, "invalid model name 'bad name'"),
-        ({"name": ["a", "b"], "digest": "a" * 64}, "digest pins one model"),
-        ({"name": ["x"], "digest": "sha256:12"}, "not 64"),
-        ({"name": ["x"], "state": "absent", "force": True}, "force re-creates a model"),
-        ({"name": ["x"], "system": "hi"}, "system describe a custom model, which needs from"),
-        ({"name": ["x", "y"], "from": "a"}, "give a single name"),
-        ({"name": ["x"], "from": "a", "update": True}, "update applies to models pulled from a registry"),
-        ({"name": ["x"], "from": "a", "quantize": "q2"}, "invalid quantize 'q2'"),
-        ({"name": ["x"], "from": "a", "messages": [{"role": "bot", "content": "x"}]}, "messages[0] has the role 'bot'"),
-        ({"name": ["x"], "from": "a", "messages": "hi"}, "messages must be a list"),
-        ({"name": ["x"], "from": "a", "license": 3}, "license must be a string or a list of strings, got int"),
-        ({"name": ["x"], "from": "a", "system": 3}, "system must be a string, got int"),
-        ({"name": ["x"], "state": "sleeping"}, "invalid state 'sleeping'"),
-    ],
-)
-def test_specs_from_params_reject(params: Dict[str, Any], fragment: str) -> None:
-    with pytest.raises(InvalidSpec) as error:
-        specs_from_params(params)
-    assert fragment in str(error.value)
 
 
 def test_compare_definition_names_only_given_fields_that_differ() -> None:
@@ -590,7 +555,8 @@ def test_server_errors_on_single_calls_fail_the_model_plainly(fake: FakeOllama, 
 
 
 def test_a_failed_load_shows_failed_until_a_later_load_succeeds(fake: FakeOllama, tmp_path: Path) -> None:
-    from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState, all_records, build_record, search
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.record_search import all_records, search
+    from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState, build_record
 
     fake.put("chat:1b")
     fake.call_failures["/api/generate"] = OllamaError("x", status=500, server_message="llama runner process has terminated: out of memory")

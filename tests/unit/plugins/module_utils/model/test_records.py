@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, llmops.ollama contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of model records, the search over them, /api/show parsing, and the registry helpers."""
+"""Unit tests of model records (the search over them: test_record_search.py, /api/show: test_show_detail.py) and the registry helpers."""
 
 from __future__ import annotations
 
@@ -33,17 +33,9 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import
     registry_base,
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
-from ansible_collections.llmops.ollama.plugins.module_utils.model.records import (
-    ServerState,
-    all_records,
-    build_record,
-    model_info_summary,
-    parse_parameters,
-    parse_time,
-    search,
-    show_detail,
-    source_of,
-)
+from ansible_collections.llmops.ollama.plugins.module_utils.model.record_search import all_records, search
+from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState, build_record, parse_time, source_of
+from tests.unit.plugins.module_utils.model.test_record_search import names
 
 DIGEST = "a" * 64
 
@@ -154,62 +146,6 @@ def test_cleanup_candidates_are_the_largest_not_loaded() -> None:
     assert state.cleanup_candidates(limit=1) == [{"name": "b:1", "size": "30 B", "size_bytes": 30}]
 
 
-def records() -> List[Dict[str, Any]]:
-    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    rows = [
-        ("llama3.2:1b", 1_300_000_000, "running", "official"),
-        ("llama3.2:latest", 2_000_000_000, "stopped", "official"),
-        ("qwen2.5:0.5b", 400_000_000, "stopped", "official"),
-        ("hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", 800_000_000, "stopped", "remote"),
-        ("helper:latest", 1_300_000_000, "stopped", "custom"),
-        ("big:70b", 40_000_000_000, "paused", "official"),
-        ("nope:1b", 0, "failed", "official"),
-    ]
-    return [
-        {"name": n, "size_bytes": s, "status": st, "from": f, "modified_at": (base + timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-        for i, (n, s, st, f) in enumerate(rows)
-    ]
-
-
-def names(result: Dict[str, Any]) -> List[str]:
-    return [r["name"] for r in result["models"]]
-
-
-def test_search_filters_combine_with_and() -> None:
-    assert names(search(records(), query="LLAMA")) == ["hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", "llama3.2:1b", "llama3.2:latest"]
-    assert names(search(records(), query="llama3.2:*")) == ["llama3.2:1b", "llama3.2:latest"]
-    assert names(search(records(), query="*:?b")) == ["llama3.2:1b", "nope:1b"]
-    assert names(search(records(), statuses=["paused", "failed"])) == ["big:70b", "nope:1b"]
-    assert names(search(records(), sources=["custom", "remote"])) == ["helper:latest", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"]
-    assert names(search(records(), min_size=1_000_000_000, max_size=2_000_000_000)) == ["helper:latest", "llama3.2:1b", "llama3.2:latest"]
-    assert names(search(records(), query="llama", statuses=["stopped"], sources=["official"], min_size=1)) == ["llama3.2:latest"]
-
-
-def test_search_sorts_with_name_as_tiebreak() -> None:
-    assert names(search(records(), sort_by="size"))[:3] == ["nope:1b", "qwen2.5:0.5b", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"]
-    assert names(search(records(), sort_by="size", sort_desc=True))[:3] == ["big:70b", "llama3.2:latest", "llama3.2:1b"]
-    assert names(search(records(), sort_by="modified_at", sort_desc=True))[0] == "nope:1b"
-    assert names(search(records(), sort_by="status")) == [
-        "llama3.2:1b",
-        "helper:latest",
-        "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
-        "llama3.2:latest",
-        "qwen2.5:0.5b",
-        "big:70b",
-        "nope:1b",
-    ]
-
-
-def test_search_pages() -> None:
-    result = search(records(), page=2, page_size=3)
-    assert (result["total"], result["page"], result["pages"], result["page_size"]) == (7, 2, 3, 3)
-    assert names(result) == names(search(records()))[3:6]
-    assert names(search(records(), page=3, page_size=3)) == ["qwen2.5:0.5b"]
-    assert search(records(), page=4, page_size=3)["models"] == []
-    assert search([], page_size=3)["pages"] == 0
-    assert search(records(), page=2)["models"] == []
-
-
 def test_parse_time() -> None:
     assert parse_time("2026-01-01T10:00:00.123456789Z") == datetime(2026, 1, 1, 10, 0, 0, 123456, tzinfo=timezone.utc)
     assert parse_time("2024-06-04T14:38:31.83753-07:00") == datetime(2024, 6, 4, 21, 38, 31, 837530, tzinfo=timezone.utc)
@@ -217,33 +153,10 @@ def test_parse_time() -> None:
     assert parse_time("yesterday") is None and parse_time(None) is None
 
 
-def test_parse_parameters_and_show_detail() -> None:
-    text = (
-        "num_ctx                        4096\n"
-        'stop                           "<|eot_id|>"\n'
-        "temperature                    0.7\n"
-        "use_mmap                       false\n"
-    )
-    assert parse_parameters(text) == {"num_ctx": 4096, "stop": ["<|eot_id|>"], "temperature": 0.7, "use_mmap": False}
-    assert parse_parameters(None) == {}
-    show = {
-        "modelfile": "FROM x",
-        "parameters": text,
-        "license": ["MIT", "Apache"],
-        "capabilities": ["completion"],
-        "model_info": {"general.architecture": "llama", "llama.context_length": 131072, "general.parameter_count": 1, "tokenizer.ggml.tokens": ["a"] * 5},
-    }
-    detail = show_detail(show)
-    assert detail["license"] == "MIT\nApache"
-    assert detail["model_info"] == {"architecture": "llama", "parameter_count": 1, "context_length": 131072}
-    assert detail["parameters"]["num_ctx"] == 4096 and detail["system"] == "" and detail["messages"] == []
-    assert model_info_summary(None) == {}
-
-
 # ---------------------------------------------------------------------------- registry and resources
 
 
-def test_manifest_digest_total_and_model_size() -> None:
+def test_manifest_digest_and_total() -> None:
     raw = json.dumps(
         {
             "config": {"digest": "sha256:" + "1" * 64, "size": 10},
@@ -254,7 +167,7 @@ def test_manifest_digest_total_and_model_size() -> None:
         }
     ).encode()
     manifest = Manifest(raw, "u")
-    assert (manifest.total, manifest.model_size, manifest.digest) == (1015, 1000, hashlib.sha256(raw).hexdigest())
+    assert (manifest.total, manifest.digest) == (1015, hashlib.sha256(raw).hexdigest())
     with pytest.raises(ResourceError, match="not a JSON manifest"):
         Manifest(b"<html>", "u")
     with pytest.raises(ResourceError, match="has no layers list"):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.files import FileChange, Transaction
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy import nginx as _nginx
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import DomainError, DomainManager, list_bindings
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
@@ -264,29 +263,6 @@ def test_https_upstreams_with_different_host_names_are_refused(upstreams: list) 
     assert "TLS server name (SNI)" in str(info.value)
     # http needs no server name: the same hosts are fine there.
     validate_upstreams(None, [u.replace("https", "http") for u in upstreams])
-
-
-# ---------------------------------------------------------------------------- 4. directories a failed apply created
-def test_transaction_removes_the_directories_it_created(tmp_path: Path) -> None:
-    (tmp_path / "conf.d").mkdir()
-    before = snapshot(tmp_path)
-    deep = tmp_path / "tls" / "sub" / "a.crt"
-    txn = Transaction([FileChange(str(tmp_path / "conf.d" / "a.conf"), b"x\n"), FileChange(str(deep), b"c\n")], str(tmp_path / "b"), "a", keep=5)
-    txn.backup()
-    txn.apply()
-    assert deep.read_bytes() == b"c\n"
-    assert oct((tmp_path / "tls").stat().st_mode & 0o777) == "0o755"
-    txn.rollback()
-    assert snapshot(tmp_path) == before
-
-
-def test_transaction_rollback_keeps_a_directory_that_was_there(tmp_path: Path) -> None:
-    (tmp_path / "tls").mkdir()
-    txn = Transaction([FileChange(str(tmp_path / "tls" / "new" / "a.crt"), b"c\n")], str(tmp_path / "b"), "a", keep=5)
-    txn.apply()
-    txn.rollback()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tls"]
-    assert list((tmp_path / "tls").iterdir()) == []
 
 
 @pytest.mark.parametrize("failure", ["nginx -t", "reload"])

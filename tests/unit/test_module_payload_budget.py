@@ -1,0 +1,62 @@
+# Copyright: (c) 2026, llmops.ollama contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What each module ships stays within a budget: the bytes of this collection's module_utils in its AnsiballZ payload.
+
+Measured as tests/bench_lean.py measures it (``payloads()``: ansible-core's own ``recursive_finder``, the function
+that builds the payload, which follows every import statement, those inside functions too). A budget is what the
+module shipped when it was set, rounded up a little: a module that grows past it imports code it did not need
+before (a constant or a type pulled from a large file, another module's code moved into a shared one). Move that
+code into a file of its own, or raise the budget here when the growth is the module's own new feature.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# bytes of module_utils per module, about 1 % above what each shipped when set (issue 18 item 8: ollama_model_sync
+# shipped 392 KB in 29 files before its code was split by concern, 368 KB in 32 files after)
+BUDGETS = {
+    "ollama_domain": 178_000,
+    "ollama_domain_info": 166_000,
+    "ollama_info": 124_000,
+    "ollama_mirror": 172_000,
+    "ollama_model": 301_000,
+    "ollama_model_info": 149_000,
+    "ollama_model_sync": 372_000,
+    "ollama_port_info": 26_000,
+}
+
+_MEASURE = "import json; from tests.bench_lean import payloads; print(json.dumps(payloads()))"
+
+
+@pytest.fixture(scope="module")
+def payloads() -> Dict[str, Dict[str, int]]:
+    # in a process of its own: recursive_finder needs ansible's collection finder installed, which would change how
+    # the other tests of this process import the collection
+    run = subprocess.run([sys.executable, "-c", _MEASURE], cwd=str(REPO), capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, "measuring the payloads failed: %s" % run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_every_module_has_a_budget(payloads: Dict[str, Dict[str, int]]) -> None:
+    assert sorted(payloads) == sorted(BUDGETS), "give each module a budget (a new module) or drop the budget of a removed one"
+
+
+@pytest.mark.parametrize("module", sorted(BUDGETS))
+def test_module_utils_shipped_stay_within_the_budget(payloads: Dict[str, Dict[str, int]], module: str) -> None:
+    shipped = payloads[module]["module_utils"]
+    assert shipped > 0, "%s ships no module_utils of this collection: the measurement is broken" % module
+    assert shipped <= BUDGETS[module], "%s ships %d bytes of module_utils in %d files, over its budget of %d" % (
+        module,
+        shipped,
+        payloads[module]["files"],
+        BUDGETS[module],
+    )
