@@ -22,15 +22,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 # bytes of module_utils per module, about 1 % above what each shipped when set (issue 18 item 8: ollama_model_sync
-# shipped 392 KB in 29 files before its code was split by concern, 368 KB in 32 files after)
+# shipped 392 KB in 29 files before its code was split by concern, 368 KB in 32 files after; 374 KB with the honest
+# byte count of HTTP pulls, the mirror summary and the removal of a previous version's layers merged beside it)
 BUDGETS = {
     "ollama_domain": 178_000,
     "ollama_domain_info": 166_000,
     "ollama_info": 124_000,
     "ollama_mirror": 172_000,
-    "ollama_model": 301_000,
+    "ollama_model": 307_000,
     "ollama_model_info": 149_000,
-    "ollama_model_sync": 372_000,
+    "ollama_model_sync": 378_000,
     "ollama_port_info": 26_000,
 }
 
