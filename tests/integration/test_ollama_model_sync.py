@@ -395,7 +395,7 @@ def test_sigkill_mid_pull_leaves_an_honest_ledger_and_the_rerun_resumes(make_sim
 @pytest.mark.serial
 @pytest.mark.parametrize(
     ("slots", "rate"),
-    [(1, 2_000_000), (None, 500_000)],  # one pull slot on the host; the default slots (3), slower so that the two syncs overlap
+    [(1, 1_000_000), (None, 500_000)],  # one pull slot on the host (7.3 MB of pulls: 7 s for the second playbook to queue); the default slots (3), slower
     ids=["one-slot", "default-slots"],
 )
 def test_two_concurrent_playbooks_download_each_model_once(make_sim, tmp_path: Path, slots: int | None, rate: int) -> None:
