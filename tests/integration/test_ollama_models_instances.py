@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def instances(tmp_path: Path) -> Iterator[list[Sim]]:
-    contexts = [run_sim(tmp_path / "models", rate=200_000_000.0) for _ in range(3)]
+    contexts = [run_sim(tmp_path / "models", rate=200_000_000.0) for _index in range(3)]
     sims = [context.__enter__() for context in contexts]
     try:
         yield sims
