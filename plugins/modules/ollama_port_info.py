@@ -81,7 +81,7 @@ listeners:
       sample: "port 11435: pid 812 (nginx: master process /usr/sbin/nginx)"
 """
 
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from urllib.parse import urlsplit
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule

@@ -5,7 +5,7 @@
 
 """Ollama HTTP client shared by the collection's modules.
 
-Built on ``ansible.module_utils.urls`` so that managed nodes need no
+Built on the standard library (core.transport) so that managed nodes need no
 third-party Python package. It knows Ollama's error shape (``{"error": ...}``,
 also as the last line of an NDJSON stream), and retries with backoff only the
 requests a caller marks as safe to repeat. The connection options and their checks are
@@ -20,20 +20,17 @@ import os
 import socket
 import ssl
 import time
+from http.client import HTTPException
 from typing import Any, Callable, Dict, Iterator, Optional
+from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.six.moves.http_client import HTTPException
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import Request, make_context
-
-from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, transport, urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import (
     DEFAULT_API_URL,
     InvalidApiUrl,
     check_connection_params,
     validate_api_url,
 )
-from ansible_collections.llmops.ollama.plugins.module_utils.core.files import open_regular
 
 # The most an answer of the API may hold (an /api/tags of thousands of models is a few MB), and a stream line:
 # a body that runs past it is refused, naming the URL, before it fills the memory.
@@ -95,8 +92,7 @@ def _server_message(body: bytes) -> Optional[str]:
 def shared_request_factory(api_url: str, validate_certs: bool, ca_path: Optional[str] = None) -> Callable[..., Any]:
     """Requests that share one TLS context for the client's life.
 
-    ansible's Request builds a context, loading the CA store, on every request
-    (about 25 ms each); a module that makes many calls pays that once here.
+    Loading the CA store into a context costs about 25 ms; a module that makes many calls pays that once here.
     The context trusts the system's CA store, or the PEM file ``ca_path`` instead.
     """
     # Over http the context is never used: a bare one spares loading the CA store.
@@ -105,10 +101,10 @@ def shared_request_factory(api_url: str, validate_certs: bool, ca_path: Optional
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     else:
         try:
-            context = make_context(cafile=ca_path or None, validate_certs=validate_certs)
+            context = transport.tls_context(ca_path, validate_certs)
         except (ssl.SSLError, OSError) as exc:
             raise InvalidApiUrl("ca_path %s cannot be read as PEM CA certificates: %s" % (ca_path, exc)) from None
-    return urls.request_factory(Request, context=context)
+    return urls.request_factory(transport.Request, context=context)
 
 
 class OllamaClient:
@@ -167,7 +163,7 @@ class OllamaClient:
         if isinstance(payload, (bytes, bytearray)):  # a blob upload: the bytes as they are
             body: Any = bytes(payload)
             content_type = "application/octet-stream"
-        elif isinstance(payload, FileUpload):  # a blob upload streamed from a file (see push_blob_file)
+        elif hasattr(payload, "read"):  # a blob upload streamed from a file (model.blobs.FileUpload)
             body, content_type = payload, "application/octet-stream"
             headers["Content-Length"] = str(payload.size)
         else:
@@ -415,36 +411,6 @@ class OllamaClient:
                 return False
             raise
         return True
-
-    def push_blob_file(self, digest: str, path: str, size: int, timeout: Optional[float] = None) -> None:
-        """POST /api/blobs/sha256:<hex> with a file's bytes, streamed from disk in chunks (never whole in memory).
-
-        The server checks the digest of what it received (400 digest mismatch when the file changed)."""
-
-        def action() -> bytes:
-            # never through a symbolic link, never a FIFO or a device: only the regular file the task named
-            with open(open_regular(path), "rb") as handle:
-                response = self._open("POST", "/api/blobs/%s" % digest, FileUpload(handle, size), timeout)
-                try:
-                    return response.read(MAX_LINE)
-                finally:
-                    response.close()
-
-        try:
-            self._with_retries(action, True)
-        except OSError as exc:
-            raise OllamaError("POST /api/blobs/%s: cannot read %s: %s" % (digest, path, exc)) from None
-
-
-class FileUpload:
-    """A file object for a streamed upload: http.client reads it in blocks (8 KiB) while sending."""
-
-    def __init__(self, handle: Any, size: int) -> None:
-        self.handle = handle
-        self.size = size
-
-    def read(self, amount: int = -1) -> bytes:
-        return self.handle.read(amount)
 
 
 def answer_of(method: str, path: str, data: Any, shape: Any) -> Any:

@@ -15,9 +15,9 @@ import ipaddress
 import os
 import re
 from typing import Any, Dict, Optional, Tuple
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleFallbackNotFound
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 

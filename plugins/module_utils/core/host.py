@@ -18,8 +18,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from typing import Any, Callable, Dict, List, Optional, Tuple
-
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from urllib.parse import urlsplit
 
 
 class ResourceError(Exception):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""A Docker Registry HTTP API v2 manifest reader, over ``ansible.module_utils.urls``.
+"""A Docker Registry HTTP API v2 manifest reader, over core.transport (the standard library).
 
 The one manifest reader of the collection: the model modules (core.manifest, before a pull) and the
 mirror both read manifests here, with one Accept header and one size bound. Requests never read
@@ -20,11 +20,9 @@ from __future__ import annotations
 import http.client
 import time
 from typing import Any, Callable, Optional
+from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import Request
-
-from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core import answers, transport, urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import redact
 
 MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json;q=0.9"
@@ -71,7 +69,7 @@ class RegistryClient:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.retry_delay = retry_delay
-        self._request_factory = request_factory or urls.request_factory(Request)
+        self._request_factory = request_factory or urls.request_factory(transport.Request)
         self._sleep = sleep
 
     def url(self, repository: str, kind: str, reference: str) -> str:

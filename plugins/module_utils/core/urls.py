@@ -16,7 +16,7 @@
 * :func:`mask_params` walks a module's parameters, nested ones included (a sync ``models`` entry's
   ``mirror``), and adds every secret it finds to the module's ``no_log_values``, which Ansible removes
   from the whole result, ``invocation.module_args`` (what ``-vvv`` shows) included.
-* :func:`request_factory` makes ``ansible.module_utils.urls.Request`` objects that never read
+* :func:`request_factory` makes core.transport ``Request`` objects that never read
   ``~/.netrc`` (Ansible's default sends a netrc login as Basic auth to any host it names) and never
   forward an ``Authorization`` header to where a redirect points.
 """
@@ -26,8 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import Any, Iterable, List, Optional, Set
-
-from ansible.module_utils.six.moves.urllib.parse import unquote
+from urllib.parse import unquote
 
 # Query parameters whose value is a secret (compared case-insensitively, ``-`` read as ``_``).
 SECRET_QUERY_KEYS = frozenset(

@@ -20,8 +20,7 @@ import http.client
 import os
 from contextlib import suppress
 from typing import Any, Callable, Optional, Tuple
-
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from urllib.error import HTTPError, URLError
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import BodyTooLong, NotFound, RegistryClient, RegistryError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import redact

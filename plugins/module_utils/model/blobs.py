@@ -21,6 +21,7 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import answers
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import MAX_LINE, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import NotRegularFile, open_regular
 
 CHUNK = 1 << 20
@@ -154,9 +155,41 @@ def upload_missing(client: Any, files: List[Dict[str, Any]], timeout: Optional[f
         seen.add(digest)
         if client.blob_exists(digest):
             continue
-        client.push_blob_file(digest, item["path"], int(item["size"]), timeout=timeout)
+        push_blob_file(client, digest, item["path"], int(item["size"]), timeout=timeout)
         sent.append(item)
     return sent
+
+
+def push_blob_file(client: Any, digest: str, path: str, size: int, timeout: Optional[float] = None) -> None:
+    """POST /api/blobs/sha256:<hex> with a file's bytes, streamed from disk in chunks (never whole in memory).
+
+    Retried like a read, the file opened anew each time; the server checks the digest of what it received
+    (400 digest mismatch when the file changed)."""
+
+    def action() -> bytes:
+        # never through a symbolic link, never a FIFO or a device: only the regular file the task named
+        with open(open_regular(path), "rb") as handle:
+            response = client._open("POST", "/api/blobs/%s" % digest, FileUpload(handle, size), timeout)
+            try:
+                return response.read(MAX_LINE)
+            finally:
+                response.close()
+
+    try:
+        client._with_retries(action, True)
+    except OSError as exc:
+        raise OllamaError("POST /api/blobs/%s: cannot read %s: %s" % (digest, path, exc)) from None
+
+
+class FileUpload:
+    """A file object for a streamed upload: http.client reads it in blocks (8 KiB) while sending."""
+
+    def __init__(self, handle: Any, size: int) -> None:
+        self.handle = handle
+        self.size = size
+
+    def read(self, amount: int = -1) -> bytes:
+        return self.handle.read(amount)
 
 
 def remove_unused_blob(models_path: Optional[str], digest: str) -> bool:

@@ -16,8 +16,7 @@ namespace/model: ollama_mirror refuses collisions), so the server pulls
 from __future__ import annotations
 
 from typing import Any, Optional
-
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from urllib.parse import urlsplit
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, ModelName, parse_name

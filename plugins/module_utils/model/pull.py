@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import math
 import time
+from http.client import HTTPException
 from typing import Any, Callable, Dict, Iterator, Optional, Set
-
-from ansible.module_utils.six.moves.http_client import HTTPException
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import RETRY_STATUSES, MalformedAnswer, OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DOWNLOADING, FAILED, PAUSED, Ledger

@@ -13,9 +13,16 @@ from pathlib import Path
 import pytest
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import FileUpload, OllamaClient, OllamaError
+from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.model import blobs as _blobs
-from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import InvalidFiles, check_model_files, digest_and_size, upload_missing
+from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import (
+    FileUpload,
+    InvalidFiles,
+    check_model_files,
+    digest_and_size,
+    push_blob_file,
+    upload_missing,
+)
 
 
 class Response:
@@ -115,14 +122,14 @@ def test_a_retried_upload_sends_the_whole_file_again(tmp_path: Path) -> None:
     path, digest = weights(tmp_path)
     transport = StreamingTransport({digest}, fail_first_upload=True)
     client = OllamaClient(request_factory=transport, sleep=lambda _s: None)
-    client.push_blob_file(digest, str(path), 300_000)
+    push_blob_file(client, digest, str(path), 300_000)
     assert transport.calls[-1]["received"] == digest and transport.calls[-1]["total"] == 300_000
 
 
 def test_an_unreadable_file_is_an_ollama_error(tmp_path: Path) -> None:
     client = OllamaClient(request_factory=StreamingTransport(set()), sleep=lambda _s: None)
     with pytest.raises(OllamaError, match="cannot read"):
-        client.push_blob_file("sha256:" + "0" * 64, str(tmp_path / "gone.gguf"), 1)
+        push_blob_file(client, "sha256:" + "0" * 64, str(tmp_path / "gone.gguf"), 1)
 
 
 def test_names_default_to_the_base_name_and_must_be_unique(tmp_path: Path) -> None:
