@@ -293,31 +293,38 @@ def validate_upstream(value: Any, option: str = "upstream") -> Upstream:
     hostport, _unused, path = rest.partition("/")
     if path:
         raise ConfigError("%s %r has a path (/%s): Ollama serves its API from the root, give only scheme, host and port" % (option, value, path))
-    if hostport.startswith("["):
-        if "]" not in hostport:
-            raise ConfigError("%s %r has an unclosed [IPv6] address" % (option, value))
-        host, _unused, tail = hostport.partition("]")
-        host += "]"
-        if tail and not tail.startswith(":"):
-            raise ConfigError("%s %r has text after the [IPv6] address: write http://[ADDRESS]:PORT" % (option, value))
-        port_text: Optional[str] = tail[1:] if tail else None
-    elif ":" in hostport:
-        host, _unused, port_text = hostport.rpartition(":")
-    else:
-        host, port_text = hostport, None
+    host, port_text = _split_hostport(hostport, option, value)
     if not host:
         raise ConfigError("%s %r has no host: write it as %s://HOST:PORT" % (option, value, scheme))
     bad = sorted({c for c in host if not (c.isalnum() or c in ".-[]:")})
     if bad:
         raise ConfigError("%s %r has a host with %s: give a DNS name, an IPv4 address or an [IPv6] address" % (option, value, " ".join(repr(c) for c in bad)))
     host = _normalize_host(host, option, text)
-    if port_text is None or port_text == "":
-        if port_text == "":
-            raise ConfigError("%s %r has an empty port: write HOST:PORT, for example %s" % (option, value, DEFAULT_UPSTREAM))
-        port = 443 if scheme == "https" else 80
-    else:
-        port = validate_port(port_text, "%s port" % option)
-    return Upstream(scheme, host, port)
+    return Upstream(scheme, host, _upstream_port(port_text, scheme, option, value))
+
+
+def _split_hostport(hostport: str, option: str, value: Any) -> Tuple[str, Optional[str]]:
+    """(host, port text or None) of ``HOST``, ``HOST:PORT`` or ``[IPv6]:PORT``; the host keeps its brackets."""
+    if hostport.startswith("["):
+        if "]" not in hostport:
+            raise ConfigError("%s %r has an unclosed [IPv6] address" % (option, value))
+        host, _unused, tail = hostport.partition("]")
+        if tail and not tail.startswith(":"):
+            raise ConfigError("%s %r has text after the [IPv6] address: write http://[ADDRESS]:PORT" % (option, value))
+        return host + "]", tail[1:] if tail else None
+    if ":" in hostport:
+        host, _unused, port_text = hostport.rpartition(":")
+        return host, port_text
+    return hostport, None
+
+
+def _upstream_port(port_text: Optional[str], scheme: str, option: str, value: Any) -> int:
+    """The port given after the host, else the scheme's own."""
+    if port_text == "":
+        raise ConfigError("%s %r has an empty port: write HOST:PORT, for example %s" % (option, value, DEFAULT_UPSTREAM))
+    if port_text is None:
+        return 443 if scheme == "https" else 80
+    return validate_port(port_text, "%s port" % option)
 
 
 def validate_upstreams(upstream: Optional[str], upstreams: Optional[Sequence[Any]], api_url: Optional[str] = None) -> List[Upstream]:
@@ -1314,6 +1321,40 @@ class ParseError(ValueError):
     """A configuration text that is not well formed."""
 
 
+def _read_quoted(text: str, i: int, line: int) -> Tuple[str, int, int]:
+    """The quoted word that starts at ``text[i]`` (its quote): (word, index after the closing quote, line there)."""
+    n = len(text)
+    quote, i, start_line, word = text[i], i + 1, line, []
+    while i < n and text[i] != quote:
+        if text[i] == "\\" and i + 1 < n:
+            i += 1
+        if text[i] == "\n":
+            line += 1
+        word.append(text[i])
+        i += 1
+    if i >= n:
+        raise ParseError("unterminated quoted string from line %d" % start_line)
+    return "".join(word), i + 1, line
+
+
+def _word_end(text: str, start: int) -> int:
+    """The index after the unquoted word that starts at ``text[start]``; ``${variable}`` is part of it."""
+    i, n = start, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace() or ch in ";}":
+            break
+        if ch == "{":
+            if i == start or text[i - 1] != "$":
+                break
+            # ${variable}: part of the word
+            end = text.find("}", i)
+            i = n if end < 0 else end + 1
+            continue
+        i += 1
+    return i
+
+
 def tokenize(text: str) -> Iterator[Tuple[str, bool, int]]:
     """(token, is_word, line): words (quotes removed), and ``{`` ``}`` ``;`` as punctuation."""
     i, n, line = 0, len(text), 1
@@ -1331,33 +1372,13 @@ def tokenize(text: str) -> Iterator[Tuple[str, bool, int]]:
             yield c, False, line
             i += 1
         elif c in "\"'":
-            quote, i, start_line, word = c, i + 1, line, []
-            while i < n and text[i] != quote:
-                if text[i] == "\\" and i + 1 < n:
-                    i += 1
-                if text[i] == "\n":
-                    line += 1
-                word.append(text[i])
-                i += 1
-            if i >= n:
-                raise ParseError("unterminated quoted string from line %d" % start_line)
-            i += 1
-            yield "".join(word), True, start_line
+            start_line = line
+            word, i, line = _read_quoted(text, i, line)
+            yield word, True, start_line
         else:
-            start, start_line = i, line
-            while i < n:
-                ch = text[i]
-                if ch.isspace() or ch in ";}":
-                    break
-                if ch == "{":
-                    if i == start or text[i - 1] != "$":
-                        break
-                    # ${variable}: part of the word
-                    end = text.find("}", i)
-                    i = n if end < 0 else end + 1
-                    continue
-                i += 1
-            yield text[start:i], True, start_line
+            start = i
+            i = _word_end(text, start)
+            yield text[start:i], True, line
 
 
 def parse(text: str) -> List[Directive]:
