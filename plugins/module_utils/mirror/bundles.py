@@ -92,22 +92,8 @@ def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
 
 
-def _bundle_lists(bundle: str) -> Tuple[Dict[str, Any], List[Any], List[Any]]:
-    """The index of a bundle file with its models and blobs lists; MirrorError when it is no bundle."""
-    if not os.path.isfile(bundle):
-        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
-    index = read_bundle_index(bundle)
-    if index is None:
-        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
-    models = index.get("models")
-    blob_list = index.get("blobs")
-    if not isinstance(models, list) or not isinstance(blob_list, list):
-        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
-    return index, models, blob_list
-
-
 def _index_sizes(bundle: str, blob_list: List[Any]) -> Dict[str, int]:
-    """The size of every blob the index lists, by digest."""
+    """The size of each blob of the index, by digest."""
     sizes: Dict[str, int] = {}
     for blob in blob_list:
         if not isinstance(blob, dict):
@@ -121,7 +107,7 @@ def _index_sizes(bundle: str, blob_list: List[Any]) -> Dict[str, int]:
 
 
 def _index_manifests(bundle: str, models: List[Any]) -> Dict[str, Tuple[str, str]]:
-    """(model key, manifest digest) by the member name of each manifest the index lists."""
+    """(model key, digest) of each manifest of the index, by member name."""
     expected: Dict[str, Tuple[str, str]] = {}
     for model in models:
         if not isinstance(model, dict) or not isinstance(model.get("name"), str):
@@ -135,27 +121,8 @@ def _index_manifests(bundle: str, models: List[Any]) -> Dict[str, Tuple[str, str
     return expected
 
 
-def _member_handle(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
-    """The reader of a regular file member; MirrorError for anything else."""
-    if not member.isfile():
-        raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
-    handle = tar.extractfile(member)
-    if handle is None:
-        raise MirrorError("the bundle member %s cannot be read" % member.name)
-    return handle
-
-
-def _verify_manifest_member(bundle: str, member: tarfile.TarInfo, handle: IO[bytes], digest: str) -> bytes:
-    """The bytes of a manifest member, checked against the digest its index gives."""
-    raw = handle.read(8 << 20)
-    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
-    if actual != digest:
-        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
-    return raw
-
-
-def _verify_blob_member(bundle: str, member: tarfile.TarInfo, handle: IO[bytes], sizes: Dict[str, int]) -> str:
-    """Check a blob member's size and digest against the index (streaming); its digest."""
+def _check_blob(bundle: str, member: tarfile.TarInfo, handle: IO[bytes], sizes: Dict[str, int]) -> str:
+    """The digest of a blob member, once its size and sha256 match the index (streaming)."""
     digest = member_blob(member.name)
     if digest is None or digest not in sizes:
         raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
@@ -179,8 +146,8 @@ def _verify_blob_member(bundle: str, member: tarfile.TarInfo, handle: IO[bytes],
     return digest
 
 
-def _verify_members(bundle: str, expected_manifests: Dict[str, Tuple[str, str]], sizes: Dict[str, int]) -> Tuple[Dict[str, bytes], Dict[str, bool]]:
-    """Read every member after index.json once; (manifests by model key, blobs seen)."""
+def _check_members(bundle: str, expected: Dict[str, Tuple[str, str]], sizes: Dict[str, int]) -> Tuple[Dict[str, bytes], Dict[str, bool]]:
+    """Read each member once; (manifests by model key, blobs seen)."""
     seen_blobs: Dict[str, bool] = {}
     manifests: Dict[str, bytes] = {}
     try:
@@ -188,27 +155,23 @@ def _verify_members(bundle: str, expected_manifests: Dict[str, Tuple[str, str]],
             for member in tar:
                 if member.name == BUNDLE_INDEX:
                     continue
-                handle = _member_handle(tar, member)
-                if member.name in expected_manifests:
-                    key, digest = expected_manifests[member.name]
-                    manifests[key] = _verify_manifest_member(bundle, member, handle, digest)
-                else:
-                    seen_blobs[_verify_blob_member(bundle, member, handle, sizes)] = True
+                if not member.isfile():
+                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise MirrorError("the bundle member %s cannot be read" % member.name)
+                if member.name not in expected:
+                    seen_blobs[_check_blob(bundle, member, handle, sizes)] = True
+                    continue
+                key, digest = expected[member.name]
+                raw = handle.read(8 << 20)
+                actual = "sha256:" + hashlib.sha256(raw).hexdigest()
+                if actual != digest:
+                    raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
+                manifests[key] = raw
     except (OSError, tarfile.TarError) as exc:
         raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
     return manifests, seen_blobs
-
-
-def _check_complete(
-    bundle: str, expected_manifests: Dict[str, Tuple[str, str]], manifests: Dict[str, bytes], seen_blobs: Dict[str, bool], sizes: Dict[str, int]
-) -> None:
-    """Every manifest the index lists is in the bundle, and every blob those manifests name."""
-    for member, (key, _digest) in expected_manifests.items():
-        if key not in manifests:
-            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
-        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
-            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
-                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
 
 
 def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
@@ -216,11 +179,24 @@ def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
 
     Raises MirrorError naming the first member that does not match; nothing is written.
     """
-    index, models, blob_list = _bundle_lists(bundle)
+    if not os.path.isfile(bundle):
+        raise MirrorError("bundle %s is not a file; give the tar file written by bundle_dest" % bundle)
+    index = read_bundle_index(bundle)
+    if index is None:
+        raise MirrorError("%s is not a mirror bundle (no %s first in a tar file); give a file written by ollama_mirror bundle_dest" % (bundle, BUNDLE_INDEX))
+    models = index.get("models")
+    blob_list = index.get("blobs")
+    if not isinstance(models, list) or not isinstance(blob_list, list):
+        raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
     sizes = _index_sizes(bundle, blob_list)
-    expected_manifests = _index_manifests(bundle, models)
-    manifests, seen_blobs = _verify_members(bundle, expected_manifests, sizes)
-    _check_complete(bundle, expected_manifests, manifests, seen_blobs, sizes)
+    expected = _index_manifests(bundle, models)
+    manifests, seen_blobs = _check_members(bundle, expected, sizes)
+    for member, (key, _digest) in expected.items():
+        if key not in manifests:
+            raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
+        for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
+            if blob["digest"] not in seen_blobs or sizes.get(blob["digest"]) != blob["size"]:
+                raise MirrorError("bundle %s lacks blob %s of %s; nothing was placed" % (bundle, blob["digest"], member))
     return index, manifests
 
 
