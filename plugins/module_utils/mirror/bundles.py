@@ -20,7 +20,7 @@ import os
 import tarfile
 import tempfile
 from contextlib import suppress
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import IO, Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.answers import MAX_MANIFEST
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
@@ -92,6 +92,88 @@ def read_bundle_index(bundle: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) and data.get("format") == BUNDLE_FORMAT else None
 
 
+def _index_sizes(bundle: str, blob_list: List[Any]) -> Dict[str, int]:
+    """The size of each blob of the index, by digest."""
+    sizes: Dict[str, int] = {}
+    for blob in blob_list:
+        if not isinstance(blob, dict):
+            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
+        digest = blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)
+        size = blob.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise MirrorError("the index of bundle %s lists blob %s with size %s, not a byte count" % (bundle, digest, repr(size)[:80]))
+        sizes[digest] = size
+    return sizes
+
+
+def _index_manifests(bundle: str, models: List[Any]) -> Dict[str, Tuple[str, str]]:
+    """(model key, digest) of each manifest of the index, by member name."""
+    expected: Dict[str, Tuple[str, str]] = {}
+    for model in models:
+        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
+            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
+        try:
+            name = parse_name(model["name"])
+        except InvalidModelName as exc:
+            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
+        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
+        expected[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
+    return expected
+
+
+def _check_blob(bundle: str, member: tarfile.TarInfo, handle: IO[bytes], sizes: Dict[str, int]) -> str:
+    """The digest of a blob member, once its size and sha256 match the index (streaming)."""
+    digest = member_blob(member.name)
+    if digest is None or digest not in sizes:
+        raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
+    if member.size != sizes[digest]:
+        # read nothing of a member whose size is not the one announced
+        raise MirrorError(
+            "bundle %s: blob %s has %d bytes, its index says %d bytes; the bundle is corrupt and nothing was placed"
+            % (bundle, digest, member.size, sizes[digest])
+        )
+    hasher = hashlib.sha256()
+    count = 0
+    for data in chunks(handle, sizes[digest]):
+        hasher.update(data)
+        count += len(data)
+    actual = "sha256:" + hasher.hexdigest()
+    if count != sizes[digest] or actual != digest:
+        raise MirrorError(
+            "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
+            % (bundle, digest, count, actual, sizes[digest])
+        )
+    return digest
+
+
+def _check_members(bundle: str, expected: Dict[str, Tuple[str, str]], sizes: Dict[str, int]) -> Tuple[Dict[str, bytes], Dict[str, bool]]:
+    """Read each member once; (manifests by model key, blobs seen)."""
+    seen_blobs: Dict[str, bool] = {}
+    manifests: Dict[str, bytes] = {}
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            for member in tar:
+                if member.name == BUNDLE_INDEX:
+                    continue
+                if not member.isfile():
+                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise MirrorError("the bundle member %s cannot be read" % member.name)
+                if member.name not in expected:
+                    seen_blobs[_check_blob(bundle, member, handle, sizes)] = True
+                    continue
+                key, digest = expected[member.name]
+                raw = handle.read(8 << 20)
+                actual = "sha256:" + hashlib.sha256(raw).hexdigest()
+                if actual != digest:
+                    raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
+                manifests[key] = raw
+    except (OSError, tarfile.TarError) as exc:
+        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
+    return manifests, seen_blobs
+
+
 def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
     """Check every manifest and blob of a bundle against its index (streaming); (index, manifests by model key).
 
@@ -106,69 +188,10 @@ def verify_bundle(bundle: str) -> Tuple[Dict[str, Any], Dict[str, bytes]]:
     blob_list = index.get("blobs")
     if not isinstance(models, list) or not isinstance(blob_list, list):
         raise MirrorError("the index of bundle %s has no models or blobs list" % bundle)
-    sizes: Dict[str, int] = {}
-    for blob in blob_list:
-        if not isinstance(blob, dict):
-            raise MirrorError("the index of bundle %s has a blob entry that is not an object" % bundle)
-        digest = blob_digest(blob.get("digest"), "the index of bundle %s" % bundle)
-        size = blob.get("size")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise MirrorError("the index of bundle %s lists blob %s with size %s, not a byte count" % (bundle, digest, repr(size)[:80]))
-        sizes[digest] = size
-    expected_manifests: Dict[str, Tuple[str, str]] = {}
-    for model in models:
-        if not isinstance(model, dict) or not isinstance(model.get("name"), str):
-            raise MirrorError("the index of bundle %s has a model entry without a name" % bundle)
-        try:
-            name = parse_name(model["name"])
-        except InvalidModelName as exc:
-            raise MirrorError("the index of bundle %s: %s" % (bundle, exc)) from None
-        member = "manifests/%s/%s/%s/%s" % (name.host, name.namespace, name.model, name.tag)
-        expected_manifests[member] = (name.key, blob_digest(model.get("digest"), "the index of bundle %s" % bundle))
-    seen_blobs: Dict[str, bool] = {}
-    manifests: Dict[str, bytes] = {}
-    try:
-        with tarfile.open(bundle, "r:") as tar:
-            for member in tar:
-                if member.name == BUNDLE_INDEX:
-                    continue
-                if not member.isfile():
-                    raise MirrorError("the bundle member %s is not a regular file; the bundle is refused" % member.name)
-                handle = tar.extractfile(member)
-                if handle is None:
-                    raise MirrorError("the bundle member %s cannot be read" % member.name)
-                if member.name in expected_manifests:
-                    key, digest = expected_manifests[member.name]
-                    raw = handle.read(8 << 20)
-                    actual = "sha256:" + hashlib.sha256(raw).hexdigest()
-                    if actual != digest:
-                        raise MirrorError("bundle %s: the manifest %s has %s, its index says %s; nothing was placed" % (bundle, member.name, actual, digest))
-                    manifests[key] = raw
-                    continue
-                digest = member_blob(member.name)
-                if digest is None or digest not in sizes:
-                    raise MirrorError("bundle %s holds %s, which its index does not list; the bundle is refused" % (bundle, member.name))
-                if member.size != sizes[digest]:
-                    # read nothing of a member whose size is not the one announced
-                    raise MirrorError(
-                        "bundle %s: blob %s has %d bytes, its index says %d bytes; the bundle is corrupt and nothing was placed"
-                        % (bundle, digest, member.size, sizes[digest])
-                    )
-                hasher = hashlib.sha256()
-                count = 0
-                for data in chunks(handle, sizes[digest]):
-                    hasher.update(data)
-                    count += len(data)
-                actual = "sha256:" + hasher.hexdigest()
-                if count != sizes[digest] or actual != digest:
-                    raise MirrorError(
-                        "bundle %s: blob %s has %d bytes and %s, its index says %d bytes; the bundle is corrupt and nothing was placed"
-                        % (bundle, digest, count, actual, sizes[digest])
-                    )
-                seen_blobs[digest] = True
-    except (OSError, tarfile.TarError) as exc:
-        raise MirrorError("bundle %s cannot be read: %s; nothing was placed" % (bundle, exc)) from None
-    for member, (key, _digest) in expected_manifests.items():
+    sizes = _index_sizes(bundle, blob_list)
+    expected = _index_manifests(bundle, models)
+    manifests, seen_blobs = _check_members(bundle, expected, sizes)
+    for member, (key, _digest) in expected.items():
         if key not in manifests:
             raise MirrorError("bundle %s lacks the manifest %s that its index lists; nothing was placed" % (bundle, member))
         for blob in manifest_blobs(manifests[key], "the manifest %s in bundle %s" % (member, bundle)):
@@ -227,9 +250,8 @@ def write_bundle(mirror: Mirror, records: List[Dict[str, Any]], dest: str) -> Tu
     return True, index
 
 
-def load_bundle(mirror: Mirror, bundle: str, wanted: List[Wanted], min_free: int) -> List[Entry]:
-    """Verify every digest in the bundle, then store the missing blobs; return the entries to place."""
-    index, manifests = verify_bundle(bundle)
+def _bundle_entries(bundle: str, index: Dict[str, Any], manifests: Dict[str, bytes], wanted: List[Wanted]) -> List[Entry]:
+    """The entries of the wanted models (every model when none is named), checked against their pins."""
     by_key = {parse_name(model["name"]).key: model for model in index["models"]}
     if wanted:
         missing = [item.name.display for item in wanted if item.name.key not in by_key]
@@ -248,6 +270,30 @@ def load_bundle(mirror: Mirror, bundle: str, wanted: List[Wanted], min_free: int
         if pin and entry.digest != "sha256:" + pin:
             raise MirrorError("%s is pinned to sha256:%s but the bundle holds %s; nothing was placed" % (name.display, pin, entry.digest))
         entries.append(entry)
+    return entries
+
+
+def _store_bundle_blob(mirror: Mirror, bundle: str, source: IO[bytes], digest: str, size: int) -> None:
+    """Copy one blob out of the bundle into the store, through its partial file, unless another run stored it."""
+    partial = mirror.tree.partial(digest)
+    with mirror.locks.blob(partial):
+        if mirror.tree.stored_size(digest) == size:
+            return  # another run stored it meanwhile
+        hasher = hashlib.sha256()
+        with open(partial, "wb") as handle:
+            for data in chunks(source, size):
+                handle.write(data)
+                hasher.update(data)
+        if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != size:
+            os.unlink(partial)
+            raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
+        os.replace(partial, mirror.tree.store_blob(digest))
+
+
+def load_bundle(mirror: Mirror, bundle: str, wanted: List[Wanted], min_free: int) -> List[Entry]:
+    """Verify every digest in the bundle, then store the missing blobs; return the entries to place."""
+    index, manifests = verify_bundle(bundle)
+    entries = _bundle_entries(bundle, index, manifests, wanted)
     mirror.collisions((entry.name, "from the bundle") for entry in entries)
     missing_blobs = mirror.missing_blobs(entries)
     check_space(mirror.tree, sum(blob["size"] for blob in missing_blobs), min_free)
@@ -264,17 +310,5 @@ def load_bundle(mirror: Mirror, bundle: str, wanted: List[Wanted], min_free: int
             source = tar.extractfile(member)
             if source is None:
                 raise MirrorError("the bundle member %s is not a file" % member.name)
-            partial = mirror.tree.partial(digest)
-            with mirror.locks.blob(partial):
-                if mirror.tree.stored_size(digest) == wanted_blobs[digest]:
-                    continue  # another run stored it meanwhile
-                hasher = hashlib.sha256()
-                with open(partial, "wb") as handle:
-                    for data in chunks(source, wanted_blobs[digest]):
-                        handle.write(data)
-                        hasher.update(data)
-                if "sha256:" + hasher.hexdigest() != digest or os.path.getsize(partial) != wanted_blobs[digest]:
-                    os.unlink(partial)
-                    raise MirrorError("the bundle %s changed while it was read (blob %s); nothing more was placed" % (bundle, digest))
-                os.replace(partial, mirror.tree.store_blob(digest))
+            _store_bundle_blob(mirror, bundle, source, digest, wanted_blobs[digest])
     return entries

@@ -119,26 +119,7 @@ def normalize_domain(value: Any, option: str = "domain", allow_wildcard: bool = 
         )
     for dot in ("\u3002", "\uff0e", "\uff61"):  # the dots IDNA treats as label separators
         rest = rest.replace(dot, ".")
-    labels: List[str] = []
-    for label in rest.split("."):
-        if not label:
-            raise ConfigError("%s %r has an empty label: write labels separated by single dots, as in ollama.example.com" % (option, value))
-        encoded = label.lower() if label.isascii() else _idn_label_to_ascii(label, option, value)
-        if encoded.startswith("xn--"):
-            # A label written as punycode must decode, or browsers and resolvers will not agree on it.
-            _check_punycode_label(encoded, option, value)
-        if len(encoded) > 63:
-            raise ConfigError("%s %r has a label of %d characters: each label must have 1 to 63" % (option, value, len(encoded)))
-        if not _LABEL_RE.fullmatch(encoded):
-            bad = sorted({c for c in encoded if not (c.isascii() and (c.isalnum() or c == "-"))})
-            if bad:
-                # Only IDN mapping can get here (for example a fullwidth semicolon becomes ';').
-                raise ConfigError(
-                    "%s %r has the label %r, which becomes %r with %s: a domain name has only letters, digits, hyphens and dots"
-                    % (option, value, label, encoded, " ".join(repr(c) for c in bad))
-                )
-            raise ConfigError("%s %r has the label %r: a label must not start or end with a hyphen" % (option, value, encoded))
-        labels.append(encoded)
+    labels = [_encode_label(label, option, value) for label in rest.split(".")]
     ascii_name = ".".join(labels)
     if labels[-1].isdigit():
         raise ConfigError("%s %r looks like an IP address or ends in a numeric label: give a DNS name" % (option, value))
@@ -146,6 +127,28 @@ def normalize_domain(value: Any, option: str = "domain", allow_wildcard: bool = 
     if len(full) > 253:
         raise ConfigError("%s %r is %d characters long once encoded: a domain name has at most 253" % (option, value, len(full)))
     return full
+
+
+def _encode_label(label: str, option: str, value: Any) -> str:
+    """One label of a domain name in the form nginx gets it (lower case, punycode); ConfigError naming the option."""
+    if not label:
+        raise ConfigError("%s %r has an empty label: write labels separated by single dots, as in ollama.example.com" % (option, value))
+    encoded = label.lower() if label.isascii() else _idn_label_to_ascii(label, option, value)
+    if encoded.startswith("xn--"):
+        # A label written as punycode must decode, or browsers and resolvers will not agree on it.
+        _check_punycode_label(encoded, option, value)
+    if len(encoded) > 63:
+        raise ConfigError("%s %r has a label of %d characters: each label must have 1 to 63" % (option, value, len(encoded)))
+    if not _LABEL_RE.fullmatch(encoded):
+        bad = sorted({c for c in encoded if not (c.isascii() and (c.isalnum() or c == "-"))})
+        if bad:
+            # Only IDN mapping can get here (for example a fullwidth semicolon becomes ';').
+            raise ConfigError(
+                "%s %r has the label %r, which becomes %r with %s: a domain name has only letters, digits, hyphens and dots"
+                % (option, value, label, encoded, " ".join(repr(c) for c in bad))
+            )
+        raise ConfigError("%s %r has the label %r: a label must not start or end with a hyphen" % (option, value, encoded))
+    return encoded
 
 
 def _idn_label_to_ascii(label: str, option: str, value: Any) -> str:
@@ -290,31 +293,38 @@ def validate_upstream(value: Any, option: str = "upstream") -> Upstream:
     hostport, _unused, path = rest.partition("/")
     if path:
         raise ConfigError("%s %r has a path (/%s): Ollama serves its API from the root, give only scheme, host and port" % (option, value, path))
-    if hostport.startswith("["):
-        if "]" not in hostport:
-            raise ConfigError("%s %r has an unclosed [IPv6] address" % (option, value))
-        host, _unused, tail = hostport.partition("]")
-        host += "]"
-        if tail and not tail.startswith(":"):
-            raise ConfigError("%s %r has text after the [IPv6] address: write http://[ADDRESS]:PORT" % (option, value))
-        port_text: Optional[str] = tail[1:] if tail else None
-    elif ":" in hostport:
-        host, _unused, port_text = hostport.rpartition(":")
-    else:
-        host, port_text = hostport, None
+    host, port_text = _split_hostport(hostport, option, value)
     if not host:
         raise ConfigError("%s %r has no host: write it as %s://HOST:PORT" % (option, value, scheme))
     bad = sorted({c for c in host if not (c.isalnum() or c in ".-[]:")})
     if bad:
         raise ConfigError("%s %r has a host with %s: give a DNS name, an IPv4 address or an [IPv6] address" % (option, value, " ".join(repr(c) for c in bad)))
     host = _normalize_host(host, option, text)
-    if port_text is None or port_text == "":
-        if port_text == "":
-            raise ConfigError("%s %r has an empty port: write HOST:PORT, for example %s" % (option, value, DEFAULT_UPSTREAM))
-        port = 443 if scheme == "https" else 80
-    else:
-        port = validate_port(port_text, "%s port" % option)
-    return Upstream(scheme, host, port)
+    return Upstream(scheme, host, _upstream_port(port_text, scheme, option, value))
+
+
+def _split_hostport(hostport: str, option: str, value: Any) -> Tuple[str, Optional[str]]:
+    """(host, port text or None) of ``HOST``, ``HOST:PORT`` or ``[IPv6]:PORT``; the host keeps its brackets."""
+    if hostport.startswith("["):
+        if "]" not in hostport:
+            raise ConfigError("%s %r has an unclosed [IPv6] address" % (option, value))
+        host, _unused, tail = hostport.partition("]")
+        if tail and not tail.startswith(":"):
+            raise ConfigError("%s %r has text after the [IPv6] address: write http://[ADDRESS]:PORT" % (option, value))
+        return host + "]", tail[1:] if tail else None
+    if ":" in hostport:
+        host, _unused, port_text = hostport.rpartition(":")
+        return host, port_text
+    return hostport, None
+
+
+def _upstream_port(port_text: Optional[str], scheme: str, option: str, value: Any) -> int:
+    """The port given after the host, else the scheme's own."""
+    if port_text == "":
+        raise ConfigError("%s %r has an empty port: write HOST:PORT, for example %s" % (option, value, DEFAULT_UPSTREAM))
+    if port_text is None:
+        return 443 if scheme == "https" else 80
+    return validate_port(port_text, "%s port" % option)
 
 
 def validate_upstreams(upstream: Optional[str], upstreams: Optional[Sequence[Any]], api_url: Optional[str] = None) -> List[Upstream]:
@@ -640,12 +650,8 @@ class Binding:
         return pairs
 
 
-def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
-    """Check every option that reaches the configuration; a Binding and warnings, or ConfigError."""
-    warnings: List[str] = []
-    domain = normalize_domain(params.get("domain"))
-    aliases = normalize_aliases(params.get("aliases"), domain)
-    mirror_path = validate_path(params.get("mirror_path"), "mirror_path", required=False)
+def _binding_upstreams(params: Dict[str, Any], mirror_path: Optional[str], names: Tuple[str, ...]) -> List[Upstream]:
+    """The upstreams of a binding (a placeholder for a mirror binding), none of them one of its own ``names``."""
     if mirror_path is not None:
         if mirror_path == "/":
             raise ConfigError("mirror_path is /: give the directory that ollama_mirror fills (its path), never the root of the file system")
@@ -658,17 +664,25 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
     else:
         upstreams = validate_upstreams(params.get("upstream"), params.get("upstreams"), params.get("api_url"))
     for item in upstreams:
-        if item.host in (domain, *aliases):
+        if item.host in names:
             raise ConfigError(
                 "the upstream %s is this binding's own name: the proxy would forward to itself. Give the Ollama server's address "
                 "(for example %s) in upstream" % (item.url, DEFAULT_UPSTREAM)
             )
+    return upstreams
+
+
+def _binding_balance(params: Dict[str, Any], mirror_path: Optional[str]) -> str:
     balance = params.get("balance") or "least_conn"
     if balance not in BALANCE_MODES:
         raise ConfigError("balance %r is not one of %s" % (balance, ", ".join(BALANCE_MODES)))
     if balance == "model" and mirror_path is not None:
         raise ConfigError("balance: model spreads requests for models over Ollama servers; a mirror binding (mirror_path) has none")
-    listen_address = validate_listen_address(params.get("listen_address"))
+    return balance
+
+
+def _binding_tls(params: Dict[str, Any]) -> Tuple[int, int, str, Optional[str], Optional[str]]:
+    """(http_port, https_port, tls, certificate, private_key) of a binding, checked together."""
     http_port = validate_port(params.get("http_port", 80), "http_port")
     https_port = validate_port(params.get("https_port", 443), "https_port")
     tls = params.get("tls") or "none"
@@ -683,23 +697,41 @@ def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
             raise ConfigError("tls: %s needs both certificate and private_key (absolute paths of the PEM files)" % tls)
     elif tls == "none" and (certificate or private_key):
         raise ConfigError("certificate and private_key are only used with tls: provided, selfsigned or acme (tls is none)")
+    return http_port, https_port, tls, certificate, private_key
+
+
+def _tls_protocols(params: Dict[str, Any]) -> List[str]:
+    """The TLS protocols asked for, in TLS_PROTOCOLS order."""
     protocols = list(params.get("tls_protocols") or TLS_PROTOCOLS)
     for index, protocol in enumerate(protocols):
         if protocol not in TLS_PROTOCOLS:
             raise ConfigError("tls_protocols[%d] %r is not one of %s" % (index, protocol, ", ".join(TLS_PROTOCOLS)))
-    protocols = [p for p in TLS_PROTOCOLS if p in protocols]
+    return [p for p in TLS_PROTOCOLS if p in protocols]
+
+
+def _optional_range(value: Any, option: str, low: int, high: int) -> Optional[int]:
+    return None if value is None else validate_range(value, option, low, high)
+
+
+def build_binding(params: Dict[str, Any]) -> Tuple[Binding, List[str]]:
+    """Check every option that reaches the configuration; a Binding and warnings, or ConfigError."""
+    warnings: List[str] = []
+    domain = normalize_domain(params.get("domain"))
+    aliases = normalize_aliases(params.get("aliases"), domain)
+    mirror_path = validate_path(params.get("mirror_path"), "mirror_path", required=False)
+    upstreams = _binding_upstreams(params, mirror_path, (domain, *aliases))
+    balance = _binding_balance(params, mirror_path)
+    listen_address = validate_listen_address(params.get("listen_address"))
+    http_port, https_port, tls, certificate, private_key = _binding_tls(params)
+    protocols = _tls_protocols(params)
     public = bool(params.get("public", False))
     allow = validate_allow(params.get("allow"), public)
     keys, key_names, key_warnings = validate_named_api_keys(params.get("api_keys"))
     warnings.extend(key_warnings)
     if public and not keys:
         warnings.append("public: true without api_keys exposes an unauthenticated Ollama to every address that reaches the proxy")
-    rate_limit = params.get("rate_limit")
-    if rate_limit is not None:
-        rate_limit = validate_range(rate_limit, "rate_limit", 1, 100000)
-    burst = params.get("rate_limit_burst")
-    if burst is not None:
-        burst = validate_range(burst, "rate_limit_burst", 0, 1000000)
+    rate_limit = _optional_range(params.get("rate_limit"), "rate_limit", 1, 100000)
+    burst = _optional_range(params.get("rate_limit_burst"), "rate_limit_burst", 0, 1000000)
     read_timeout = validate_range(params.get("read_timeout", 600), "read_timeout", 1, 86400)
     send_timeout = validate_range(params.get("send_timeout", 600), "send_timeout", 1, 86400)
     config_dir = validate_path(params.get("config_dir") or DEFAULT_CONFIG_DIR, "config_dir")
@@ -1289,6 +1321,40 @@ class ParseError(ValueError):
     """A configuration text that is not well formed."""
 
 
+def _read_quoted(text: str, i: int, line: int) -> Tuple[str, int, int]:
+    """The quoted word that starts at ``text[i]`` (its quote): (word, index after the closing quote, line there)."""
+    n = len(text)
+    quote, i, start_line, word = text[i], i + 1, line, []
+    while i < n and text[i] != quote:
+        if text[i] == "\\" and i + 1 < n:
+            i += 1
+        if text[i] == "\n":
+            line += 1
+        word.append(text[i])
+        i += 1
+    if i >= n:
+        raise ParseError("unterminated quoted string from line %d" % start_line)
+    return "".join(word), i + 1, line
+
+
+def _word_end(text: str, start: int) -> int:
+    """The index after the unquoted word that starts at ``text[start]``; ``${variable}`` is part of it."""
+    i, n = start, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace() or ch in ";}":
+            break
+        if ch == "{":
+            if i == start or text[i - 1] != "$":
+                break
+            # ${variable}: part of the word
+            end = text.find("}", i)
+            i = n if end < 0 else end + 1
+            continue
+        i += 1
+    return i
+
+
 def tokenize(text: str) -> Iterator[Tuple[str, bool, int]]:
     """(token, is_word, line): words (quotes removed), and ``{`` ``}`` ``;`` as punctuation."""
     i, n, line = 0, len(text), 1
@@ -1306,33 +1372,13 @@ def tokenize(text: str) -> Iterator[Tuple[str, bool, int]]:
             yield c, False, line
             i += 1
         elif c in "\"'":
-            quote, i, start_line, word = c, i + 1, line, []
-            while i < n and text[i] != quote:
-                if text[i] == "\\" and i + 1 < n:
-                    i += 1
-                if text[i] == "\n":
-                    line += 1
-                word.append(text[i])
-                i += 1
-            if i >= n:
-                raise ParseError("unterminated quoted string from line %d" % start_line)
-            i += 1
-            yield "".join(word), True, start_line
+            start_line = line
+            word, i, line = _read_quoted(text, i, line)
+            yield word, True, start_line
         else:
-            start, start_line = i, line
-            while i < n:
-                ch = text[i]
-                if ch.isspace() or ch in ";}":
-                    break
-                if ch == "{":
-                    if i == start or text[i - 1] != "$":
-                        break
-                    # ${variable}: part of the word
-                    end = text.find("}", i)
-                    i = n if end < 0 else end + 1
-                    continue
-                i += 1
-            yield text[start:i], True, start_line
+            start = i
+            i = _word_end(text, start)
+            yield text[start:i], True, line
 
 
 def parse(text: str) -> List[Directive]:

@@ -296,18 +296,8 @@ class StateWriter:
 
     # ------------------------------------------------------------ sources
     def collect_api(self) -> None:
-        started = time.monotonic()
-        try:
-            version = self._get("/api/version")
-        except REQUEST_ERRORS as exc:
-            self.out.add("ollama_up", 0)
-            self._source("api", False, str(exc))
+        if not self._collect_version():
             return
-        self.out.add("ollama_api_probe_duration_seconds", round(time.monotonic() - started, 6))
-        ok = isinstance(version, dict) and bool(version.get("version"))
-        self.out.add("ollama_up", 1 if ok else 0)
-        if ok:
-            self.out.add("ollama_build_info", 1, version=version["version"])
         try:
             tags = self._get("/api/tags")
             ps = self._get("/api/ps")
@@ -319,7 +309,29 @@ class StateWriter:
         self.out.add("ollama_models", len(models))
         self.out.add("ollama_models_loaded", len(loaded))
         cap = max(int(self.config["max_models"]), 0)
-        # loaded models always get their series (Ollama holds few at once); then the largest present ones
+        self._add_models(models, loaded, cap)
+        for entry in loaded[: max(cap, 1)]:
+            self._add_loaded(entry)
+        self._source("api", True)
+
+    def _collect_version(self) -> bool:
+        """ollama_up and the version from /api/version; False (source down) when the API does not answer."""
+        started = time.monotonic()
+        try:
+            version = self._get("/api/version")
+        except REQUEST_ERRORS as exc:
+            self.out.add("ollama_up", 0)
+            self._source("api", False, str(exc))
+            return False
+        self.out.add("ollama_api_probe_duration_seconds", round(time.monotonic() - started, 6))
+        ok = isinstance(version, dict) and bool(version.get("version"))
+        self.out.add("ollama_up", 1 if ok else 0)
+        if ok:
+            self.out.add("ollama_build_info", 1, version=version["version"])
+        return True
+
+    def _add_models(self, models: List[Dict[str, Any]], loaded: List[Dict[str, Any]], cap: int) -> None:
+        """The series of at most ``cap`` present models: the loaded ones first, then the largest."""
         loaded_names = {str(m.get("name") or m.get("model")) for m in loaded}
         ranked = sorted(models, key=lambda m: (str(m.get("name") or m.get("model")) not in loaded_names, -int(m.get("size") or 0), str(m.get("name"))))
         kept = ranked[:cap]
@@ -337,19 +349,20 @@ class StateWriter:
                 quantization=str(details.get("quantization_level") or ""),
             )
             self.out.add("ollama_model_size_bytes", int(entry.get("size") or 0), model=name)
-        for entry in loaded[: max(cap, 1)]:
-            name = str(entry.get("name") or entry.get("model"))
-            size = int(entry.get("size") or 0)
-            vram = int(entry.get("size_vram") or 0)
-            self.out.add("ollama_model_loaded_size_bytes", size, model=name)
-            self.out.add("ollama_model_loaded_vram_bytes", vram, model=name)
-            self.out.add("ollama_model_loaded_vram_ratio", round(vram / size, 4) if size > 0 else 0.0, model=name)
-            if entry.get("context_length"):
-                self.out.add("ollama_model_loaded_context_length_tokens", int(entry["context_length"]), model=name)
-            expiry = parse_time(entry.get("expires_at"))
-            if expiry is not None:
-                self.out.add("ollama_model_loaded_expiry_timestamp_seconds", round(expiry, 3), model=name)
-        self._source("api", True)
+
+    def _add_loaded(self, entry: Dict[str, Any]) -> None:
+        """The series of one loaded model (an entry of /api/ps)."""
+        name = str(entry.get("name") or entry.get("model"))
+        size = int(entry.get("size") or 0)
+        vram = int(entry.get("size_vram") or 0)
+        self.out.add("ollama_model_loaded_size_bytes", size, model=name)
+        self.out.add("ollama_model_loaded_vram_bytes", vram, model=name)
+        self.out.add("ollama_model_loaded_vram_ratio", round(vram / size, 4) if size > 0 else 0.0, model=name)
+        if entry.get("context_length"):
+            self.out.add("ollama_model_loaded_context_length_tokens", int(entry["context_length"]), model=name)
+        expiry = parse_time(entry.get("expires_at"))
+        if expiry is not None:
+            self.out.add("ollama_model_loaded_expiry_timestamp_seconds", round(expiry, 3), model=name)
 
     def collect_watchdog(self) -> None:
         path = os.path.join(self.config["watchdog_state_dir"], "status.json")
@@ -378,12 +391,26 @@ class StateWriter:
 
     def collect_ledger(self) -> None:
         root = self.config["ledger_dir"]
-        models_dir = os.path.join(root, "models")
+        problems: List[str] = []
+        counts, pulls, oldest_wait = self._read_pulls(os.path.join(root, "models"), problems)
+        for status in PULL_STATUSES:
+            self.out.add("ollama_pulls", counts[status], status=status)
+        self.out.add("ollama_pull_queue_length", counts["queued"])
+        self.out.add("ollama_pull_queue_wait_seconds", round(oldest_wait or 0.0, 3))
+        # the active ones first, then the problems; at most max_pulls get per-model series
+        order = {"downloading": 0, "queued": 1, "paused": 2, "failed": 3}
+        pulls.sort(key=lambda item: (order[item[1]], item[0]))
+        for name, status, record in pulls[: max(int(self.config["max_pulls"]), 0)]:
+            self._add_pull(name, status, record)
+        self._collect_history(os.path.join(root, "history.jsonl"), problems)
+        self._source("ledger", not problems, "; ".join(problems))
+
+    def _read_pulls(self, models_dir: str, problems: List[str]) -> Tuple[Dict[str, int], List[Tuple[str, str, Dict[str, Any]]], Optional[float]]:
+        """(count by status, (name, status, record) of each pull, longest wait in the queue) from the ledger's model records."""
         now = self.clock()
         counts = {status: 0 for status in PULL_STATUSES}
         pulls: List[Tuple[str, str, Dict[str, Any]]] = []
         oldest_wait: Optional[float] = None
-        problems: List[str] = []
         for path in sorted(glob.glob(os.path.join(glob.escape(models_dir), "*.json"))):
             try:
                 record = self._read_json(path)
@@ -403,27 +430,21 @@ class StateWriter:
                 if started is not None:
                     wait = max(now - started, 0.0)
                     oldest_wait = wait if oldest_wait is None else max(oldest_wait, wait)
-        for status in PULL_STATUSES:
-            self.out.add("ollama_pulls", counts[status], status=status)
-        self.out.add("ollama_pull_queue_length", counts["queued"])
-        self.out.add("ollama_pull_queue_wait_seconds", round(oldest_wait or 0.0, 3))
-        # the active ones first, then the problems; at most max_pulls get per-model series
-        order = {"downloading": 0, "queued": 1, "paused": 2, "failed": 3}
-        pulls.sort(key=lambda item: (order[item[1]], item[0]))
-        for name, status, record in pulls[: max(int(self.config["max_pulls"]), 0)]:
-            self.out.add("ollama_pull_status", 1, model=name, status=status)
-            progress = record.get("progress") if isinstance(record.get("progress"), dict) else None
-            if progress:
-                completed, total = int(progress.get("completed") or 0), int(progress.get("total") or 0)
-                self.out.add("ollama_pull_completed_bytes", completed, model=name)
-                self.out.add("ollama_pull_total_bytes", total, model=name)
-                self.out.add("ollama_pull_progress_ratio", round(completed / total, 4) if total > 0 else 0.0, model=name)
-                self.out.add("ollama_pull_speed_bytes_per_second", int(progress.get("speed") or 0), model=name)
-                updated = parse_time(progress.get("updated_at")) or parse_time(record.get("updated_at"))
-                if updated is not None:
-                    self.out.add("ollama_pull_progress_timestamp_seconds", round(updated, 3), model=name)
-        self._collect_history(os.path.join(root, "history.jsonl"), problems)
-        self._source("ledger", not problems, "; ".join(problems))
+        return counts, pulls, oldest_wait
+
+    def _add_pull(self, name: str, status: str, record: Dict[str, Any]) -> None:
+        """The series of one pull: its status, and its progress when the record has one."""
+        self.out.add("ollama_pull_status", 1, model=name, status=status)
+        progress = record.get("progress") if isinstance(record.get("progress"), dict) else None
+        if progress:
+            completed, total = int(progress.get("completed") or 0), int(progress.get("total") or 0)
+            self.out.add("ollama_pull_completed_bytes", completed, model=name)
+            self.out.add("ollama_pull_total_bytes", total, model=name)
+            self.out.add("ollama_pull_progress_ratio", round(completed / total, 4) if total > 0 else 0.0, model=name)
+            self.out.add("ollama_pull_speed_bytes_per_second", int(progress.get("speed") or 0), model=name)
+            updated = parse_time(progress.get("updated_at")) or parse_time(record.get("updated_at"))
+            if updated is not None:
+                self.out.add("ollama_pull_progress_timestamp_seconds", round(updated, 3), model=name)
 
     def _collect_history(self, path: str, problems: List[str]) -> None:
         """The last sync run of history.jsonl (its last line of kind sync)."""
