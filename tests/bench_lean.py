@@ -84,6 +84,7 @@ def payloads() -> Dict[str, Dict[str, int]]:
             "files": sum(1 for e in ours if not e.filename.endswith("__init__.py")),
             "module": path.stat().st_size,
             "ansible": sum(e.file_size for e in entries if e.filename.startswith("ansible/")),
+            "ansible_urls": any(e.filename == "ansible/module_utils/urls.py" for e in entries),
         }
     return sizes
 
