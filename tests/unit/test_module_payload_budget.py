@@ -25,13 +25,13 @@ REPO = Path(__file__).resolve().parents[2]
 # shipped 392 KB in 29 files before its code was split by concern, 368 KB in 32 files after; 374 KB with the honest
 # byte count of HTTP pulls, the mirror summary and the removal of a previous version's layers merged beside it;
 # raised by core.transport's 2.7 KB, which replaced ansible.module_utils.urls, 41 KB not shipped any more and an import
-# of cryptography not made: see the test below)
+# of cryptography not made: see the test below; ollama_model by 0.7 KB for the executor's steps as methods, radon E 35 -> A)
 BUDGETS = {
     "ollama_domain": 178_000,
     "ollama_domain_info": 166_000,
     "ollama_info": 124_000,
     "ollama_mirror": 176_000,
-    "ollama_model": 307_000,
+    "ollama_model": 308_000,
     "ollama_model_info": 151_000,
     "ollama_model_sync": 380_000,
     "ollama_port_info": 26_000,

@@ -264,73 +264,73 @@ class Executor:
                     result.mirror["removed"] = removed
 
     def _step(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
-        kind = step.kind
-        if kind == CHECK_SPACE:
-            self._check_space(plan, step, result)
-        elif kind == CHECK_MEMORY:
-            self._check_memory(plan, step)
-        elif kind == CHECK_CAPABILITIES:
-            self._check_capabilities(plan, step, result.changed)
-        elif kind == UNLOAD:
-            self._unload(step.target, result)
-            if plan.spec.state == "unloaded":
-                result.after["state"] = "present"
-        elif kind == DELETE:
-            if step.data.get("mirror"):  # the mirror-named model, once copied to its own name
-                removed = self._drop_mirror_name(step.target)
-                run.temporary = None
-                if result.mirror is not None:
-                    result.mirror["removed"] = removed
-                return
-            if step.target != plan.name:  # the backup copy, no longer needed
-                removed = run.backup is not None and self._drop_backup(step.target)
-                run.backup = None
-                if step.data.get("previous") and result.mirror is not None:
-                    result.mirror["previous_removed"] = removed
-                return
-            self._delete(step.target, result, step.verb)
-            result.after = {"state": "absent"}
-        elif kind == COPY:
-            if step.data.get("mirror"):
-                self._mirror_copy(plan, step, run)
-                if result.mirror is not None:
-                    result.mirror["copied"] = True
-            elif step.data.get("previous"):
-                self._keep_previous(plan, step, run)
-            else:
-                self._backup(plan, step, run)
-        elif kind == PULL:
-            if step.data.get("warning"):
-                self._warn(step.data["warning"])
+        """Run one step of a plan: the method named for its kind (RESTORE runs only as the undo of a verification)."""
+        handler = _STEP_HANDLERS.get(step.kind)
+        if handler is None:
+            raise StepFailed("%s: a %s step cannot run on its own" % (plan.name.display, step.kind))
+        handler(self, plan, step, result, run, slot_held)
+
+    def _step_unload(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
+        self._unload(step.target, result)
+        if plan.spec.state == "unloaded":
+            result.after["state"] = "present"
+
+    def _step_delete(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
+        if step.data.get("mirror"):  # the mirror-named model, once copied to its own name
+            removed = self._drop_mirror_name(step.target)
+            run.temporary = None
+            if result.mirror is not None:
+                result.mirror["removed"] = removed
+            return
+        if step.target != plan.name:  # the backup copy, no longer needed
+            removed = run.backup is not None and self._drop_backup(step.target)
+            run.backup = None
+            if step.data.get("previous") and result.mirror is not None:
+                result.mirror["previous_removed"] = removed
+            return
+        self._delete(step.target, result, step.verb)
+        result.after = {"state": "absent"}
+
+    def _step_copy(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
+        if step.data.get("mirror"):
+            self._mirror_copy(plan, step, run)
+            if result.mirror is not None:
+                result.mirror["copied"] = True
+        elif step.data.get("previous"):
+            self._keep_previous(plan, step, run)
+        else:
+            self._backup(plan, step, run)
+
+    def _step_pull(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
+        if step.data.get("warning"):
+            self._warn(step.data["warning"])
+        with self._slot(plan.name, slot_held):
+            stats = self._pull(plan, step, result)
+        if step.source is not None and step.source != plan.name and step.data.get("temporary"):
+            run.temporary = step.source  # a mirror name this run created: copied below, then removed
+        run.digest = self._pulled_digest(plan, step, result)
+        if step.data.get("update"):
+            if not any(later.kind == VERIFY for later in plan.steps):
+                self._updated(plan, step, result, run.digest, stats)
+            return
+        result.act(step.verb or "pulled")
+        if not run.digest:
+            raise StepFailed("the pull of %s reported success, but the server does not list the model afterwards" % plan.name.display)
+        result.after = {"state": "present", "digest": run.digest}
+        self.ledger.log(plan.name, step.verb or "pulled", digest=run.digest, **_stats_fields(stats))
+
+    def _step_create(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
+        if step.transfer:
             with self._slot(plan.name, slot_held):
-                stats = self._pull(plan, step, result)
-            if step.source is not None and step.source != plan.name and step.data.get("temporary"):
-                run.temporary = step.source  # a mirror name this run created: copied below, then removed
-            run.digest = self._pulled_digest(plan, step, result)
-            if step.data.get("update"):
-                if not any(later.kind == VERIFY for later in plan.steps):
-                    self._updated(plan, step, result, run.digest, stats)
-                return
-            result.act(step.verb or "pulled")
-            if not run.digest:
-                raise StepFailed("the pull of %s reported success, but the server does not list the model afterwards" % plan.name.display)
-            result.after = {"state": "present", "digest": run.digest}
-            self.ledger.log(plan.name, step.verb or "pulled", digest=run.digest, **_stats_fields(stats))
-        elif kind == CREATE:
-            if step.transfer:
-                with self._slot(plan.name, slot_held):
-                    self._create(plan, step, result, run)
-            else:
                 self._create(plan, step, result, run)
-        elif kind == VERIFY:
-            self._verify(plan, step, result, run)
-        elif kind == LOAD:
-            self._load(plan.name, step.data.get("keep_alive"), step.data.get("options") or {})
-            result.act(step.verb or "loaded")
-            result.after["state"] = "loaded"
-            self.ledger.log(plan.name, "loaded", keep_alive=step.data.get("keep_alive"), options=step.data.get("options") or None)
-        else:  # RESTORE runs only as the undo of a verification
-            raise StepFailed("%s: a %s step cannot run on its own" % (plan.name.display, kind))
+        else:
+            self._create(plan, step, result, run)
+
+    def _step_load(self, plan: Plan, step: Step, result: ModelResult, run: _Run, slot_held: bool) -> None:
+        self._load(plan.name, step.data.get("keep_alive"), step.data.get("options") or {})
+        result.act(step.verb or "loaded")
+        result.after["state"] = "loaded"
+        self.ledger.log(plan.name, "loaded", keep_alive=step.data.get("keep_alive"), options=step.data.get("options") or None)
 
     def _settle(self, plan: Plan, result: ModelResult) -> None:
         """The ledger status a model ends in after its plan succeeded."""
@@ -859,6 +859,21 @@ def _stats_fields(stats: Optional[TransferStats]) -> Dict[str, Any]:
         return {}
     data = stats.as_dict()
     return {"bytes": data["bytes"], "seconds": data["seconds"], "speed": data["speed"], "attempts": data["attempts"]}
+
+
+# Each kind of step and the Executor method that runs it (Executor._step).
+_STEP_HANDLERS = {
+    CHECK_SPACE: lambda executor, plan, step, result, _run, _held: executor._check_space(plan, step, result),
+    CHECK_MEMORY: lambda executor, plan, step, _result, _run, _held: executor._check_memory(plan, step),
+    CHECK_CAPABILITIES: lambda executor, plan, step, result, _run, _held: executor._check_capabilities(plan, step, result.changed),
+    UNLOAD: Executor._step_unload,
+    DELETE: Executor._step_delete,
+    COPY: Executor._step_copy,
+    PULL: Executor._step_pull,
+    CREATE: Executor._step_create,
+    VERIFY: lambda executor, plan, step, result, run, _held: executor._verify(plan, step, result, run),
+    LOAD: Executor._step_load,
+}
 
 
 __all__ = ["LOAD_TIMEOUT", "Executor", "HostChecks", "ModelResult", "StepFailed"]
