@@ -80,6 +80,7 @@ def record_json(path: Path) -> Dict[str, str]:
     }
 
 
+@pytest.mark.long
 def test_no_credential_shows_in_vvv_output(tmp_path: Path) -> None:
     (tmp_path / "nginx").mkdir()
     tasks = []
