@@ -16,6 +16,16 @@ from tests.ollama_sim.testing import Sim, run_sim
 TEST_RATE = 200_000_000.0
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` first, the others after them, each in collection order (a stable sort).
+
+    The parallel workers of make integration take tests in this order (xdist's loadgroup runs a group's
+    tests, largest groups first, then the single tests in this order): the longest start at once, beside
+    one another, and none is left running alone at the end while the other workers idle.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture
 def sim(tmp_path: Path) -> Iterator[Sim]:
     """A fresh simulator (empty models directory under tmp_path) on a free loopback port."""

@@ -8,10 +8,15 @@ the domain info's api_url, the domain's upstream and upstreams) x every spelling
 a token holding '/' or '@', percent-encoded, a query token. The playbook is written per test with one
 task per case (no loop: a loop item is the controller's to print, not the module's), and the URLs
 come in variables, as a real playbook holds a secret.
+
+One run shows both views: the default callback's -vvv output on stdout, and the results as the JSON
+callback records them (callback_plugins/json_file.py, beside the collection's own callbacks). No module
+reads the verbosity, so its results are those of a run without -vvv.
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import subprocess
 from pathlib import Path
@@ -62,6 +67,20 @@ def cases(url: str, tmp: Path) -> List[Tuple[str, str, Dict[str, Any]]]:
     ]
 
 
+def record_json(path: Path) -> Dict[str, str]:
+    """The environment that adds the json_file callback (the JSON callback's document, written to ``path``)
+    to the callbacks ansible.cfg enables: the stdout callback and its output stay as they are."""
+    config = configparser.ConfigParser()
+    config.read(REPO / "ansible.cfg")
+    enabled = [name.strip() for name in config.get("defaults", "callbacks_enabled", fallback="").split(",") if name.strip()]
+    return {
+        "ANSIBLE_CALLBACK_PLUGINS": str(Path(__file__).resolve().parent / "callback_plugins"),
+        "ANSIBLE_CALLBACKS_ENABLED": ",".join([*enabled, "json_file"]),
+        "LLMOPS_TEST_JSON_FILE": str(path),
+    }
+
+
+@pytest.mark.long
 def test_no_credential_shows_in_vvv_output(tmp_path: Path) -> None:
     (tmp_path / "nginx").mkdir()
     tasks = []
@@ -79,6 +98,8 @@ def test_no_credential_shows_in_vvv_output(tmp_path: Path) -> None:
     args, env = playbook_command(playbook, {"secret_urls": urls})
     args.append("-vvv")
     env["ANSIBLE_STDOUT_CALLBACK"] = "default"
+    recorded = tmp_path / "results.json"
+    env.update(record_json(recorded))
     proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, env=env, cwd=str(REPO), check=False)
     output = proc.stdout + proc.stderr
     assert "module_args" in output, "-vvv shows the invocation: the check below looks where the secret would be"
@@ -87,9 +108,7 @@ def test_no_credential_shows_in_vvv_output(tmp_path: Path) -> None:
     for fragment in (SECRET, SECRET.replace("-", "%2D"), "ab/" + SECRET):
         assert fragment not in output, (fragment, [line for line in output.splitlines() if fragment in line][:5])
 
-    args, env = playbook_command(playbook, {"secret_urls": urls})
-    proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, env=env, cwd=str(REPO), check=False)
-    data = json.loads(proc.stdout)
+    data = json.loads(recorded.read_text())
     results = {task["task"]["name"]: task["hosts"]["localhost"] for play in data["plays"] for task in play["tasks"]}
     for name in names:
         result = results[name]

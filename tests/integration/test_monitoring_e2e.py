@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
+import pytest
+
 from tests.integration.monitoring_support import (
     Daemon,
     Prometheus,
@@ -50,6 +52,7 @@ def watchdog_config(root: Path, sim: Sim, writer: Dict[str, Any]) -> Dict[str, A
     }
 
 
+@pytest.mark.long
 def test_inference_hung_alert_reaches_the_webhook(tmp_path: Path, make_sim: Callable[..., Sim]) -> None:
     sims = {name: make_sim(name) for name in HOSTS}
     for sim in sims.values():

@@ -569,6 +569,7 @@ HOSTILE: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
+@pytest.mark.long
 def test_hostile_inputs_fail_clearly_and_change_nothing(nginx: NginxServer, sim) -> None:
     assert len(HOSTILE) >= 25
     bound(nginx, domain="safe.ollama.test", upstream=sim.url, allow=["127.0.0.1"], api_keys=[KEY])

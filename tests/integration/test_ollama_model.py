@@ -622,6 +622,7 @@ BAD_INPUT = [
 ]
 
 
+@pytest.mark.long
 def test_bad_input_fails_naming_the_problem_before_any_request(sim, tmp_path: Path) -> None:
     assert len(BAD_INPUT) >= 20
     steps = [dict(step, label="case %d" % index) for index, (step, _fragment) in enumerate(BAD_INPUT)]

@@ -4,7 +4,8 @@
 """ollama_model against a simulator that creates models as Ollama does (issue 23), in real ansible-playbook runs.
 
 - own weights are rewritten by the server (llama-quantize's COPY) with a silent phase as long as the file
-  takes to hash and copy: the create's read timeout follows the size, so a 90 s silence is no stall;
+  takes to hash and copy: the create's read timeout follows the size, so a silence three times the task's
+  timeout and stall_timeout (production's 90 s against 30 s and 60 s, scaled down here) is no stall;
 - ``from`` with ``files`` is refused (Ollama would silently ignore ``files``);
 - ``license`` and ``system`` compare as Ollama composes them (licenses appended to the base's; ``system: ""``
   keeps the inherited prompt), so a second run changes nothing;
@@ -29,8 +30,13 @@ from tests.ollama_sim.testing import mutating
 pytestmark = pytest.mark.integration
 
 BASE = "smollm2:135m"
-LARGE = 1_200_000_000  # 1.2 GB of own weights (a sparse file): the collection allows it 120 s of silence
-SILENCE = 90.0
+# 240 MB of own weights (a sparse file): the collection allows it 24 s of silence (10 MB/s, REWRITE_BYTES_PER_SECOND).
+# The server stays silent for 15 s: three times the 5 s that the task's timeout and stall_timeout give it, so a
+# read timeout that did not follow the size (or followed it at the 50 MB/s hashing rate: 4.8 s) gives up. It was
+# 1.2 GB and a 90 s silence against the defaults (30 s, 60 s): the same check in a sixth of the size and time.
+LARGE = 240_000_000
+SILENCE = 15.0
+LIMITS = {"timeout": 5, "stall_timeout": 5}
 
 
 def sparse_gguf(path: Path, size: int) -> None:
@@ -45,11 +51,11 @@ def test_a_long_silent_rewrite_of_large_weights_is_no_stall(make_sim, tmp_path: 
     sim = make_sim(env={"OLLAMA_SIM_REWRITE_RATE": str(LARGE / SILENCE)})
     weights = tmp_path / "large.gguf"
     sparse_gguf(weights, LARGE)
-    step = {"name": ["large:v1"], "files": [{"path": str(weights), "name": "model.gguf"}], "retries": 0}
+    step = {"name": ["large:v1"], "files": [{"path": str(weights), "name": "model.gguf"}], "retries": 0, **LIMITS}
     started = time.monotonic()
     first = model(sim, tmp_path, **step)
     assert first["changed"] is True and not first.get("failed"), first.get("msg")
-    assert time.monotonic() - started >= SILENCE, "the server was silent for 90 s, and the create (retries: 0) waited it out"
+    assert time.monotonic() - started >= SILENCE, "the server was silent for %d s, and the create (retries: 0) waited it out" % SILENCE
     assert "large:v1" in tags(sim)
     second = model(sim, tmp_path, **step)
     assert second["changed"] is False and not second.get("failed"), second.get("msg")

@@ -151,6 +151,7 @@ def test_role_counts_the_models_that_fail_fast_did_not_start(sim, tmp_path: Path
     assert tags(sim) == {}
 
 
+@pytest.mark.long
 def test_role_reports_progress_at_least_every_15_seconds_at_the_default_interval(make_sim, tmp_path: Path) -> None:
     """The default interval plus what the tasks of a round take stays within the 15 seconds a watcher may wait."""
     slow = make_sim("slow", rate=64_000)  # smollm2:135m (2.1 MB) takes about 33 s: at least three reports at the default 8 s

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, List
 
+import pytest
 import yaml
 
 from tests.integration.monitoring_support import binary, defaults_args, host_vars, server_vars, write_inventory
@@ -44,6 +45,7 @@ def fleet(tmp_path: Path, **server_extra: Any) -> str:
     return write_inventory(tmp_path / "hosts.yml", hosts, monitoring)
 
 
+@pytest.mark.long
 def test_converge_twice_and_check_mode(tmp_path: Path) -> None:
     inventory = fleet(tmp_path / "fleet", ollama_monitoring_webhook="http://127.0.0.1:9/hook?token=s3cret")
     check = run_playbook("monitoring.yml", inventory=inventory, check=True)

@@ -137,6 +137,7 @@ def changed_tasks(run) -> list[str]:
     ]
 
 
+@pytest.mark.long
 def test_per_gpu_pins_each_instance_then_4_to_2_to_1_keeps_the_models(role_vars: dict, tmp_path: Path) -> None:
     (tmp_path / "cron.d").mkdir()
     # made beforehand: the watchdog's disk path is the nearest existing directory, which a first run would move

@@ -58,6 +58,7 @@ def get_json(url: str, timeout: float = 10) -> dict:
         return json.load(resp)
 
 
+@pytest.mark.long
 def test_deploy_is_healthy_idempotent_and_recreated_on_change(role_vars: dict) -> None:
     run = run_playbook("server.yml", role_vars)
     assert run.rc == 0, run.stdout[-3000:]
@@ -109,6 +110,7 @@ def test_deploy_is_healthy_idempotent_and_recreated_on_change(role_vars: dict) -
     assert recreated.results("Wait for the Ollama API")["healthy"] is True
 
 
+@pytest.mark.long
 def test_absent_keeps_the_models_unless_purged(role_vars: dict) -> None:
     assert run_playbook("server.yml", role_vars).rc == 0
     assert volume_exists(VOLUME)
@@ -124,6 +126,7 @@ def test_absent_keeps_the_models_unless_purged(role_vars: dict) -> None:
     assert not volume_exists(VOLUME)
 
 
+@pytest.mark.long
 def test_host_network_host_directory_and_limits(role_vars: dict, tmp_path: Path) -> None:
     models = tmp_path / "srv" / "ollama-models"
     variables = dict(
@@ -284,6 +287,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         """Quiet."""
 
 
+@pytest.mark.long
 def test_watchdog_restarts_a_stalled_server_and_alerts(role_vars: dict, tmp_path: Path) -> None:
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     Receiver.events = []
@@ -396,6 +400,7 @@ def make_ca(directory: Path, name: str) -> Path:
     return cert
 
 
+@pytest.mark.long
 def test_server_settings_and_private_cas_reach_the_container(role_vars: dict, tmp_path: Path) -> None:
     ca_one, ca_two = make_ca(tmp_path, "llmops-test-ca-one"), make_ca(tmp_path, "llmops-test-ca-two")
     ca_dir = tmp_path / "ca"

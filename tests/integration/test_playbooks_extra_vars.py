@@ -57,6 +57,7 @@ def changes(run: PlaybookRun) -> int:
     return sum(host["changed"] for host in run.data["stats"].values())
 
 
+@pytest.mark.long
 def test_part_playbooks_run_from_extra_vars_alone(container: str, nginx: NginxServer, tmp_path: Path) -> None:
     PRINTED.clear()
     port = free_port()

@@ -50,6 +50,7 @@ def run_block(body: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
+@pytest.mark.long
 def test_the_readme_blocks_in_order_then_the_printed_examples_then_demo_down(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "VIRTUAL_ENV"))}
     env["PATH"] = "/work/main/.venv/bin:" + env["PATH"] if Path("/work/main/.venv/bin/openai").exists() else env["PATH"]
