@@ -18,6 +18,7 @@ description:
 author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
+  - llmops.ollama._connection.UNUSED
   - llmops.ollama._attributes
   - llmops.ollama._attributes.INFO_MODULE
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
@@ -31,34 +32,6 @@ options:
       - The directory where M(llmops.ollama.ollama_domain) writes its files.
     type: path
     default: /etc/nginx/conf.d
-  api_url:
-    description:
-      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
-    type: str
-  api_key:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  url_username:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  url_password:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  ca_path:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: path
-  validate_certs:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: bool
-  timeout:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: float
 requirements:
   - The C(cryptography) Python library on the managed node for the certificate facts (they are null without it).
 seealso:
@@ -204,7 +177,7 @@ bindings:
       sample: ["/etc/nginx/conf.d/ollama.example.com.conf was edited by hand"]
 """
 
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_info_module import run_module
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_info_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
 
 
 def main() -> None:
