@@ -90,6 +90,8 @@ options:
     description:
       - A TCP port of the managed host; the processes that listen there (read from C(/proc), Linux) are returned as RV(port_holders),
         for example to name what holds the port a server is about to publish.
+      - Read as M(llmops.ollama.ollama_port_info) reads O(llmops.ollama.ollama_port_info#module:ports). A number outside 1 to 65535
+        fails before anything is read.
     type: int
   port_address:
     description:

@@ -17,7 +17,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.health import M
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health_read import probe
 from ansible_collections.llmops.ollama.plugins.module_utils.core.instances import instances_report, unhealthy_reason
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
-from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, port_holders
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import InvalidPort, check_ports, describe, port_report
 
 
 def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[float]) -> Dict[str, Any]:
@@ -79,6 +79,11 @@ def run_module() -> None:
         module.fail_json(msg="probe_timeout must be more than 0 seconds (got %s)" % params["probe_timeout"])
     if params["probe_model"] is not None and not params["probe_model"].strip():
         module.fail_json(msg="probe_model must name a model (got an empty string); leave it out to probe the smallest model")
+    wanted_ports = [params["port"]] if params["port"] is not None else []
+    try:
+        check_ports(wanted_ports, "port")
+    except InvalidPort as exc:
+        module.fail_json(msg=str(exc))
     try:
         client = client_from_params(params, retries=0)
     except InvalidApiUrl as exc:
@@ -107,7 +112,9 @@ def run_module() -> None:
         )
     for warning in facts["gpu_warnings"]:
         module.warn("expect_gpu: %s" % warning)
-    holders = port_holders(params["port"], params["port_address"] or None) if params["port"] else []
+    # read last: after a wait, the server that became healthy holds its port
+    listeners = port_report(wanted_ports, params["port_address"], option="port")["listeners"]
+    holders = listeners[0]["holders"] if listeners else []
     module.exit_json(changed=False, port_holders=holders, port_holders_text=describe(holders), **facts)
 
 

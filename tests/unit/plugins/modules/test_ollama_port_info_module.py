@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from ansible_collections.llmops.ollama.plugins.modules import ollama_domain, ollama_port_info
+from ansible_collections.llmops.ollama.plugins.modules import ollama_domain, ollama_info, ollama_port_info
 from tests.unit.plugins.modules.harness import assert_documented, run_module
 
 
@@ -39,3 +39,28 @@ def test_a_listener_is_named_and_a_free_port_is_free(capsys: pytest.CaptureFixtu
 def test_a_port_out_of_range_fails(capsys: pytest.CaptureFixture) -> None:
     result = run_module(ollama_port_info, {"ports": [70000]}, capsys)
     assert result["failed"] is True and "70000 is not a TCP port" in result["msg"]
+
+
+def test_ollama_info_and_ollama_port_info_read_a_port_the_same_way(capsys: pytest.CaptureFixture) -> None:
+    """One reading of a port (core.ports.port_report): the same holders, the same words, the same refusals."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    no_server = "http://127.0.0.1:%d" % closed.getsockname()[1]
+    closed.close()
+    port = holder.getsockname()[1]
+    try:
+        info = run_module(ollama_info, {"api_url": no_server, "port": port, "port_address": "127.0.0.1"}, capsys)
+        listed = run_module(ollama_port_info, {"ports": [port], "address": "127.0.0.1"}, capsys)
+    finally:
+        holder.close()
+    assert info["port_holders"] and info["port_holders"] == listed["listeners"][0]["holders"]
+    assert listed["listeners"][0]["summary"] == "port %d: %s" % (port, info["port_holders_text"])
+    for bad in (0, 70000):
+        info = run_module(ollama_info, {"api_url": no_server, "port": bad}, capsys)
+        listed = run_module(ollama_port_info, {"ports": [bad]}, capsys)
+        assert info["failed"] is True and listed["failed"] is True
+        assert info["msg"] == "port: %d is not a TCP port (1 to 65535)" % bad
+        assert listed["msg"] == "ports: %d is not a TCP port (1 to 65535)" % bad
