@@ -518,7 +518,7 @@ binding:
           type: str
           sample: "2027-11-22T10:00:00Z"
         days_left:
-          description: Whole days of validity left.
+          description: Whole days of validity left (negative once expired).
           type: int
           sample: 364
     redirect_http:

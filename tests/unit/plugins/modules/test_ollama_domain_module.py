@@ -205,3 +205,30 @@ def test_unused_connection_options_from_module_defaults_are_accepted_and_change_
     assert with_group["bindings"] == bare["bindings"] == []
     assert KEY not in json.dumps(with_group)
     assert bare["invocation"]["module_args"]["validate_certs"] is None and bare["invocation"]["module_args"]["timeout"] is None
+
+
+def _unqualified(node):
+    """Documentation with O(llmops.ollama.ollama_domain#module:x) read as O(x): how ollama_domain_info names ollama_domain's options."""
+    if isinstance(node, dict):
+        return {key: _unqualified(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unqualified(value) for value in node]
+    if isinstance(node, str):
+        return node.replace("O(llmops.ollama.ollama_domain#module:", "O(")
+    return node
+
+
+def test_both_modules_document_the_binding_record_alike(tmp_path: Path) -> None:
+    """A RETURN block takes no doc fragment, so the binding record is documented twice: field for field the same,
+    and exactly the fields that binding_record (the one owner of the record) returns."""
+    import yaml
+
+    from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import binding_record
+
+    written = yaml.safe_load(ollama_domain.RETURN)["binding"]["contains"]
+    listed = yaml.safe_load(ollama_domain_info.RETURN)["bindings"]["contains"]
+    own_to_info = {"drift", "drift_reasons", "sidecar_file"}
+    assert set(written) == set(binding_record({})), "ollama_domain's RETURN against binding_record"
+    assert set(listed) == set(binding_record({})) - {"backup_file"} | own_to_info, "ollama_domain_info's RETURN against list_bindings"
+    for field in set(written) & set(listed):
+        assert _unqualified(listed[field]) == written[field], field
