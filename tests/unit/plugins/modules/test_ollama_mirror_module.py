@@ -15,7 +15,7 @@ import yaml
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror import mirror_module
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
 from ansible_collections.llmops.ollama.plugins.modules import ollama_mirror
-from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, digest_of
+from tests.unit.fakes.registry import FakeRegistry, digest_of
 from tests.unit.plugins.modules.harness import assert_descriptions_are_text, assert_documented_exactly, run_module
 
 LAYER = b"weights " * 4096

@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, llmops.ollama contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ollama_models role sets the connection options of its module calls once: module_defaults for the action group."""
+"""Arguments that several module calls of a role share are set once (module_defaults), not copied into each call."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from typing import Any, Iterator
 
 import yaml
 
-TASKS = Path(__file__).resolve().parents[3] / "roles" / "ollama_models" / "tasks"
+ROLES = Path(__file__).resolve().parents[3] / "roles"
+TASKS = ROLES / "ollama_models" / "tasks"
+ACME = ROLES / "ollama_proxy" / "tasks" / "acme.yml"
+ACME_MODULE = "community.crypto.acme_certificate"
 CONNECTION = ("api_url", "api_key", "url_username", "url_password", "validate_certs", "ca_path", "timeout")
 
 
@@ -43,3 +46,16 @@ def test_the_connection_options_are_set_once_for_the_action_group() -> None:
     assert repeated == [], "connection options given again (module_defaults for group/llmops.ollama.ollama in main.yml has them)"
     # every module call of the role is below that block (the task files are imported or included from it)
     assert [task for task in main[1:] if any(key.startswith("llmops.ollama.") for key in task)] == []
+
+
+# The ollama_proxy role's ACME order and its finish: a two-step order whose arguments must not drift apart.
+def test_the_order_and_its_finish_share_their_arguments() -> None:
+    tasks = yaml.safe_load(ACME.read_text())
+    owners = [task for task in tasks if ACME_MODULE in (task.get("module_defaults") or {})]
+    assert len(owners) == 1, "one module_defaults for %s" % ACME_MODULE
+    shared = owners[0]["module_defaults"][ACME_MODULE]
+    assert {"acme_directory", "account_key_src", "csr", "dest", "fullchain_dest", "challenge", "remaining_days", "force"} <= set(shared)
+    calls = [task[ACME_MODULE] or {} for task in _tasks(tasks) if ACME_MODULE in task]
+    assert len(calls) == 2, "the order and its finish"
+    assert [call for call in calls if call and set(call) != {"data"}] == [], "only the finish adds its own argument, the order's data"
+    assert [task for task in tasks if ACME_MODULE in task] == [], "every call is inside the block that sets the arguments"
