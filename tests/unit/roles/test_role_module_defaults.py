@@ -59,3 +59,24 @@ def test_the_order_and_its_finish_share_their_arguments() -> None:
     assert len(calls) == 2, "the order and its finish"
     assert [call for call in calls if call and set(call) != {"data"}] == [], "only the finish adds its own argument, the order's data"
     assert [task for task in tasks if ACME_MODULE in task] == [], "every call is inside the block that sets the arguments"
+
+
+# The ollama_server role's single container and its instance containers: one definition of how an Ollama container runs.
+SERVER = ROLES / "ollama_server"
+DOCKER = "community.docker.docker_container"
+
+
+def test_the_single_and_the_instance_containers_run_alike() -> None:
+    shared = yaml.safe_load((SERVER / "vars" / "main.yml").read_text())["__ollama_server_container_run"]
+    assert {"image", "restart_policy", "volumes", "healthcheck", "log_options", "comparisons"} <= set(shared)
+    runs = []
+    for name in ("container.yml", "instances.yml"):
+        for task in _tasks(yaml.safe_load((SERVER / "tasks" / name).read_text())):
+            if DOCKER in task and (task[DOCKER] or {}).get("state", "started") == "started" and "module_defaults" in task:
+                runs.append((name, task))
+    assert [name for name, _task in runs] == ["container.yml", "instances.yml"]
+    for name, task in runs:
+        assert task["module_defaults"] == {DOCKER: "{{ __ollama_server_container_run }}"}, name
+        own = set(task[DOCKER])
+        assert own == {"name", "published_ports", "env", "device_requests", "labels"}, name
+        assert not own & set(shared), "%s gives again what the containers share: %s" % (name, sorted(own & set(shared)))
