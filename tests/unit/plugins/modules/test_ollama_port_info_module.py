@@ -68,3 +68,13 @@ def test_ollama_info_and_ollama_port_info_read_a_port_the_same_way(capsys: pytes
         assert info["failed"] is True and listed["failed"] is True
         assert info["msg"] == "port: %d is not a TCP port (1 to 65535)" % bad
         assert listed["msg"] == "ports: %d is not a TCP port (1 to 65535)" % bad
+
+
+def test_both_modules_document_a_holder_alike() -> None:
+    """A RETURN block takes no doc fragment: the holders of a port are documented twice, field for field the same."""
+    import yaml
+
+    listed = yaml.safe_load(ollama_port_info.RETURN)["listeners"]["contains"]["holders"]
+    read = yaml.safe_load(ollama_info.RETURN)["port_holders"]
+    assert listed["contains"] == read["contains"] and set(listed["contains"]) == {"pid", "command", "address"}
+    assert (listed["type"], listed["elements"]) == (read["type"], read["elements"])
