@@ -7,7 +7,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Connection options shared by every module that talks to the Ollama API."""
+    """Connection options shared by every module that talks to the Ollama API (DOCUMENTATION), and the same options for
+    the modules of the action group that do not (UNUSED): plugins/module_utils/core/connection.py holds their argument specs."""
 
     DOCUMENTATION = r"""
 options:
@@ -54,4 +55,42 @@ options:
       - Seconds to wait for the server to answer one request (connect or read).
     type: float
     default: 30
+"""
+
+    # The options of DOCUMENTATION for a module of the action group that never talks to the Ollama API: accepted so that
+    # module_defaults for group/llmops.ollama.ollama reach it, with no default (nothing suggests that they take effect).
+    # Its argument spec is unused_connection_argument_spec() in plugins/module_utils/core/connection.py. A module that
+    # uses one of them (ollama_domain's api_url, ollama_mirror's validate_certs and timeout) documents it in its own options.
+    UNUSED = r"""
+options:
+  api_url:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+    type: str
+  api_key:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+      - Never logged or returned.
+    type: str
+  url_username:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+    type: str
+  url_password:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+      - Never logged or returned.
+    type: str
+  validate_certs:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+    type: bool
+  ca_path:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+    type: path
+  timeout:
+    description:
+      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
+    type: float
 """

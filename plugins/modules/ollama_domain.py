@@ -49,6 +49,7 @@ description:
 author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
+  - llmops.ollama._connection.UNUSED
   - llmops.ollama._attributes
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
 attributes:
@@ -121,32 +122,6 @@ options:
       - It must fit the rules of O(upstream) (no path prefix).
     type: str
     default: http://127.0.0.1:11434
-  api_key:
-    description:
-      - Not used by this module (the keys the proxy accepts are O(api_keys)). Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  url_username:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  url_password:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  validate_certs:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: path
-  timeout:
-    description:
-      - Not used by this module (see O(verify_timeout)). Accepted so that the action group's C(module_defaults) apply.
-    type: float
-    default: 30
   listen_address:
     description:
       - The IP address nginx listens on for this binding, such as V(127.0.0.1) or V(::). All IPv4 addresses when not set.
@@ -255,6 +230,7 @@ options:
         leaves it) is refused, not stripped.
       - The keys live in a separate include file of mode 0600, never in the virtual host file, the metadata, the diff or the result.
         The proxy does not forward the C(Authorization) header to Ollama. Key names are not secret and are shown.
+      - Not O(api_key), the key the collection's API modules send, which this module does not use.
     type: list
     elements: raw
     default: []
@@ -387,7 +363,7 @@ options:
     default: false
   verify_timeout:
     description:
-      - Seconds O(verify=true) keeps trying.
+      - Seconds O(verify=true) keeps trying. (O(timeout) is not used by this module.)
     type: int
     default: 10
 requirements:
@@ -542,7 +518,7 @@ binding:
           type: str
           sample: "2027-11-22T10:00:00Z"
         days_left:
-          description: Whole days of validity left.
+          description: Whole days of validity left (negative once expired).
           type: int
           sample: 364
     redirect_http:

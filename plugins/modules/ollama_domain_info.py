@@ -18,6 +18,7 @@ description:
 author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
+  - llmops.ollama._connection.UNUSED
   - llmops.ollama._attributes
   - llmops.ollama._attributes.INFO_MODULE
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
@@ -31,34 +32,6 @@ options:
       - The directory where M(llmops.ollama.ollama_domain) writes its files.
     type: path
     default: /etc/nginx/conf.d
-  api_url:
-    description:
-      - Not used by this module. Accepted so that C(module_defaults) for C(group/llmops.ollama.ollama) apply.
-    type: str
-  api_key:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  url_username:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  url_password:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: str
-  ca_path:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: path
-  validate_certs:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: bool
-  timeout:
-    description:
-      - Not used by this module. Accepted so that the action group's C(module_defaults) apply.
-    type: float
 requirements:
   - The C(cryptography) Python library on the managed node for the certificate facts (they are null without it).
 seealso:
@@ -94,13 +67,14 @@ bindings:
   elements: dict
   contains:
     domain:
-      description: The domain.
+      description: The domain, lower-cased, IDN in punycode.
       type: str
       sample: ollama.example.com
     aliases:
       description: The other names.
       type: list
       elements: str
+      sample: []
     url:
       description: The URL clients use.
       type: str
@@ -113,6 +87,10 @@ bindings:
     mirror_path:
       description: The mirror directory served; null when the binding proxies to Ollama.
       type: str
+    balance:
+      description: How requests are spread over the upstreams (V(least_conn) or V(model)); null for a mirror.
+      type: str
+      sample: least_conn
     default_server:
       description: Whether the binding is the default server of its address and ports.
       type: bool
@@ -122,16 +100,19 @@ bindings:
     http_port:
       description: The plain HTTP port.
       type: int
+      sample: 80
     https_port:
       description: The HTTPS port; null without TLS.
       type: int
+      sample: 443
     tls:
-      description: The TLS mode and the certificate's live facts (null when it cannot be read).
+      description: The TLS mode and the certificate's facts (null when the certificate cannot be read).
       type: dict
       contains:
         mode:
           description: none, provided, selfsigned or acme.
           type: str
+          sample: selfsigned
         certificate:
           description: Path of the certificate.
           type: str
@@ -141,6 +122,7 @@ bindings:
         issuer:
           description: The certificate's issuer (RFC 4514).
           type: str
+          sample: O=llmops.ollama self-signed,CN=ollama.example.com
         not_after:
           description: End of validity, UTC.
           type: str
@@ -148,6 +130,7 @@ bindings:
         days_left:
           description: Whole days of validity left (negative once expired).
           type: int
+          sample: 364
     redirect_http:
       description: Whether plain HTTP redirects to HTTPS.
       type: bool
@@ -155,9 +138,10 @@ bindings:
       description: Whether HSTS is sent.
       type: bool
     allow:
-      description: The allowed addresses and networks.
+      description: The allowed addresses and networks, normalised; empty with O(llmops.ollama.ollama_domain#module:public=true).
       type: list
       elements: str
+      sample: ["10.20.0.0/16"]
     public:
       description: Whether every address may connect.
       type: bool
@@ -166,29 +150,46 @@ bindings:
       type: dict
       contains:
         mode:
-          description: C(bearer) or C(none).
+          description: C(bearer) with API keys, else C(none).
           type: str
+          sample: bearer
         key_count:
           description: How many keys are accepted.
           type: int
+          sample: 2
     rate_limit:
       description: Requests per second per client address, or null.
       type: int
     key_names:
-      description: The names of the API keys (a key given as a plain string has the id C(key-<8 hex>)); never the keys.
+      description: The names of the API keys, in order (a key given as a plain string has the id C(key-<8 hex>)). Never the keys.
       type: list
       elements: str
+      sample: [alice, key-3f2a9c1b]
     access_log:
-      description: The JSON access log (C(path), C(njs), C(fields_missing)); null when the binding has none.
+      description: The JSON access log; null without O(llmops.ollama.ollama_domain#module:access_log).
       type: dict
+      contains:
+        path:
+          description: The log file.
+          type: str
+          sample: /var/log/nginx/llmops-ollama-ollama.example.com.access.log
+        njs:
+          description: Whether njs fills the model and the token counts.
+          type: bool
+        fields_missing:
+          description: The fields that stay empty (without njs, V(model), V(prompt_tokens) and V(completion_tokens)).
+          type: list
+          elements: str
     identity:
       description: The configuration's identity, served in the C(X-Llmops-Ollama-Config) header of C(/healthz).
       type: str
+      sample: 3f2a9c1b7d4e5f60
     config_file:
       description: The virtual host file.
       type: str
+      sample: /etc/nginx/conf.d/ollama.example.com.conf
     keys_file:
-      description: The keys include file; null without keys.
+      description: The include file with the keys (mode 0600); null without keys.
       type: str
     sidecar_file:
       description: The metadata file this record was read from.
@@ -204,7 +205,7 @@ bindings:
       sample: ["/etc/nginx/conf.d/ollama.example.com.conf was edited by hand"]
 """
 
-from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_info_module import run_module
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain_info_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
 
 
 def main() -> None:

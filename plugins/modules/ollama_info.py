@@ -16,7 +16,7 @@ description:
   - A server that does not answer is not an error by default; the module returns RV(healthy=false) and the RV(reason).
   - With O(wait=true) it polls until the server answers or O(wait_timeout) passes, and fails after that.
     The P(llmops.ollama.ollama_server#role) role uses this as its health probe.
-  - An Ollama server can answer C(GET /) and C(/api/version) while generation hangs. With O(probe=inference) the module
+  - It reads C(GET /), C(/api/version), C(/api/tags) and C(/api/ps). An Ollama server can answer them while generation hangs. With O(probe=inference) the module
     also asks one model for one token (an embedding for an embedding model) and the server is healthy only when that
     answer comes within O(probe_timeout); RV(inference) reports the latency and the reason of a failure.
   - Every loaded model reports the share of it in GPU memory (RV(loaded[].gpu_percent)). With O(expect_gpu=true) a model
@@ -25,6 +25,7 @@ author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
   - llmops.ollama._connection
+  - llmops.ollama._probe
   - llmops.ollama._attributes
   - llmops.ollama._attributes.INFO_MODULE
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
@@ -39,6 +40,7 @@ options:
       - Seconds to wait for a healthy server when O(wait=true).
       - While waiting, each request waits at most O(timeout) and never past O(wait_timeout), so a server that accepts
         connections but never answers cannot hold the module longer.
+      - The inference probe (O(probe=inference)) never runs past O(wait_timeout) either.
     type: int
     default: 60
   wait_interval:
@@ -46,27 +48,6 @@ options:
       - Seconds between two probes when O(wait=true).
     type: float
     default: 1
-  probe:
-    description:
-      - V(version) asks C(GET /), C(/api/version), C(/api/tags) and C(/api/ps) only.
-      - V(inference) also makes a one-token generate (C(num_predict=1)) on O(probe_model), or an embed when that model only
-        embeds (decided by the C(capabilities) the server reports, else by the model family). The server is healthy only
-        when it answers within O(probe_timeout); this catches a server whose API answers while its runners hang.
-      - The probe loads the model when it is not loaded yet; that load counts into the latency and the timeout.
-    type: str
-    choices: [version, inference]
-    default: version
-  probe_model:
-    description:
-      - The model the inference probe asks. Defaults to the smallest local model on the server.
-      - With O(probe=inference), a server without any model is not healthy.
-    type: str
-  probe_timeout:
-    description:
-      - Seconds the inference probe may take in all, loading the model included.
-      - With O(wait=true) it never runs past O(wait_timeout) either.
-    type: float
-    default: 60
   expect_gpu:
     description:
       - For a server deployed with a GPU. Warn about every loaded model not wholly in GPU memory (fallen back to the CPU
@@ -90,6 +71,8 @@ options:
     description:
       - A TCP port of the managed host; the processes that listen there (read from C(/proc), Linux) are returned as RV(port_holders),
         for example to name what holds the port a server is about to publish.
+      - Read as M(llmops.ollama.ollama_port_info) reads O(llmops.ollama.ollama_port_info#module:ports). A number outside 1 to 65535
+        fails before anything is read.
     type: int
   port_address:
     description:

@@ -28,6 +28,7 @@ description:
 author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
+  - llmops.ollama._connection.UNUSED
   - llmops.ollama._attributes
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
 attributes:
@@ -96,7 +97,7 @@ options:
     default: false
   validate_certs:
     description:
-      - Whether to verify the TLS certificates of the registries.
+      - Whether to verify the TLS certificates of the registries (not of an Ollama server, as this module talks to none).
     type: bool
     default: true
   timeout:
@@ -124,26 +125,6 @@ options:
     description:
       - The ledger directory that gets the live progress and status of each model's fetch.
       - Default C(<path>/.state) (not served), so a mirror's progress never mixes with the pulls of an Ollama server on the same host.
-    type: path
-  api_url:
-    description:
-      - Not used (the mirror does not talk to an Ollama server). Accepted so that C(module_defaults) for the action group reach this module.
-    type: str
-  api_key:
-    description:
-      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
-    type: str
-  url_username:
-    description:
-      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
-    type: str
-  url_password:
-    description:
-      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
-    type: str
-  ca_path:
-    description:
-      - Not used. Accepted so that C(module_defaults) for the action group reach this module.
     type: path
 notes:
   - The tree is served by nginx with C(root <path>) for C(location /v2/) only; see the README section "Fleets and air gaps".

@@ -16,6 +16,8 @@ description:
     custom models, loads), through the same code.
   - It reads C(GET /api/tags) and C(GET /api/ps) once; a host that already matches costs those two requests and one
     C(GET /api/version) for RV(health), and nothing else.
+  - With O(probe=inference) it asks one model for one token after the sync, as M(llmops.ollama.ollama_info) does; the outcome is
+    RV(health.inference), and RV(health.healthy) is true only when that answer came within O(probe_timeout).
   - Removals run first (so pulls find the space they free), then unloads, then the pulls, O(concurrency) at a time, started in order of
     C(priority) and then of declaration, then loads of present models and custom models.
   - Pulls also respect a limit per host across processes (O(max_concurrent_pulls), locks in the ledger at O(state_dir)). A second
@@ -30,6 +32,7 @@ author:
   - llmops.ollama maintainers (@llmops)
 extends_documentation_fragment:
   - llmops.ollama._connection
+  - llmops.ollama._probe
   - llmops.ollama._transfer
   - llmops.ollama._attributes
   - llmops.ollama._attributes.ACTIONGROUP_OLLAMA
@@ -140,27 +143,6 @@ options:
       - In check mode it has no effect; the plan covers every model.
     type: bool
     default: true
-  probe:
-    description:
-      - V(version) reads C(/api/version) only, for RV(health).
-      - V(inference) also makes a one-token generate (C(num_predict=1)) on O(probe_model), or an embed when that model only
-        embeds (decided by the C(capabilities) the server reports, else by the model family), after the sync. RV(health.healthy)
-        is true only when it answers within O(probe_timeout); this catches a server whose API answers while its runners hang.
-        The same probe as O(llmops.ollama.ollama_info#module:probe=inference); its outcome is RV(health.inference).
-      - The probe loads the model when it is not loaded yet; that load counts into the latency and the timeout.
-    type: str
-    choices: [version, inference]
-    default: version
-  probe_model:
-    description:
-      - The model the inference probe asks. Defaults to the smallest local model on the server.
-      - With O(probe=inference), a server without any model is not healthy.
-    type: str
-  probe_timeout:
-    description:
-      - Seconds the inference probe may take in all, loading the model included.
-    type: float
-    default: 60
 notes:
   - Run it with C(async) and poll M(llmops.ollama.ollama_model_info) to show live progress of long pulls (percent, bytes, speed, ETA);
     the P(llmops.ollama.ollama_models#role) role does that.

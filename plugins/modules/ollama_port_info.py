@@ -72,15 +72,28 @@ listeners:
       description: The port.
       type: int
     holders:
-      description: The processes (pid null when this user may not see it), their command lines and the bound address.
+      description:
+        - The processes that listen on the port, as RV(llmops.ollama.ollama_info#module:port_holders) of M(llmops.ollama.ollama_info).
+        - A process the module's user may not see has a null C(pid).
       type: list
       elements: dict
+      contains:
+        pid:
+          description: The process id.
+          type: int
+        command:
+          description: Its command line.
+          type: str
+        address:
+          description: The address it listens on.
+          type: str
     summary:
       description: The holders in words.
       type: str
       sample: "port 11435: pid 812 (nginx: master process /usr/sbin/nginx)"
 """
 
+<<<<<<< HEAD
 from urllib.parse import urlsplit
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
@@ -101,21 +114,13 @@ def _api_port(api_url: str) -> int:
         return parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError:
         return 0
+=======
+from ansible_collections.llmops.ollama.plugins.module_utils.core.port_info_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
+>>>>>>> dups
 
 
 def main() -> None:
-    module = OllamaModule(argument_spec=argument_spec(), supports_check_mode=True)
-    ports = module.params["ports"] if module.params["ports"] is not None else [_api_port(module.params["api_url"])]
-    listeners, free = [], []
-    for port in ports:
-        if not 1 <= port <= 65535:
-            module.fail_json(msg="ports: %d is not a TCP port (1 to 65535)" % port)
-        holders = port_holders(port, module.params["address"])
-        if holders:
-            listeners.append({"port": port, "holders": holders, "summary": "port %d: %s" % (port, describe(holders))})
-        else:
-            free.append(port)
-    module.exit_json(changed=False, listeners=listeners, busy=[item["port"] for item in listeners], free=free)
+    run_module()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ BUDGETS = {
     "ollama_model": 308_000,
     "ollama_model_info": 151_000,
     "ollama_model_sync": 380_000,
-    "ollama_port_info": 26_000,
+    # 26 KB until its body moved into core/port_info_module.py (a thin module, 1 KB less in the module file) and its
+    # port report into core/ports.py, the one reading of ports that ollama_info's port option shares
+    "ollama_port_info": 29_500,
 }
 
 _MEASURE = "import json; from tests.bench_lean import payloads; print(json.dumps(payloads()))"

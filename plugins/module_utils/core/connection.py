@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import AnsibleFallbackNotFound
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core.action_group import unused_connection_argument_spec
 
 DEFAULT_API_URL = "http://127.0.0.1:11434"
 
@@ -39,15 +40,11 @@ class InvalidApiUrl(ValueError):
 
 def connection_argument_spec() -> Dict[str, Any]:
     """The argument spec of the options in the ``llmops.ollama._connection`` doc fragment."""
-    return {
-        "api_url": {"type": "str", "default": DEFAULT_API_URL, "fallback": (ollama_host_fallback,)},
-        "api_key": {"type": "str", "no_log": True},
-        "url_username": {"type": "str"},
-        "url_password": {"type": "str", "no_log": True},
-        "validate_certs": {"type": "bool", "default": True},
-        "ca_path": {"type": "path"},
-        "timeout": {"type": "float", "default": 30},
-    }
+    spec = unused_connection_argument_spec()
+    spec["api_url"].update(default=DEFAULT_API_URL, fallback=(ollama_host_fallback,))
+    spec["validate_certs"]["default"] = True
+    spec["timeout"]["default"] = 30
+    return spec
 
 
 def check_connection_params(params: Dict[str, Any]) -> None:

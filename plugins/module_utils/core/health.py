@@ -33,6 +33,25 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.probe import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 
+
+def probe_argument_spec() -> Dict[str, Any]:
+    """The inference probe's options (the ``llmops.ollama._probe`` doc fragment) of ollama_info and ollama_model_sync."""
+    return {
+        "probe": {"type": "str", "choices": ["version", "inference"], "default": "version"},
+        "probe_model": {"type": "str"},
+        "probe_timeout": {"type": "float", "default": 60},
+    }
+
+
+def probe_params_problem(params: Dict[str, Any]) -> Optional[str]:
+    """What is wrong with those options, in words; None when nothing is."""
+    if params["probe_timeout"] <= 0:
+        return "probe_timeout must be more than 0 seconds (got %s)" % params["probe_timeout"]
+    if params["probe_model"] is not None and not params["probe_model"].strip():
+        return "probe_model must name a model (got an empty string); leave it out to probe the smallest model"
+    return None
+
+
 # The shortest timeout a probe request gets once the wait deadline has passed.
 MIN_REQUEST_TIMEOUT = 0.5
 LOADED_FIELDS = ("name", "model", "size", "size_vram", "digest", "expires_at", "context_length", "details")

@@ -13,11 +13,11 @@ from typing import Any, Dict, Optional
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, client_from_params
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import InvalidApiUrl, connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.gpu_placement import gpu_verdict
-from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, probe_inference
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT, probe_argument_spec, probe_inference, probe_params_problem
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health_read import probe
 from ansible_collections.llmops.ollama.plugins.module_utils.core.instances import instances_report, unhealthy_reason
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
-from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, port_holders
+from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import InvalidPort, check_ports, describe, port_report
 
 
 def probe_once(client: OllamaClient, params: Dict[str, Any], deadline: Optional[float]) -> Dict[str, Any]:
@@ -61,9 +61,6 @@ def run_module() -> None:
         wait={"type": "bool", "default": False},
         wait_timeout={"type": "int", "default": 60},
         wait_interval={"type": "float", "default": 1},
-        probe={"type": "str", "choices": ["version", "inference"], "default": "version"},
-        probe_model={"type": "str"},
-        probe_timeout={"type": "float", "default": 60},
         expect_gpu={"type": "bool", "default": False},
         require_gpu={"type": "bool", "default": False},
         disk_path={"type": "path"},
@@ -71,14 +68,19 @@ def run_module() -> None:
         port={"type": "int"},
         port_address={"type": "str"},
     )
+    argument_spec.update(probe_argument_spec())
     module = OllamaModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["wait_timeout"] < 0 or params["wait_interval"] <= 0:
         module.fail_json(msg="wait_timeout must be 0 or more and wait_interval more than 0 (got %s and %s)" % (params["wait_timeout"], params["wait_interval"]))
-    if params["probe_timeout"] <= 0:
-        module.fail_json(msg="probe_timeout must be more than 0 seconds (got %s)" % params["probe_timeout"])
-    if params["probe_model"] is not None and not params["probe_model"].strip():
-        module.fail_json(msg="probe_model must name a model (got an empty string); leave it out to probe the smallest model")
+    problem = probe_params_problem(params)
+    if problem:
+        module.fail_json(msg=problem)
+    wanted_ports = [params["port"]] if params["port"] is not None else []
+    try:
+        check_ports(wanted_ports, "port")
+    except InvalidPort as exc:
+        module.fail_json(msg=str(exc))
     try:
         client = client_from_params(params, retries=0)
     except InvalidApiUrl as exc:
@@ -107,7 +109,9 @@ def run_module() -> None:
         )
     for warning in facts["gpu_warnings"]:
         module.warn("expect_gpu: %s" % warning)
-    holders = port_holders(params["port"], params["port_address"] or None) if params["port"] else []
+    # read last: after a wait, the server that became healthy holds its port
+    listeners = port_report(wanted_ports, params["port_address"], option="port")["listeners"]
+    holders = listeners[0]["holders"] if listeners else []
     module.exit_json(changed=False, port_holders=holders, port_holders_text=describe(holders), **facts)
 
 

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 _LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp's st column
+
+
+class InvalidPort(ValueError):
+    """A number that is not a TCP port; the message names the option."""
 
 
 def _address(hex_address: str) -> str:
@@ -147,3 +151,28 @@ def describe(holders: List[Dict[str, object]]) -> str:
         else:
             parts.append("pid %s (%s)" % (holder["pid"], holder["command"] or "command unknown"))
     return ", ".join(parts)
+
+
+def check_ports(ports: Iterable[int], option: str) -> None:
+    """InvalidPort for the first number that is not a TCP port (1 to 65535), named as the option ``option``."""
+    for port in ports:
+        if not 1 <= port <= 65535:
+            raise InvalidPort("%s: %d is not a TCP port (1 to 65535)" % (option, port))
+
+
+def port_report(ports: Iterable[int], address: Optional[str] = None, option: str = "ports", proc: str = "/proc") -> Dict[str, Any]:
+    """Who listens on each port where a server on ``address`` would: what ollama_port_info returns, and ollama_info reads for its port.
+
+    ``{"listeners": [{"port", "holders", "summary"}], "busy": [port...], "free": [port...]}``, in the order asked; an empty
+    address is any address. InvalidPort (naming ``option``) before anything is read when a number is not a TCP port.
+    """
+    ports = list(ports)
+    check_ports(ports, option)
+    listeners, free = [], []
+    for port in ports:
+        holders = port_holders(port, address or None, proc)
+        if holders:
+            listeners.append({"port": port, "holders": holders, "summary": "port %d: %s" % (port, describe(holders))})
+        else:
+            free.append(port)
+    return {"listeners": listeners, "busy": [item["port"] for item in listeners], "free": free}

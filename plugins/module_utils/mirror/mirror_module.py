@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
+from ansible_collections.llmops.ollama.plugins.module_utils.core.action_group import unused_connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, parse_size
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
@@ -20,28 +21,28 @@ from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import M
 
 
 def argument_spec() -> Dict[str, Any]:
-    return {
-        "path": {"type": "path", "required": True},
-        "models": {"type": "list", "elements": "raw"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        "prune": {"type": "bool", "default": False},
-        "source": {"type": "str"},
-        "bundle": {"type": "path"},
-        "bundle_dest": {"type": "path"},
-        "insecure": {"type": "bool", "default": False},
-        "validate_certs": {"type": "bool", "default": True},
-        "timeout": {"type": "float", "default": 60},
-        "retries": {"type": "int", "default": 3},
-        "parallel": {"type": "int", "default": 3},
-        "min_free_space": {"type": "raw", "default": 0},
-        "state_dir": {"type": "path"},
-        "api_url": {"type": "str"},
-        "api_key": {"type": "str", "no_log": True},
-        # not used by the mirror; accepted so that the action group's module_defaults apply
-        "url_username": {"type": "str"},
-        "url_password": {"type": "str", "no_log": True},
-        "ca_path": {"type": "path"},
-    }
+    """Its own options; of the connection options validate_certs and timeout apply to the registries, the others are
+    accepted for the action group's module_defaults."""
+    spec = unused_connection_argument_spec()
+    spec.update(
+        {
+            "path": {"type": "path", "required": True},
+            "models": {"type": "list", "elements": "raw"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "prune": {"type": "bool", "default": False},
+            "source": {"type": "str"},
+            "bundle": {"type": "path"},
+            "bundle_dest": {"type": "path"},
+            "insecure": {"type": "bool", "default": False},
+            "validate_certs": {"type": "bool", "default": True},
+            "timeout": {"type": "float", "default": 60},
+            "retries": {"type": "int", "default": 3},
+            "parallel": {"type": "int", "default": 3},
+            "min_free_space": {"type": "raw", "default": 0},
+            "state_dir": {"type": "path"},
+        }
+    )
+    return spec
 
 
 class Clients:

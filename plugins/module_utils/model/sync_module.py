@@ -17,6 +17,7 @@ from typing import Any, Dict
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.health import probe_argument_spec, probe_params_problem
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
 from ansible_collections.llmops.ollama.plugins.module_utils.model.health_facts import read_health, unread_health
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
@@ -48,10 +49,8 @@ def argument_spec() -> Dict[str, Any]:
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
         disk_path={"type": "path"},
         transfers={"type": "bool", "default": True},
-        probe={"type": "str", "choices": ["version", "inference"], "default": "version"},
-        probe_model={"type": "str"},
-        probe_timeout={"type": "float", "default": 60},
     )
+    spec.update(probe_argument_spec())
     spec.update(transfer_argument_spec())
     return spec
 
@@ -71,10 +70,9 @@ def check_params(params: Dict[str, Any]) -> Dict[str, Any]:
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
         raise SyncError("concurrency must be from 1 to %d, got %d" % (MAX_CONCURRENCY, params["concurrency"]))
     _check_lock_params(params)
-    if params["probe_timeout"] <= 0:
-        raise SyncError("probe_timeout must be more than 0 seconds (got %s)" % params["probe_timeout"])
-    if params["probe_model"] is not None and not params["probe_model"].strip():
-        raise SyncError("probe_model must name a model (got an empty string); leave it out to probe the smallest model")
+    problem = probe_params_problem(params)
+    if problem:
+        raise SyncError(problem)
     try:
         parsed = {"min_free_space": check_transfer_params(params), "mirror": mirror_from_params(params)}
     except InvalidSpec as exc:

@@ -9,28 +9,22 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.action_group import unused_connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import mask_params
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import list_bindings
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import DEFAULT_CONFIG_DIR, ConfigError
 
 
+def argument_spec() -> dict:
+    """Its own options, and the connection options it accepts, unused, for the action group's module_defaults."""
+    spec = unused_connection_argument_spec()
+    spec.update({"domain": {"type": "str"}, "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR}})
+    return spec
+
+
 def run_module() -> None:
     """ollama_domain_info: build the module, run it, exit with its result or a clear failure."""
-    module = AnsibleModule(
-        argument_spec={
-            "domain": {"type": "str"},
-            "config_dir": {"type": "path", "default": DEFAULT_CONFIG_DIR},
-            "api_url": {"type": "str"},
-            "api_key": {"type": "str", "no_log": True},
-            "validate_certs": {"type": "bool"},
-            "timeout": {"type": "float"},
-            # not used here; accepted so that the action group's module_defaults apply
-            "url_username": {"type": "str"},
-            "url_password": {"type": "str", "no_log": True},
-            "ca_path": {"type": "path"},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     # api_url is not used here; when module_defaults give one with user:password@, it is masked in every output.
     mask_params(module)
     try:
@@ -40,4 +34,4 @@ def run_module() -> None:
     module.exit_json(changed=False, bindings=bindings)
 
 
-__all__ = ["run_module"]
+__all__ = ["argument_spec", "run_module"]

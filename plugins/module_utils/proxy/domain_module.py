@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.llmops.ollama.plugins.module_utils.core.action_group import unused_connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.urls import mask_params
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import NJS_MODES, DomainError, DomainManager, MissingCryptography
@@ -23,9 +24,12 @@ from ansible_collections.llmops.ollama.plugins.module_utils.proxy.tls import ACC
 
 
 def argument_spec() -> dict:
-    spec = connection_argument_spec()
+    """Its own options; of the connection options only api_url is used (where to proxy to), the others are accepted for the
+    action group's module_defaults."""
+    spec = unused_connection_argument_spec()
     spec.update(
         {
+            "api_url": connection_argument_spec()["api_url"],
             "domain": {"type": "str", "required": True},
             "aliases": {"type": "list", "elements": "str", "default": []},
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},

@@ -56,15 +56,35 @@ def assert_documented(module: Any) -> None:
 
 
 def fragment_options(documentation: dict) -> dict:
-    """The options the module's own doc fragments (llmops.ollama._name) add to its documentation."""
+    """The options the module's own doc fragments (llmops.ollama._name, or llmops.ollama._name.VARIABLE) add to its documentation."""
     options: dict = {}
     for fragment in documentation.get("extends_documentation_fragment") or []:
-        collection, _dot, name = fragment.rpartition(".")
-        if collection != "llmops.ollama":
+        parts = fragment.split(".")
+        if parts[:2] != ["llmops", "ollama"] or len(parts) not in (3, 4):
             continue
-        source = importlib.import_module("ansible_collections.llmops.ollama.plugins.doc_fragments.%s" % name)
-        options.update(yaml.safe_load(source.ModuleDocFragment.DOCUMENTATION).get("options") or {})
+        source = importlib.import_module("ansible_collections.llmops.ollama.plugins.doc_fragments.%s" % parts[2])
+        variable = parts[3] if len(parts) == 4 else "DOCUMENTATION"
+        options.update(yaml.safe_load(getattr(source.ModuleDocFragment, variable)).get("options") or {})
     return options
+
+
+def documented_options(module: Any) -> dict:
+    """A module's options as ansible-doc shows them: its doc fragments', each replaced whole by the module's own of that name."""
+    documentation = yaml.safe_load(module.DOCUMENTATION)
+    return dict(fragment_options(documentation), **documentation["options"])
+
+
+def assert_documented_exactly(module: Any) -> None:
+    """Every option of the argument spec, the connection ones too, documented (fragments included) with its type, default,
+    choices, elements; and nothing documented that the spec lacks."""
+    documented = documented_options(module)
+    spec = module.argument_spec()
+    assert set(documented) == set(spec), module.__name__
+    for key, option in documented.items():
+        assert option.get("type", "str") == spec[key]["type"], key
+        assert option.get("default") == spec[key].get("default"), key
+        assert option.get("choices") == spec[key].get("choices"), key
+        assert option.get("elements") == spec[key].get("elements"), key
 
 
 def assert_descriptions_are_text(node: Any, path: str = "") -> None:

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmops.ollama.plugins.modules import ollama_domain, ollama_domain_info
-from tests.unit.plugins.modules.harness import run_module
+from ansible_collections.llmops.ollama.plugins.module_utils.core.action_group import unused_connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
+from ansible_collections.llmops.ollama.plugins.modules import ollama_domain, ollama_domain_info, ollama_mirror
+from tests.unit.plugins.modules.harness import assert_documented_exactly, documented_options, run_module
 
 KEY = "module-key-0123456789abcdef"
 MASK = "********"
@@ -162,3 +164,71 @@ def test_credentials_in_urls_are_masked_in_every_output(fake_nginx: Path, capsys
     assert list(conf_d.iterdir()) == []
     info = run_module(ollama_domain_info, {"config_dir": str(conf_d), "api_url": "http://admin:pw-0123456789@127.0.0.1:11434"}, capsys)
     assert "pw-0123456789" not in json.dumps(info)
+
+
+# The options of the action group that these modules accept but do not use, and the ones each does use.
+USED_CONNECTION_OPTIONS = {ollama_domain: {"api_url"}, ollama_domain_info: set(), ollama_mirror: {"validate_certs", "timeout"}}
+
+
+@pytest.mark.parametrize("module", list(USED_CONNECTION_OPTIONS), ids=lambda module: module.__name__.rpartition(".")[2])
+def test_unused_connection_options_come_from_one_spec_and_one_fragment(module) -> None:
+    """ollama_domain, ollama_domain_info and ollama_mirror take the unused connection options from the same spec and doc
+    fragment (one default each: none); what a module uses it declares itself, and its documentation says so."""
+    assert_documented_exactly(module)
+    spec, documented = module.argument_spec(), documented_options(module)
+    unused = unused_connection_argument_spec()
+    for name in set(unused) - USED_CONNECTION_OPTIONS[module]:
+        assert spec[name] == unused[name], name
+        assert documented[name]["description"][0].startswith("Not used by this module."), name
+    for name in USED_CONNECTION_OPTIONS[module]:
+        assert not documented[name]["description"][0].startswith("Not used"), name
+
+
+def test_ollama_domain_reads_api_url_as_the_api_modules_do() -> None:
+    assert ollama_domain.argument_spec()["api_url"] == connection_argument_spec()["api_url"]
+
+
+def test_unused_connection_options_from_module_defaults_are_accepted_and_change_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """What module_defaults for the group give (every connection option) is accepted; the answer is the same as without."""
+    conf_d = tmp_path / "conf.d"
+    conf_d.mkdir()
+    group = {
+        "api_url": "https://ollama.example.com:11434",
+        "api_key": KEY,
+        "validate_certs": False,
+        "timeout": 5,
+        "ca_path": "/nonexistent/ca.pem",
+    }
+    bare = run_module(ollama_domain_info, {"config_dir": str(conf_d)}, capsys)
+    with_group = run_module(ollama_domain_info, dict(group, config_dir=str(conf_d)), capsys)
+    assert bare.get("failed") is not True and with_group.get("failed") is not True, with_group
+    assert with_group["bindings"] == bare["bindings"] == []
+    assert KEY not in json.dumps(with_group)
+    assert bare["invocation"]["module_args"]["validate_certs"] is None and bare["invocation"]["module_args"]["timeout"] is None
+
+
+def _unqualified(node):
+    """Documentation with O(llmops.ollama.ollama_domain#module:x) read as O(x): how ollama_domain_info names ollama_domain's options."""
+    if isinstance(node, dict):
+        return {key: _unqualified(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unqualified(value) for value in node]
+    if isinstance(node, str):
+        return node.replace("O(llmops.ollama.ollama_domain#module:", "O(")
+    return node
+
+
+def test_both_modules_document_the_binding_record_alike(tmp_path: Path) -> None:
+    """A RETURN block takes no doc fragment, so the binding record is documented twice: field for field the same,
+    and exactly the fields that binding_record (the one owner of the record) returns."""
+    import yaml
+
+    from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import binding_record
+
+    written = yaml.safe_load(ollama_domain.RETURN)["binding"]["contains"]
+    listed = yaml.safe_load(ollama_domain_info.RETURN)["bindings"]["contains"]
+    own_to_info = {"drift", "drift_reasons", "sidecar_file"}
+    assert set(written) == set(binding_record({})), "ollama_domain's RETURN against binding_record"
+    assert set(listed) == set(binding_record({})) - {"backup_file"} | own_to_info, "ollama_domain_info's RETURN against list_bindings"
+    for field in set(written) & set(listed):
+        assert _unqualified(listed[field]) == written[field], field

@@ -15,8 +15,8 @@ import yaml
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror import mirror_module
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient
 from ansible_collections.llmops.ollama.plugins.modules import ollama_mirror
-from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, digest_of
-from tests.unit.plugins.modules.harness import assert_descriptions_are_text, run_module
+from tests.unit.fakes.registry import FakeRegistry, digest_of
+from tests.unit.plugins.modules.harness import assert_descriptions_are_text, assert_documented_exactly, run_module
 
 LAYER = b"weights " * 4096
 
@@ -39,12 +39,7 @@ def args(tmp_path: Path, **extra: Any) -> Dict[str, Any]:
 def test_documentation_matches_the_argument_spec() -> None:
     documentation = yaml.safe_load(ollama_mirror.DOCUMENTATION)
     spec = ollama_mirror.argument_spec()
-    assert set(documentation["options"]) == set(spec)
-    for key, option in documentation["options"].items():
-        assert option.get("type", "str") == spec[key]["type"], key
-        assert option.get("default") == spec[key].get("default"), key
-        assert option.get("choices") == spec[key].get("choices"), key
-        assert option.get("elements") == spec[key].get("elements"), key
+    assert_documented_exactly(ollama_mirror)
     assert spec["api_key"]["no_log"] is True
     yaml.safe_load(ollama_mirror.EXAMPLES)
     assert_descriptions_are_text(documentation)

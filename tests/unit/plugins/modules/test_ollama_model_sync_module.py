@@ -162,3 +162,29 @@ def test_health_is_what_ollama_info_returns(fake: FakeOllama, capsys, tmp_path: 
     unhealthy = run(ollama_model_sync, {"models": ["a"]}, capsys, tmp_path)
     assert unhealthy["changed"] is False and not unhealthy.get("failed"), "an unhealthy report does not fail the sync"
     assert (unhealthy["health"]["healthy"], unhealthy["health"]["reason"]) == (False, "GET /api/version: HTTP 500")
+
+
+def test_the_probe_options_are_those_of_ollama_info(capsys) -> None:
+    """One declaration of the inference probe's options (core.health, doc fragment _probe), the same checks in both modules."""
+    import yaml
+
+    from ansible_collections.llmops.ollama.plugins.doc_fragments._probe import ModuleDocFragment
+    from ansible_collections.llmops.ollama.plugins.module_utils.core.health import probe_argument_spec
+    from ansible_collections.llmops.ollama.plugins.modules import ollama_info
+    from tests.unit.plugins.modules.harness import run_module
+
+    spec = probe_argument_spec()
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert set(documented) == set(spec)
+    for name, option in documented.items():
+        assert (option["type"], option.get("default"), option.get("choices")) == (spec[name]["type"], spec[name].get("default"), spec[name].get("choices"))
+    assert {name: ollama_model_sync.argument_spec()[name] for name in spec} == spec
+    for module in (ollama_info, ollama_model_sync):
+        assert "llmops.ollama._probe" in yaml.safe_load(module.DOCUMENTATION)["extends_documentation_fragment"]
+        assert not set(spec) & set(yaml.safe_load(module.DOCUMENTATION)["options"]), "documented again in %s" % module.__name__
+    for bad, words in (({"probe_model": " "}, "probe_model must name a model"), ({"probe_timeout": 0}, "probe_timeout must be more than 0 seconds (got 0")):
+        messages = [
+            run_module(ollama_info, dict(bad, api_url="http://127.0.0.1:9"), capsys)["msg"],
+            run_module(ollama_model_sync, dict(bad, api_url="http://127.0.0.1:9", models=["m"]), capsys)["msg"],
+        ]
+        assert messages[0] == messages[1] and messages[0].startswith(words), messages

@@ -21,12 +21,9 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.connection impo
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health import MIN_REQUEST_TIMEOUT
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health_read import probe
+from tests.unit.fakes.transport import FakeResponse, Transport
 
 SECRET = "sk-test-0123456789abcdef"
-
-
-class FakeResponse(io.BytesIO):
-    """What Request.open returns: a readable body."""
 
 
 class StallingResponse:
@@ -44,34 +41,11 @@ class StallingResponse:
         """Nothing to release."""
 
 
-class FakeTransport:
-    """A request factory: records every call and plays scripted outcomes in order."""
-
-    def __init__(self, *outcomes: object) -> None:
-        self.outcomes = list(outcomes)
-        self.calls: list[dict] = []
-
-    def __call__(self, **kwargs: object) -> FakeTransport:
-        self.kwargs = kwargs
-        return self
-
-    def open(self, method: str, url: str, data: bytes | None = None) -> object:
-        self.calls.append({"method": method, "url": url, "data": data, "headers": dict(self.kwargs["headers"])})
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        if isinstance(outcome, (dict, list)):
-            return FakeResponse(json.dumps(outcome).encode())
-        if isinstance(outcome, bytes):
-            return FakeResponse(outcome)
-        return outcome
-
-
 def http_error(code: int, body: bytes = b"", headers: dict | None = None) -> HTTPError:
     return HTTPError("http://127.0.0.1:11434/x", code, "error", headers or {}, io.BytesIO(body))
 
 
-def client(transport: FakeTransport, sleeps: list | None = None, **kwargs: object) -> OllamaClient:
+def client(transport: Transport, sleeps: list | None = None, **kwargs: object) -> OllamaClient:
     recorder = sleeps if sleeps is not None else []
     return OllamaClient(request_factory=transport, sleep=recorder.append, **kwargs)
 
@@ -86,14 +60,14 @@ def test_the_key_comes_from_ollama_api_key_when_none_is_given(monkeypatch: pytes
     assert api_key_of({"url_username": "ops", "url_password": "x"}) is None, "basic auth given: the environment does not add a bearer"
     monkeypatch.setenv("OLLAMA_API_KEY", " ")
     assert api_key_of({}) is None
-    transport = FakeTransport({"version": "0.12.6"})
+    transport = Transport({"version": "0.12.6"})
     monkeypatch.setenv("OLLAMA_API_KEY", SECRET)
     OllamaClient(api_key=api_key_of({}), request_factory=transport).version()
     assert transport.calls[0]["headers"]["Authorization"] == "Bearer " + SECRET
 
 
 def test_basic_authentication_header() -> None:
-    transport = FakeTransport({"version": "0.12.6"})
+    transport = Transport({"version": "0.12.6"})
     api = client(transport, url_username="ops", url_password="pa:ss")
     assert api.version() == "0.12.6"
     assert transport.calls[0]["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ops:pa:ss").decode()
@@ -125,7 +99,7 @@ def test_a_ca_path_that_is_not_pem_is_refused(tmp_path) -> None:
 
 
 def test_json_call_sends_bearer_key_and_decodes() -> None:
-    transport = FakeTransport({"version": "0.12.6"})
+    transport = Transport({"version": "0.12.6"})
     api = client(transport, api_key=SECRET)
     assert api.version() == "0.12.6"
     call = transport.calls[0]
@@ -136,13 +110,13 @@ def test_json_call_sends_bearer_key_and_decodes() -> None:
 
 
 def test_no_authorization_header_without_key() -> None:
-    transport = FakeTransport({"models": []})
+    transport = Transport({"models": []})
     assert client(transport).tags() == []
     assert "Authorization" not in transport.calls[0]["headers"]
 
 
 def test_http_error_carries_status_and_server_words() -> None:
-    transport = FakeTransport(http_error(404, b'{"error":"model \'nope:latest\' not found"}'))
+    transport = Transport(http_error(404, b'{"error":"model \'nope:latest\' not found"}'))
     with pytest.raises(OllamaError) as exc:
         client(transport).show("nope")
     assert exc.value.status == 404
@@ -153,7 +127,7 @@ def test_http_error_carries_status_and_server_words() -> None:
 
 
 def test_error_messages_never_contain_the_key() -> None:
-    transport = FakeTransport(http_error(500, b'{"error":"boom"}'), URLError(ConnectionRefusedError(111, "Connection refused")))
+    transport = Transport(http_error(500, b'{"error":"boom"}'), URLError(ConnectionRefusedError(111, "Connection refused")))
     api = client(transport, api_key=SECRET, retries=0)
     for attempt in range(2):
         with pytest.raises(OllamaError) as exc:
@@ -162,7 +136,7 @@ def test_error_messages_never_contain_the_key() -> None:
 
 
 def test_get_is_retried_on_503_with_doubling_backoff() -> None:
-    transport = FakeTransport(http_error(503), http_error(503), {"models": [{"name": "a:latest"}]})
+    transport = Transport(http_error(503), http_error(503), {"models": [{"name": "a:latest"}]})
     sleeps: list = []
     assert client(transport, sleeps, retries=3, backoff=0.5).tags() == [{"name": "a:latest"}]
     assert len(transport.calls) == 3
@@ -170,14 +144,14 @@ def test_get_is_retried_on_503_with_doubling_backoff() -> None:
 
 
 def test_retry_after_is_honoured_for_429() -> None:
-    transport = FakeTransport(http_error(429, b'{"error":"server busy"}', {"Retry-After": "7"}), {"models": []})
+    transport = Transport(http_error(429, b'{"error":"server busy"}', {"Retry-After": "7"}), {"models": []})
     sleeps: list = []
     client(transport, sleeps).ps()
     assert sleeps == [7.0]
 
 
 def test_retries_are_bounded() -> None:
-    transport = FakeTransport(*[http_error(500, b'{"error":"internal"}')] * 3)
+    transport = Transport(*[http_error(500, b'{"error":"internal"}')] * 3)
     sleeps: list = []
     with pytest.raises(OllamaError) as exc:
         client(transport, sleeps, retries=2, backoff=1).tags()
@@ -188,11 +162,11 @@ def test_retries_are_bounded() -> None:
 
 def test_connection_errors_are_retried_for_safe_calls_only() -> None:
     refused = URLError(ConnectionRefusedError(111, "Connection refused"))
-    transport = FakeTransport(refused, {"models": []})
+    transport = Transport(refused, {"models": []})
     assert client(transport).tags() == []
     assert len(transport.calls) == 2
 
-    transport = FakeTransport(refused, {"status": "success"})
+    transport = Transport(refused, {"status": "success"})
     with pytest.raises(OllamaError) as exc:
         client(transport).call("POST", "/api/copy", {"source": "a", "destination": "b"})
     assert exc.value.status is None
@@ -201,13 +175,13 @@ def test_connection_errors_are_retried_for_safe_calls_only() -> None:
 
 
 def test_non_json_answer_is_an_error() -> None:
-    transport = FakeTransport(b"<html>gateway</html>")
+    transport = Transport(b"<html>gateway</html>")
     with pytest.raises(OllamaError, match="not JSON"):
         client(transport).tags()
 
 
 def test_empty_body_is_none() -> None:
-    transport = FakeTransport(b"")
+    transport = Transport(b"")
     assert client(transport).call("DELETE", "/api/delete", {"model": "x"}) is None
     assert json.loads(transport.calls[0]["data"]) == {"model": "x"}
 
@@ -217,7 +191,7 @@ def test_empty_body_is_none() -> None:
 
 def test_stream_yields_each_line_and_skips_blank_ones() -> None:
     body = b'{"status":"pulling manifest"}\n\n{"status":"pulling abc","total":10,"completed":5}\n{"status":"success"}\n'
-    transport = FakeTransport(FakeResponse(body))
+    transport = Transport(FakeResponse(body))
     lines = list(client(transport).stream("POST", "/api/pull", {"model": "x"}))
     assert [line["status"] for line in lines] == ["pulling manifest", "pulling abc", "success"]
     assert lines[1]["completed"] == 5
@@ -225,7 +199,7 @@ def test_stream_yields_each_line_and_skips_blank_ones() -> None:
 
 def test_stream_raises_the_mid_stream_error() -> None:
     body = b'{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n'
-    transport = FakeTransport(FakeResponse(body))
+    transport = Transport(FakeResponse(body))
     seen = []
     with pytest.raises(OllamaError) as exc:
         for line in client(transport).stream("POST", "/api/pull", {"model": "nope"}):
@@ -236,7 +210,7 @@ def test_stream_raises_the_mid_stream_error() -> None:
 
 
 def test_stream_stall_raises() -> None:
-    transport = FakeTransport(StallingResponse(b'{"status":"pulling manifest"}\n'))
+    transport = Transport(StallingResponse(b'{"status":"pulling manifest"}\n'))
     gen = client(transport, timeout=5).stream("POST", "/api/pull", {"model": "x"}, timeout=2)
     assert next(gen) == {"status": "pulling manifest"}
     with pytest.raises(OllamaError, match="stalled: no data for 2 seconds"):
@@ -244,7 +218,7 @@ def test_stream_stall_raises() -> None:
 
 
 def test_stream_is_never_retried() -> None:
-    transport = FakeTransport(http_error(503, b'{"error":"server busy"}'))
+    transport = Transport(http_error(503, b'{"error":"server busy"}'))
     with pytest.raises(OllamaError) as exc:
         list(client(transport).stream("POST", "/api/pull", {"model": "x"}))
     assert exc.value.status == 503
@@ -252,13 +226,13 @@ def test_stream_is_never_retried() -> None:
 
 
 def test_garbage_stream_line() -> None:
-    transport = FakeTransport(FakeResponse(b"not json\n"))
+    transport = Transport(FakeResponse(b"not json\n"))
     with pytest.raises(OllamaError, match="not JSON"):
         list(client(transport).stream("POST", "/api/pull", {"model": "x"}))
 
 
 def test_invalid_url_rejected_before_any_request() -> None:
-    transport = FakeTransport()
+    transport = Transport()
     with pytest.raises(InvalidApiUrl):
         OllamaClient(api_url="127.0.0.1:11434", request_factory=transport)
     assert transport.calls == []
@@ -275,7 +249,7 @@ def test_invalid_url_rejected_before_any_request() -> None:
     ],
 )
 def test_a_server_that_does_not_speak_http_is_an_ollama_error(error: Exception) -> None:
-    transport = FakeTransport(error)
+    transport = Transport(error)
     with pytest.raises(OllamaError) as exc:
         client(transport, retries=0).ping()
     assert str(exc.value).startswith("GET /: the server at http://127.0.0.1:11434 answered something that is not HTTP: ")
@@ -284,7 +258,7 @@ def test_a_server_that_does_not_speak_http_is_an_ollama_error(error: Exception) 
 
 
 def test_ssh_banner_makes_the_probe_unhealthy_with_the_reason() -> None:
-    facts = probe(client(FakeTransport(http.client.BadStatusLine("SSH-2.0-OpenSSH_9.2\r\n")), retries=0))
+    facts = probe(client(Transport(http.client.BadStatusLine("SSH-2.0-OpenSSH_9.2\r\n")), retries=0))
     assert facts["healthy"] is False
     assert facts["reason"] == (
         "GET /: the server at http://127.0.0.1:11434 answered something that is not HTTP: 'SSH-2.0-OpenSSH_9.2'. "
@@ -295,12 +269,12 @@ def test_ssh_banner_makes_the_probe_unhealthy_with_the_reason() -> None:
 @pytest.mark.parametrize("error", [socket.timeout("timed out"), URLError(socket.timeout("timed out"))])
 def test_no_answer_in_time_names_the_timeout(error: Exception) -> None:
     with pytest.raises(OllamaError) as exc:
-        client(FakeTransport(error), retries=0, timeout=30).ping(timeout=2.5)
+        client(Transport(error), retries=0, timeout=30).ping(timeout=2.5)
     assert str(exc.value) == "GET /: no answer from the Ollama server at http://127.0.0.1:11434 within 2.5 seconds"
 
 
-class TimeoutRecorder(FakeTransport):
-    """A FakeTransport that also records the timeout each request was given."""
+class TimeoutRecorder(Transport):
+    """A Transport that also records the timeout each request was given."""
 
     def __init__(self, *outcomes: object) -> None:
         super().__init__(*outcomes)

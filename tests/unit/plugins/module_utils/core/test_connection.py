@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from ansible.module_utils.basic import AnsibleFallbackNotFound
 
+from ansible_collections.llmops.ollama.plugins.doc_fragments._connection import ModuleDocFragment
+from ansible_collections.llmops.ollama.plugins.module_utils.core.action_group import unused_connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import (
     InvalidApiUrl,
     connection_argument_spec,
@@ -119,3 +122,28 @@ def test_argument_spec_hides_the_key_and_defaults_to_loopback() -> None:
     assert spec["api_url"]["fallback"][0] is ollama_host_fallback
     assert set(spec) == {"api_url", "api_key", "url_username", "url_password", "validate_certs", "ca_path", "timeout"}
     assert spec["url_password"]["no_log"] is True
+
+
+def test_the_unused_connection_options_are_the_connection_options_without_defaults() -> None:
+    """One source: the same names, types and no_log as the options the API modules use, nothing that takes effect."""
+    used, unused = connection_argument_spec(), unused_connection_argument_spec()
+    assert set(unused) == set(used)
+    for name, option in unused.items():
+        assert option["type"] == used[name]["type"], name
+        assert option.get("no_log") == used[name].get("no_log"), name
+        assert set(option) <= {"type", "no_log"}, name
+    assert unused["api_key"]["no_log"] is True and unused["url_password"]["no_log"] is True
+    # a copy each call: a module that puts its own declaration over one option changes no other module's spec
+    unused["api_url"]["default"] = "x"
+    assert "default" not in unused_connection_argument_spec()["api_url"]
+
+
+def test_the_unused_fragment_documents_the_unused_spec() -> None:
+    documented = yaml.safe_load(ModuleDocFragment.UNUSED)["options"]
+    shared = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = unused_connection_argument_spec()
+    assert set(documented) == set(spec) == set(shared)
+    for name, option in documented.items():
+        assert option["type"] == spec[name]["type"] == shared[name]["type"], name
+        assert "default" not in option, name
+        assert option["description"][0].startswith("Not used by this module."), name

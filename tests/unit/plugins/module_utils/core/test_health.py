@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import io
-import json
 import socket
 from urllib.error import HTTPError, URLError
 
@@ -20,25 +19,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.health import (
     probe_inference,
     smallest_model,
 )
-
-
-class Transport:
-    """A request factory that records each request (with its timeout) and plays scripted answers in order."""
-
-    def __init__(self, *outcomes: object) -> None:
-        self.outcomes = list(outcomes)
-        self.calls: list[dict] = []
-
-    def __call__(self, **kwargs: object) -> Transport:
-        self.kwargs = kwargs
-        return self
-
-    def open(self, method: str, url: str, data: bytes | None = None) -> object:
-        self.calls.append({"method": method, "path": url.split("11434", 1)[1], "body": json.loads(data) if data else None, "timeout": self.kwargs["timeout"]})
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return io.BytesIO(outcome if isinstance(outcome, bytes) else json.dumps(outcome).encode())
+from tests.unit.fakes.transport import Transport
 
 
 def client(transport: Transport) -> OllamaClient:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health import health_facts
 from ansible_collections.llmops.ollama.plugins.module_utils.core.health_read import probe
-from tests.unit.plugins.module_utils.core.test_health import PS, TAGS, Transport, client
+from tests.unit.fakes.transport import Transport
+from tests.unit.plugins.module_utils.core.test_health import PS, TAGS, client
 
 
 def test_probe_returns_the_same_facts_as_health_facts() -> None:

@@ -95,3 +95,22 @@ def test_connected_and_garbled_lines_are_skipped(tmp_path: Path) -> None:
 
 def test_no_proc_gives_no_holder(tmp_path: Path) -> None:
     assert _ports.port_holders(80, None, str(tmp_path / "missing")) == []
+
+
+def test_the_port_report_lists_busy_and_free_ports_in_the_order_asked(tmp_path: Path) -> None:
+    proc = fake_proc(tmp_path, HEADER + "   0: 0100007F:20FB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1\n")
+    report = _ports.port_report([8444, 8443, 8445], "127.0.0.1", proc=proc)
+    holders = [{"pid": None, "command": "", "address": "127.0.0.1"}]
+    assert report == {
+        "listeners": [{"port": 8443, "holders": holders, "summary": "port 8443: %s" % _ports.describe(holders)}],
+        "busy": [8443],
+        "free": [8444, 8445],
+    }
+    # an empty address is any address, as not setting it
+    assert _ports.port_report([8443], "", proc=proc) == _ports.port_report([8443], None, proc=proc)
+
+
+@pytest.mark.parametrize("port", [0, -1, 65536, 70000])
+def test_a_number_that_is_not_a_port_is_refused_before_anything_is_read(port: int) -> None:
+    with pytest.raises(_ports.InvalidPort, match=r"^port: %d is not a TCP port \(1 to 65535\)$" % port):
+        _ports.port_report([80, port], None, option="port", proc="/nonexistent-must-not-be-read")

@@ -13,21 +13,11 @@ import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.registry import NotFound, RegistryError
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download import BlobClient, BlobMismatch
-from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, FakeResponse, digest_of
+from tests.unit.fakes.registry import BLOB, FakeRegistry, FakeResponse, digest_of
 
 
 def client(registry: FakeRegistry, retries: int = 0) -> BlobClient:
     return BlobClient("https://registry.example", retries=retries, request_factory=registry, sleep=lambda _s: None)
-
-
-BLOB = bytes(range(256)) * 20000  # 5 MB, several chunks
-
-
-@pytest.fixture
-def registry() -> FakeRegistry:
-    fake = FakeRegistry()
-    fake.add_model("library/m", "1b", [BLOB])
-    return fake
 
 
 def test_blob_streams_into_the_partial_file_in_chunks(registry: FakeRegistry, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.mirror.blob_download
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.bundles import load_bundle, verify_bundle, write_bundle
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.entries import Entry, MirrorError, manifest_blobs, parse_models, source_url
 from ansible_collections.llmops.ollama.plugins.module_utils.mirror.tree import Mirror, check_collisions, check_path
-from tests.unit.plugins.module_utils.core.test_registry import FakeRegistry, digest_of
+from tests.unit.fakes.registry import FakeRegistry, digest_of
 
 SOURCE = "https://registry.example"
 SHARED = b"shared layer " * 1000

@@ -15,6 +15,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import O
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import FAILED, NOT_FOUND, PAUSED, OperationFailed, Transfer, classify
+from tests.unit.fakes.streams import Clock, Script
 
 LAYER = "sha256:" + "e" * 64
 
@@ -41,35 +42,6 @@ def err(message: str, status: Any = 200) -> OllamaError:
 )
 def test_classify(error: OllamaError, kind: str) -> None:
     assert classify(error) == kind
-
-
-class Script:
-    """A client whose stream plays scripted attempts: lists of lines, ending in an exception or not."""
-
-    api_url = "http://127.0.0.1:11434"
-    timeout = 30.0
-    pull_stream = OllamaClient.pull_stream  # the client's typed streams, over stream() below
-    create_stream = OllamaClient.create_stream
-
-    def __init__(self, *attempts: List[Any]) -> None:
-        self.attempts = list(attempts)
-        self.calls: List[Dict[str, Any]] = []
-
-    def stream(self, method: str, path: str, payload: Any = None, timeout: Any = None) -> Iterator[Dict[str, Any]]:
-        self.calls.append({"path": path, "payload": payload, "timeout": timeout})
-        for item in self.attempts.pop(0):
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 0.5
-        return self.now
 
 
 def line(completed: int, total: int = 1000) -> Dict[str, Any]:

@@ -10,45 +10,19 @@ ledger, and the bytes the run must report.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 from ansible.module_utils.six.moves.http_client import IncompleteRead
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import FAILED, Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import OperationFailed, Transfer
+from tests.unit.fakes.streams import Clock, Script
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
 NAME = parse_name("m:1b")
-
-
-class Script:
-    """A client whose pull streams play scripted lines, one list per attempt (an exception cuts it)."""
-
-    api_url = "http://127.0.0.1:11434"
-    timeout = 30.0
-    pull_stream = OllamaClient.pull_stream
-
-    def __init__(self, attempts: List[List[Any]]) -> None:
-        self.attempts = list(attempts)
-
-    def stream(self, method: str, path: str, payload: Any = None, timeout: Any = None) -> Iterator[Dict[str, Any]]:
-        for item in self.attempts.pop(0):
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 0.25
-        return self.now
 
 
 def at(completed: Optional[int], total: int = 1000, digest: str = A) -> Dict[str, Any]:
@@ -93,14 +67,14 @@ CASES = [
 
 
 def transfer(client: Script, tmp_path: Path, **kwargs: Any) -> Transfer:
-    return Transfer(client, Ledger.open(str(tmp_path)), sleep=lambda _: None, clock=Clock(), progress_interval=0, **kwargs)  # type: ignore[arg-type]
+    return Transfer(client, Ledger.open(str(tmp_path)), sleep=lambda _: None, clock=Clock(step=0.25), progress_interval=0, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("case", "attempts", "known", "moved"), CASES, ids=[c[0] for c in CASES])
 def test_a_pull_reports_only_the_bytes_it_moved(tmp_path: Path, case: str, attempts: List[List[Any]], known: Optional[Dict[str, int]], moved: int) -> None:
     if known is not None:
         Ledger.open(str(tmp_path)).update(NAME, status=FAILED, pull_layers=known)
-    stats = transfer(Script(attempts), tmp_path, retries=3).pull(NAME)
+    stats = transfer(Script(*attempts), tmp_path, retries=3).pull(NAME)
     assert stats.bytes == moved, case
     figures = stats.as_dict()
     assert figures["speed"] == round(moved / stats.seconds), case
@@ -113,19 +87,19 @@ def test_an_interrupted_run_leaves_what_the_next_one_needs(tmp_path: Path, sourc
     # the first run: cut, no retry left (pull_layers); or killed, only its last progress write (progress.layers)
     if source == "pull_layers":
         with pytest.raises(OperationFailed) as failed:
-            transfer(Script([[START, at(0), at(300), at(600), CUT]]), tmp_path, retries=0).pull(NAME)
+            transfer(Script([START, at(0), at(300), at(600), CUT]), tmp_path, retries=0).pull(NAME)
         assert failed.value.stats.bytes == 600
         assert Ledger.open(str(tmp_path)).read(NAME)["pull_layers"] == {A: 600}
     else:
         Ledger.open(str(tmp_path)).update(NAME, status=FAILED, progress={"completed": 600, "total": 1000, "layers": {A: 600}})
-    stats = transfer(Script([[START, at(0), at(600), at(1000), *END]]), tmp_path).pull(NAME)
+    stats = transfer(Script([START, at(0), at(600), at(1000), *END]), tmp_path).pull(NAME)
     assert stats.bytes == 400
 
 
 def test_the_live_speed_ignores_the_jump_to_the_bytes_on_disk(tmp_path: Path) -> None:
     Ledger.open(str(tmp_path)).update(NAME, status=FAILED, pull_layers={A: 900_000})
     lines = [START, at(0, 1_000_000), at(900_000, 1_000_000), at(950_000, 1_000_000), at(1_000_000, 1_000_000), *END]
-    pull = transfer(Script([lines]), tmp_path)
+    pull = transfer(Script(lines), tmp_path)
     speeds: List[int] = []
     original = Ledger.update
 
