@@ -93,30 +93,7 @@ listeners:
       sample: "port 11435: pid 812 (nginx: master process /usr/sbin/nginx)"
 """
 
-<<<<<<< HEAD
-from urllib.parse import urlsplit
-
-from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
-from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
-from ansible_collections.llmops.ollama.plugins.module_utils.core.ports import describe, port_holders
-
-
-def argument_spec() -> dict:
-    """The shared connection options (it is in the ollama action group; only api_url's port is read) and its own."""
-    spec = connection_argument_spec()
-    spec.update({"ports": {"type": "list", "elements": "int"}, "address": {"type": "str"}})
-    return spec
-
-
-def _api_port(api_url: str) -> int:
-    try:
-        parts = urlsplit(api_url)
-        return parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError:
-        return 0
-=======
 from ansible_collections.llmops.ollama.plugins.module_utils.core.port_info_module import argument_spec, run_module  # noqa: F401 (argument_spec: read by the tests)  # pylint: disable=unused-import
->>>>>>> dups
 
 
 def main() -> None:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from urllib.parse import urlsplit
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
