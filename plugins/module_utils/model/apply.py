@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
@@ -164,8 +164,10 @@ class Executor:
         max_concurrent_pulls: int = 3,
         warn: Optional[Callable[[str], None]] = None,
         sleep: Callable[[float], None] = time.sleep,
+        others: Sequence[OllamaClient] = (),
     ) -> None:
         self.client = client
+        self.others = list(others)  # the host's other instances, which share the models directory
         self.ledger = ledger
         self._state = state
         self.transfer = transfer
@@ -773,6 +775,13 @@ class Executor:
         if verb:
             result.act(verb)
         self.mutated = True
+        for other in self.others:
+            # the other instances first: once the manifest is gone, no server can unload the model any more
+            try:
+                other.unload(name.display)
+            except OllamaError as exc:
+                if exc.status != 404:
+                    raise StepFailed("cannot unload %s on %s before deleting it: %s" % (name.display, other.api_url, exc.server_message or exc)) from None
         try:
             self.client.delete(name.display)
         except OllamaError as exc:

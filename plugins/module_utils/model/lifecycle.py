@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from contextlib import suppress
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.host import HostChecks, ResourceError, api_is_local, default_models_path
@@ -53,6 +53,7 @@ class ModelManager:
         client: OllamaClient,
         ledger: Optional[Ledger] = None,
         check_mode: bool = False,
+        others: Sequence[OllamaClient] = (),
         registry_url: Optional[str] = None,
         validate_certs: bool = True,
         models_path: Optional[str] = None,
@@ -100,6 +101,7 @@ class ModelManager:
             max_concurrent_pulls=max_concurrent_pulls,
             warn=self.warn,
             sleep=sleep,
+            others=others,
         )
 
     # ---------------------------------------------------------------- state

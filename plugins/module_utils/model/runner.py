@@ -81,6 +81,8 @@ def manager_from_module(module: Any, min_free_space: int, max_concurrent_pulls: 
     params = module.params
     try:
         client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
+        # the host's other instances (ollama_model_sync's instances), with the same connection options
+        others = [client_from_params(dict(params, api_url=url), retries=params["retries"]) for url in params.get("instances") or []]
     except InvalidApiUrl as exc:
         module.fail_json(msg=str(exc))
     ledger = open_ledger(params["state_dir"], check_mode=module.check_mode, warn=module.warn)
@@ -89,6 +91,7 @@ def manager_from_module(module: Any, min_free_space: int, max_concurrent_pulls: 
     return ModelManager(
         client,
         ledger,
+        others=[other for other in others if other.api_url != client.api_url],
         check_mode=module.check_mode,
         registry_url=params["registry_url"],
         validate_certs=params["validate_certs"],

@@ -497,6 +497,35 @@ def test_absent_unloads_then_deletes(fake: FakeOllama, tmp_path: Path) -> None:
     assert result[0].record["status"] == "unavailable"
 
 
+def test_a_deletion_unloads_the_model_on_the_other_instances_first(fake: FakeOllama, tmp_path: Path) -> None:
+    """Several instances share the models directory: the others unload the model before its manifest goes (issue 22)."""
+    fake.put("chat:1b")
+    first, second = FakeOllama(), FakeOllama()
+    first.api_url, second.api_url = "http://127.0.0.1:11435", "http://127.0.0.1:11436"
+    first.call_failures["/api/generate"] = OllamaError("x", status=404, server_message="model 'chat:1b' not found")
+    result = manager(fake, tmp_path, others=[first, second]).ensure([spec("chat:1b", state="absent")])[0]
+    assert result.actions == ["deleted"] and not result.failed and fake.models == {}
+    assert [r[:2] for r in second.requests] == [("POST", "/api/generate")] and second.requests[0][2]["keep_alive"] == 0
+    assert [r[:2] for r in first.requests] == [("POST", "/api/generate")], "a 404 (not there) does not stop the deletion"
+
+
+def test_a_failed_unload_on_another_instance_keeps_the_model(fake: FakeOllama, tmp_path: Path) -> None:
+    fake.put("chat:1b")
+    other = FakeOllama()
+    other.api_url = "http://127.0.0.1:11435"
+    other.call_failures["/api/generate"] = OllamaError("x", status=500, server_message="busy")
+    result = manager(fake, tmp_path, others=[other]).ensure([spec("chat:1b", state="absent")])[0]
+    assert result.failed and "cannot unload chat:1b on http://127.0.0.1:11435 before deleting it: busy" in result.msg
+    assert "chat:1b" in str(fake.models) and not any(r[1] == "/api/delete" for r in fake.requests)
+
+
+def test_check_mode_asks_no_other_instance(fake: FakeOllama, tmp_path: Path) -> None:
+    fake.put("chat:1b")
+    other = FakeOllama()
+    result = manager(fake, tmp_path, check_mode=True, others=[other]).ensure([spec("chat:1b", state="absent")])[0]
+    assert result.actions == ["deleted"] and other.requests == [] and fake.models
+
+
 def test_check_memory_refuses_a_model_that_does_not_fit(fake: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from ansible_collections.llmops.ollama.plugins.module_utils.model import apply as _model_apply
 
