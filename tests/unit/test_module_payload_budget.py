@@ -27,15 +27,17 @@ REPO = Path(__file__).resolve().parents[2]
 # raised by core.transport's 2.7 KB, which replaced ansible.module_utils.urls, 41 KB not shipped any more and an import
 # of cryptography not made: see the test below; ollama_model by 0.7 KB for the executor's steps as methods, radon E 35 -> A; the domain modules by 1.9 KB for
 # build_binding split into its parts, radon E 33 -> B, and all by the one declaration of the unused connection options;
-# the model modules by 0.7 KB for the unload on a host's other instances before a deletion, which the models role did in tasks)
+# the model modules by 0.7 KB for the unload on a host's other instances before a deletion, which the models role did in tasks;
+# and by 2.5 KB for the headers and imports of model/result.py and model/host_checks.py, split from apply.py (870 lines) to
+# keep every file under 800)
 BUDGETS = {
     "ollama_domain": 180_000,
     "ollama_domain_info": 167_500,
     "ollama_info": 124_000,
     "ollama_mirror": 176_000,
-    "ollama_model": 310_000,
+    "ollama_model": 312_500,
     "ollama_model_info": 151_000,
-    "ollama_model_sync": 382_000,
+    "ollama_model_sync": 384_500,
     # 26 KB until its body moved into core/port_info_module.py (a thin module, 1 KB less in the module file) and its
     # port report into core/ports.py, the one reading of ports that ollama_info's port option shares
     "ollama_port_info": 29_500,

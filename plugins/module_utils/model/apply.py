@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaClient, OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.files import atomic_write
-from ansible_collections.llmops.ollama.plugins.module_utils.core.host import HostChecks, ResourceError, free_bytes, mem_available, space_needed, vram_free
+from ansible_collections.llmops.ollama.plugins.module_utils.core.host import HostChecks
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
     ABSENT,
     FAILED,
@@ -38,8 +38,8 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import registry_label
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, bare_digest
-from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
 from ansible_collections.llmops.ollama.plugins.module_utils.model.blobs import remove_unused_blob, upload_missing
+from ansible_collections.llmops.ollama.plugins.module_utils.model.host_checks import candidates_text, check_memory, check_space
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import (
     CHECK_CAPABILITIES,
     CHECK_MEMORY,
@@ -59,71 +59,12 @@ from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import (
 )
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import OperationFailed, Transfer, TransferStats
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import CUSTOM, ServerState
+from ansible_collections.llmops.ollama.plugins.module_utils.model.result import ModelResult, StepFailed
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import FILE_KINDS, ModelSpec
 
 LOAD_TIMEOUT = 330.0  # Ollama's own OLLAMA_LOAD_TIMEOUT is 5 minutes
 # Ledger fields of a recorded failure, dropped when a later operation succeeds (see _records.failure_is_current).
 _NO_FAILURE: Dict[str, Any] = {"failed_at": None, "failed_digest": None, "failed_modified_at": None}
-
-
-# where a playbook sets models_path (the role's variable), named in the warnings of a skipped free-space check
-MODELS_PATH_HINT = " (ollama_models_models_path in the llmops.ollama.ollama_models role)"
-
-
-class StepFailed(Exception):
-    """One model's operation failed; ``kind`` is what the ledger records (failed or paused)."""
-
-    def __init__(self, message: str, kind: str = FAILED, cleanup: Optional[List[Dict[str, Any]]] = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.cleanup = cleanup or []
-
-
-class ModelResult:
-    """What happened to one model: changed, failed, actions, diff, pull statistics and the record."""
-
-    def __init__(self, spec: ModelSpec) -> None:
-        self.spec = spec
-        self.name = spec.name
-        self.changed = False
-        self.failed = False
-        self.msg = ""
-        self.status = ""
-        self.actions: List[str] = []
-        self.before: Dict[str, Any] = {}
-        self.after: Dict[str, Any] = {}
-        self.differences: List[str] = []
-        self.transfer: Optional[TransferStats] = None
-        self.record: Dict[str, Any] = {}
-        self.cleanup: List[Dict[str, Any]] = []
-        self.space: Optional[Dict[str, Any]] = None
-        self.plan: Optional[Plan] = None
-        self.expected_size = 0
-        self.unconfirmed = False  # pulled, and its digest taken from the plan until the server's list is read again
-        # a pull through a mirror, its three steps: pulled from the mirror as its mirror name (bytes), copied to the
-        # model's own name, the mirror name removed (None: no pull through a mirror ran)
-        self.mirror: Optional[Dict[str, Any]] = None
-
-    def act(self, verb: str) -> None:
-        self.actions.append(verb)
-        self.changed = True
-
-    def as_dict(self) -> Dict[str, Any]:
-        """The model record with this run's ``changed``, ``failed``, ``msg``, ``actions``, ``differences`` and ``pull``."""
-        data = dict(self.record)
-        data.update(
-            changed=self.changed,
-            failed=self.failed,
-            msg=self.msg,
-            actions=list(self.actions),
-            differences=list(self.differences),
-            pull=self.transfer.as_dict() if self.transfer is not None else None,
-        )
-        if self.cleanup:
-            data["cleanup_candidates"] = list(self.cleanup)
-        if self.space is not None:
-            data["space"] = dict(self.space)
-        return data
 
 
 class Schedule:
@@ -570,7 +511,7 @@ class Executor:
     def _transfer_failure(self, name: ModelName, exc: OperationFailed) -> StepFailed:
         if exc.kind == PAUSED:
             candidates = self.state.cleanup_candidates(exclude=name)
-            return StepFailed("%s%s" % (exc, _candidates_text(candidates)), PAUSED, candidates)
+            return StepFailed("%s%s" % (exc, candidates_text(candidates)), PAUSED, candidates)
         return StepFailed(str(exc), FAILED)
 
     def _pulled_digest(self, plan: Plan, step: Step, result: ModelResult) -> str:
@@ -791,76 +732,11 @@ class Executor:
 
     # ---------------------------------------------------------------- host checks (read only: they run in check mode too)
     def _check_space(self, plan: Plan, step: Step, result: ModelResult) -> None:
-        """Fail (paused) before a pull that the disk cannot hold; warn when it cannot be told."""
-        name = plan.name
-        manifest = step.data.get("manifest")
-        if manifest is None:
-            error = step.data.get("manifest_error")
-            if error and not (self.check_mode and step.data.get("manifest_missing")):  # check mode fails on a missing model instead
-                self._warn("free-space check before pulling %s skipped: %s" % (name.display, error))
-            return
-        host = self.host
-        if not host.models_path:
-            self._warn(
-                "free-space check before pulling %s skipped: the models disk of %s cannot be read from this host; "
-                "set models_path when the models directory is mounted here%s" % (name.display, host.api_url, MODELS_PATH_HINT)
-            )
-            return
-        try:
-            needed, present = space_needed(manifest, host.models_path)
-            free = free_bytes(host.models_path)
-        except ResourceError as exc:
-            hint = "set models_path to the models directory on this host" + MODELS_PATH_HINT
-            self._warn("free-space check before pulling %s skipped: %s; %s" % (name.display, exc, hint))
-            return
-        result.space = {"needed": needed, "present": present, "total": manifest.total, "free": free, "min_free_space": host.min_free_space}
-        if needed + host.min_free_space > free:
-            candidates = self.state.cleanup_candidates(exclude=name)
-            reserve = " and min_free_space keeps %s free" % format_size(host.min_free_space) if host.min_free_space else ""
-            message = "not enough disk space to pull %s: it needs %s more (%s in all, %s already on disk)%s, but only %s is free at %s%s" % (
-                name.display,
-                format_size(needed),
-                format_size(manifest.total),
-                format_size(present),
-                reserve,
-                format_size(free),
-                host.models_path,
-                _candidates_text(candidates),
-            )
-            raise StepFailed(message, PAUSED, candidates)
+        # check mode fails on a model missing from the registry instead of warning that the check was skipped
+        check_space(self.host, self.state, plan, step, result, self._warn, quiet_missing=self.check_mode)
 
     def _check_memory(self, plan: Plan, step: Step) -> None:
-        name = plan.name
-        entry = self.state.model(name)
-        size = int(entry.get("size") or 0) if entry else 0
-        size = size or int(step.data.get("size") or 0)
-        if not size:
-            self._warn("memory check before loading %s skipped: its size is not known yet" % name.display)
-            return
-        host = self.host
-        if not host.local:
-            self._warn("memory check before loading %s skipped: the server %s is not on this host" % (name.display, host.api_url))
-            return
-        try:
-            available = mem_available()
-        except ResourceError as exc:
-            self._warn("memory check before loading %s skipped: %s" % (name.display, exc))
-            return
-        vram = vram_free(host.run_command, host.nvidia_smi) if host.run_command is not None else None
-        budget = available + (vram or 0)
-        if size > budget:
-            gpu = " + %s free GPU memory" % format_size(vram) if vram else ""
-            raise StepFailed(
-                "not enough memory to load %s: it needs about %s, and %s RAM (MemAvailable)%s is available; "
-                "unload other models (state: unloaded) or free memory first" % (name.display, format_size(size), format_size(available), gpu)
-            )
-
-
-def _candidates_text(candidates: List[Dict[str, Any]]) -> str:
-    if not candidates:
-        return ". No other model that is not loaded could be removed to make room"
-    listed = ", ".join("%s (%s)" % (item["name"], item["size"]) for item in candidates)
-    return ". To make room, remove models that are not loaded, largest first: %s" % listed
+        check_memory(self.host, self.state, plan, step, self._warn)
 
 
 def _stats_fields(stats: Optional[TransferStats]) -> Dict[str, Any]:

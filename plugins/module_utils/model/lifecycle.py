@@ -32,10 +32,11 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.host import Hos
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import Ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.core.manifest import Manifest, ManifestNotFound, fetch_manifest
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import ModelName, bare_digest
-from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import Executor, ModelResult
+from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import Executor
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import MANIFEST, SHOW, ModelFacts, Plan, base_name, describe, plan_model
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import Transfer
 from ansible_collections.llmops.ollama.plugins.module_utils.model.records import ServerState, build_record
+from ansible_collections.llmops.ollama.plugins.module_utils.model.result import ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import ModelSpec
 
 

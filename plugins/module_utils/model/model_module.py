@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Tuple
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import OllamaError
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import connection_argument_spec
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ollama_module import OllamaModule
-from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult
+from ansible_collections.llmops.ollama.plugins.module_utils.model.result import ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.runner import (
     check_transfer_params,
     manager_from_module,

@@ -14,10 +14,11 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core import urls
 from ansible_collections.llmops.ollama.plugins.module_utils.core.client import client_from_params
 from ansible_collections.llmops.ollama.plugins.module_utils.core.connection import InvalidApiUrl
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import DEFAULT_STATE_DIR
-from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult, open_ledger
+from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import open_ledger
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils.model.mirror_source import InvalidMirror, MirrorSource, parse_mirror
 from ansible_collections.llmops.ollama.plugins.module_utils.model.pull import TransferStats
+from ansible_collections.llmops.ollama.plugins.module_utils.model.result import ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import InvalidSpec, check_size
 
 

@@ -46,9 +46,9 @@ from ansible_collections.llmops.ollama.plugins.module_utils.core.client import O
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import ACTIVE_STATUSES, FAILED, QUEUED, FileLock, Ledger, now_iso, record_process_alive
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
-from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.lifecycle import ModelManager
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import Plan, base_name
+from ansible_collections.llmops.ollama.plugins.module_utils.model.result import ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import ModelSpec
 from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_input import Declared, protected_by
 from ansible_collections.llmops.ollama.plugins.module_utils.model.sync_output import outcome

@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Tuple
 from ansible_collections.llmops.ollama.plugins.module_utils.core.ledger import OK
 from ansible_collections.llmops.ollama.plugins.module_utils.core.names import InvalidModelName, bare_digest, parse_name
 from ansible_collections.llmops.ollama.plugins.module_utils.core.units import format_size
-from ansible_collections.llmops.ollama.plugins.module_utils.model.apply import ModelResult
 from ansible_collections.llmops.ollama.plugins.module_utils.model.plan import UNKNOWN_DIGEST
+from ansible_collections.llmops.ollama.plugins.module_utils.model.result import ModelResult
 
 COUNTS = ("added", "updated", "removed", "loaded", "unloaded", "unchanged", "failed", "unavailable", "skipped")
 

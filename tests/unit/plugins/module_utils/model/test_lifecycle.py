@@ -527,10 +527,10 @@ def test_check_mode_asks_no_other_instance(fake: FakeOllama, tmp_path: Path) -> 
 
 
 def test_check_memory_refuses_a_model_that_does_not_fit(fake: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ansible_collections.llmops.ollama.plugins.module_utils.model import apply as _model_apply
+    from ansible_collections.llmops.ollama.plugins.module_utils.model import host_checks
 
     fake.put("huge:70b", size=10**12)
-    monkeypatch.setattr(_model_apply, "mem_available", lambda: 8 * 10**9)
+    monkeypatch.setattr(host_checks, "mem_available", lambda: 8 * 10**9)
     result = manager(fake, tmp_path, run_command=lambda argv: (0, "1024\n", ""), nvidia_smi="/usr/bin/nvidia-smi").ensure(
         [spec("huge:70b", state="loaded", check_memory=True)]
     )[0]
