@@ -7,10 +7,20 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """The transfer options of the modules that pull and create models (ollama_model, ollama_model_sync)."""
+    """The transfer options of the modules that pull, create and delete models (ollama_model, ollama_model_sync)."""
 
     DOCUMENTATION = r"""
 options:
+  instances:
+    description:
+      - The API URLs of the other Ollama servers of the host that share its models directory (several instances, one per GPU,
+        as the P(llmops.ollama.ollama_server#role) role runs them); O(api_url) among them is ignored.
+      - A model this module deletes is first unloaded on each of them, with the connection options of O(api_url). Once its manifest is
+        gone Ollama cannot unload it anywhere (the name no longer resolves), and an instance that had it loaded would keep it in memory.
+      - An unload that fails stops the deletion of that model, which fails with the instance named.
+    type: list
+    elements: str
+    default: []
   retries:
     description:
       - How often a failed or stalled pull or create is tried again (and a read of the server on HTTP 429 or 5xx).

@@ -131,16 +131,6 @@ options:
       - Defaults to O(models_path), or to the Ollama models directory when the server runs on this host; nothing is
         measured when neither is known.
     type: path
-  instances:
-    description:
-      - The API URLs of the other Ollama servers of the host that share its models directory (several instances, one per GPU,
-        as the P(llmops.ollama.ollama_server#role) role runs them); O(api_url) among them is ignored.
-      - A model this sync deletes is first unloaded on each of them, with the connection options of O(api_url). Once its manifest is
-        gone Ollama cannot unload it anywhere (the name no longer resolves), and an instance that had it loaded would keep it in memory.
-      - An unload that fails stops the deletion of that model, which fails with the instance named.
-    type: list
-    elements: str
-    default: []
   transfers:
     description:
       - V(false) applies only what moves no model bytes (removals, unloads, loads, copies, custom models whose base is present) and

@@ -23,7 +23,7 @@ from ansible_collections.llmops.ollama.plugins.module_utils.model.spec import In
 
 
 def transfer_argument_spec() -> Dict[str, Any]:
-    """The options every module that pulls shares: retries, stall timeout, registry, free space, pull slots, ledger."""
+    """The options every module that pulls shares: retries, stall timeout, registry, free space, pull slots, ledger, instances."""
     return {
         "retries": {"type": "int", "default": 3},
         "retry_delay": {"type": "float", "default": 2},
@@ -36,6 +36,7 @@ def transfer_argument_spec() -> Dict[str, Any]:
         "mirror": {"type": "str"},
         "mirror_insecure": {"type": "bool", "default": False},
         "mirror_fallback": {"type": "bool", "default": False},
+        "instances": {"type": "list", "elements": "str", "default": []},
     }
 
 
@@ -82,7 +83,7 @@ def manager_from_module(module: Any, min_free_space: int, max_concurrent_pulls: 
     params = module.params
     try:
         client = client_from_params(params, retries=params["retries"], backoff=max(params["retry_delay"], 0.1))
-        # the host's other instances (ollama_model_sync's instances), with the same connection options
+        # the host's other instances (the option instances), with the same connection options
         others = [client_from_params(dict(params, api_url=url), retries=params["retries"]) for url in params.get("instances") or []]
     except InvalidApiUrl as exc:
         module.fail_json(msg=str(exc))

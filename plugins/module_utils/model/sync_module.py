@@ -49,7 +49,6 @@ def argument_spec() -> Dict[str, Any]:
         lock_mode={"type": "str", "default": "write", "choices": list(LOCK_MODES)},
         disk_path={"type": "path"},
         transfers={"type": "bool", "default": True},
-        instances={"type": "list", "elements": "str", "default": []},
     )
     spec.update(probe_argument_spec())
     spec.update(transfer_argument_spec())
