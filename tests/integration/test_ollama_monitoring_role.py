@@ -83,6 +83,15 @@ def test_converge_twice_and_check_mode(tmp_path: Path) -> None:
     assert yaml.safe_load(alertmanager.read_text())["receivers"][0]["webhook_configs"][0]["url"] == "http://127.0.0.1:9/hook?token=s3cret"
     assert (root / "mon" / "out" / "dashboards" / "ollama.json").is_file()
 
+    # a converged host does not ask again for its directories, yet one whose mode was changed is set back
+    for path in (root / "gpu-01" / "textfile", root / "mon" / "out" / "rules"):
+        assert oct(path.stat().st_mode & 0o777) == "0o755"
+        path.chmod(0o700)
+    third = run_playbook("monitoring.yml", inventory=inventory)
+    assert third.rc == 0, failures(third)
+    assert changed(third) == {"gpu-01": 1, "cpu-01": 0, "mon": 1}
+    assert [oct(path.stat().st_mode & 0o777) for path in (root / "gpu-01" / "textfile", root / "mon" / "out" / "rules")] == ["0o755"] * 2
+
 
 def test_alert_overrides_are_applied_and_the_rules_stay_valid(tmp_path: Path) -> None:
     overrides = {"OllamaInferenceHung": {"for": "1s"}, "OllamaDiskLow": {"severity": "error"}, "OllamaLatencyHigh": {"enabled": False}}
