@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -59,6 +60,11 @@ def test_converge_twice_and_check_mode(tmp_path: Path) -> None:
     second = run_playbook("monitoring.yml", inventory=inventory)
     assert second.rc == 0, failures(second)
     assert changed(second) == {"gpu-01": 0, "cpu-01": 0, "mon": 0}
+    # a converged host does not ask again for the directories it has (they were looked at once, in the checks)
+    names = [task["task"]["name"] for play in second.data["plays"] for task in play["tasks"]]
+    directory_tasks = [task for play in second.data["plays"] for task in play["tasks"] if re.search(r" : Create the .*directories", task["task"]["name"])]
+    assert len(directory_tasks) == 3, names
+    assert all(result.get("skipped") for task in directory_tasks for result in task["hosts"].values()), directory_tasks
 
     root = tmp_path / "fleet"
     # exporter part: writer, its configuration, node_exporter's arguments
