@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import http.server
+import re
 import socket
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -14,6 +17,7 @@ import pytest
 import yaml
 
 from tests.integration.monitoring_support import binary, defaults_args, host_vars, server_vars, write_inventory
+from tests.integration.nginx_fixture import free_port
 from tests.integration.playbook import REPO, PlaybookRun, run_playbook
 from tests.ollama_sim.testing import Sim
 
@@ -59,6 +63,11 @@ def test_converge_twice_and_check_mode(tmp_path: Path) -> None:
     second = run_playbook("monitoring.yml", inventory=inventory)
     assert second.rc == 0, failures(second)
     assert changed(second) == {"gpu-01": 0, "cpu-01": 0, "mon": 0}
+    # a converged host does not ask again for the directories it has (they were looked at once, in the checks)
+    names = [task["task"]["name"] for play in second.data["plays"] for task in play["tasks"]]
+    directory_tasks = [task for play in second.data["plays"] for task in play["tasks"] if re.search(r" : Create the .*directories", task["task"]["name"])]
+    assert len(directory_tasks) == 3, names
+    assert all(result.get("skipped") for task in directory_tasks for result in task["hosts"].values()), directory_tasks
 
     root = tmp_path / "fleet"
     # exporter part: writer, its configuration, node_exporter's arguments
@@ -82,6 +91,15 @@ def test_converge_twice_and_check_mode(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load(alertmanager.read_text())["receivers"][0]["webhook_configs"][0]["url"] == "http://127.0.0.1:9/hook?token=s3cret"
     assert (root / "mon" / "out" / "dashboards" / "ollama.json").is_file()
+
+    # a converged host does not ask again for its directories, yet one whose mode was changed is set back
+    for path in (root / "gpu-01" / "textfile", root / "mon" / "out" / "rules"):
+        assert oct(path.stat().st_mode & 0o777) == "0o755"
+        path.chmod(0o700)
+    third = run_playbook("monitoring.yml", inventory=inventory)
+    assert third.rc == 0, failures(third)
+    assert changed(third) == {"gpu-01": 1, "cpu-01": 0, "mon": 1}
+    assert [oct(path.stat().st_mode & 0o777) for path in (root / "gpu-01" / "textfile", root / "mon" / "out" / "rules")] == ["0o755"] * 2
 
 
 def test_alert_overrides_are_applied_and_the_rules_stay_valid(tmp_path: Path) -> None:
@@ -132,6 +150,36 @@ def test_bad_settings_fail_before_writing_anything(tmp_path: Path) -> None:
     assert "Unknown severities in ollama_monitoring_alert_overrides: page (use info, warning, error or critical)" in text, text
     assert "neither loopback nor in ollama_monitoring_allowed_addresses: 0.0.0.0" in text, text
     assert files_under(tmp_path) == before, "a failed run wrote files"
+
+
+def test_a_port_held_by_the_exporter_itself_is_no_conflict(tmp_path: Path) -> None:
+    """A converged host: node_exporter already listens on its port (here a stand-in answering its build_info metric)."""
+    root = tmp_path / "host"
+    port = free_port()
+    inventory = write_inventory(tmp_path / "hosts.yml", {"host-1": host_vars(root, ollama_monitoring_node_exporter_port=port)}, {})
+
+    class Exporter(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'node_exporter_build_info{version="1.5.0"} 1\n'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Exporter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run = run_playbook("monitoring.yml", inventory=inventory)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.rc == 0, failures(run)
+    asked = [task for play in run.data["plays"] for task in play["tasks"] if task["task"]["name"].endswith(": Ask what holds the ports in use")]
+    assert [item["item"]["name"] for item in asked[0]["hosts"]["host-1"]["results"]] == ["node_exporter"], asked
+    assert (root / "etc" / "prometheus-node-exporter").is_file()
 
 
 def test_site_with_monitoring_on(tmp_path: Path, sim: Sim) -> None:

@@ -316,7 +316,12 @@ def test_watchdog_restarts_a_stalled_server_and_alerts(role_vars: dict, tmp_path
         assert "* * * * * root python3 %s --config %s" % (paths["ollama_server_watchdog_bin"], paths["ollama_server_watchdog_config"]) in cron
         assert "sleep 30 &&" in cron
         assert oct(Path(paths["ollama_server_watchdog_config"]).stat().st_mode & 0o777) == "0o600"
-        assert run_playbook("server.yml", variables).stats["changed"] == 0
+        second = run_playbook("server.yml", variables)
+        assert second.stats["changed"] == 0
+        # a converged host does not ask again for the watchdog's directories: one look at them, the file task skipped
+        tasks = [task for play in second.data["plays"] for task in play["tasks"]]
+        dirs = [result for task in tasks if task["task"]["name"].endswith(": Create the watchdog directories") for result in task["hosts"].values()]
+        assert len(dirs) == 1 and dirs[0].get("skipped"), dirs
 
         api = "http://127.0.0.1:%s" % role_vars["ollama_server_port"]
 
