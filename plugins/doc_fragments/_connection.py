@@ -59,7 +59,7 @@ options:
 
     # The options of DOCUMENTATION for a module of the action group that never talks to the Ollama API: accepted so that
     # module_defaults for group/llmops.ollama.ollama reach it, with no default (nothing suggests that they take effect).
-    # Its argument spec is unused_connection_argument_spec() in plugins/module_utils/core/connection.py. A module that
+    # Its argument spec is unused_connection_argument_spec() in plugins/module_utils/core/action_group.py. A module that
     # uses one of them (ollama_domain's api_url, ollama_mirror's validate_certs and timeout) documents it in its own options.
     UNUSED = r"""
 options:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 
@@ -36,7 +37,8 @@ def proxy_conf(nginx: NginxServer, sim_url: str, cert: Path, key: Path, bearer_p
     )
 
 
-def test_api_key_from_the_environment_basic_auth_and_a_private_ca(nginx: NginxServer, sim, tmp_path: Path) -> None:
+def bearer_and_basic_proxy(nginx: NginxServer, sim, tmp_path: Path) -> Tuple[LoopbackCA, int, int]:
+    """nginx in front of the simulator over TLS from a private CA: one port checks the bearer key, one basic auth."""
     ca = LoopbackCA(tmp_path / "ca")
     cert, key = ca.issue(["localhost"], "proxy")
     htpasswd = tmp_path / "htpasswd"
@@ -44,6 +46,11 @@ def test_api_key_from_the_environment_basic_auth_and_a_private_ca(nginx: NginxSe
     bearer_port, basic_port = free_port(), free_port()
     (nginx.conf_d / "proxy.conf").write_text(proxy_conf(nginx, sim.url, cert, key, bearer_port, basic_port, htpasswd))
     subprocess.run([*nginx.base_args, "-s", "reload"], check=True, capture_output=True)
+    return ca, bearer_port, basic_port
+
+
+def test_api_key_from_the_environment_basic_auth_and_a_private_ca(nginx: NginxServer, sim, tmp_path: Path) -> None:
+    ca, bearer_port, basic_port = bearer_and_basic_proxy(nginx, sim, tmp_path)
     variables = {
         "bearer_url": "https://localhost:%d" % bearer_port,
         "basic_url": "https://localhost:%d" % basic_port,
@@ -84,13 +91,7 @@ def test_api_key_from_the_environment_basic_auth_and_a_private_ca(nginx: NginxSe
 def test_the_models_role_takes_basic_auth_a_private_ca_and_the_key_from_the_environment(nginx: NginxServer, sim, tmp_path: Path) -> None:
     """ollama_models_url_username / _url_password / _ca_path reach every module call of the role (the sync, the progress
     reads), through a real nginx; without ollama_models_api_key the modules take OLLAMA_API_KEY; nothing of them at -vvv."""
-    ca = LoopbackCA(tmp_path / "ca")
-    cert, key = ca.issue(["localhost"], "proxy")
-    htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text("%s:{PLAIN}%s\n" % (USER, PASSWORD))
-    bearer_port, basic_port = free_port(), free_port()
-    (nginx.conf_d / "proxy.conf").write_text(proxy_conf(nginx, sim.url, cert, key, bearer_port, basic_port, htpasswd))
-    subprocess.run([*nginx.base_args, "-s", "reload"], check=True, capture_output=True)
+    ca, bearer_port, basic_port = bearer_and_basic_proxy(nginx, sim, tmp_path)
     common = {
         "ollama_models_registry_url": sim.url,
         "ollama_models_models_path": str(sim.data),
