@@ -23,13 +23,13 @@ def _proxy(verified: Sequence[Mapping[str, Any]], domains: Optional[Mapping[str,
         check, binding = item["verified"], item["binding"]
         tls = "certificate sha256 %s…" % check["certificate_sha256"][:4] if check.get("certificate_sha256") else "no TLS"
         key = "%s without a key" % check["without_key"] if check.get("without_key") is not None else "no API key"
-        days = binding.get("tls") and binding["tls"].get("days_left")
-        left = "; %s days left" % days if binding.get("tls") and days is not None else ""
+        days = (binding.get("tls") or {}).get("days_left")
+        left = "; %s days left" % days if days is not None else ""
         parts.append("%s (verified: %s, %s%s)" % (binding["url"], tls, key, left))
     if not parts:
         for binding in (domains or {}).get("bindings") or []:
-            days = binding.get("tls") and binding["tls"].get("days_left")
-            tls = "%s days of certificate left" % days if binding.get("tls") and days is not None else "no TLS"
+            days = (binding.get("tls") or {}).get("days_left")
+            tls = "%s days of certificate left" % days if days is not None else "no TLS"
             parts.append("%s (not verified; %s)" % (binding["url"], tls))
     return "; ".join(parts) or "none"
 
