@@ -23,6 +23,7 @@ from __future__ import annotations
 import sys
 import zipimport
 from importlib.machinery import ModuleSpec
+from importlib.util import spec_from_loader
 from typing import Iterable, Optional
 
 
@@ -39,13 +40,14 @@ class _CompileOnceImporter:
         except zipimport.ZipImportError:
             return None  # not in this directory
         if package:
-            return self.importer.find_spec(fullname, target)
+            return spec_from_loader(fullname, self.importer)  # a package below this one: zipimport's own spec, as before
         spec = ModuleSpec(fullname, self, origin="%s/%s.py" % (self.location, fullname.rpartition(".")[2]))
         spec.has_location = True
         return spec
 
     def invalidate_caches(self) -> None:
-        self.importer.invalidate_caches()
+        if hasattr(self.importer, "invalidate_caches"):  # Python 3.10 and later
+            self.importer.invalidate_caches()
 
     def create_module(self, spec: ModuleSpec) -> None:
         return None  # the default module object

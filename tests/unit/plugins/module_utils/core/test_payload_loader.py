@@ -31,7 +31,9 @@ if sys.argv[2] == "without":
         if type(importer).__name__ == "_CompileOnceImporter":
             del sys.path_importer_cache[location]
 from ansible_collections.llmops.ollama.plugins.module_utils.core import probe
+from ansible_collections.llmops.ollama.plugins.module_utils.core.below import leaf
 print(json.dumps({
+    "below": leaf.ANSWER,
     "compiles": len(compiled),
     "loader": type(probe.__spec__.loader).__name__,
     "file": probe.__file__,
@@ -51,6 +53,9 @@ def fixture_payload(tmp_path: Path) -> Path:
         payload.writestr("ansible_collections/llmops/ollama/plugins/module_utils/__init__.py", "")
         for name in ("__init__.py", "payload_loader.py", "probe.py"):
             payload.write(ROOT / "plugins" / "module_utils" / "core" / name, CORE + name)
+        # a package below one of ours (the collection has none today): zipimport's own spec, and its modules load
+        payload.writestr(CORE + "below/__init__.py", "")
+        payload.writestr(CORE + "below/leaf.py", "ANSWER = 42\n")
     return path
 
 
@@ -67,6 +72,7 @@ def test_a_module_in_a_payload_is_compiled_once(payload: Path) -> None:
     assert loaded["file"] == "%s/%sprobe.py" % (payload, CORE)
     assert loaded["first_line"].startswith("#"), "a traceback could not show the source"
     assert loaded["works"]
+    assert loaded["below"] == 42
 
 
 def test_without_the_finder_zipimport_compiles_it_again(payload: Path) -> None:
