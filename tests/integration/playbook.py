@@ -45,6 +45,15 @@ class PlaybookRun:
             raise AssertionError("task %r did not run; tasks: %s\n%s" % (task_name, names, self.stderr))
         return found[-1]
 
+    def task_names(self, host: str | None = None) -> list[str]:
+        """The names of the tasks that ran (on the host, when given), in order; a role's task by its own name."""
+        return [
+            task["task"]["name"].split(" : ", 1)[-1]
+            for play in self.data["plays"]
+            for task in play["tasks"]
+            if host is None or host in task["hosts"]
+        ]
+
     def task_seconds(self, task_name: str) -> float:
         """How long the named task took (the JSON callback's start and end; its last run): a time bound on a
         task holds whatever ansible-playbook's start-up costs on a loaded machine or beside other tests."""

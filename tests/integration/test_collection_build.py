@@ -108,6 +108,6 @@ def test_execution_environment_definition_makes_a_build_context(tmp_path: Path) 
     assert (build / "requirements.txt").read_text() == (REPO / "requirements.txt").read_text()
     assert (build / "bindep.txt").read_text() == (REPO / "bindep.txt").read_text()
     containerfile = (context / "Dockerfile").read_text()
-    assert 'ANSIBLE_INSTALL_REFS="ansible-core>=2.17,<2.20 ansible-runner"' in containerfile
+    assert 'ANSIBLE_INSTALL_REFS="ansible-core>=2.18,<2.20 ansible-runner"' in containerfile
     assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
     assert "RUN /output/scripts/install-from-bindep" in containerfile
