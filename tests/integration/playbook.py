@@ -47,12 +47,7 @@ class PlaybookRun:
 
     def task_names(self, host: str | None = None) -> list[str]:
         """The names of the tasks that ran (on the host, when given), in order; a role's task by its own name."""
-        return [
-            task["task"]["name"].split(" : ", 1)[-1]
-            for play in self.data["plays"]
-            for task in play["tasks"]
-            if host is None or host in task["hosts"]
-        ]
+        return [task["task"]["name"].split(" : ", 1)[-1] for play in self.data["plays"] for task in play["tasks"] if host is None or host in task["hosts"]]
 
     def task_seconds(self, task_name: str) -> float:
         """How long the named task took (the JSON callback's start and end; its last run): a time bound on a
@@ -115,6 +110,8 @@ def playbook_command(
         PATH=str(bindir) + os.pathsep + os.environ.get("PATH", ""),
     )
     run_env.pop("OLLAMA_HOST", None)
+    # the modules keep their byte-code between runs as on a host that does not set it (core/payload_loader.py)
+    run_env["PYTHONDONTWRITEBYTECODE"] = ""
     # one audit trail per test process: parallel workers never append to the same file
     run_env["LLMOPS_OLLAMA_AUDIT_FILE"] = str(REPO / ".build" / ("audit-%s.jsonl" % os.environ.get("PYTEST_XDIST_WORKER", "main")))
     run_env.update(env or {})

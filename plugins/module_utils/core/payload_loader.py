@@ -16,15 +16,97 @@ importer of that package's directory when it sits in a zip: it names a module's 
 compiles once, in ``exec_module``, with ``zipimport``'s own ``get_code``. Nothing else changes: no finder on
 ``sys.meta_path``, and a package loaded from a directory (a checkout, the tests, ``ansible-test``) keeps Python's
 own importer.
+
+The byte-code of those files is kept between runs on the host, as Python keeps it in ``__pycache__`` for files on
+disk (a zip has no such place): a converged fleet runs the same payload again and again, and compiling was two
+thirds of the time a converged ``ollama_model_sync`` spent importing this collection (57 ms of 85 ms). The cache:
+
+- is a directory of the effective user (``~/.cache/llmops-ollama/bytecode`` of that user's home, or the directory in
+  ``LLMOPS_OLLAMA_BYTECODE_CACHE``), created 0700, one file (0600) per source, named by the SHA-256 of the Python
+  version's magic number, the file's path in the payload and its source: a changed file is another entry;
+- is read only when the directory and the file belong to the effective user and no one else can write them; an
+  unreadable or damaged entry is compiled again and replaced, and a cache that cannot be written costs nothing but the
+  compile;
+- is off with ``LLMOPS_OLLAMA_BYTECODE_CACHE=off`` or Python's own ``PYTHONDONTWRITEBYTECODE``;
+- keeps at most ``CACHE_ENTRIES`` files: a write past that removes the oldest half.
+
+The code is compiled with the file's path in the payload as its file name (``ansible_collections/...``), so that a
+cached entry names the same file in a traceback whichever temporary directory held the payload; ``__file__`` stays
+the path in the zip. It is not state the collection manages: a run in check mode may write it, as Python writes
+``__pycache__``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 import sys
+import tempfile
+import types
 import zipimport
 from importlib.machinery import ModuleSpec
-from importlib.util import spec_from_loader
-from typing import Iterable, Optional
+from importlib.util import MAGIC_NUMBER, spec_from_loader
+from typing import Any, Iterable, Optional
+
+CACHE_ENTRIES = 1024
+_INNER = "ansible_collections/"
+
+
+def cache_dir() -> Optional[str]:
+    """The byte-code cache directory of the effective user, created 0700; None when off or not safe to use."""
+    setting = os.environ.get("LLMOPS_OLLAMA_BYTECODE_CACHE")
+    if sys.flags.dont_write_bytecode or setting == "off":
+        return None
+    try:
+        if setting:
+            path = setting
+        else:
+            # POSIX only, like the modules
+            import pwd  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
+
+            path = os.path.join(pwd.getpwuid(os.geteuid()).pw_dir, ".cache", "llmops-ollama", "bytecode")
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        status = os.stat(path)
+    except (OSError, KeyError, ImportError):
+        return None
+    return path if _private(status) else None
+
+
+def _private(status: os.stat_result) -> bool:
+    """Owned by the effective user, and writable by no one else."""
+    return status.st_uid == os.geteuid() and not status.st_mode & 0o022
+
+
+def _read(path: str) -> Optional[Any]:
+    """A cached code object; None when missing, damaged, or not private to the effective user."""
+    try:
+        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | getattr(os, "O_NOFOLLOW", 0))) as handle:
+            if not _private(os.fstat(handle.fileno())):
+                return None
+            # the same trust as Python's own __pycache__: a file of the effective user that no one else can write
+            code = marshal.loads(handle.read())  # noqa: S302  # nosec B302
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _write(directory: str, path: str, code: Any) -> None:
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")  # 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(marshal.dumps(code))
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        entries = [entry for entry in os.scandir(directory) if entry.name.endswith(".code")]
+        if len(entries) > CACHE_ENTRIES:
+            for entry in sorted(entries, key=lambda entry: entry.stat().st_mtime)[: len(entries) // 2]:
+                os.unlink(entry.path)
+    except OSError:
+        pass  # a cache that cannot be written costs the compile, nothing else
 
 
 class _CompileOnceImporter:
@@ -56,13 +138,36 @@ class _CompileOnceImporter:
         exec(self.get_code(module.__name__), module.__dict__)  # noqa: S102  # nosec B102: the payload's own source
 
     def get_code(self, fullname: str) -> object:
-        return self.importer.get_code(fullname)
+        """The module's code: from the byte-code cache, else compiled once (and kept there)."""
+        source = self.importer.get_source(fullname)
+        origin = "%s/%s.py" % (self.location, fullname.rpartition(".")[2])
+        directory = _cache()
+        if source is None or directory is None:
+            return self.importer.get_code(fullname)
+        name = origin[origin.rfind(_INNER) :] if _INNER in origin else origin
+        digest = hashlib.sha256(MAGIC_NUMBER + name.encode("utf-8") + b"\0" + source.encode("utf-8")).hexdigest()
+        path = os.path.join(directory, digest + ".code")
+        code = _read(path)
+        if code is None:
+            code = compile(source, name, "exec", dont_inherit=True)
+            _write(directory, path, code)
+        return code
 
     def get_source(self, fullname: str) -> Optional[str]:
         return self.importer.get_source(fullname)  # what a traceback shows
 
     def is_package(self, fullname: str) -> bool:
         return False
+
+
+_CACHE: dict = {}
+
+
+def _cache() -> Optional[str]:
+    """cache_dir(), looked up once per process."""
+    if "dir" not in _CACHE:
+        _CACHE["dir"] = cache_dir()
+    return _CACHE["dir"]
 
 
 def install(package_path: Iterable[str]) -> None:
