@@ -11,6 +11,10 @@ pulls happen there), then timed side by side in one go, all with forks 20:
     ping per added host     = (a one-task ping playbook on 20 hosts - on 1 host) / 19
     figure                  = site.yml per added host / ping per added host      target <= 2
 
+The playbooks run as on a host that does not set PYTHONDONTWRITEBYTECODE (tests/integration/playbook.py), so this
+collection's modules load their module_utils from the byte-code kept by earlier runs (core/payload_loader.py), as on a
+default host; ping's modules are ansible-core's, which keep nothing.
+
 A ping task is the floor of a task that runs a module on a host (a fork of the
 controller and a Python process on the host); the figure says how many of those
 a converged host costs in site.yml. The figure is measured ROUNDS times (three), each

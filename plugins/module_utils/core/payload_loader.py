@@ -139,11 +139,11 @@ class _CompileOnceImporter:
 
     def get_code(self, fullname: str) -> object:
         """The module's code: from the byte-code cache, else compiled once (and kept there)."""
-        source = self.importer.get_source(fullname)
-        origin = "%s/%s.py" % (self.location, fullname.rpartition(".")[2])
         directory = _cache()
-        if source is None or directory is None:
+        source = self.importer.get_source(fullname) if directory is not None else None
+        if source is None:
             return self.importer.get_code(fullname)
+        origin = "%s/%s.py" % (self.location, fullname.rpartition(".")[2])
         name = origin[origin.rfind(_INNER) :] if _INNER in origin else origin
         digest = hashlib.sha256(MAGIC_NUMBER + name.encode("utf-8") + b"\0" + source.encode("utf-8")).hexdigest()
         path = os.path.join(directory, digest + ".code")
