@@ -38,6 +38,7 @@ the path in the zip. It is not state the collection manages: a run in check mode
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -53,8 +54,11 @@ CACHE_ENTRIES = 1024
 _INNER = "ansible_collections/"
 
 
+@functools.lru_cache(maxsize=None)
 def cache_dir() -> Optional[str]:
-    """The byte-code cache directory of the effective user, created 0700; None when off or not safe to use."""
+    """The byte-code cache directory of the effective user, created 0700; None when off or not safe to use.
+
+    Looked up once per process."""
     setting = os.environ.get("LLMOPS_OLLAMA_BYTECODE_CACHE")
     if sys.flags.dont_write_bytecode or setting == "off":
         return None
@@ -139,7 +143,7 @@ class _CompileOnceImporter:
 
     def get_code(self, fullname: str) -> object:
         """The module's code: from the byte-code cache, else compiled once (and kept there)."""
-        directory = _cache()
+        directory = cache_dir()
         source = self.importer.get_source(fullname) if directory is not None else None
         if source is None:
             return self.importer.get_code(fullname)
@@ -158,16 +162,6 @@ class _CompileOnceImporter:
 
     def is_package(self, fullname: str) -> bool:
         return False
-
-
-_CACHE: dict = {}
-
-
-def _cache() -> Optional[str]:
-    """cache_dir(), looked up once per process."""
-    if "dir" not in _CACHE:
-        _CACHE["dir"] = cache_dir()
-    return _CACHE["dir"]
 
 
 def install(package_path: Iterable[str]) -> None:
