@@ -12,6 +12,9 @@ short_description: JSON-lines audit trail of the llmops.ollama tasks
 version_added: 0.1.0
 description:
   - Writes one JSON line per task that runs a module of this collection, or runs inside one of its roles.
+  - A task of its roles that only works on the controller (C(debug), C(set_fact), C(assert), C(fail), C(meta), the
+    includes, C(set_stats), the check of the role's arguments) is written only when it fails. Those tasks change
+    nothing, and a fleet would pay a line per host for each of them in every run.
   - Each line holds the timestamp, the controller user, the AWX/Tower job id when there is one, the playbook, the host,
     the module, the target (model or domain) and state, whether it changed, failed or was skipped, the message and
     the duration in seconds.
@@ -43,6 +46,25 @@ from datetime import datetime, timezone
 from ansible.plugins.callback import CallbackBase
 
 COLLECTION = "llmops.ollama."
+# actions that only work on the controller and change nothing: written only when they fail
+CONTROLLER_ONLY = frozenset(
+    prefix + name
+    for prefix in ("", "ansible.builtin.", "ansible.legacy.")
+    for name in (
+        "assert",
+        "debug",
+        "fail",
+        "import_role",
+        "import_tasks",
+        "include_role",
+        "include_tasks",
+        "include_vars",
+        "meta",
+        "set_fact",
+        "set_stats",
+        "validate_argument_spec",
+    )
+)
 TARGET_KEYS = ("name", "domain", "models")
 HIDDEN = "the output has been hidden due to no_log"
 
@@ -87,10 +109,10 @@ class CallbackModule(CallbackBase):
 
     def _write(self, result, outcome: str) -> None:
         task = result._task
-        if not self._ours(task):
-            return
         host = result._host.get_name()
         started = self._started.pop((host, task._uuid), None)
+        if not self._ours(task) or (outcome in ("ok", "skipped") and str(task.action) in CONTROLLER_ONLY):
+            return
         data = result._result
         args = (data.get("invocation") or {}).get("module_args") or task.args or {}
         target = next((args[key] for key in TARGET_KEYS if key in args), None)

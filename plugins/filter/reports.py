@@ -43,11 +43,15 @@ def _instances(instances: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "one"
 
 
-def health_lines(state: Mapping[str, Any], verified: Sequence[Mapping[str, Any]] = (), domains: Optional[Mapping[str, Any]] = None) -> List[str]:
-    """The health report of a host from its health facts (ollama_info's, or those a model sync handed over)."""
+def health_lines(
+    state: Mapping[str, Any], verified: Sequence[Mapping[str, Any]] = (), domains: Optional[Mapping[str, Any]] = None, verdict: bool = False
+) -> List[str]:
+    """The health report of a host from its health facts (ollama_info's, or those a model sync handed over).
+
+    verdict: end the report of a host that is not healthy with why (the health gate's message)."""
     disk = state.get("disk") or {}
     free = disk.get("free_human") if disk.get("free") is not None else "unknown (%s)" % disk.get("error")
-    return [
+    lines = [
         "api: %s" % state.get("api_url"),
         "healthy: %s%s" % (state.get("healthy"), "" if state.get("healthy") else " (%s)" % state.get("reason")),
         "version: %s" % (state.get("version") or "-"),
@@ -57,6 +61,9 @@ def health_lines(state: Mapping[str, Any], verified: Sequence[Mapping[str, Any]]
         "disk free: %s at %s" % (free, disk.get("path")),
         "instances: %s" % _instances(state.get("instances") or []),
     ]
+    if verdict and not state.get("healthy"):
+        lines.append("Ollama at %s is not healthy: %s" % (state.get("api_url"), state.get("reason")))
+    return lines
 
 
 def _mirror_line(row: Mapping[str, Any]) -> str:

@@ -26,8 +26,18 @@ def test_audit_trail_lines_and_no_secret(sim, tmp_path: Path) -> None:
     )
     assert run.rc == 0, run.stdout[-2000:]
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
-    assert [line["task"] for line in lines] == ["Probe with a key", "Probe with no_log", "Probe a server that is not there"]
-    first, hidden, failed = lines
+    assert [line["task"] for line in lines[:3]] == ["Probe with a key", "Probe with no_log", "Probe a server that is not there"]
+    first, hidden, failed = lines[:3]
+    # the role's tasks: its module calls, and of the tasks that only work on the controller (the check of its
+    # arguments, the print of the report, the gate) only the one that failed
+    role = [(line["task"].split(" : ", 1)[-1], line["module"], line["result"]) for line in lines[3:]]
+    assert role == [
+        ("Probe the Ollama API", "llmops.ollama.ollama_info", "ok"),
+        ("Read the proxy bindings", "llmops.ollama.ollama_domain_info", "skipped"),
+        ("Probe the Ollama API", "llmops.ollama.ollama_info", "ok"),
+        ("Read the proxy bindings", "llmops.ollama.ollama_domain_info", "skipped"),
+        ("Fail when the server is not healthy", "ansible.builtin.assert", "failed"),
+    ], role
     assert first["module"] == "llmops.ollama.ollama_info"
     assert first["host"] == "localhost"
     assert first["playbook"] == "audit.yml"

@@ -31,6 +31,12 @@ def fleet_inventory(path: Path, urls: dict[str, str], state_root: Path) -> str:
     return str(path)
 
 
+def split_report(lines: list) -> tuple:
+    """site.yml's health report: the summary of the model sync, then the health lines (from ``api: ``)."""
+    start = next(index for index, line in enumerate(lines) if line.startswith("api: "))
+    return lines[:start], lines[start:]
+
+
 def test_rolling_site_stops_at_the_batch_that_fails_its_health_gate(make_sim, tmp_path: Path) -> None:
     first, third = make_sim("one"), make_sim("three")
     urls = {"host-1": first.url, "host-2": "http://127.0.0.1:%s" % free_port(), "host-3": third.url}
@@ -70,7 +76,11 @@ def test_converged_host_reports_its_health_from_the_model_sync(sim, tmp_path: Pa
     assert "Probe the Ollama API" not in again.task_names(), "no second probe of the server"
     # nothing changed on the server: reads, and the health gate's inference probe (one one-token generate, issue 14)
     assert [(r["method"], r["path"]) for r in sim.requests() if r["method"] != "GET"] == [("POST", "/api/generate")], sim.requests()
-    report = again.results("Print the health report", host="host-1")["msg"]
+    # one print per host: the health report begins with the summary of the sync, which the models role leaves to it
+    assert "Print the summary of the sync" not in again.task_names()
+    summary, report = split_report(again.results("Print the health report", host="host-1")["msg"])
+    assert summary[0] == "Model sync of host-1" and summary[2].split() == ["0", "0", "0", "0", "0", "1", "0", "0", "0"], summary
+    assert summary[4].split()[:2] == ["smollm2:135m", "unchanged"] and len(summary) == 5, summary
 
     # the same report as health.yml's, which probes the server with ollama_info
     probed = run_playbook(REPO / "playbooks" / "health.yml", {"ollama_health_models_path": str(sim.data)}, inventory=inventory)
@@ -96,7 +106,9 @@ def test_the_health_gate_of_a_converged_host_is_the_inference_probe_of_the_model
     broken = run_playbook(REPO / "playbooks" / "site.yml", dict(variables, ollama_models_probe_model="no-such-model:1b"), inventory=inventory)
     assert broken.rc != 0 and broken.data["stats"]["host-1"]["failures"] == 1
     gate = broken.results("Print the health report", host="host-1")
-    assert gate["failed"] is True and gate["msg"][1].startswith("healthy: False (inference probe: no-such-model:1b is not on the server"), gate["msg"]
+    summary, lines = split_report(gate["msg"])
+    assert summary[0] == "Model sync of host-1", summary
+    assert gate["failed"] is True and lines[1].startswith("healthy: False (inference probe: no-such-model:1b is not on the server"), gate["msg"]
     assert gate["msg"][-1].startswith("Ollama at %s is not healthy: inference probe: no-such-model:1b is not on the server" % sim.url), gate["msg"]
     assert "Probe the Ollama API" not in broken.task_names("host-1"), "one module call: the sync's; the gate failed with its facts"
     assert [r for r in sim.requests() if r["method"] != "GET"] == [], "a model that is not there is not asked"

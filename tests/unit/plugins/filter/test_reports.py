@@ -48,6 +48,14 @@ def test_an_unhealthy_host_says_why_and_what_it_does_not_know() -> None:
     assert lines[6] == "disk free: unknown (/x: gone) at /x"
 
 
+def test_the_verdict_ends_the_report_of_an_unhealthy_host_only() -> None:
+    """The gate's report (verdict=True): the same lines, and why the host fails the gate as the last one."""
+    sick = state(healthy=False, reason="inference probe: smollm2:135m gave no answer within 60 seconds")
+    verdict = "Ollama at http://127.0.0.1:11434 is not healthy: inference probe: smollm2:135m gave no answer within 60 seconds"
+    assert health_lines(sick, verdict=True) == [*health_lines(sick), verdict]
+    assert health_lines(state(), verdict=True) == health_lines(state())
+
+
 def test_proxy_bindings_checked_from_outside_win_over_the_configured_ones() -> None:
     verified = [
         {"binding": {"url": "https://a.example", "tls": {"days_left": 80}}, "verified": {"certificate_sha256": "abcdef12", "without_key": 401}},
