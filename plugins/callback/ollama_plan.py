@@ -325,17 +325,24 @@ class CallbackModule(CallbackBase):
         elif data.get("changed") and self._role(task).endswith("ollama_server"):
             self._plan.add_server_change(host, task.get_name())
 
+    def _wanted(self) -> bool:
+        """Whether the plan is written anywhere; if not, no result is read (a fleet pays per task and host)."""
+        return bool(self._markdown or self._json)
+
     def v2_runner_on_ok(self, result) -> None:
+        if not self._wanted():
+            return
         data = result._result
         if isinstance(data.get("results"), list) and not is_sync_result(data):
             return  # a loop: its items came through v2_runner_item_on_ok
         self._collect(result, data)
 
     def v2_runner_item_on_ok(self, result) -> None:
-        self._collect(result, result._result)
+        if self._wanted():
+            self._collect(result, result._result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False) -> None:
-        if ignore_errors:
+        if ignore_errors or not self._wanted():
             return
         data = result._result
         if is_sync_result(data):
@@ -343,10 +350,12 @@ class CallbackModule(CallbackBase):
         self._plan.add_failure(result._host.get_name(), "censored" if data.get("censored") else data.get("msg"))
 
     def v2_runner_on_unreachable(self, result) -> None:
+        if not self._wanted():
+            return
         self._plan.add_failure(result._host.get_name(), "unreachable: %s" % result._result.get("msg", ""))
 
     def v2_playbook_on_stats(self, stats) -> None:
-        if not (self._markdown or self._json):
+        if not self._wanted():
             return
         summary = self._plan.summary()
         try:
