@@ -120,7 +120,14 @@ def main() -> int:
                 proxy_delays += line_delays(**proxy)
                 logged_delays += line_delays(**logged)
             log_file = nginx.root / "logs" / "llmops-ollama-bench-log.ollama.test.access.log"
-            logged_lines = [json.loads(line) for line in log_file.read_text().splitlines() if '"endpoint":"/api/pull"' in line]
+            # nginx writes a request's line once the request is done, which may be just after the client read its
+            # last byte: wait up to 5 s for the last stream's line (the check below still wants exactly one per stream)
+            deadline = time.monotonic() + 5
+            while True:
+                logged_lines = [json.loads(line) for line in log_file.read_text().splitlines() if '"endpoint":"/api/pull"' in line]
+                if len(logged_lines) >= args.streams or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
             direct_ttfb: list[float] = []
             proxy_ttfb: list[float] = []
             for _round in range(args.ttfb_requests):
