@@ -110,18 +110,17 @@ def measure(single: str, fleet: str, ping: Path, env: dict[str, str]) -> dict[st
     rounds = []
     for _round in range(ROUNDS):
         one: dict[str, float] = {}
-        for key, run in (
-            ("site_one", lambda: site_run(single, env)),
-            ("site_many", lambda: site_run(fleet, env)),
-            ("ping_one", lambda: ping_run(ping, single, env)),
-            ("ping_many", lambda: ping_run(ping, fleet, env)),
+        for kind, size, run in (
+            ("site", "one", lambda: site_run(single, env)),
+            ("site", "many", lambda: site_run(fleet, env)),
+            ("ping", "one", lambda: ping_run(ping, single, env)),
+            ("ping", "many", lambda: ping_run(ping, fleet, env)),
         ):
-            one[key] = run()
-            one["cpu_" + key] = CPU[key.split("_")[0]]
-        for kind in ("site_host", "ping_host"):
-            prefix = kind.split("_")[0]
-            one[kind] = (one[prefix + "_many"] - one[prefix + "_one"]) / (HOSTS - 1)
-            one["cpu_" + kind] = (one["cpu_%s_many" % prefix] - one["cpu_%s_one" % prefix]) / (HOSTS - 1)
+            one["%s_%s" % (kind, size)] = run()
+            one["cpu_%s_%s" % (kind, size)] = CPU[kind]
+        for kind in ("site", "ping"):
+            one[kind + "_host"] = (one[kind + "_many"] - one[kind + "_one"]) / (HOSTS - 1)
+            one["cpu_%s_host" % kind] = (one["cpu_%s_many" % kind] - one["cpu_%s_one" % kind]) / (HOSTS - 1)
         one["ratio"] = one["site_host"] / one["ping_host"] if one["ping_host"] > 0 else float("inf")
         one["cpu_ratio"] = one["cpu_site_host"] / one["cpu_ping_host"] if one["cpu_ping_host"] > 0 else float("inf")
         rounds.append(one)
