@@ -77,31 +77,30 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-CPU: dict[str, float] = {}  # the CPU seconds of the last run of each kind (site, ping)
-
-
-def site_run(inventory_path: str, env: dict[str, str], converged: bool = True) -> float:
+def site_run(inventory_path: str, env: dict[str, str], converged: bool = True) -> tuple[float, float]:
+    """The wall and CPU seconds of a site.yml run."""
     variables = {"ollama_site_manage_server": False, "ollama_models_list": MODELS, "ollama_health_fail": True}
     started, cpu = time.monotonic(), children_cpu()
     run = run_playbook(REPO / "playbooks" / "site.yml", variables, inventory=inventory_path, env=env, timeout=900)
     elapsed = time.monotonic() - started
-    CPU["site"] = children_cpu() - cpu
+    cpu = children_cpu() - cpu
     if run.rc != 0:
         raise RuntimeError("site.yml failed (rc %s): %s" % (run.rc, run.stdout[-2000:]))
     changed = sum(host["changed"] for host in run.data["stats"].values())
     if converged and changed:
         raise RuntimeError("the run was not converged: %d changes" % changed)
-    return elapsed
+    return elapsed, cpu
 
 
-def ping_run(playbook: Path, inventory_path: str, env: dict[str, str]) -> float:
+def ping_run(playbook: Path, inventory_path: str, env: dict[str, str]) -> tuple[float, float]:
+    """The wall and CPU seconds of a ping playbook's run."""
     started, cpu = time.monotonic(), children_cpu()
     run = run_playbook(playbook, {}, inventory=inventory_path, env=env, timeout=300)
     elapsed = time.monotonic() - started
-    CPU["ping"] = children_cpu() - cpu
+    cpu = children_cpu() - cpu
     if run.rc != 0:
         raise RuntimeError("the ping playbook failed (rc %s): %s" % (run.rc, run.stdout[-2000:]))
-    return elapsed
+    return elapsed, cpu
 
 
 def measure(single: str, fleet: str, ping: Path, env: dict[str, str]) -> dict[str, float]:
@@ -116,8 +115,7 @@ def measure(single: str, fleet: str, ping: Path, env: dict[str, str]) -> dict[st
             ("ping", "one", lambda: ping_run(ping, single, env)),
             ("ping", "many", lambda: ping_run(ping, fleet, env)),
         ):
-            one["%s_%s" % (kind, size)] = run()
-            one["cpu_%s_%s" % (kind, size)] = CPU[kind]
+            one["%s_%s" % (kind, size)], one["cpu_%s_%s" % (kind, size)] = run()
         for kind in ("site", "ping"):
             one[kind + "_host"] = (one[kind + "_many"] - one[kind + "_one"]) / (HOSTS - 1)
             one["cpu_%s_host" % kind] = (one["cpu_%s_many" % kind] - one["cpu_%s_one" % kind]) / (HOSTS - 1)

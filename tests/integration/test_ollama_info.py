@@ -336,8 +336,9 @@ def test_health_playbook_fails_when_down() -> None:
     url = "http://127.0.0.1:%s" % free_port()
     run = run_playbook(REPO / "playbooks" / "health.yml", {"ollama_api_url": url}, inventory=str(REPO / "inventory" / "local"))
     assert run.rc == 2
-    assert run.results("Fail when the server is not healthy")["failed"] is True
-    assert "is not healthy: GET /: cannot reach" in run.results("Fail when the server is not healthy")["msg"]
+    gate = run.results("Print the health report")
+    assert gate["failed"] is True
+    assert gate["msg"][-1].startswith("Ollama at %s is not healthy: GET /: cannot reach" % url), gate["msg"]
 
 
 # ---------------------------------------------------------------- the inference probe and the GPU truth
