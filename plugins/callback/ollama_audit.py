@@ -111,9 +111,12 @@ class CallbackModule(CallbackBase):
         task = result._task
         host = result._host.get_name()
         started = self._started.pop((host, task._uuid), None)
+        # decided before the result is read: reading it (result._result) costs the controller a copy per task and host
         if not self._ours(task) or (outcome in ("ok", "skipped") and str(task.action) in CONTROLLER_ONLY):
             return
         data = result._result
+        if outcome == "ok" and data.get("changed"):
+            outcome = "changed"
         args = (data.get("invocation") or {}).get("module_args") or task.args or {}
         target = next((args[key] for key in TARGET_KEYS if key in args), None)
         hidden = bool(task.no_log) or bool(data.get("censored"))
@@ -146,7 +149,7 @@ class CallbackModule(CallbackBase):
             self._display.warning("ollama_audit: cannot write %s: %s" % (self._path, exc))
 
     def v2_runner_on_ok(self, result) -> None:
-        self._write(result, "changed" if result._result.get("changed") else "ok")
+        self._write(result, "ok")
 
     def v2_runner_on_failed(self, result, ignore_errors=False) -> None:
         self._write(result, "failed")
