@@ -4,7 +4,7 @@
 #               ports: OLLAMA_PORT=, PROXY_PORT=, PROXY_HTTP_PORT= (free ones when not given)
 #   make demo-down  stops what the demo started (its container and nginx; the models volume is kept)
 #   make env    prints how to run the collection's commands (ansible-playbook ...) after the demo
-#   make test   everything CI runs: lint, ansible-test sanity, unit, integration, awx, molecule
+#   make test   everything CI runs: lint, ansible-test sanity and unit side by side, then integration, awx, molecule
 #   make ee     the AWX execution environment image llmops/ollama-ee:<version>
 #
 # Each sets up what it needs itself (demo: .build/demo-venv with only what running the
@@ -28,7 +28,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help demo demo-down env test deps venv demo-venv link collection lint sanity unit integration awx ee surveys molecule sim-image bench clean
+.PHONY: help demo demo-down env test checks deps venv demo-venv link collection lint sanity unit integration awx ee surveys molecule sim-image bench clean
 
 help:
 	@sed -n '2,13p' Makefile
@@ -127,8 +127,14 @@ $(GET_PIP_CACHE): .ci/get_pip_offline.py
 	@mkdir -p $(dir $@)
 	@if [ ! -e $@ ] || grep -q 'Stand-in for the get-pip script' $@; then cp $< $@; fi
 
-test: deps collection lint sanity unit integration awx molecule
+test: deps collection checks integration awx molecule
 	@echo "make test: all stages passed"
+
+# lint, ansible-test sanity and the unit tests side by side: sanity runs on one core (pylint and the others
+# one after another) for a minute and a half, which the linters and the unit tests use meanwhile. Each
+# one's output is printed whole when it ends (-O); the first that fails fails the stage.
+checks: collection
+	$(MAKE) --no-print-directory -j3 -O lint sanity unit
 
 lint: collection
 	$(BIN)/ruff check .
