@@ -7,20 +7,30 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import ipaddress
 from typing import Any, Dict, List
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.llmops.ollama.plugins.module_utils.core.units import InvalidSize, format_size, parse_size
+# What the filters need is imported when one of them runs, not when this file is loaded: to find any filter of this
+# collection, a worker process loads every file of this directory (several filters share a file), and it compiles the
+# collection's files anew in each worker (ansible-core keeps no byte-code of them). The roles use the filters of the
+# other files on every host of a fleet, and these rarely; the imports cost 4 ms in each worker that loaded this file.
+# pylint: disable=import-outside-toplevel
+
+
+def _units():
+    """The collection's one convention for sizes (module_utils core.units)."""
+    from ansible_collections.llmops.ollama.plugins.module_utils.core import units  # noqa: PLC0415
+
+    return units
 
 
 def _parse_size(value: Any) -> int:
+    units = _units()
     try:
-        return parse_size(value)
-    except InvalidSize as exc:
+        return units.parse_size(value)
+    except units.InvalidSize as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 
@@ -31,7 +41,7 @@ def _format_size(value: Any) -> str:
     except (TypeError, ValueError):
         raise AnsibleFilterError("format_size needs a number of bytes, got %r" % (value,)) from None
     try:
-        return format_size(number)
+        return _units().format_size(number)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
@@ -39,6 +49,8 @@ def _format_size(value: Any) -> str:
 def _is_ip(value: Any) -> bool:
     if not isinstance(value, str):
         return False
+    import ipaddress  # noqa: PLC0415
+
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -59,6 +71,8 @@ def _nvidia_gpus(output: Any) -> List[Dict[str, Any]]:
     """Parse `nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv`."""
     if not isinstance(output, str):
         raise AnsibleFilterError("nvidia_gpus expects the text nvidia-smi printed, got %s" % type(output).__name__)
+    import csv  # noqa: PLC0415
+
     rows = [row for row in csv.reader(io.StringIO(output.strip()), skipinitialspace=True) if row]
     if not rows:
         return []
@@ -77,7 +91,7 @@ def _nvidia_gpus(output: Any) -> List[Dict[str, Any]]:
             memory = _mib_to_bytes(cells["memory.total"])
         except ValueError:
             raise AnsibleFilterError("nvidia_gpus: cannot read the memory %r of GPU %r" % (cells["memory.total"], cells["name"])) from None
-        gpus.append({"name": cells["name"], "memory_bytes": memory, "memory": format_size(memory), "driver": cells["driver_version"]})
+        gpus.append({"name": cells["name"], "memory_bytes": memory, "memory": _units().format_size(memory), "driver": cells["driver_version"]})
     return gpus
 
 
