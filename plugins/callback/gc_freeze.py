@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: gc_freeze
 type: aggregate
 short_description: Keeps the controller's garbage collector out of the workers it forks (less controller time per host)
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - C(ansible-playbook) forks a worker process for each task on each host. A worker starts with a copy of the
     controller's memory, and Python's garbage collector, when it runs a full collection in that worker, walks every
