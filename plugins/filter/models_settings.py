@@ -28,6 +28,46 @@ def _in_range(value: Any, low: int, high: int) -> bool:
     return low <= number <= high
 
 
+def _host_lock_file(lock_file: str, controller_file: str, from_controller: bool, state_dir: str) -> str:
+    """The lock file on the host (see models_settings)."""
+    if from_controller:
+        return ""
+    if lock_file:
+        return lock_file
+    if controller_file:
+        return "%s/models.lock.yml" % state_dir
+    return ""
+
+
+def _errors(settings: Mapping[str, Any], controller_path: str, exists: bool) -> List[str]:
+    """One message per wrong setting, naming the role variable and what to do."""
+    mode, controller_file = settings["lock_mode"], settings["lock_controller_file"] or ""
+    errors: List[str] = []
+    if not _in_range(settings["concurrency"], 1, 16):
+        errors.append("ollama_models_concurrency must be from 1 to 16, got %s" % settings["concurrency"])
+    if not _in_range(settings["progress_interval"], 1, 10):
+        errors.append(
+            "ollama_models_progress_interval must be from 1 to 10 seconds (a report at least every 15 seconds), got %s" % settings["progress_interval"]
+        )
+    if mode == "read" and not settings["lock_file"] and not controller_file:
+        errors.append(
+            "ollama_models_lock_mode is read: set ollama_models_lock_file (on the host) or ollama_models_lock_controller_file"
+            " (on the controller) to the lock file that pins the models"
+        )
+    if controller_file and mode == "read" and not exists:
+        errors.append(
+            "ollama_models_lock_controller_file %s does not exist on the controller: write it first, with ollama_models_lock_mode"
+            " write on one reference host (--limit that host)" % controller_path
+        )
+    if controller_file and mode == "write" and settings["play_hosts"] != 1:
+        errors.append(
+            "ollama_models_lock_mode is write with ollama_models_lock_controller_file: the lock file of the fleet comes from one"
+            " reference host, and this play has %d; run it with --limit on that host, then with ollama_models_lock_mode read on the fleet"
+            % settings["play_hosts"]
+        )
+    return errors
+
+
 def models_settings(settings: Mapping[str, Any]) -> Dict[str, Any]:
     """The lock file of the role and the errors of its settings, from the role variables named in the keys.
 
@@ -51,46 +91,15 @@ def models_settings(settings: Mapping[str, Any]) -> Dict[str, Any]:
     if controller_file and not os.path.isabs(controller_file):
         controller_path = "%s/%s" % (settings["playbook_dir"], controller_file)
     from_controller = bool(controller_file) and mode == "read"
-    if from_controller:
-        host_lock_file = ""
-    elif lock_file:
-        host_lock_file = lock_file
-    elif controller_file:
-        host_lock_file = "%s/models.lock.yml" % settings["state_dir"]
-    else:
-        host_lock_file = ""
     exists = from_controller and os.path.isfile(controller_path)
-    errors: List[str] = []
-    if not _in_range(settings["concurrency"], 1, 16):
-        errors.append("ollama_models_concurrency must be from 1 to 16, got %s" % settings["concurrency"])
-    if not _in_range(settings["progress_interval"], 1, 10):
-        errors.append(
-            "ollama_models_progress_interval must be from 1 to 10 seconds (a report at least every 15 seconds), got %s" % settings["progress_interval"]
-        )
-    if mode == "read" and not lock_file and not controller_file:
-        errors.append(
-            "ollama_models_lock_mode is read: set ollama_models_lock_file (on the host) or ollama_models_lock_controller_file"
-            " (on the controller) to the lock file that pins the models"
-        )
-    if from_controller and not exists:
-        errors.append(
-            "ollama_models_lock_controller_file %s does not exist on the controller: write it first, with ollama_models_lock_mode"
-            " write on one reference host (--limit that host)" % controller_path
-        )
-    if controller_file and mode == "write" and settings["play_hosts"] != 1:
-        errors.append(
-            "ollama_models_lock_mode is write with ollama_models_lock_controller_file: the lock file of the fleet comes from one"
-            " reference host, and this play has %d; run it with --limit on that host, then with ollama_models_lock_mode read on the fleet"
-            % settings["play_hosts"]
-        )
     return {
         "lock_mode": mode,
         "lock_file": lock_file,
         "controller_path": controller_path,
         "from_controller": from_controller,
-        "host_lock_file": host_lock_file,
+        "host_lock_file": _host_lock_file(lock_file, controller_file, from_controller, settings["state_dir"]),
         "source": controller_path if exists else "",
-        "errors": errors,
+        "errors": _errors(settings, controller_path, exists),
     }
 
 
