@@ -48,7 +48,7 @@ STANDALONE = {
 def test_the_defaults_and_a_standalone_nginx_are_accepted() -> None:
     assert proxy_settings(settings()) == []
     assert proxy_settings(settings(**STANDALONE, standalone_user="www-data")) == []
-    assert proxy_settings(settings(**dict(STANDALONE, standalone="true"))) == []
+    assert proxy_settings(settings(**{**STANDALONE, "standalone": "true"})) == []
 
 
 def test_each_domain_once_whatever_its_case() -> None:
@@ -64,8 +64,8 @@ def test_a_standalone_nginx_needs_absolute_paths_and_its_binary() -> None:
         ' (got "", "/srv/nginx/nginx.conf", "/srv/nginx/nginx.pid"), and ollama_proxy_service_manager binary or none (got binary).'
         " Nothing was changed."
     )
-    assert proxy_settings(settings(**dict(STANDALONE, ollama_proxy_nginx_prefix=""))) == [message]
-    systemd = proxy_settings(settings(**dict(STANDALONE, service_manager="systemd")))
+    assert proxy_settings(settings(**{**STANDALONE, "ollama_proxy_nginx_prefix": ""})) == [message]
+    systemd = proxy_settings(settings(**{**STANDALONE, "service_manager": "systemd"}))
     assert len(systemd) == 1 and "(got systemd)" in systemd[0]
 
 
