@@ -9,9 +9,9 @@ In Python rather than in the role's Jinja: the role checked them in a loop of tw
 domains, each item rendering its own templates, on every host of a fleet in every run.
 
 The paths reach the nginx configuration (the standalone main configuration is a template) or nginx's command line:
-the same characters as ollama_domain allows in paths, each character checked against the set, because a "^...$" match
-would let a trailing newline through. An empty prefix or main configuration means nginx's own default (not in
-standalone mode, checked there).
+they are checked with ollama_domain's own rule (module_utils proxy.paths), imported when the check runs, so that a
+worker that loads the filters to find another one does not compile it. An empty prefix or main configuration means
+nginx's own default (not in standalone mode, checked there).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ PATHS = (
 )
 # The paths that may not be empty.
 REQUIRED = ("ollama_proxy_config_dir", "ollama_proxy_pid_file")
-PATH_CHARACTER = re.compile(r"[A-Za-z0-9._/@+-]")
 NOTHING_CHANGED = "Nothing was changed."
 
 
@@ -44,17 +43,21 @@ def _json(value: Any) -> str:
 
 
 def _path_error(name: str, value: Any) -> str:
-    """Why value cannot be the path of name; empty when it can."""
+    """Why value cannot be the path of name; empty when it can (module_utils proxy.paths: the rule ollama_domain applies)."""
+    from ansible_collections.llmops.ollama.plugins.module_utils.proxy import paths  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
+
     if isinstance(value, str) and not value and name not in REQUIRED:
         return ""
-    text = value if isinstance(value, str) else str(value)
-    bad = [character for character in text if not PATH_CHARACTER.match(character)]
-    if isinstance(value, str) and os.path.isabs(value) and not bad and not {".", ".."} & set(value.split("/")):
+    bad = paths.disallowed_characters(value if isinstance(value, str) else str(value))
+    if isinstance(value, str) and os.path.isabs(value) and not bad and not paths.has_dot_segment(value):
         return ""
-    shown = " ".join(_json(character) for character in dict.fromkeys(bad)) or "none"
-    return (
-        "%s %s is not usable: it must be an absolute path of only letters, digits and . _ - + @ /, without . or .. segments"
-        " (characters not allowed in it: %s). %s" % (name, _json(value), shown, NOTHING_CHANGED)
+    shown = " ".join(_json(character) for character in bad) or "none"
+    return "%s %s is not usable: it must be an absolute path of only %s, without . or .. segments (characters not allowed in it: %s). %s" % (
+        name,
+        _json(value),
+        paths.PATH_ALLOWED,
+        shown,
+        NOTHING_CHANGED,
     )
 
 

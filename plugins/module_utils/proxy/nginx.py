@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover - depends on the managed node
     _idna_2008 = None
 
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.balance import BALANCE_MODES, body_lines, js_file, upstream_block
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy.paths import PATH_ALLOWED, PATH_CHARS_RE, disallowed_characters, has_dot_segment
 
 MANAGED_BY = "llmops.ollama.ollama_domain"
 MANAGED_HEADER = "# Managed by %s" % MANAGED_BY
@@ -60,8 +61,6 @@ FORBIDDEN_OTHER_BODY = '{"error":"forbidden: nginx may not read what was asked f
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-_PATH_CHARS_RE = re.compile(r"[A-Za-z0-9._/@+-]+")
-_PATH_ALLOWED = "letters, digits and . _ - + @ /"
 _IPV4_LIKE_RE = re.compile(r"[0-9.]+")
 _PORT_RE = re.compile(r"[0-9]{1,5}")
 # What the renderer accepts, whatever the validation before it let through (a second line of defence).
@@ -536,15 +535,14 @@ def validate_path(value: Any, option: str, required: bool = True) -> Optional[st
     text = _require_text(value if isinstance(value, str) else str(value), option, "/etc/nginx/conf.d")
     if not text.startswith("/"):
         raise ConfigError("%s %r is not an absolute path: start it with /" % (option, value))
-    if not _PATH_CHARS_RE.fullmatch(text):
-        bad = sorted({c for c in text if not (c.isalnum() and ord(c) < 128) and c not in "._/@+-"})
+    bad = sorted(disallowed_characters(text))
+    if bad:
         raise ConfigError(
-            "%s %r contains %s: paths that reach the nginx configuration may hold only %s" % (option, value, " ".join(repr(c) for c in bad), _PATH_ALLOWED)
+            "%s %r contains %s: paths that reach the nginx configuration may hold only %s" % (option, value, " ".join(repr(c) for c in bad), PATH_ALLOWED)
         )
-    parts = text.split("/")
-    if any(part in (".", "..") for part in parts):
+    if has_dot_segment(text):
         raise ConfigError("%s %r contains a . or .. segment: give the path without them" % (option, value))
-    normalized = "/" + "/".join(part for part in parts if part)
+    normalized = "/" + "/".join(part for part in text.split("/") if part)
     return normalized
 
 
@@ -1144,7 +1142,7 @@ def _check_renderable(b: Binding) -> None:
     if b.tls_enabled:
         paths += [b.certificate, b.private_key]
     for path in paths:
-        _renderable(path, "the path", _PATH_CHARS_RE)
+        _renderable(path, "the path", PATH_CHARS_RE)
     for protocol in b.tls_protocols:
         if protocol not in TLS_PROTOCOLS:
             raise ConfigError("refusing to write the TLS protocol %r into the nginx configuration" % (protocol,))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy import nginx as _nginx
+from ansible_collections.llmops.ollama.plugins.module_utils.proxy import paths
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.domain import DomainError, DomainManager, list_bindings
 from ansible_collections.llmops.ollama.plugins.module_utils.proxy.nginx import (
     ConfigError,
@@ -124,7 +125,7 @@ def test_validating_patterns_do_not_accept_a_trailing_newline() -> None:
     for pattern, good in (
         (_nginx._LABEL_RE, "ollama"),
         (_nginx._B64TOKEN_RE, KEY),
-        (_nginx._PATH_CHARS_RE, "/etc/nginx"),
+        (paths.PATH_CHARS_RE, "/etc/nginx"),
         (_nginx._IPV4_LIKE_RE, "127.0.0.1"),
         (_nginx._PORT_RE, "80"),
     ):
